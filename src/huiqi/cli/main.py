@@ -1,0 +1,196 @@
+"""The ``huiqi`` command: thin Typer commands over the rules engine and the services.
+
+Every user-facing error is printed in Chinese and English, naming the field, with exit
+status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from huiqi.rules import InputError, load_policies
+
+app = typer.Typer(help="惠企 huiqi — subsidy policies as executable rules / 政策即规则", no_args_is_help=True, add_completion=False)
+policies_app = typer.Typer(help="Policy files: check, list, coverage / 政策文件", no_args_is_help=True)
+schema_app = typer.Typer(help="JSON Schemas / 数据结构", no_args_is_help=True)
+app.add_typer(policies_app, name="policies")
+app.add_typer(schema_app, name="schema")
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Sub-command groups that live beside their own services: (module, attribute, name).
+# A module that is not there yet is skipped, so each domain adds one line here.
+SUBCOMMANDS: list[tuple[str, str, str]] = [
+    ("huiqi.cli.calendar_cmd", "app", "calendar"),
+    ("huiqi.cli.workflow_cmd", "round_app", "round"),
+    ("huiqi.cli.workflow_cmd", "application_app", "application"),
+    ("huiqi.cli.workflow_cmd", "review_app", "review"),
+    ("huiqi.cli.workflow_cmd", "notice_app", "notice"),
+    ("huiqi.cli.workflow_cmd", "decision_app", "decision"),
+    ("huiqi.cli.workflow_cmd", "payment_app", "payment"),
+    ("huiqi.cli.workflow_cmd", "change_app", "change"),
+    ("huiqi.cli.workflow_cmd", "import_app", "import"),
+    ("huiqi.cli.workflow_cmd", "export_app", "export"),
+    ("huiqi.cli.workflow_cmd", "audit_app", "audit"),
+    ("huiqi.cli.workflow_cmd", "db_app", "db"),
+    ("huiqi.cli.workflow_cmd", "user_app", "user"),
+    ("huiqi.cli.workflow_cmd", "enterprise_app", "enterprise"),
+    ("huiqi.cli.simulate_cmd", "app", "simulate"),
+    ("huiqi.cli.serve_cmd", "app", "serve"),
+]
+
+
+def _register_subcommands() -> None:
+    for module_name, attr, name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        sub = getattr(module, attr, None)
+        if sub is None:
+            continue
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=name)
+        else:  # a single command function
+            app.command(name)(sub)
+
+
+def fail(problems_text: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]错误 / error[/]\n{problems_text}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _policy_dir(path: Optional[Path]) -> Path | None:
+    return path
+
+
+def _parse_date(value: Optional[str], field: str) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"{field}: 不是有效日期（应为 YYYY-MM-DD）：{value!r} / not a real date (YYYY-MM-DD): {value!r}")
+        raise AssertionError  # pragma: no cover
+
+
+PolicyDirOption = typer.Option(None, "--policies", "-p", help="policy directory (default: the packaged policies/)", envvar="HUIQI_POLICY_DIR")
+
+
+@app.command()
+def match(
+    profile: Path = typer.Argument(..., help="enterprise profile, YAML or JSON / 企业画像文件"),
+    on: Optional[str] = typer.Option(None, "--on", help="evaluation date YYYY-MM-DD (default today) / 评估日期"),
+    as_json: bool = typer.Option(False, "--json", help="print the stable JSON schema (docs/match-json.md)"),
+    programme: Optional[list[str]] = typer.Option(None, "--programme", help="only these programme ids"),
+    policies: Optional[Path] = PolicyDirOption,
+) -> None:
+    """Which programmes fit an enterprise, the most it can get, why, and what is missing."""
+    from huiqi.rules import evaluate, read_profile_file
+
+    day = _parse_date(on, "--on")
+    ps = load_policies(policies)
+    prof = read_profile_file(profile, ps.vocabulary)
+    report = evaluate(ps, prof, on=day, programmes=programme)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    from huiqi.cli.render import render_report
+
+    render_report(console, report)
+
+
+@policies_app.command("check")
+def policies_check(policies: Optional[Path] = PolicyDirOption) -> None:
+    """Validate every policy file and the fact vocabulary."""
+    ps = load_policies(policies)
+    n = len(ps.programmes())
+    console.print(f"[green]✓[/] {len(ps.documents)} 份文件 / documents, {n} 个项目 / programmes, {len(ps.vocabulary.facts)} 个事实 / facts — policy version {ps.version}")
+
+
+@policies_app.command("list")
+def policies_list(as_json: bool = typer.Option(False, "--json"), policies: Optional[Path] = PolicyDirOption) -> None:
+    """List documents and their programmes."""
+    from huiqi.cli.render import policies_as_dict, render_policies
+
+    ps = load_policies(policies)
+    if as_json:
+        sys.stdout.write(json.dumps(policies_as_dict(ps), ensure_ascii=False, indent=2) + "\n")
+        return
+    render_policies(console, ps)
+
+
+@policies_app.command("coverage")
+def policies_coverage(as_json: bool = typer.Option(False, "--json"), policies: Optional[Path] = PolicyDirOption) -> None:
+    """Each section and topic of each document → programme ids → number of policy tests."""
+    from huiqi.cli.render import render_coverage
+    from huiqi.rules.coverage import coverage
+
+    ps = load_policies(policies)
+    rows = coverage(ps, policies)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    else:
+        render_coverage(console, rows)
+    if any(not r["programmes"] or r["tests"] == 0 for r in rows):
+        raise typer.Exit(1)
+
+
+@schema_app.command("profile")
+def schema_profile(policies: Optional[Path] = PolicyDirOption) -> None:
+    """Print the JSON Schema of an enterprise profile."""
+    from huiqi.rules.profile import profile_json_schema
+
+    ps = load_policies(policies)
+    sys.stdout.write(json.dumps(profile_json_schema(ps.vocabulary), ensure_ascii=False, indent=2) + "\n")
+
+
+_register_subcommands()
+
+
+def run() -> None:
+    """Entry point: user errors exit 2 with a bilingual message; nothing shows a traceback."""
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        err_console.print("[bold red]错误 / error[/]", highlight=False)
+        for p in exc.problems:
+            err_console.print(p.render(), highlight=False, markup=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("已取消 / aborted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            err_console.print(f"[bold red]用法错误 / usage error[/]: {exc.format_message()}", highlight=False)
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.ClickException):
+            err_console.print(f"[bold red]错误 / error[/]: {exc.format_message()}", highlight=False)
+            sys.exit(exc.exit_code)
+        message_zh = getattr(exc, "message_zh", None)
+        message_en = getattr(exc, "message_en", None)
+        if message_zh or message_en:
+            field = getattr(exc, "field", "")
+            err_console.print(f"[bold red]错误 / error[/] {field}: {message_zh} / {message_en}", highlight=False)
+            sys.exit(2)
+        err_console.print(f"[bold red]内部错误 / internal error[/]: {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,222 @@
+"""Evaluate the support standard's amount forms, recording every step of the computation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable
+
+from huiqi.rules import expr as E
+from huiqi.rules import model as M
+
+Lookup = Callable[[str], E.Value]
+FEN = Decimal("0.01")
+
+
+def to_fen(value: Decimal) -> Decimal:
+    """Round yuan to the fen (0.01), half up: done once, at the end."""
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def show(value: E.Value) -> str:
+    """Print a number without exponent or trailing zeros (1200000, 0.3, 360000)."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return format(value.quantize(Decimal(1)), "f")
+        return format(value.normalize(), "f")
+    return "?" if value is None else str(value)
+
+
+@dataclass
+class Step:
+    """One line of the computation: what, the arithmetic, and the result."""
+
+    zh: str
+    en: str
+    formula: str
+    value: Decimal | None
+
+    def to_dict(self) -> dict:
+        return {"zh": self.zh, "en": self.en, "formula": self.formula, "value": None if self.value is None else show(self.value)}
+
+
+@dataclass
+class ScheduleItem:
+    zh: str
+    en: str
+    after_months: int
+    amount: Decimal | None
+
+    def to_dict(self) -> dict:
+        return {"zh": self.zh, "en": self.en, "after_months": self.after_months, "amount": None if self.amount is None else str(to_fen(self.amount))}
+
+
+@dataclass
+class AmountOutcome:
+    value: Decimal | None  # None: unknown (see missing) or not applicable
+    steps: list[Step] = field(default_factory=list)
+    unknown_names: set[str] = field(default_factory=set)
+    not_applicable: M.Label | None = None  # no tier/band/case reached
+    schedule: list[ScheduleItem] = field(default_factory=list)
+    clauses: list[M.Clause] = field(default_factory=list)
+
+
+def _val(node: E.Node, lookup: Lookup, out: AmountOutcome) -> E.Value:
+    value = E.evaluate(node, lookup)
+    if value is None:
+        out.unknown_names |= {n for n in E.names_in(node) if lookup(n) is None}
+    return value
+
+
+def _label(label: M.Label | None, node: E.Node, default_zh: str, default_en: str) -> tuple[str, str]:
+    if label:
+        return label.zh, label.en
+    src = E.to_source(node)
+    return f"{default_zh}（{src}）", f"{default_en} ({src})"
+
+
+def _cap(value: Decimal, cap_node: E.Node | None, lookup: Lookup, out: AmountOutcome) -> Decimal | None:
+    if cap_node is None:
+        return value
+    cap = _val(cap_node, lookup, out)
+    if cap is None:
+        return None
+    if value > cap:
+        out.steps.append(Step(f"超过上限，按最高 {show(cap)} 元", f"above the ceiling: capped at {show(cap)}", f"min({show(value)}, {show(cap)})", cap))
+        return cap
+    out.steps.append(Step(f"未超过上限 {show(cap)} 元", f"within the ceiling of {show(cap)}", f"min({show(value)}, {show(cap)})", value))
+    return value
+
+
+def evaluate_amount(amount: M.Amount, lookup: Lookup) -> AmountOutcome:
+    """Compute an amount form; unknown inputs give value None with the names to ask for."""
+    out = AmountOutcome(None)
+    out.value = _eval(amount, lookup, out)
+    if out.value is not None and out.value < 0:
+        out.steps.append(Step("金额不为负，按 0 计", "an amount is never negative: 0", f"max({show(out.value)}, 0)", Decimal(0)))
+        out.value = Decimal(0)
+    return out
+
+
+def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | None:
+    if isinstance(amount, M.Fixed):
+        value = _val(amount.amount, lookup, out)
+        if value is None:
+            return None
+        zh, en = (amount.label.zh, amount.label.en) if amount.label else ("定额", "fixed sum")
+        out.steps.append(Step(zh, en, show(value), value))
+        return value
+    if isinstance(amount, M.Rate):
+        base = _val(amount.base, lookup, out)
+        rate = _val(amount.rate, lookup, out)
+        if base is None or rate is None:
+            if amount.cap is not None:
+                _val(amount.cap, lookup, out)
+            return None
+        if amount.matching:
+            zh, en = _label(amount.base_label, amount.base, "上级资助金额", "higher-level grant")
+            zh, en = f"配套：{zh} × {show(rate)}", f"matching: {en} × {show(rate)}"
+        else:
+            zh, en = _label(amount.base_label, amount.base, "基数", "base")
+            zh, en = f"{zh} × {show(rate * 100)}%", f"{en} × {show(rate * 100)}%"
+        value = base * rate
+        out.steps.append(Step(zh, en, f"{show(base)} × {show(rate)} = {show(value)}", value))
+        return _cap(value, amount.cap, lookup, out)
+    if isinstance(amount, M.PerUnit):
+        count = _val(amount.count, lookup, out)
+        unit = _val(amount.unit_amount, lookup, out)
+        if count is None or unit is None:
+            return None
+        zh, en = _label(amount.count_label, amount.count, "数量", "count")
+        value = count * unit
+        out.steps.append(Step(f"{zh} × 每个 {show(unit)} 元", f"{en} × {show(unit)} each", f"{show(count)} × {show(unit)} = {show(value)}", value))
+        return _cap(value, amount.cap, lookup, out)
+    if isinstance(amount, M.Cases):
+        for case in amount.cases:
+            cond = _val(case.when, lookup, out)
+            if cond is None:
+                return None  # an earlier case might apply: we need its facts first
+            if cond is True:
+                out.steps.append(Step(f"适用档次：{case.label.zh}", f"tier: {case.label.en}", E.to_source(case.when), None))
+                if case.clause:
+                    out.clauses.append(case.clause)
+                return _eval(case.amount, lookup, out)
+        out.not_applicable = M.Label("不属于支持标准所列任何情形", "falls under none of the cases the support standard lists")
+        return None
+    if isinstance(amount, M.Bands):
+        base = _val(amount.base, lookup, out)
+        if base is None:
+            return None
+        zh, en = _label(amount.base_label, amount.base, "基数", "base")
+        for band in amount.bands:
+            lower = _val(band.lower, lookup, out)
+            upper = _val(band.upper, lookup, out) if band.upper is not None else None
+            if lower is None or (band.upper is not None and upper is None):
+                return None
+            if base >= lower and (upper is None or base < upper):
+                rate = _val(band.rate, lookup, out)
+                if rate is None:
+                    return None
+                span = f"[{show(lower)}, {show(upper) if upper is not None else '∞'})"
+                value = base * rate
+                out.steps.append(Step(f"{zh} {show(base)} 落在 {span} 档，× {show(rate)}", f"{en} {show(base)} falls in band {span}, × {show(rate)}", f"{show(base)} × {show(rate)} = {show(value)}", value))
+                return _cap(value, band.cap, lookup, out)
+        out.not_applicable = M.Label(f"{zh} {show(base)} 未达到最低档", f"{en} {show(base)} is below the lowest band")
+        return None
+    if isinstance(amount, M.HighestTier):
+        value = _val(amount.value, lookup, out)
+        if value is None:
+            return None
+        zh, en = _label(amount.value_label, amount.value, "指标", "measure")
+        best: tuple[Decimal, Decimal, M.Tier] | None = None
+        for tier in amount.tiers:
+            threshold = _val(tier.at_least, lookup, out)
+            sum_ = _val(tier.amount, lookup, out)
+            if threshold is None or sum_ is None:
+                return None
+            if value >= threshold and (best is None or sum_ > best[1]):
+                best = (threshold, sum_, tier)
+        if best is None:
+            out.not_applicable = M.Label(f"{zh} {show(value)} 未达到任何档次", f"{en} {show(value)} reaches no tier")
+            return None
+        threshold, sum_, _tier = best
+        out.steps.append(Step(f"{zh} {show(value)} ≥ {show(threshold)}，就高适用该档 {show(sum_)} 元（不重复）", f"{en} {show(value)} ≥ {show(threshold)}: highest tier reached, {show(sum_)} (not cumulative)", f"{show(value)} ≥ {show(threshold)} → {show(sum_)}", sum_))
+        if amount.already_awarded is not None:
+            prior = _val(amount.already_awarded, lookup, out)
+            if prior is None:
+                return None
+            if prior:
+                rest = max(sum_ - prior, Decimal(0))
+                out.steps.append(Step(f"减去已获同类奖励 {show(prior)} 元", f"less the award already received, {show(prior)}", f"{show(sum_)} − {show(prior)} = {show(rest)}", rest))
+                return rest
+        return sum_
+    if isinstance(amount, M.Staged):
+        total = Decimal(0)
+        unknown = False
+        for stage in amount.stages:
+            sub = AmountOutcome(None)
+            value = _eval(stage.amount, lookup, sub)
+            out.unknown_names |= sub.unknown_names
+            out.steps.extend(Step(f"{stage.label.zh}：{s.zh}", f"{stage.label.en}: {s.en}", s.formula, s.value) for s in sub.steps)
+            out.schedule.append(ScheduleItem(stage.label.zh, stage.label.en, stage.after_months, value))
+            if value is None:
+                unknown = True
+            else:
+                total += value
+        if unknown:
+            return None
+        out.steps.append(Step("各期合计", "sum of the stages", " + ".join(show(s.amount) for s in out.schedule) + f" = {show(total)}", total))
+        return total
+    if isinstance(amount, M.MultiYear):
+        each = _eval(amount.each_year, lookup, out)
+        if each is None:
+            return None
+        for year in range(amount.years):
+            out.schedule.append(ScheduleItem(f"第{year + 1}年", f"year {year + 1}", 12 * year, each))
+        total = each * amount.years
+        out.steps.append(Step(f"每年 {show(each)} 元 × {amount.years} 年", f"{show(each)} a year × {amount.years} years", f"{show(each)} × {amount.years} = {show(total)}", total))
+        return total
+    if isinstance(amount, M.NoAmount):
+        out.steps.append(Step(amount.reason.zh, amount.reason.en, "—", None))
+        return None
+    raise TypeError(amount)  # pragma: no cover

@@ -1,0 +1,353 @@
+"""Evaluate a profile against every loaded programme: three-valued, explained, capped.
+
+For each programme × claim subject the result says whether the enterprise is
+``eligible``, ``ineligible``, ``needs_info``, ``not_in_force`` or ``out_of_scope``,
+the ceiling (Decimal yuan), the steps, the failed criteria with their clause, the
+原则上 criteria an officer must decide on, the facts still missing and the citations.
+Then the per-entity annual caps are applied across claims, with the clipping shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable
+
+from huiqi.rules import expr as E
+from huiqi.rules import model as M
+from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, evaluate_amount, show, to_fen
+from huiqi.rules.facts import CALL, ENTERPRISE
+from huiqi.rules.profile import Claim, Profile
+
+ELIGIBLE = "eligible"
+INELIGIBLE = "ineligible"
+NEEDS_INFO = "needs_info"
+NOT_IN_FORCE = "not_in_force"
+OUT_OF_SCOPE = "out_of_scope"
+STATUSES = (ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE)
+STATUS_LABELS = {
+    ELIGIBLE: ("符合条件", "eligible"),
+    INELIGIBLE: ("不符合条件", "ineligible"),
+    NEEDS_INFO: ("需补充信息", "needs information"),
+    NOT_IN_FORCE: ("不在政策有效期内", "not in force"),
+    OUT_OF_SCOPE: ("不在政策适用范围内", "out of scope"),
+}
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass
+class CriterionOutcome:
+    id: str
+    label_zh: str
+    label_en: str
+    test: str
+    clause: M.Clause
+    soft: bool
+    value: bool | None
+    note: str | None = None
+
+    def to_dict(self, document: str) -> dict:
+        return {
+            "criterion": self.id,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "test": self.test,
+            "soft": self.soft,
+            "clause": self.clause.to_dict(document),
+            **({"note": self.note} if self.note else {}),
+        }
+
+
+@dataclass
+class CapClip:
+    cap: str
+    label_zh: str
+    label_en: str
+    limit: Decimal
+    before: Decimal
+    after: Decimal
+    clause: M.Clause
+
+    def to_dict(self, document: str) -> dict:
+        return {
+            "cap": self.cap,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "limit": str(to_fen(self.limit)),
+            "before": str(to_fen(self.before)),
+            "after": str(to_fen(self.after)),
+            "clipped": str(to_fen(self.before - self.after)),
+            "clause": self.clause.to_dict(document),
+        }
+
+
+@dataclass
+class Result:
+    programme: M.Programme
+    document: M.Document
+    claim: Claim | None
+    status: str
+    ceiling: Decimal | None = None
+    steps: list[Step] = field(default_factory=list)
+    failed: list[CriterionOutcome] = field(default_factory=list)
+    soft_failed: list[CriterionOutcome] = field(default_factory=list)
+    passed: list[CriterionOutcome] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)
+    missing_claim: str | None = None
+    schedule: list[ScheduleItem] = field(default_factory=list)
+    citations: list[M.Clause] = field(default_factory=list)
+    caps: list[CapClip] = field(default_factory=list)
+    reason_zh: str = ""
+    reason_en: str = ""
+    uncapped: Decimal | None = None
+
+    @property
+    def discretionary(self) -> bool:
+        return self.programme.support.discretionary
+
+
+@dataclass
+class MatchReport:
+    on: dt.date
+    results: list[Result]
+    policy_version: str
+    vocabulary: Any
+    profile: Profile
+
+    @property
+    def total_ceiling(self) -> Decimal:
+        return sum((r.ceiling for r in self.results if r.status == ELIGIBLE and r.ceiling is not None), Decimal(0))
+
+    @property
+    def potential_ceiling(self) -> Decimal:
+        """Eligible plus needs-info ceilings: what the enterprise might get once the facts are in."""
+        return sum((r.ceiling for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and r.ceiling is not None), Decimal(0))
+
+    def to_dict(self) -> dict:
+        from huiqi.rules.report import report_to_dict
+
+        return report_to_dict(self)
+
+
+class _Lookup:
+    """Resolves names for one programme × claim: facts from the profile, parameters at a date."""
+
+    __slots__ = ("enterprise", "call", "claim", "claim_kind", "params", "doc_params", "on")
+
+    def __init__(self, profile: Profile, claim: Claim | None, programme: M.Programme, document: M.Document, on: dt.date):
+        self.enterprise = profile.enterprise
+        self.call = profile.call
+        self.claim = claim.facts if claim else {}
+        self.claim_kind = claim.kind if claim else None
+        self.params = programme.parameters
+        self.doc_params = document.parameters
+        self.on = on
+
+    def __call__(self, name: str) -> E.Value:
+        subject, _, fact = name.partition(".")
+        if fact:
+            if subject == ENTERPRISE:
+                return self.enterprise.get(fact)
+            if subject == CALL:
+                if fact == "date":
+                    return self.call.get("date", self.on)
+                return self.call.get(fact)
+            if subject == self.claim_kind:
+                return self.claim.get(fact)
+            return None
+        param = self.params.get(name) or self.doc_params.get(name)
+        return param.at(self.on) if param else None  # type: ignore[return-value]
+
+
+def _outcome(c: M.Criterion, value: E.Value) -> CriterionOutcome:
+    return CriterionOutcome(c.id, c.label_zh, c.label_en, c.source, c.clause, c.soft, value if isinstance(value, bool) or value is None else bool(value), c.note)
+
+
+def _unknown_facts(node: E.Node, lookup: _Lookup) -> set[str]:
+    return {n for n in E.names_in(node) if "." in n and lookup(n) is None}
+
+
+def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup, on: dt.date, result: Result) -> bool | None:
+    """Is the event (or, without one, the evaluation date) inside the document's window?"""
+    windows = [document.in_force] + ([document.retroactive] if document.retroactive else [])
+    if on < document.issued:
+        result.reason_zh = f"评估日 {on} 早于文件发布日 {document.issued}"
+        result.reason_en = f"the evaluation date {on} is before the document was issued ({document.issued})"
+        return False
+    if programme.event_date is not None:
+        day = E.evaluate(programme.event_date, lookup)
+        if day is None:
+            result.missing |= _unknown_facts(programme.event_date, lookup)
+            return None
+        what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+    else:
+        day, what_zh, what_en = on, f"评估日 {on}", f"the evaluation date {on}"
+    if not isinstance(day, dt.date):
+        return None
+    if any(w.contains(day) for w in windows):
+        return True
+    spans = "；".join(w.describe() for w in windows)
+    result.reason_zh = f"{what_zh}不在政策有效期（含追溯期）内：{spans}"
+    result.reason_en = f"{what_en} is outside the document's window (in force and retroactive): {spans}"
+    for w in windows:
+        if w.clause:
+            result.citations.append(w.clause)
+    return False
+
+
+def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None) -> Result:
+    lookup = _Lookup(profile, claim, programme, document, on)
+    result = Result(programme, document, claim, NEEDS_INFO, missing_claim=missing_claim)
+    # 1. scope of the whole document
+    scope_unknown = False
+    for c in document.scope:
+        value = E.evaluate(c.test, lookup)
+        if value is False:
+            result.status = OUT_OF_SCOPE
+            result.failed.append(_outcome(c, value))
+            result.citations.append(c.clause)
+            result.reason_zh = f"不在《{document.number}》适用范围内"
+            result.reason_en = f"outside the scope of {document.number}"
+            return result
+        if value is None:
+            scope_unknown = True
+            result.missing |= _unknown_facts(c.test, lookup)
+    # 2. the validity window
+    in_window = _window_check(programme, document, lookup, on, result)
+    if in_window is False:
+        result.status = NOT_IN_FORCE
+        return result
+    # 3. criteria, hard and soft (原则上)
+    unknown = scope_unknown or in_window is None
+    for c in programme.criteria:
+        value = E.evaluate(c.test, lookup)
+        outcome = _outcome(c, value)
+        result.citations.append(c.clause)
+        if value is None:
+            unknown = True
+            result.missing |= _unknown_facts(c.test, lookup)
+        elif value is False:
+            (result.soft_failed if c.soft else result.failed).append(outcome)
+        else:
+            result.passed.append(outcome)
+    # 4. the amount
+    outcome: AmountOutcome = evaluate_amount(programme.support.amount, lookup)
+    result.steps = outcome.steps
+    result.schedule = outcome.schedule
+    result.citations.append(programme.support.clause)
+    result.citations.extend(outcome.clauses)
+    if outcome.not_applicable is not None and not outcome.unknown_names:
+        result.failed.append(
+            CriterionOutcome("support_standard", outcome.not_applicable.zh, outcome.not_applicable.en, "support.amount", programme.support.clause, False, False)
+        )
+    amount_unknown = outcome.value is None and bool(outcome.unknown_names)
+    if amount_unknown:
+        result.missing |= {n for n in outcome.unknown_names if "." in n}
+    if missing_claim:
+        unknown = True
+    # 5. status
+    if result.failed:
+        result.status = INELIGIBLE
+    elif unknown or amount_unknown:
+        result.status = NEEDS_INFO
+    else:
+        result.status = ELIGIBLE
+    if result.status in (ELIGIBLE, NEEDS_INFO) and outcome.value is not None:
+        result.ceiling = to_fen(outcome.value)
+        result.uncapped = result.ceiling
+    return result
+
+
+def _count_once(results: list[Result], programme: M.Programme, document: M.Document) -> None:
+    """Claims sharing the count-once fact (one drug's strengths are one variety) count once."""
+    fact = programme.support.count_once_per
+    if not fact:
+        return
+    _, _, key = fact.partition(".")
+    groups: dict[Any, list[Result]] = {}
+    for r in results:
+        if r.claim is None or r.status not in (ELIGIBLE, NEEDS_INFO):
+            continue
+        value = r.claim.facts.get(key)
+        if value is None:
+            r.status = NEEDS_INFO
+            r.missing.add(fact)
+            continue
+        groups.setdefault(value, []).append(r)
+    clause = programme.support.count_once_clause or programme.support.clause
+    for value, members in groups.items():
+        if len(members) < 2:
+            continue
+        keep = max(members, key=lambda r: (r.status == ELIGIBLE, r.ceiling or Decimal(0)))
+        for r in members:
+            if r is keep:
+                continue
+            r.status = INELIGIBLE
+            r.ceiling = None
+            r.failed.append(
+                CriterionOutcome(
+                    "count_once",
+                    f"与 {keep.claim.id} 属同一品种（{value}），只计一次",  # type: ignore[union-attr]
+                    f"same variety as {keep.claim.id} ({value}): counted once",  # type: ignore[union-attr]
+                    fact,
+                    clause,
+                    False,
+                    False,
+                )
+            )
+
+
+def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], profile: Profile, on: dt.date) -> None:
+    for document in documents:
+        for cap in document.caps:
+            members = [r for r in report_results if r.programme.id in cap.programmes and r.ceiling is not None and r.status in (ELIGIBLE, NEEDS_INFO)]
+            if not members:
+                continue
+            lookup = _Lookup(profile, None, members[0].programme, document, on)
+            limit = E.evaluate(cap.amount, lookup)
+            if not isinstance(limit, Decimal):
+                continue
+            members.sort(key=lambda r: r.status != ELIGIBLE)  # stable: eligible first, in order
+            used = Decimal(0)
+            for r in members:
+                room = max(limit - used, Decimal(0))
+                if r.ceiling > room:  # type: ignore[operator]
+                    clip = CapClip(cap.id, cap.label_zh, cap.label_en, limit, r.ceiling, room, cap.clause)  # type: ignore[arg-type]
+                    r.caps.append(clip)
+                    r.steps.append(Step(f"单位年度上限 {show(limit)} 元，本项最多 {show(room)} 元", f"per-entity annual cap {show(limit)}: at most {show(room)} here", f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
+                    r.citations.append(cap.clause)
+                    r.ceiling = to_fen(room)
+                used += r.ceiling  # type: ignore[operator]
+
+
+def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = None, programmes: Iterable[str] | None = None) -> MatchReport:
+    """Evaluate a profile against every programme (or the ones named) on a date."""
+    on = on or dt.date.today()
+    wanted = set(programmes) if programmes else None
+    results: list[Result] = []
+    by_kind: dict[str, list[Claim]] = {}
+    for c in profile.claims:
+        by_kind.setdefault(c.kind, []).append(c)
+    for document in policies.documents:
+        for programme in document.programmes:
+            if wanted is not None and programme.id not in wanted:
+                continue
+            if programme.subject == ENTERPRISE:
+                results.append(_evaluate_one(programme, document, profile, None, on))
+                continue
+            claims = by_kind.get(programme.subject, [])
+            prog_results = []
+            for claim in claims:
+                if programme.applies_when is not None:
+                    lk = _Lookup(profile, claim, programme, document, on)
+                    if E.evaluate(programme.applies_when, lk) is False:
+                        continue
+                prog_results.append(_evaluate_one(programme, document, profile, claim, on))
+            if not prog_results:
+                prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
+            _count_once(prog_results, programme, document)
+            results.extend(prog_results)
+    _apply_caps(results, policies.documents, profile, on)
+    return MatchReport(on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile)

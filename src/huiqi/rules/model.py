@@ -1,0 +1,316 @@
+"""The typed policy model: documents, programmes, criteria, amount forms, caps.
+
+Built by ``huiqi.rules.loader`` from the YAML files under ``policies/``. Every
+criterion and amount carries the clause it implements (the sentence of the
+document and its line in the seed file), so the explanation can quote the law.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Union
+
+from huiqi.rules.expr import Node
+
+MODES = ("online", "offline", "automatic")  # 网上申报 / 线下递交 / 免申即享
+MATERIAL_FORMS = ("copy", "original", "original_for_check", "electronic")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A quotation of the document: the sentence, where it stands, and a short reference."""
+
+    text: str
+    ref: str = ""  # e.g. "专题四 3.支持标准（1）"
+    line: int | None = None  # line in the seed file
+
+    def to_dict(self, document: str) -> dict:
+        return {"document": document, "ref": self.ref, "line": self.line, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Note:
+    """An interpretation note: where the text is ambiguous, the reading we encode."""
+
+    id: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    test: Node
+    source: str
+    clause: Clause
+    soft: bool = False  # 原则上: failing needs an officer's decision
+    label_zh: str = ""
+    label_en: str = ""
+    note: str | None = None  # id of an interpretation note
+    file_line: int = 0
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A value with effective dates (OpenFisca style): the latest entry whose start ≤ date."""
+
+    name: str
+    entries: tuple[tuple[dt.date | None, object], ...]  # (from, value), sorted
+    unit: str | None = None
+    clause: Clause | None = None
+
+    def at(self, on: dt.date) -> object:
+        value = None
+        for start, v in self.entries:
+            if start is None or start <= on:
+                value = v
+        return value
+
+
+# ------------------------------------------------------------------ amounts
+
+
+@dataclass(frozen=True)
+class Label:
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Fixed:
+    amount: Node
+    label: Label | None = None
+
+
+@dataclass(frozen=True)
+class Rate:
+    """base × rate, optionally capped: also used for matching (配套) a higher-level grant."""
+
+    base: Node
+    rate: Node
+    cap: Node | None = None
+    base_label: Label | None = None
+    matching: bool = False
+
+
+@dataclass(frozen=True)
+class PerUnit:
+    count: Node
+    unit_amount: Node
+    cap: Node | None = None
+    count_label: Label | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    when: Node
+    amount: "Amount"
+    label: Label
+    clause: Clause | None = None
+
+
+@dataclass(frozen=True)
+class Cases:
+    """Tiers chosen by category: the first case whose condition holds."""
+
+    cases: tuple[Case, ...]
+
+
+@dataclass(frozen=True)
+class Band:
+    lower: Node  # inclusive
+    upper: Node | None  # exclusive
+    rate: Node
+    cap: Node | None
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Threshold bands: the band the base falls in sets rate and cap; below all bands, nothing."""
+
+    base: Node
+    bands: tuple[Band, ...]
+    base_label: Label | None = None
+
+
+@dataclass(frozen=True)
+class Tier:
+    at_least: Node
+    amount: Node
+    label: Label | None = None
+
+
+@dataclass(frozen=True)
+class HighestTier:
+    """Milestones, highest reached only (就高不重复); optionally less what was already awarded."""
+
+    value: Node
+    tiers: tuple[Tier, ...]
+    already_awarded: Node | None = None
+    value_label: Label | None = None
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: Label
+    amount: "Amount"
+    after_months: int = 0
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Staged sums: e.g. 200,000 on recognition + 100,000 after a year of operation."""
+
+    stages: tuple[Stage, ...]
+
+
+@dataclass(frozen=True)
+class MultiYear:
+    """The same support for several years (e.g. three years of rent)."""
+
+    years: int
+    each_year: "Amount"
+
+
+@dataclass(frozen=True)
+class NoAmount:
+    """The text names no sum (eligibility and guidance only)."""
+
+    reason: Label
+
+
+Amount = Union[Fixed, Rate, PerUnit, Cases, Bands, HighestTier, Staged, MultiYear, NoAmount]
+
+
+@dataclass(frozen=True)
+class Support:
+    amount: Amount
+    clause: Clause
+    discretionary: bool  # 最高 / 择优: a ceiling, discretionary below it
+    count_once_per: str | None = None  # fact name: claims sharing its value count once
+    count_once_clause: Clause | None = None
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A per-entity annual cap shared by the claims of one or more programmes."""
+
+    id: str
+    amount: Node
+    programmes: tuple[str, ...]
+    clause: Clause
+    label_zh: str = ""
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Material:
+    id: str
+    name: str
+    form: str = "copy"  # copy / original / original_for_check / electronic
+    stamped: bool = False
+    required: bool = True
+    when: str | None = None  # e.g. 新增用地项目提供
+
+
+@dataclass(frozen=True)
+class Process:
+    stages: tuple[str, ...]
+    notice_working_days: int | None
+    clause: Clause | None = None
+
+
+@dataclass
+class Programme:
+    id: str
+    document_id: str
+    title: str
+    title_en: str
+    section: str
+    inventory: tuple[str, ...]
+    department: str
+    mode: str
+    subject: str  # "enterprise" or a claim kind
+    criteria: tuple[Criterion, ...]
+    support: Support
+    applies_when: Node | None = None
+    event_date: Node | None = None
+    event_date_source: str | None = None
+    duration: str | None = None
+    materials: tuple[Material, ...] = ()
+    process: Process | None = None
+    notes: tuple[Note, ...] = ()
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date | None
+    end: dt.date | None
+    clause: Clause | None = None
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def describe(self) -> str:
+        a = self.start.isoformat() if self.start else "…"
+        b = self.end.isoformat() if self.end else "…"
+        return f"{a} – {b}"
+
+
+@dataclass
+class Document:
+    id: str
+    number: str  # 文号
+    issuer: str
+    title: str
+    issued: dt.date
+    district: str
+    seed: str
+    in_force: Window
+    retroactive: Window | None
+    scope: tuple[Criterion, ...]
+    programmes: list[Programme]
+    caps: tuple[Cap, ...]
+    notes: tuple[Note, ...]
+    parameters: dict[str, Parameter]
+    management: dict
+    sections: tuple[dict, ...]
+    file: str = ""
+    sha256: str = ""
+
+    def programme(self, pid: str) -> Programme | None:
+        return next((p for p in self.programmes if p.id == pid), None)
+
+
+@dataclass
+class PolicySet:
+    """Every loaded document, with the vocabulary they share."""
+
+    vocabulary: "object"
+    documents: list[Document]
+
+    def programmes(self) -> list[Programme]:
+        return [p for d in self.documents for p in d.programmes]
+
+    def programme(self, pid: str) -> Programme | None:
+        return next((p for p in self.programmes() if p.id == pid), None)
+
+    def document(self, did: str) -> Document | None:
+        return next((d for d in self.documents if d.id == did), None)
+
+    @property
+    def version(self) -> str:
+        """A short digest of every loaded file: what a frozen evaluation was based on."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for d in sorted(self.documents, key=lambda d: d.id):
+            h.update(d.sha256.encode())
+        return h.hexdigest()[:16]
+
+
+ZERO = Decimal(0)
