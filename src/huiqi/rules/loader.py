@@ -422,6 +422,8 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
     """Parse one policy file's text; raises PolicyError listing every problem."""
     data = load_yaml_text(text, file=file)
     ctx = _Ctx(file, vocab)
+    if isinstance(data, LineDict) and "part_of" in data:
+        raise PolicyError([Problem("part_of", "这是文件的分册，须与正文一起加载", "this file is a part of a document; load it with the document", file, 1)])
     if not isinstance(data, LineDict) or "document" not in data or "programmes" not in data:
         raise PolicyError([Problem("document", "须有 document 与 programmes 两节", "must have 'document' and 'programmes'", file, 1)])
     d = data["document"]
@@ -492,7 +494,48 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
         sections=tuple(data.get("sections") or ()),
         file=file,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        shared_criteria=shared,
     )
+
+
+def add_part(document: M.Document, text: str, *, file: str, vocab: Vocabulary) -> None:
+    """Add a part file's programmes (and caps) to its document: long documents may be split.
+
+    A part file starts with ``part_of: <document id>`` and may use the document's shared
+    criteria and parameters; it has its own ``programmes`` and, optionally, ``caps``.
+    """
+    data = load_yaml_text(text, file=file)
+    ctx = _Ctx(file, vocab)
+    ctx.doc_note_ids = {n.id for n in document.notes}  # type: ignore[attr-defined]
+    seen = {p.id for p in document.programmes}
+    for raw in data.get("programmes") or ():
+        if not isinstance(raw, LineDict):
+            ctx.problem("programmes", "每个项目应为映射", "each programme must be a mapping", _line(raw))
+            continue
+        p = _programme(ctx, raw, document.id, document.shared_criteria, set(document.parameters))
+        if p is None:
+            continue
+        if p.id in seen:
+            ctx.problem(f"programmes[{p.id}]", "项目 id 重复", "duplicate programme id", p.line)
+        seen.add(p.id)
+        document.programmes.append(p)
+    ctx.subject = ENTERPRISE
+    ctx.params = set(document.parameters)
+    caps = list(document.caps)
+    for i, c in enumerate(data.get("caps") or ()):
+        cl = _line(c)
+        progs = tuple(str(x) for x in c.get("programmes") or ())
+        for pid in progs:
+            if pid not in seen:
+                ctx.problem(f"caps[{i}].programmes", f"未知项目 {pid}", f"unknown programme {pid!r}", cl)
+        label = _label(c.get("label")) or M.Label("", "")
+        caps.append(M.Cap(str(c.get("id", f"cap{i}")), _expr(ctx, c.get("amount"), f"caps[{i}].amount", cl), progs,
+                          _clause(ctx, c.get("clause"), f"caps[{i}].clause", cl), label.zh, label.en))
+    if ctx.problems:
+        raise PolicyError(ctx.problems)
+    document.caps = tuple(caps)
+    document.parts.append(file)
+    document.sha256 = hashlib.sha256((document.sha256 + hashlib.sha256(text.encode("utf-8")).hexdigest()).encode()).hexdigest()
 
 
 def load_policies(directory: str | Path | None = None) -> M.PolicySet:
@@ -501,11 +544,26 @@ def load_policies(directory: str | Path | None = None) -> M.PolicySet:
     vocab = load_vocabulary(directory / "facts.yaml")
     documents = []
     problems: list[Problem] = []
+    parts: list[tuple[Path, str, str]] = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "facts.yaml":
             continue
+        text = path.read_text(encoding="utf-8")
+        head = load_yaml_text(text, file=str(path))
+        if isinstance(head, LineDict) and "part_of" in head:
+            parts.append((path, text, str(head["part_of"])))
+            continue
         try:
-            documents.append(parse_document(path.read_text(encoding="utf-8"), file=str(path), vocab=vocab))
+            documents.append(parse_document(text, file=str(path), vocab=vocab))
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+    for path, text, doc_id in parts:
+        doc = next((d for d in documents if d.id == doc_id), None)
+        if doc is None:
+            problems.append(Problem("part_of", f"找不到文件 {doc_id}", f"no document {doc_id!r} to add this part to", str(path), 1))
+            continue
+        try:
+            add_part(doc, text, file=str(path), vocab=vocab)
         except PolicyError as exc:
             problems.extend(exc.problems)
     ids = [p.id for d in documents for p in d.programmes]

@@ -281,6 +281,8 @@ class Document:
     sections: tuple[dict, ...]
     file: str = ""
     sha256: str = ""
+    shared_criteria: dict = field(default_factory=dict)
+    parts: list = field(default_factory=list)  # files holding more of this document's programmes
 
     def programme(self, pid: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == pid), None)
