@@ -534,6 +534,10 @@ def add_part(document: M.Document, text: str, *, file: str, vocab: Vocabulary) -
     if ctx.problems:
         raise PolicyError(ctx.problems)
     document.caps = tuple(caps)
+    for key, value in (data.get("management") or {}).items():
+        if key in document.management:
+            raise PolicyError([Problem(f"management.{key}", "与正文重复", "already given by the document", file, _line(data["management"], key))])
+        document.management[key] = value
     document.parts.append(file)
     document.sha256 = hashlib.sha256((document.sha256 + hashlib.sha256(text.encode("utf-8")).hexdigest()).encode()).hexdigest()
 
