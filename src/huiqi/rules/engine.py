@@ -176,7 +176,7 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
         result.reason_zh = f"评估日 {on} 早于文件发布日 {document.issued}"
         result.reason_en = f"the evaluation date {on} is before the document was issued ({document.issued})"
         return False
-    if programme.event_date is not None:
+    if programme.event_date is not None and document.window_basis == "event_date":
         day = E.evaluate(programme.event_date, lookup)
         if day is None:
             result.missing |= _unknown_facts(programme.event_date, lookup)

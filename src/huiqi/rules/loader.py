@@ -495,7 +495,16 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
         file=file,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         shared_criteria=shared,
+        window_basis=_window_basis(ctx, d),
     )
+
+
+def _window_basis(ctx: _Ctx, d: LineDict) -> str:
+    basis = str(d.get("window_basis", "event_date"))
+    if basis not in ("event_date", "application_date"):
+        ctx.problem("document.window_basis", "应为 event_date 或 application_date", "must be event_date or application_date", d.line_of("window_basis"))
+        raise PolicyError(ctx.problems)
+    return basis
 
 
 def add_part(document: M.Document, text: str, *, file: str, vocab: Vocabulary) -> None:

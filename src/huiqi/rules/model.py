@@ -282,6 +282,9 @@ class Document:
     file: str = ""
     sha256: str = ""
     shared_criteria: dict = field(default_factory=dict)
+    # What the validity window is checked against: the programme's event date ("event_date",
+    # for documents with a retroactive window) or the application/evaluation date ("application_date").
+    window_basis: str = "event_date"
     parts: list = field(default_factory=list)  # files holding more of this document's programmes
 
     def programme(self, pid: str) -> Programme | None:

@@ -143,15 +143,13 @@ def read_profile_file(path: str | Path, vocab: Vocabulary) -> Profile:
         except json.JSONDecodeError as exc:
             raise ProfileError([Problem("profile", f"JSON 格式错误：{exc.msg}", f"malformed JSON: {exc.msg}", str(path), exc.lineno)]) from None
     else:
-        import yaml
+        from huiqi.rules.errors import PolicyError
+        from huiqi.rules.yamlio import load_yaml_text
 
         try:
-            data = yaml.safe_load(text)
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            raise ProfileError([Problem("profile", f"YAML 格式错误：{exc.problem}", f"malformed YAML: {exc.problem}", str(path), line)]) from None
-        except yaml.YAMLError as exc:
-            raise ProfileError([Problem("profile", f"YAML 格式错误：{exc}", f"malformed YAML: {exc}", str(path))]) from None
+            data = load_yaml_text(text, file=str(path))
+        except PolicyError as exc:
+            raise ProfileError(exc.problems) from None
     try:
         return parse_profile(data, vocab)
     except ProfileError as exc:
