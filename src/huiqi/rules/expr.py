@@ -281,9 +281,12 @@ class _Parser:
         if not self.at("]"):
             while True:
                 tok = self.take()
-                if tok.kind != "literal":
+                negative = tok.kind == "op" and tok.text == "-"
+                if negative:
+                    tok = self.take()
+                if tok.kind != "literal" or (negative and not isinstance(tok.value, Decimal)):
                     self.fail(tok, "a list may hold only literal values", "列表中只能是常量")
-                items.append(tok.value)
+                items.append(-tok.value if negative else tok.value)
                 if self.at(","):
                     self.take()
                     continue

@@ -109,6 +109,22 @@ def _date(ctx: _Ctx, raw: Any, field: str, line: int) -> dt.date | None:
         return None
 
 
+def _param_value(ctx: _Ctx, raw: Any, field: str, line: int) -> object:
+    """A parameter value: a number, date, boolean, or literal text like 30% or 2‱."""
+    if isinstance(raw, str):
+        try:
+            node = E.parse(raw)
+        except E.ExprError:
+            return raw  # plain text value
+        if isinstance(node, E.Literal):
+            return node.value
+        if isinstance(node, E.Name) and not node.is_fact:
+            return raw
+        ctx.problem(field, "参数值应为常量", "a parameter value must be a literal", line)
+        return None
+    return E.coerce_literal(raw)
+
+
 def _parameters(ctx: _Ctx, raw: Any, field: str) -> dict[str, M.Parameter]:
     out: dict[str, M.Parameter] = {}
     if not raw:
@@ -122,12 +138,12 @@ def _parameters(ctx: _Ctx, raw: Any, field: str) -> dict[str, M.Parameter]:
             entries: list[tuple[dt.date | None, object]] = []
             for start, value in entries_raw.items():
                 day = _date(ctx, start, f"{field}.{name}.values", line) if start not in (None, "None") else None
-                entries.append((day, E.coerce_literal(value)))
+                entries.append((day, _param_value(ctx, value, f"{field}.{name}", line)))
             entries.sort(key=lambda e: e[0] or dt.date.min)
             clause = _clause(ctx, spec["clause"], f"{field}.{name}.clause", line) if "clause" in spec else None
             out[name] = M.Parameter(name, tuple(entries), spec.get("unit"), clause)
         else:
-            out[name] = M.Parameter(name, ((None, E.coerce_literal(spec)),))
+            out[name] = M.Parameter(name, ((None, _param_value(ctx, spec, f"{field}.{name}", line)),))
     return out
 
 

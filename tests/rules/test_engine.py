@@ -1,0 +1,236 @@
+"""The engine on a small fixture policy that exercises every amount form, caps and windows.
+
+The fixture (tests/rules/fixture_policies) restates real sentences of the two documents
+(rent 30% ≤ 50万/年 × 3 years; technology-contract bands; revenue tiers 就高不重复; 50万 per GCP
+specialty ≤ 300万; 1:0.5 matching; incubator 20万 + 10万; talent with no sum), so the expected
+values below are worked out from those sentences.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from huiqi.rules import evaluate, load_policies, parse_profile
+from huiqi.rules.errors import PolicyError, ProfileError
+
+FIXTURE = Path(__file__).parent / "fixture_policies"
+D = Decimal
+ON = dt.date(2026, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return load_policies(FIXTURE)
+
+
+def run(policies, claims=(), on=ON, **enterprise):
+    ent = {"district": "测试区", "town": "亭林镇", "debt_ratio": "0.5", **enterprise}
+    profile = parse_profile({"enterprise": ent, "claims": list(claims)}, policies.vocabulary)
+    return evaluate(policies, profile, on=on)
+
+
+def result(report, programme, claim=None):
+    return next(r for r in report.results if r.programme.id == programme and (r.claim.id if r.claim else None) == claim)
+
+
+def test_multi_year_rent_is_three_years_of_capped_rate(policies):
+    # 年租金 120 万 × 30% = 36 万 ≤ 50 万 → × 3 年 = 108 万
+    r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 1200000, "signed": "2026-03-01"}]), "T-rent", "l1")
+    assert r.status == "eligible" and r.ceiling == D("1080000.00")
+    assert [s.amount for s in r.schedule] == [D("360000")] * 3
+    assert [s.after_months for s in r.schedule] == [0, 12, 24]
+
+
+def test_multi_year_rent_cap_per_year(policies):
+    # 200 万 × 30% = 60 万 → 单年度最高 50 万 → 150 万
+    r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 2000000, "signed": "2026-03-01"}]), "T-rent", "l1")
+    assert r.ceiling == D("1500000.00")
+    assert any("min(600000, 500000)" in s.formula for s in r.steps)
+
+
+def test_parameter_is_used_by_name(policies):
+    r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100, "signed": "2026-03-01"}]), "T-rent", "l1")
+    assert r.ceiling == D("90.00")  # 100 × 30% × 3
+
+
+@pytest.mark.parametrize(
+    "turnover, status, ceiling",
+    [
+        ("19999999.99", "ineligible", None),  # below 2000 万: no band
+        ("20000000", "eligible", "4000.00"),  # 2000 万（含）× 2‱
+        ("40000000", "eligible", "8000.00"),
+        ("49999999.99", "eligible", "10000.00"),  # 9,999.99… → cap 1 万
+        ("50000000", "eligible", "15000.00"),  # 5000 万（含）起 3‱
+        ("200000000", "eligible", "50000.00"),  # 6 万 → cap 5 万
+    ],
+)
+def test_threshold_bands(policies, turnover, status, ceiling):
+    r = result(run(policies, [{"id": "p", "kind": "portfolio", "turnover": turnover}]), "T-bands", "p")
+    assert r.status == status
+    assert r.ceiling == (None if ceiling is None else D(ceiling))
+
+
+def test_band_of_49_999_999_99_is_exact_before_the_cap(policies):
+    r = result(run(policies, [{"id": "p", "kind": "portfolio", "turnover": "49999999.99"}]), "T-bands", "p")
+    assert "49999999.99 × 0.0002 = 9999.999998" in r.steps[0].formula
+
+
+@pytest.mark.parametrize(
+    "revenue, prior, expected",
+    [
+        ("49999999.99", "0", None),
+        ("50000000", "0", "200000.00"),
+        ("120000000", "0", "500000.00"),  # crossed 5000 万 and 1 亿 together: the higher only
+        ("120000000", "200000", "300000.00"),  # earlier 20 万 award: the difference
+        ("1000000000", "0", "2000000.00"),
+        ("60000000", "500000", "0.00"),  # already received more than this tier
+    ],
+)
+def test_highest_tier_not_cumulative(policies, revenue, prior, expected):
+    r = result(run(policies, revenue=revenue, award_received=prior), "T-tier")
+    assert r.ceiling == (None if expected is None else D(expected))
+
+
+def test_per_unit_with_cap(policies):
+    # 7 个新增专业 × 50 万 = 350 万 → 单个主体每年最高 300 万; then the fixture's shared 100 万 cap clips it
+    r = result(run(policies, [{"id": "s", "kind": "specialty", "count": 7}]), "T-unit", "s")
+    assert r.uncapped == D("3000000.00")
+    assert r.ceiling == D("1000000.00") and r.caps[0].cap == "per_entity_year"
+
+
+def test_count_once_per_variety(policies):
+    rep = run(policies, [
+        {"id": "v1", "kind": "variety", "variety": "甲", "grant": 400000},
+        {"id": "v2", "kind": "variety", "variety": "甲", "grant": 600000},
+    ])
+    assert result(rep, "T-match", "v2").ceiling == D("300000.00")  # the larger one is kept
+    assert result(rep, "T-match", "v1").status == "ineligible"
+
+
+def test_per_entity_cap_shared_across_programmes_clips_in_order(policies):
+    # T-unit 2 × 50 万 = 100 万 fills the 100 万 cap; the 1:0.5 matching (30 万) is clipped to 0.
+    rep = run(policies, [{"id": "s", "kind": "specialty", "count": 2}, {"id": "v1", "kind": "variety", "variety": "甲", "grant": 600000}])
+    unit, match = result(rep, "T-unit", "s"), result(rep, "T-match", "v1")
+    assert unit.ceiling == D("1000000.00") and not unit.caps
+    assert match.ceiling == D("0.00")
+    assert match.caps[0].cap == "per_entity_year" and match.caps[0].before == D("300000.00")
+
+
+def test_staged_sum_and_schedule(policies):
+    r = result(run(policies, [{"id": "i", "kind": "incubator", "recognised": True}]), "T-staged", "i")
+    assert r.ceiling == D("300000.00")
+    assert [(s.after_months, s.amount) for s in r.schedule] == [(0, D(200000)), (12, D(100000))]
+
+
+def test_no_amount_programme_is_eligible_without_a_ceiling(policies):
+    r = result(run(policies), "T-talent")
+    assert r.status == "eligible" and r.ceiling is None
+
+
+def test_soft_criterion_failure_is_reported_not_hidden(policies):
+    r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2026-03-01"}], debt_ratio="0.7001"), "T-rent", "l1")
+    assert r.status == "eligible" and [c.id for c in r.soft_failed] == ["debt"]
+    r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2026-03-01"}], debt_ratio="0.70"), "T-rent", "l1")
+    assert r.soft_failed == []
+
+
+@pytest.mark.parametrize(
+    "signed, status",
+    [("2024-12-31", "not_in_force"), ("2025-01-01", "eligible"), ("2026-01-24", "eligible"), ("2027-12-31", "eligible"), ("2028-01-01", "not_in_force")],
+)
+def test_window_edges_on_the_event_date(policies, signed, status):
+    rep = run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": signed}], on=dt.date(2028, 3, 1))
+    r = result(rep, "T-rent", "l1")
+    assert r.status == status
+    if status == "not_in_force":
+        assert "2025-01-01" in r.reason_en and "2027-12-31" in r.reason_en
+
+
+def test_evaluation_before_issue_is_not_in_force(policies):
+    r = result(run(policies, on=dt.date(2025, 12, 24)), "T-talent")
+    assert r.status == "not_in_force"
+
+
+def test_unknown_is_not_false(policies):
+    r = result(run(policies, [{"id": "p", "kind": "portfolio"}]), "T-bands", "p")
+    assert r.status == "needs_info" and r.missing == {"portfolio.turnover"}
+
+
+def test_missing_claim_subject_is_asked_for(policies):
+    r = result(run(policies), "T-bands")
+    assert r.status == "needs_info" and r.missing_claim == "portfolio"
+
+
+def test_out_of_scope(policies):
+    assert {r.status for r in run(policies, district="黄浦区").results} == {"out_of_scope"}
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_profile_errors_name_each_field(policies):
+    with pytest.raises(ProfileError) as info:
+        parse_profile(
+            {"enterprise": {"district": "测试区", "revenue": "-5", "founded": "2025-02-30", "staff": "many", "colour": "red", "uscc": "91310000MA1FL4LK6X"}, "claims": [{"kind": "spaceship"}]},
+            policies.vocabulary,
+        )
+    fields = {p.field for p in info.value.problems}
+    assert {"enterprise.revenue", "enterprise.founded", "enterprise.staff", "enterprise.colour", "enterprise.uscc", "claims[0].kind"} <= fields
+    for p in info.value.problems:
+        assert p.message_zh and p.message_en
+
+
+def _write(tmp_path, doc_text):
+    (tmp_path / "facts.yaml").write_text((FIXTURE / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "d.yaml").write_text(doc_text, encoding="utf-8")
+
+
+def test_undeclared_fact_fails_to_load_with_file_and_line(tmp_path):
+    text = (FIXTURE / "test-doc.yaml").read_text(encoding="utf-8").replace("incubator.recognised, clause", "incubator.licensed, clause")
+    _write(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    p = info.value.problems[0]
+    assert "incubator.licensed" in p.message_en and p.file.endswith("d.yaml")
+    assert p.line == text.splitlines().index(next(l for l in text.splitlines() if "incubator.licensed" in l)) + 1
+
+
+def test_malformed_yaml_reports_line(tmp_path):
+    _write(tmp_path, "document:\n  id: x\n  bad: [unclosed\n")
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    assert info.value.problems[0].line is not None and "YAML" in info.value.problems[0].message_en
+
+
+def test_clause_is_required(tmp_path):
+    text = (FIXTURE / "test-doc.yaml").read_text(encoding="utf-8").replace("      clause: 按规定给予相应奖励。\n", "")
+    _write(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    assert any("clause" in p.message_en for p in info.value.problems)
+
+
+# ------------------------------------------------------------------ properties
+
+money = st.decimals(min_value=0, max_value=10**10, places=2, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(count=st.integers(0, 20), grants=st.lists(money, max_size=4), rent=money, turnover=money)
+def test_caps_never_exceeded_and_amounts_never_negative(policies, count, grants, rent, turnover):
+    claims = [{"id": "s", "kind": "specialty", "count": count}, {"id": "l", "kind": "lease", "annual_rent": str(rent), "signed": "2026-03-01"}, {"id": "p", "kind": "portfolio", "turnover": str(turnover)}]
+    claims += [{"id": f"v{i}", "kind": "variety", "variety": f"品种{i}", "grant": str(g)} for i, g in enumerate(grants)]
+    rep = run(policies, claims)
+    capped = sum((r.ceiling for r in rep.results if r.programme.id in ("T-unit", "T-match") and r.ceiling is not None), D(0))
+    assert capped <= D(1000000)
+    for r in rep.results:
+        assert r.ceiling is None or r.ceiling >= 0
+        assert r.ceiling is None or r.ceiling == r.ceiling.quantize(D("0.01"))
+    assert result(rep, "T-rent", "l").ceiling <= D(1500000)
+    assert result(rep, "T-bands", "p").ceiling in (None,) or result(rep, "T-bands", "p").ceiling <= D(50000)
