@@ -162,7 +162,9 @@ _register_subcommands()
 def run() -> None:
     """Entry point: user errors exit 2 with a bilingual message; nothing shows a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except InputError as exc:
         err_console.print("[bold red]错误 / error[/]", highlight=False)
         for p in exc.problems:

@@ -210,6 +210,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
             result.citations.append(c.clause)
             result.reason_zh = f"不在《{document.number}》适用范围内"
             result.reason_en = f"outside the scope of {document.number}"
+            result.missing = set()
             return result
         if value is None:
             scope_unknown = True
@@ -218,6 +219,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     in_window = _window_check(programme, document, lookup, on, result)
     if in_window is False:
         result.status = NOT_IN_FORCE
+        result.missing = set()
         return result
     # 3. criteria, hard and soft (原则上)
     unknown = scope_unknown or in_window is None
@@ -254,9 +256,33 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
         result.status = NEEDS_INFO
     else:
         result.status = ELIGIBLE
+    if result.status != NEEDS_INFO:
+        result.missing = set()
     if result.status in (ELIGIBLE, NEEDS_INFO) and outcome.value is not None:
         result.ceiling = to_fen(outcome.value)
         result.uncapped = result.ceiling
+    return result
+
+
+def _none_applies(programme: M.Programme, document: M.Document, profile: Profile, on: dt.date) -> Result:
+    """The enterprise has claims of this kind, but none is of the sort this programme supports."""
+    result = _evaluate_one(programme, document, profile, None, on)
+    if result.status in (OUT_OF_SCOPE, NOT_IN_FORCE):
+        return result
+    result.status = INELIGIBLE
+    result.ceiling = result.uncapped = None
+    result.steps, result.schedule, result.missing = [], [], set()
+    result.failed.append(
+        CriterionOutcome(
+            "applies_when",
+            "所填申报主体均不属于本项目支持的情形",
+            "none of the claims described is of the kind this programme supports",
+            E.to_source(programme.applies_when) if programme.applies_when is not None else "",
+            programme.support.clause,
+            False,
+            False,
+        )
+    )
     return result
 
 
@@ -345,7 +371,9 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
                     if E.evaluate(programme.applies_when, lk) is False:
                         continue
                 prog_results.append(_evaluate_one(programme, document, profile, claim, on))
-            if not prog_results:
+            if not prog_results and claims:
+                prog_results.append(_none_applies(programme, document, profile, on))
+            elif not prog_results:
                 prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
             _count_once(prog_results, programme, document)
             results.extend(prog_results)

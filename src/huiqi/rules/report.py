@@ -65,7 +65,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "failed": [c.to_dict(d.number) for c in result.failed],
         "soft_failed": [c.to_dict(d.number) for c in result.soft_failed],
         "needs_officer_decision": bool(result.soft_failed),
-        "missing": _missing(result.missing, result.missing_claim, vocab),
+        "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
         "caps": [c.to_dict(d.number) for c in result.caps],
         "citations": _citations(result),
         "notes": [{"id": n.id, "zh": n.zh, "en": n.en} for n in (*p.notes, *d.notes)],

@@ -1,0 +1,100 @@
+"""The `huiqi` command: results, JSON schema, and bad input → exit 2, bilingual, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def huiqi(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "huiqi.cli.main", *args], capture_output=True, text=True, cwd=ROOT, input=input_text, timeout=120)
+
+
+def test_match_json_schema_and_values():
+    # 金科〔2025〕25号 专题四 3.支持标准（1）: 1 类 II 期 4200 万 × 10% = 420 万 → 最高 200 万;
+    # I 期 680 万 × 10% = 68 万 (≤ 100 万); 专题五: 三类器械 2600 万 × 10% = 260 万 → 200 万;
+    # 专题二: 同一品种两个规格只计一次，100 万.
+    out = huiqi("match", "examples/jinshan-clinical-stage-biotech.yaml", "--on", "2025-10-15", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    for key in ("schema", "results", "total_ceiling", "policy_version", "on"):
+        assert key in data
+    by = {(r["programme"], r["claim"]): r for r in data["results"]}
+    for r in data["results"]:
+        for key in ("programme", "document", "title", "status", "claim", "ceiling", "discretionary", "steps", "failed", "soft_failed", "missing", "citations"):
+            assert key in r
+    assert by[("J2.4", "trial-CM310-II")]["ceiling"] == "2000000.00"
+    assert by[("J2.4", "trial-CM205-I")]["ceiling"] == "680000.00"
+    assert by[("J2.5", "device-ablation-catheter")]["ceiling"] == "2000000.00"
+    assert by[("J2.2", "generic-metformin-0.5g")]["ceiling"] == "1000000.00"
+    assert by[("J2.2", "generic-metformin-0.75g")]["status"] == "ineligible"
+    citation = by[("J2.4", "trial-CM310-II")]["citations"][-1]
+    assert citation["document"] == "金科〔2025〕25号" and citation["line"]
+
+
+def test_match_table_renders():
+    out = huiqi("match", "examples/jinshan-clinical-stage-biotech.yaml", "--on", "2025-10-15")
+    assert out.returncode == 0 and "J2.4" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "content, suffix, field",
+    [
+        ("enterprise: {registered_district: 金山区, employees: -3}\n", ".yaml", "enterprise.employees"),
+        ("enterprise: {uscc: 91310116MA1J8ABC1W}\n", ".yaml", "enterprise.uscc"),
+        ("enterprise: {registered_district: 金山区}\nclaims:\n  - {kind: trial, clinical_approval_date: 2025-02-30}\n", ".yaml", "claims[0].clinical_approval_date"),
+        ("enterprise: {colour: red}\n", ".yaml", "enterprise.colour"),
+        ("enterprise: [unclosed\n", ".yaml", "profile"),
+        ('{"enterprise": {"main_revenue_last_year": "lots"}}', ".json", "enterprise.main_revenue_last_year"),
+    ],
+)
+def test_bad_profile_exits_2_with_bilingual_message(tmp_path, content, suffix, field):
+    path = tmp_path / f"p{suffix}"
+    path.write_text(content, encoding="utf-8")
+    out = huiqi("match", str(path))
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and "Traceback" not in out.stdout
+    assert field in out.stderr and "错误" in out.stderr and "error" in out.stderr
+
+
+def test_bad_date_option():
+    out = huiqi("match", "examples/jinshan-clinical-stage-biotech.yaml", "--on", "2025-13-01")
+    assert out.returncode == 2 and "--on" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_profile_file():
+    out = huiqi("match", "no-such-file.yaml")
+    assert out.returncode == 2 and "no such file" in out.stderr
+
+
+def test_policies_check_and_list():
+    out = huiqi("policies", "check")
+    assert out.returncode == 0, out.stderr
+    out = huiqi("policies", "list", "--json")
+    data = json.loads(out.stdout)
+    numbers = {d["number"] for d in data["documents"]}
+    assert "金科〔2025〕25号" in numbers
+
+
+def test_policies_check_reports_file_and_line(tmp_path):
+    (tmp_path / "facts.yaml").write_text((ROOT / "policies" / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    doc = (ROOT / "policies" / "jinshan-2025-25.yaml").read_text(encoding="utf-8").replace("test: drug.marketed_in_district", "test: drug.marketed_on_mars")
+    (tmp_path / "jinshan.yaml").write_text(doc, encoding="utf-8")
+    out = huiqi("policies", "check", "--policies", str(tmp_path))
+    assert out.returncode == 2
+    line = doc.splitlines().index(next(l for l in doc.splitlines() if "marketed_on_mars" in l)) + 1
+    assert f"jinshan.yaml:{line}" in out.stderr and "drug.marketed_on_mars" in out.stderr
+
+
+def test_schema_profile_is_json_schema():
+    out = huiqi("schema", "profile")
+    schema = json.loads(out.stdout)
+    assert schema["properties"]["enterprise"]["properties"]["registered_district"]["type"] == "string"
+    kinds = {v["properties"]["kind"]["const"] for v in schema["properties"]["claims"]["items"]["oneOf"]}
+    assert {"trial", "drug", "device", "platform"} <= kinds
