@@ -94,7 +94,51 @@ def _expr(ctx: _Ctx, raw: Any, field: str, line: int) -> E.Node:
                 )
         elif name not in ctx.params:
             ctx.problem(field, f"未定义的参数 {name}", f"undefined parameter {name!r}", line)
+    _check_types(ctx, node, field, line)
     return node
+
+
+_NUMERIC = ("int", "number", "money", "ratio")
+
+
+def _literal_fits(fact, value) -> bool:
+    """Whether a literal can ever equal a value of the fact's type."""
+    if value is None:
+        return True
+    if fact.type in _NUMERIC:
+        return isinstance(value, Decimal)
+    if fact.type == "bool":
+        return isinstance(value, bool)
+    if fact.type == "date":
+        return isinstance(value, dt.date)
+    if fact.type == "enum":
+        return isinstance(value, str) and value in fact.values
+    return isinstance(value, str)
+
+
+def _check_types(ctx: _Ctx, node: E.Node, field: str, line: int) -> None:
+    """Catch typos a policy officer would not see: an enum value that does not exist, a text compared with a number."""
+    pairs: list[tuple[E.Node, E.Value]] = []
+    if isinstance(node, E.Binary) and node.op in ("==", "!=", "<", "<=", ">", ">="):
+        if isinstance(node.left, E.Name) and isinstance(node.right, E.Literal):
+            pairs.append((node.left, node.right.value))
+        if isinstance(node.right, E.Name) and isinstance(node.left, E.Literal):
+            pairs.append((node.right, node.left.value))
+    if isinstance(node, E.In) and isinstance(node.operand, E.Name):
+        pairs.extend((node.operand, v) for v in node.options)
+    for name_node, value in pairs:
+        fact = ctx.vocab.facts.get(name_node.name) if isinstance(name_node, E.Name) else None
+        if fact is not None and not _literal_fits(fact, value):
+            allowed = f"：{'、'.join(fact.values)}" if fact.type == "enum" else ""
+            ctx.problem(
+                field,
+                f"{fact.name}（{fact.type}）不可能等于 {value!r}{allowed}",
+                f"{fact.name} ({fact.type}) can never equal {value!r}" + (f"; values: {', '.join(fact.values)}" if fact.type == "enum" else ""),
+                line,
+            )
+    for child in (getattr(node, "left", None), getattr(node, "right", None), getattr(node, "operand", None), *getattr(node, "args", ())):
+        if child is not None:
+            _check_types(ctx, child, field, line)
 
 
 def _date(ctx: _Ctx, raw: Any, field: str, line: int) -> dt.date | None:
