@@ -234,3 +234,11 @@ def test_caps_never_exceeded_and_amounts_never_negative(policies, count, grants,
         assert r.ceiling is None or r.ceiling == r.ceiling.quantize(D("0.01"))
     assert result(rep, "T-rent", "l").ceiling <= D(1500000)
     assert result(rep, "T-bands", "p").ceiling in (None,) or result(rep, "T-bands", "p").ceiling <= D(50000)
+
+
+def test_enum_typo_in_a_rule_fails_to_load(tmp_path):
+    text = (FIXTURE / "test-doc.yaml").read_text(encoding="utf-8").replace('enterprise.town in ["亭林镇", "山阳镇"]', 'enterprise.kind == "药"')
+    _write(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    assert any("enterprise.kind" in p.message_en and "药品" in p.message_en for p in info.value.problems)

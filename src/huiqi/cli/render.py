@@ -17,6 +17,11 @@ def _wan(value) -> str:
     return format_wan(value)
 
 
+def _fact_label(report: MatchReport, name: str) -> str:
+    fact = report.vocabulary.fact(name)
+    return f"{fact.zh}（{name}）" if fact else name
+
+
 def render_report(console: Console, report: MatchReport) -> None:
     """A table a person reads: programme, claim, status, ceiling, and why."""
     name = report.profile.name or report.profile.uscc or ""
@@ -37,7 +42,7 @@ def render_report(console: Console, report: MatchReport) -> None:
         why += [f"⚠ 原则上：{f.label_zh or f.id} — 需经办人决定" for f in r.soft_failed]
         if r.missing_claim:
             why.append(f"? 请填写申报主体：{r.missing_claim}")
-        why += [f"? {m}" for m in sorted(r.missing)]
+        why += [f"? {_fact_label(report, m)}" for m in sorted(r.missing)]
         why += [f"= {s.formula}" for s in r.steps if s.formula and s.formula != "—"]
         why += [f"⤓ {c.label_zh or c.cap}：{c.before:,} → {c.after:,}" for c in r.caps]
         table.add_row(f"{r.programme.id}\n{r.programme.title}", r.claim.id if r.claim else "—", f"[{style}]{zh}\n{en}[/]", ceiling, "\n".join(why))
