@@ -1,0 +1,143 @@
+"""Database engine, sessions and the declarative ``Base`` shared by every workflow model.
+
+The database is a SQLite file by default (``./var/huiqi.sqlite``, no set-up) and PostgreSQL in
+production: set ``HUIQI_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``).
+Schema changes go through the Alembic migrations packaged in ``huiqi/store/migrations``
+(``huiqi db upgrade``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import BigInteger, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+ENV_DATABASE_URL = "HUIQI_DATABASE_URL"
+DEFAULT_SQLITE_PATH = Path("var") / "huiqi.sqlite"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; its ``metadata`` is what Alembic migrates."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Money(TypeDecorator):
+    """Decimal yuan stored exactly as an integer number of fen (分) on every database."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        d = Decimal(value)
+        fen = d.scaleb(2)
+        if fen != fen.to_integral_value():
+            raise ValueError(f"金额精度超过分 / amount finer than 0.01 yuan: {value}")
+        return int(fen)
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
+
+
+def database_url(url: str | None = None) -> str:
+    """The database URL: the argument, else ``$HUIQI_DATABASE_URL``, else the default SQLite file."""
+    if url:
+        return url
+    env = os.environ.get(ENV_DATABASE_URL, "").strip()
+    if env:
+        return env
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str | None = None, **kwargs) -> Engine:
+    """Create an engine; SQLite write transactions are serialised with ``BEGIN IMMEDIATE``.
+
+    SQLite has no ``SELECT … FOR UPDATE``; taking the write lock when a transaction begins
+    gives the same guarantee for the cap ledger and the audit chain (one writer at a time).
+    """
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        connect_args = kwargs.pop("connect_args", {})
+        connect_args.setdefault("timeout", 30)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):  # noqa: ANN001
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, **kwargs)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine`` (objects stay usable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(engine_or_url: Engine | str | None = None):  # noqa: ANN201
+    """An Alembic ``Config`` pointing at the packaged migrations (works from an installed wheel)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if isinstance(engine_or_url, Engine):
+        cfg.attributes["engine"] = engine_or_url
+        cfg.set_main_option("sqlalchemy.url", engine_or_url.url.render_as_string(hide_password=False).replace("%", "%%"))
+    else:
+        cfg.set_main_option("sqlalchemy.url", database_url(engine_or_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -> str:
+    """Apply migrations up to ``revision``; return the database's revision afterwards."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    import huiqi.workflow.models  # noqa: F401 - every table registered on Base.metadata
+
+    cfg = alembic_config(engine_or_url)
+    command.upgrade(cfg, revision)
+    engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() or ""

@@ -1,0 +1,246 @@
+"""Applications: drafts, submission with the engine's result frozen, and look-ups.
+
+At submission the profile is completed with the round's qualifying period (限定期间) and the
+credit check (``enterprise.serious_dishonesty_last_3_years`` from the imported records), the
+rules engine evaluates it, and the result — ceiling, steps, schedule, soft criteria, the
+programme's materials and process, with the policy version — is stored and never recomputed.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi import audit
+from huiqi.rules import PolicySet, ProfileError, evaluate, parse_profile
+from huiqi.workflow import states
+from huiqi.workflow.applications.models import Application
+from huiqi.workflow.common import get_or_404, money, utcnow
+from huiqi.workflow.credit import service as credit
+from huiqi.workflow.enterprises.models import Enterprise
+from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, PermissionDenied
+from huiqi.workflow.machine import fire
+from huiqi.workflow.policy import default_policies, programme
+from huiqi.workflow.rounds import service as rounds
+from huiqi.workflow.rounds.models import Round
+from huiqi.workflow.users.models import User
+from huiqi.workflow.users.service import require_role
+
+BLOCKING = {"ineligible", "not_in_force", "out_of_scope"}
+
+
+def get(*, session: Session, application_id: int, lock: bool = False) -> Application:
+    """The application, or NotFound (optionally locked FOR UPDATE)."""
+    return get_or_404(session, Application, application_id, zh="申报", en="application", field="application", lock=lock)
+
+
+def stages_of(app: Application) -> tuple[str, ...]:
+    """The process stages frozen with the application's evaluation."""
+    proc = (app.evaluation or {}).get("process") or {}
+    return tuple(proc.get("stages") or states.DEFAULT_STAGES)
+
+
+def check_can_act_for(actor: User, enterprise_id: int) -> None:
+    """An enterprise user may act only for the enterprise it is bound to."""
+    if actor.role == states.ENTERPRISE and actor.enterprise_id != enterprise_id:
+        raise PermissionDenied("企业用户只能为本企业申报", "an enterprise user may only act for its own enterprise", field="enterprise")
+
+
+def create_draft(*, session: Session, round_id: int, enterprise_id: int, programme_id: str, profile: dict, actor: User, claim_id: str | None = None, requested_amount: Decimal | str | None = None, policies: PolicySet | None = None) -> Application:
+    """Start an application in a round: the profile (facts and claims) and the amount asked for."""
+    require_role(actor, states.ENTERPRISE, states.OFFICER)
+    check_can_act_for(actor, enterprise_id)
+    policies = policies or default_policies()
+    r = get_or_404(session, Round, round_id, zh="申报批次", en="round", field="round")
+    ent = get_or_404(session, Enterprise, enterprise_id, zh="企业", en="enterprise", field="enterprise")
+    if programme_id not in r.programmes:
+        raise InvalidInput(f"批次 {r.code} 不受理项目 {programme_id}（受理：{'、'.join(r.programmes)}）", f"round {r.code} does not take {programme_id} (it takes {', '.join(r.programmes)})", field="programme")
+    prog, _doc = programme(policies, programme_id)
+    if prog.mode == "offline" and actor.role != states.OFFICER:
+        raise PermissionDenied(f"{programme_id} 为线下递交：由区级经办人登记纸质申报", f"{programme_id} takes paper submissions: an officer records them", field="channel")
+    prof = _profile_for(profile, ent)
+    try:
+        parsed = parse_profile(prof, policies.vocabulary)
+    except ProfileError as exc:
+        p = exc.problems[0]
+        raise InvalidInput(p.message_zh, p.message_en, field=f"profile.{p.field}", details=[x.to_dict() for x in exc.problems]) from None
+    if prog.subject != "enterprise":
+        ids = [c.id for c in parsed.claims if c.kind == prog.subject]
+        if claim_id is None and len(ids) == 1:
+            claim_id = ids[0]
+        if claim_id not in ids:
+            raise InvalidInput(f"请指定申报的{prog.subject}（画像中有：{'、'.join(ids) or '无'}）", f"name the {prog.subject} claim applied for (profile has: {', '.join(ids) or 'none'})", field="claim")
+    req = money(requested_amount, field="requested_amount") if requested_amount is not None else None
+    app = Application(round_id=r.id, enterprise_id=ent.id, programme_id=programme_id, claim_id=claim_id, channel=prog.mode, year=r.year, state="draft", profile=prof, requested_amount=req)
+    session.add(app)
+    session.flush()
+    audit.record(session, actor=actor.username, action="application.create", entity="application", entity_id=app.id, data={"round": r.code, "enterprise": ent.uscc, "programme": programme_id, "claim": claim_id, "requested_amount": req})
+    return app
+
+
+def _profile_for(profile: dict, ent: Enterprise) -> dict:
+    prof = copy.deepcopy(profile or {})
+    e = prof.setdefault("enterprise", {})
+    if e.get("uscc") and str(e["uscc"]).strip().upper() != ent.uscc:
+        raise InvalidInput(f"画像中的统一社会信用代码 {e['uscc']} 与申报企业 {ent.uscc} 不符", f"the profile's USCC {e['uscc']} is not the applicant's {ent.uscc}", field="profile.enterprise.uscc")
+    e["uscc"] = ent.uscc
+    e.setdefault("name", ent.name)
+    return prof
+
+
+def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.date) -> dict:
+    """Evaluate the application's profile on ``on`` and store the result (called at submission)."""
+    prog, doc = programme(policies, app.programme_id)
+    ent = session.get(Enterprise, app.enterprise_id)
+    data = _profile_for(app.profile, ent)
+    r = session.get(Round, app.round_id) if app.round_id else None
+    if r is not None:
+        call = data.setdefault("call", {})
+        if r.period_start:
+            call["period_start"] = r.period_start.isoformat()
+        if r.period_end:
+            call["period_end"] = r.period_end.isoformat()
+    records = credit.records_in_window(session=session, uscc=ent.uscc, on=on)
+    if "serious_dishonesty_last_3_years" in policies.vocabulary.facts_of("enterprise"):
+        data["enterprise"]["serious_dishonesty_last_3_years"] = bool(records)
+    try:
+        parsed = parse_profile(data, policies.vocabulary)
+    except ProfileError as exc:
+        p = exc.problems[0]
+        raise InvalidInput(p.message_zh, p.message_en, field=f"profile.{p.field}", details=[x.to_dict() for x in exc.problems]) from None
+    report = evaluate(policies, parsed, on=on, programmes=[app.programme_id])
+    results = report.to_dict()["results"]
+    result = next((x for x in results if x["claim"] == app.claim_id), results[0])
+    cap_limits = _cap_limits(parsed, prog, doc, on, app.claim_id)
+    proc = prog.process
+    frozen = {
+        "result": result,
+        "policy_version": report.policy_version,
+        "on": on.isoformat(),
+        "process": {"stages": list(proc.stages) if proc else list(states.DEFAULT_STAGES), "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None},
+        "credit_records": [{"date": x.record_date.isoformat(), "authority": x.authority, "description": x.description} for x in records],
+        "profile": data,
+    }
+    app.evaluation = frozen
+    app.cap_limits = cap_limits
+    app.policy_version = report.policy_version
+    app.evaluated_on = on
+    app.eval_status = result["status"]
+    app.ceiling = Decimal(result["ceiling"]) if result["ceiling"] is not None else None
+    session.flush()
+    audit.record(session, actor="system", action="application.freeze", entity="application", entity_id=app.id, data={"policy_version": report.policy_version, "status": result["status"], "ceiling": result["ceiling"], "on": on, "caps": cap_limits, "credit_records": len(records)})
+    return frozen
+
+
+def _cap_limits(parsed: Any, prog: Any, doc: Any, on: dt.date, claim_id: str | None) -> list[dict]:
+    from huiqi.rules import expr as E
+    from huiqi.rules.engine import _Lookup
+
+    claim = next((c for c in parsed.claims if c.id == claim_id), None)
+    out = []
+    for cap in doc.caps:
+        if prog.id not in cap.programmes:
+            continue
+        limit = E.evaluate(cap.amount, _Lookup(parsed, claim, prog, doc, on))
+        if isinstance(limit, (int, Decimal)) and not isinstance(limit, bool):
+            out.append({"cap": f"{doc.id}/{cap.id}", "limit": str(Decimal(limit)), "label_zh": cap.label_zh, "label_en": cap.label_en, "clause": cap.clause.text})
+    return out
+
+
+def explain_block(result: dict) -> tuple[str, str]:
+    """Why the frozen result blocks submission, in Chinese and English."""
+    status = result["status"]
+    if status == "needs_info":
+        zh = "、".join(m["zh"] for m in result["missing"])
+        en = ", ".join(m["en"] for m in result["missing"])
+        return f"信息不全，请补充：{zh}", f"information missing: {en}"
+    if result.get("failed"):
+        zh = "；".join(f"{f.get('label_zh') or f.get('id')}（{f['clause'].get('ref', '')}）" for f in result["failed"])
+        en = "; ".join(f"{f.get('label_en') or f.get('id')}" for f in result["failed"])
+        return f"不符合条件：{zh}", f"not eligible: {en}"
+    return result.get("reason_zh") or result["status_zh"], result.get("reason_en") or result["status_en"]
+
+
+def submit(*, session: Session, application_id: int, actor: User, on: dt.date | None = None, policies: PolicySet | None = None) -> Application:
+    """Submit: the round must be open, the materials complete, the engine's result not blocking."""
+    from huiqi.workflow.materials import service as materials
+
+    app = get(session=session, application_id=application_id, lock=True)
+    check_can_act_for(actor, app.enterprise_id)
+    on = on or dt.date.today()
+    policies = policies or default_policies()
+    if app.state != "draft":
+        states.check_transition(states.APPLICATION, app.state, "submit", actor.role)
+    r = get_or_404(session, Round, app.round_id, zh="申报批次", en="round", field="round")
+    rounds.check_accepting(r, on)
+    prog, _doc = programme(policies, app.programme_id)
+    if prog.mode == "offline" and actor.role != states.OFFICER:
+        raise PermissionDenied(f"{app.programme_id} 为线下递交：由区级经办人登记纸质申报", f"{app.programme_id} takes paper submissions: an officer records them", field="channel")
+    if prog.mode == "online" and actor.role != states.ENTERPRISE:
+        raise PermissionDenied(f"{app.programme_id} 为网上申报：由企业用户提交", f"{app.programme_id} is applied for online by the enterprise", field="channel")
+    missing = materials.missing(session=session, application_id=app.id, policies=policies)
+    if missing:
+        names = "、".join(m["name"] + (f"（{m['problem_zh']}）" if m.get("problem_zh") else "") for m in missing)
+        raise _materials_missing(names, missing)
+    frozen = freeze(session=session, app=app, policies=policies, on=on)
+    result = frozen["result"]
+    if result["status"] in BLOCKING or result["status"] == "needs_info":
+        zh, en = explain_block(result)
+        if frozen["credit_records"]:
+            czh, cen = credit.describe(credit.records_in_window(session=session, uscc=session.get(Enterprise, app.enterprise_id).uscc, on=on))
+            zh, en = f"{zh}。信用记录：{czh}", f"{en}. Credit records: {cen}"
+        raise IllegalTransition(f"不能提交：{zh}", f"cannot submit: {en}", field="eligibility", details=result)
+    ceiling = app.ceiling
+    if app.requested_amount is None:
+        app.requested_amount = ceiling
+    elif ceiling is not None and app.requested_amount > ceiling:
+        raise CapExceeded(f"申请金额 {app.requested_amount} 元超过政策上限 {ceiling} 元", f"requested {app.requested_amount} is above the ceiling {ceiling}", field="requested_amount")
+    app.submitted_at = utcnow()
+    app.submitted_by = actor.id
+    fire(session, machine=states.APPLICATION, obj=app, name="submit", actor=actor, stages=stages_of(app), data={"requested_amount": app.requested_amount, "ceiling": ceiling, "channel": app.channel})
+    return app
+
+
+def _materials_missing(names: str, missing: list[dict]) -> Exception:
+    from huiqi.workflow.errors import MaterialsMissing
+
+    return MaterialsMissing(f"缺少申报材料：{names}", f"required materials missing: {', '.join(m['id'] for m in missing)}", field="materials", details=missing)
+
+
+def withdraw(*, session: Session, application_id: int, actor: User, reason: str | None = None) -> Application:
+    """The enterprise withdraws its draft or submitted application."""
+    app = get(session=session, application_id=application_id, lock=True)
+    check_can_act_for(actor, app.enterprise_id)
+    fire(session, machine=states.APPLICATION, obj=app, name="withdraw", actor=actor, reason=reason)
+    return app
+
+
+def list_for(*, session: Session, round_id: int | None = None, enterprise_id: int | None = None, state: str | None = None) -> list[Application]:
+    """Applications filtered by round, enterprise and state, by id."""
+    q = select(Application).order_by(Application.id)
+    if round_id is not None:
+        q = q.where(Application.round_id == round_id)
+    if enterprise_id is not None:
+        q = q.where(Application.enterprise_id == enterprise_id)
+    if state is not None:
+        q = q.where(Application.state == state)
+    return list(session.execute(q).scalars())
+
+
+def summary(app: Application) -> dict:
+    """A JSON-able summary of an application (for the CLI and the API)."""
+    st = states.APPLICATION.state(app.state)
+    return {
+        "id": app.id, "round_id": app.round_id, "enterprise_id": app.enterprise_id, "programme": app.programme_id, "claim": app.claim_id,
+        "channel": app.channel, "year": app.year, "state": app.state, "state_zh": st.zh, "state_en": st.en,
+        "requested_amount": None if app.requested_amount is None else str(app.requested_amount),
+        "ceiling": None if app.ceiling is None else str(app.ceiling), "eval_status": app.eval_status, "policy_version": app.policy_version,
+        "score": None if app.score is None else str(app.score), "rank": app.rank,
+        "proposed_amount": None if app.proposed_amount is None else str(app.proposed_amount),
+        "approved_amount": None if app.approved_amount is None else str(app.approved_amount),
+    }

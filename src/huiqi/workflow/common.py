@@ -1,0 +1,62 @@
+"""Small helpers shared by the workflow services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, Integer
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from huiqi.workflow.errors import InvalidInput, NotFound
+
+M = TypeVar("M")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class IdMixin:
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+def get_or_404(session: Session, model: type[M], ident: Any, *, zh: str, en: str, field: str = "id", lock: bool = False) -> M:
+    """Load a row by primary key or raise a bilingual NotFound."""
+    obj = session.get(model, ident, with_for_update=lock) if lock else session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"{zh}不存在：{ident}", f"no such {en}: {ident}", field=field)
+    return obj
+
+
+def money(value: Any, *, field: str) -> Decimal:
+    """Parse an amount in yuan (Decimal, never float) through ``huiqi.money.parse_money``."""
+    from huiqi.money import MoneyError, parse_money, to_fen
+
+    if isinstance(value, Decimal):
+        d = value
+    else:
+        try:
+            d = parse_money(value, field=field)
+        except MoneyError as exc:
+            raise InvalidInput(exc.message_zh, exc.message_en, field=field) from None
+        except (InvalidOperation, ValueError, TypeError):
+            raise InvalidInput(f"不是有效金额：{value!r}", f"not a valid amount: {value!r}", field=field) from None
+    if d < 0:
+        raise InvalidInput(f"金额不能为负：{d}", f"amount cannot be negative: {d}", field=field)
+    if to_fen(d) != d:
+        raise InvalidInput(f"金额精确到分：{d}", f"amounts are in whole fen (0.01 yuan): {d}", field=field)
+    return to_fen(d)
+
+
+def parse_day(value: Any, *, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"不是有效日期（应为 YYYY-MM-DD）：{value!r}", f"not a valid date (YYYY-MM-DD): {value!r}", field=field) from None

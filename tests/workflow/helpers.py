@@ -1,0 +1,91 @@
+"""Builders shared by the workflow tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from huiqi.uscc import make_uscc
+from huiqi.workflow import states
+from huiqi.workflow.applications import service as applications
+from huiqi.workflow.enterprises import service as enterprises
+from huiqi.workflow.materials import service as materials
+from huiqi.workflow.rounds import service as rounds
+from huiqi.workflow.users import service as users
+
+PDF = b"%PDF-1.4\n% test\n"
+OPEN = dt.date(2026, 3, 2)
+SUBMIT_DAY = dt.date(2026, 3, 10)
+
+
+@dataclass
+class World:
+    policies: object
+    officer: object
+    reviewer: object
+    experts: list
+    auditor: object
+    ent: list = field(default_factory=list)
+    ent_users: list = field(default_factory=list)
+    round: object = None
+
+
+def uscc(n: int) -> str:
+    return make_uscc(f"91310116MA1{n:06d}")
+
+
+def base_profile(**enterprise) -> dict:
+    e = {"registered_district": "金山区", "town": "亭林镇", "independent_legal_person": True, "debt_to_asset_ratio": "0.5"}
+    e.update(enterprise)
+    return {"enterprise": e}
+
+
+def build_world(session, policies, *, budget="3000000") -> World:
+    officer = users.create(session=session, username="officer", password="officer-pass", role=states.OFFICER, district="金山区")
+    w = World(
+        policies=policies,
+        officer=officer,
+        reviewer=users.create(session=session, username="tinglin", password="reviewer-pass", role=states.REVIEWER, town="亭林镇"),
+        experts=[users.create(session=session, username=f"expert{i}", password="expert-pass", role=states.EXPERT) for i in range(3)],
+        auditor=users.create(session=session, username="auditor", password="auditor-pass", role=states.AUDITOR),
+    )
+    for i in range(3):
+        e = enterprises.create(session=session, uscc=uscc(i + 1), name=f"测试企业{i + 1}", district="金山区", town="亭林镇")
+        w.ent.append(e)
+        w.ent_users.append(users.create(session=session, username=f"ent{i + 1}", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=e.id))
+    r = rounds.create(session=session, code="JS-2026-1", name="2026 年度第一批", programmes=["WF-RENT", "WF-INCUBATOR", "WF-PROJECT", "WF-STATION", "WF-AWARD"], year=2026, opens_on=OPEN, closes_on=dt.date(2026, 4, 30), period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), budget=budget, actor=officer, policies=policies)
+    rounds.open_round(session=session, round_id=r.id, actor=officer)
+    w.round = r
+    session.commit()
+    return w
+
+
+def draft(session, w: World, i: int, programme: str, claims: list, *, requested=None, profile_extra=None, actor=None):
+    prof = base_profile(**(profile_extra or {}))
+    prof["claims"] = claims
+    return applications.create_draft(session=session, round_id=w.round.id, enterprise_id=w.ent[i].id, programme_id=programme, profile=prof, actor=actor or w.ent_users[i], requested_amount=requested, policies=w.policies)
+
+
+def upload_all(session, w: World, app, actor=None):
+    for item in materials.checklist(session=session, application_id=app.id, policies=w.policies):
+        if item["required"]:
+            materials.upload(session=session, application_id=app.id, material_id=item["id"], filename=f"{item['id']}.pdf", content=PDF + item["id"].encode(), actor=actor or _owner(session, w, app), stamped=item["stamped"], policies=w.policies)
+
+
+def _owner(session, w, app):
+    return next(u for u in w.ent_users if u.enterprise_id == app.enterprise_id)
+
+
+def submitted(session, w: World, i: int, programme: str, claims: list, *, requested=None, on=SUBMIT_DAY, profile_extra=None):
+    app = draft(session, w, i, programme, claims, requested=requested, profile_extra=profile_extra)
+    upload_all(session, w, app)
+    applications.submit(session=session, application_id=app.id, actor=w.ent_users[i], on=on, policies=w.policies)
+    return app
+
+
+def rent(annual="1000000"):
+    return [{"id": "lease-1", "kind": "lease", "annual_rent": annual, "start_date": "2025-06-01"}]
+
+
+def project(total="5000000"):
+    return [{"id": "p1", "kind": "project", "total_investment": total}]
