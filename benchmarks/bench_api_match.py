@@ -1,0 +1,149 @@
+"""Load ``POST /api/v1/match`` on loopback: throughput and latency percentiles.
+
+Starts uvicorn (one worker) in a subprocess on 127.0.0.1, sends a bounded number of requests
+from a few concurrent keep-alive connections, and prints requests/s, p50 and p99.
+
+Run: .venv/bin/python benchmarks/bench_api_match.py [--requests 3000] [--concurrency 4]
+Target (issue 6): ≥ 300 requests/s with p99 ≤ 50 ms on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A realistic enterprise: a Jinshan biotech with a drug variety and a clinical trial; every
+# programme of both documents is evaluated (Huangpu's come out of scope, with their reasons).
+PROFILE = {
+    "enterprise": {
+        "name": "上海示例生物医药有限公司",
+        "registered_district": "金山区",
+        "independent_legal_person": True,
+        "biomed_business": True,
+    },
+    "call": {"period_start": "2025-01-01", "period_end": "2025-12-31"},
+    "claims": [
+        {"id": "drug-1", "kind": "drug", "innovative_drug": True, "new_drug_certificate": True, "marketed_in_district": True, "registration_date": "2025-03-01"},
+        {"id": "trial-1", "kind": "trial"},
+    ],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, data_dir: str) -> subprocess.Popen:
+    env = dict(os.environ, HUIQI_DATA_DIR=data_dir, HUIQI_DATABASE_URL=f"sqlite:///{data_dir}/bench.sqlite", HUIQI_INSECURE_COOKIES="1")
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "huiqi.api.app:create_default_app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"uvicorn exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/policies", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("uvicorn did not start within 60 s")
+
+
+def profile_for(vocab_facts: set[str]) -> dict:
+    """Drop any example fact the loaded vocabulary does not declare (the profile must validate)."""
+    prof = json.loads(json.dumps(PROFILE))
+    prof["enterprise"] = {k: v for k, v in prof["enterprise"].items() if k in ("name", "uscc") or f"enterprise.{k}" in vocab_facts}
+    prof["call"] = {k: v for k, v in prof["call"].items() if f"call.{k}" in vocab_facts}
+    prof["claims"] = [{k: v for k, v in c.items() if k in ("id", "kind") or f"{c['kind']}.{k}" in vocab_facts} for c in prof["claims"]]
+    return prof
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=200)
+    args = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        proc = start_server(port, data_dir)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            facts = {f["name"] for f in httpx.get(f"{base}/api/v1/facts").json()["facts"]}
+            body = json.dumps(profile_for(facts), ensure_ascii=False).encode()
+            url = f"{base}/api/v1/match?on=2025-06-30"
+            headers = {"content-type": "application/json"}
+            with httpx.Client(timeout=10) as c:
+                first = c.post(url, content=body, headers=headers)
+                if first.status_code != 200:
+                    raise SystemExit(f"match answered {first.status_code}: {first.text[:300]}")
+                n_results = len(first.json()["results"])
+                for _ in range(args.warmup):
+                    c.post(url, content=body, headers=headers)
+
+            latencies: list[float] = []
+            errors = 0
+            lock = threading.Lock()
+            counter = iter(range(args.requests))
+
+            def worker() -> None:
+                nonlocal errors
+                local: list[float] = []
+                bad = 0
+                with httpx.Client(timeout=10) as c:
+                    while True:
+                        with lock:
+                            if next(counter, None) is None:
+                                break
+                        t0 = time.perf_counter()
+                        r = c.post(url, content=body, headers=headers)
+                        local.append(time.perf_counter() - t0)
+                        if r.status_code != 200:
+                            bad += 1
+                with lock:
+                    latencies.extend(local)
+                    errors += bad
+
+            threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - t0
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    latencies.sort()
+    n = len(latencies)
+    rps = n / elapsed
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(n - 1, int(n * 0.99))] * 1000
+    print(f"POST /api/v1/match: {n} requests, {args.concurrency} connections, {n_results} results per answer, {errors} errors")
+    print(f"throughput: {rps:.0f} requests/s   p50: {p50:.1f} ms   p99: {p99:.1f} ms   max: {latencies[-1] * 1000:.1f} ms")
+    ok = rps >= 300 and p99 <= 50 and errors == 0
+    print("target ≥ 300 requests/s, p99 ≤ 50 ms:", "met" if ok else "NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

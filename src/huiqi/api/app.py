@@ -1,0 +1,202 @@
+"""The web application: the JSON API under ``/api/v1`` and the server-rendered pages.
+
+``create_app(settings)`` loads the policies once, opens the database (when the workflow layer
+is there and ``settings.with_database``), and mounts every router. ``huiqi serve`` runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from huiqi.api.errors import install_error_handlers
+from huiqi.api.settings import Settings
+from huiqi.rules import PolicySet, load_policies
+
+log = logging.getLogger("huiqi.web")
+
+API_PREFIX = "/api/v1"
+SESSION_COOKIE = "huiqi_session"
+
+
+class LoginLimiter:
+    """Failed log-ins per key (account, client address) in a sliding window; in memory, per process."""
+
+    def __init__(self, attempts: int, window: int) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = Lock()
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        return q
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds until another attempt is allowed (0: allowed now)."""
+        now = time.monotonic()
+        wait = 0
+        with self._lock:
+            for key in keys:
+                q = self._prune(key, now)
+                if len(q) >= self.attempts:
+                    wait = max(wait, int(q[0] + self.window - now) + 1)
+        return wait
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._prune(key, now).append(now)
+
+    def succeeded(self, account_key: str) -> None:
+        with self._lock:
+            self._failures.pop(account_key, None)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    policies: PolicySet
+    engine: Any = None
+    sessionmaker: Any = None
+    limiter: LoginLimiter | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def has_database(self) -> bool:
+        return self.sessionmaker is not None
+
+
+def _tune_gc() -> None:
+    """The policies live for the whole process: move them out of the collector's way, and collect
+    the young generation less often (a match allocates many short-lived objects)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, 50_000), gen1, gen2)
+
+
+def _open_database(settings: Settings):  # noqa: ANN202
+    try:
+        from huiqi.store import make_engine, make_sessionmaker
+        import huiqi.workflow.models  # noqa: F401 - the workflow layer is there
+    except ModuleNotFoundError as exc:
+        log.warning("workflow layer not available (%s): rules-only mode", exc)
+        return None, None
+    engine = make_engine(settings.database_url)
+    return engine, make_sessionmaker(engine)
+
+
+def create_app(settings: Settings | None = None, *, policies: PolicySet | None = None) -> FastAPI:
+    settings = settings or Settings()
+    policies = policies or load_policies(settings.policy_dir)
+    _tune_gc()
+    engine = maker = None
+    if settings.with_database:
+        engine, maker = _open_database(settings)
+    state = AppState(settings=settings, policies=policies, engine=engine, sessionmaker=maker, limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds))
+
+    app = FastAPI(
+        title="惠企 huiqi API",
+        version="1",
+        description=(
+            "产业扶持政策：规则测算与申报全流程。错误统一为 JSON：`{error, field, message_zh, message_en, details}`。\n\n"
+            "Industrial-subsidy policies as rules, and the subsidy lifecycle. Errors are JSON: "
+            "`{error, field, message_zh, message_en, details}`. Authenticate with `POST /api/v1/auth/token` "
+            "and send `Authorization: Bearer <token>`; a browser session cookie works too, with an `X-CSRF-Token` header on writes."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_parameters={"syntaxHighlight": False},
+    )
+    app.state.huiqi = state
+    install_error_handlers(app)
+
+    from huiqi.api.security import install_security
+
+    install_security(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+    from huiqi.api.routers import include_api_routers
+    from huiqi.web.views import include_web_routers
+    from huiqi.web.render import STATIC_DIR, set_vocabulary
+
+    set_vocabulary(policies.vocabulary)
+
+    include_api_routers(app)
+    include_web_routers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    _offline_docs(app)
+    _openapi_with_profile(app)
+    return app
+
+
+def _openapi_with_profile(app: FastAPI) -> None:
+    from fastapi.openapi.utils import get_openapi
+
+    from huiqi.api.routers.policies import add_profile_schema
+
+    def custom_openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            app.openapi_schema = add_profile_schema(schema, app.state.huiqi.policies)
+        return app.openapi_schema
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI needs assets from a CDN; replace /api/v1/docs with a page of our own links."""
+    from fastapi.responses import HTMLResponse
+
+    app.router.routes = [r for r in app.router.routes if getattr(r, "path", None) not in (f"{API_PREFIX}/docs", f"{API_PREFIX}/docs/oauth2-redirect")]
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        rows = []
+        for path, item in sorted(app.openapi().get("paths", {}).items()):
+            for method, op in item.items():
+                rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>{path}</code></td><td>{op.get('summary', '')}</td></tr>")
+        html = (
+            "<!doctype html><html lang=zh><meta charset=utf-8><title>huiqi API</title>"
+            "<link rel=stylesheet href=/static/huiqi.css><main class=wrap><h1>惠企 API v1</h1>"
+            f"<p>OpenAPI: <a href='{API_PREFIX}/openapi.json'>{API_PREFIX}/openapi.json</a></p>"
+            "<table class=grid><thead><tr><th>方法</th><th>路径</th><th>说明</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></main></html>"
+        )
+        return HTMLResponse(html)
+
+
+def create_default_app() -> FastAPI:
+    """For ``uvicorn --factory huiqi.api.app:create_default_app``: settings from the environment
+    (``HUIQI_DATABASE_URL``, ``HUIQI_POLICY_DIR``, ``HUIQI_DATA_DIR``, ``HUIQI_SECRET_KEY``;
+    ``HUIQI_INSECURE_COOKIES=1`` for plain-http testing)."""
+    import os
+
+    policy_dir = os.environ.get("HUIQI_POLICY_DIR") or None
+    return create_app(Settings(policy_dir=policy_dir, secure_cookies=os.environ.get("HUIQI_INSECURE_COOKIES") != "1"))
+
+
+def state_of(app_or_request: Any) -> AppState:
+    app = getattr(app_or_request, "app", app_or_request)
+    return app.state.huiqi

@@ -1,0 +1,96 @@
+"""``huiqi serve``: the web app and REST API.
+
+``huiqi serve --demo`` works on a fresh clone: it creates or migrates the SQLite file, loads
+every policy document, seeds the demo enterprises, users and applications once, and prints
+the address and the demo log-ins.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+DEFAULT_DEMO_DB = Path("var") / "demo.sqlite"
+
+
+def _db_url(db: Optional[str], demo: bool) -> str | None:
+    if db is None:
+        if demo:
+            DEFAULT_DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{DEFAULT_DEMO_DB}"
+        return None  # $HUIQI_DATABASE_URL or var/huiqi.sqlite
+    if "://" in db:
+        return db
+    path = Path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare_database(url: str | None, policies: Any, *, demo: bool) -> list[dict]:
+    """Migrate the database to the latest schema; with ``demo``, seed the demo data once.
+
+    Returns the demo log-ins ({username, password, role, label}) — empty without ``demo``.
+    """
+    from huiqi.store import make_engine, make_sessionmaker, session_scope, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    if not demo:
+        return []
+    from huiqi.workflow.demo import demo_logins, seed_demo
+    from huiqi.workflow.users.models import User
+    from sqlalchemy import select
+
+    maker = make_sessionmaker(engine)
+    with session_scope(maker) as session:
+        if session.execute(select(User.id).limit(1)).first() is None:
+            seed_demo(session, policies)
+    return list(demo_logins())
+
+
+def serve(
+    demo: bool = typer.Option(False, "--demo", help="demo data: enterprises, users of every role, rounds and applications / 演示数据"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on / 监听地址"),
+    port: int = typer.Option(8000, "--port", help="port / 端口"),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLite file or database URL (default: var/demo.sqlite with --demo, else $HUIQI_DATABASE_URL or var/huiqi.sqlite)"),
+    policies: Optional[Path] = typer.Option(None, "--policies", "-p", help="policy directory (default: the packaged policies/)", envvar="HUIQI_POLICY_DIR"),
+    insecure_cookies: bool = typer.Option(False, "--insecure-cookies", help="send the session cookie over plain http on a non-loopback address (never in production)"),
+) -> None:
+    """Start the web app and the REST API (/api/v1) / 启动网站与接口."""
+    import uvicorn
+
+    from huiqi.api import Settings, create_app
+    from huiqi.rules import load_policies
+
+    ps = load_policies(policies)
+    url = _db_url(db, demo)
+    logins = prepare_database(url, ps, demo=demo)
+    secure = not (_is_loopback(host) or insecure_cookies)
+    settings = Settings(database_url=url, policy_dir=policies, secure_cookies=secure)
+    app = create_app(settings, policies=ps)
+    app.state.huiqi.extra["demo_logins"] = logins
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    typer.echo(f"惠企 huiqi — {len(ps.documents)} 份政策文件 / documents, {len(ps.programmes())} 个项目 / programmes (policy {ps.version})")
+    typer.echo(f"数据库 / database: {url or os.environ.get('HUIQI_DATABASE_URL') or 'var/huiqi.sqlite'}")
+    typer.echo(f"地址 / address: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
+    if logins:
+        typer.echo("演示账号 / demo log-ins:")
+        for d in logins:
+            typer.echo(f"  {d['username']:<14} {d['password']:<16} {d.get('label', d.get('role', ''))}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+app = serve
