@@ -242,3 +242,29 @@ def test_enum_typo_in_a_rule_fails_to_load(tmp_path):
     with pytest.raises(PolicyError) as info:
         load_policies(tmp_path)
     assert any("enterprise.kind" in p.message_en and "药品" in p.message_en for p in info.value.problems)
+
+
+def test_missing_claim_subject_gives_no_ceiling(policies):
+    # a fixed-sum programme with no claim described: ask for the claim, promise nothing yet
+    r = result(run(policies), "T-unit")
+    assert r.status == "needs_info" and r.ceiling is None
+
+
+def test_annual_cap_counts_per_event_year(policies, tmp_path):
+    # the retroactive window spans 2025 and 2026: 每年 caps count each year separately
+    text = (FIXTURE / "test-doc.yaml").read_text(encoding="utf-8").replace("    subject: variety\n", "    subject: variety\n    event_date: variety.granted\n")
+    _write(tmp_path, text)
+    facts = (tmp_path / "facts.yaml").read_text(encoding="utf-8").replace("    grant: {type: money", "    granted: {type: date, zh: 资助日, en: grant date}\n    grant: {type: money")
+    (tmp_path / "facts.yaml").write_text(facts, encoding="utf-8")
+    ps = load_policies(tmp_path)
+    claims = [
+        {"id": "a", "kind": "variety", "variety": "甲", "grant": 1600000, "granted": "2025-06-01"},
+        {"id": "b", "kind": "variety", "variety": "乙", "grant": 1600000, "granted": "2026-03-01"},
+    ]
+    rep = run(ps, claims)
+    # 1:0.5 → 80 万 each; in different years the 100 万 cap does not bite
+    assert result(rep, "T-match", "a").ceiling == D("800000.00")
+    assert result(rep, "T-match", "b").ceiling == D("800000.00")
+    claims[1]["granted"] = "2025-09-01"
+    rep = run(ps, claims)
+    assert result(rep, "T-match", "b").ceiling == D("200000.00")

@@ -102,6 +102,7 @@ class Result:
     reason_zh: str = ""
     reason_en: str = ""
     uncapped: Decimal | None = None
+    cap_year: int = 0
 
     @property
     def discretionary(self) -> bool:
@@ -258,10 +259,21 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
         result.status = ELIGIBLE
     if result.status != NEEDS_INFO:
         result.missing = set()
-    if result.status in (ELIGIBLE, NEEDS_INFO) and outcome.value is not None:
+    if result.status in (ELIGIBLE, NEEDS_INFO) and outcome.value is not None and not missing_claim:
         result.ceiling = to_fen(outcome.value)
         result.uncapped = result.ceiling
+    result.cap_year = _cap_year(programme, document, lookup, on)
     return result
+
+
+def _cap_year(programme: M.Programme, document: M.Document, lookup: "_Lookup", on: dt.date) -> int:
+    """The year a per-entity annual cap counts this result in: the event's year where the document
+    dates support by event (retroactive windows span years), else the application year."""
+    if document.window_basis == "event_date" and programme.event_date is not None:
+        day = E.evaluate(programme.event_date, lookup)
+        if isinstance(day, dt.date):
+            return day.year
+    return on.year
 
 
 def _none_applies(programme: M.Programme, document: M.Document, profile: Profile, on: dt.date) -> Result:
@@ -328,25 +340,29 @@ def _count_once(results: list[Result], programme: M.Programme, document: M.Docum
 def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], profile: Profile, on: dt.date) -> None:
     for document in documents:
         for cap in document.caps:
-            members = [r for r in report_results if r.programme.id in cap.programmes and r.ceiling is not None and r.status in (ELIGIBLE, NEEDS_INFO)]
-            if not members:
+            everyone = [r for r in report_results if r.programme.id in cap.programmes and r.ceiling is not None and r.status in (ELIGIBLE, NEEDS_INFO)]
+            if not everyone:
                 continue
-            lookup = _Lookup(profile, None, members[0].programme, document, on)
+            lookup = _Lookup(profile, None, everyone[0].programme, document, on)
             limit = E.evaluate(cap.amount, lookup)
             if not isinstance(limit, Decimal):
                 continue
-            members.sort(key=lambda r: r.status != ELIGIBLE)  # stable: eligible first, in order
-            used = Decimal(0)
-            for r in members:
-                room = max(limit - used, Decimal(0))
-                if r.ceiling > room:  # type: ignore[operator]
-                    clip = CapClip(cap.id, cap.label_zh, cap.label_en, limit, r.ceiling, room, cap.clause)  # type: ignore[arg-type]
-                    r.caps.append(clip)
-                    r.steps.append(Step(f"单位年度上限 {show(limit)} 元，本项最多 {show(room)} 元", f"per-entity annual cap {show(limit)}: at most {show(room)} here", f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
-                    r.citations.append(cap.clause)
-                    r.ceiling = to_fen(room)
-                used += r.ceiling  # type: ignore[operator]
+            for year in sorted({r.cap_year for r in everyone}):
+                _clip(cap, limit, [r for r in everyone if r.cap_year == year])
 
+
+def _clip(cap: M.Cap, limit: Decimal, members: list[Result]) -> None:
+    """Fill one entity-year's cap in order, eligible results first, clipping what does not fit."""
+    members.sort(key=lambda r: r.status != ELIGIBLE)  # stable: eligible first, in order
+    used = Decimal(0)
+    for r in members:
+        room = max(limit - used, Decimal(0))
+        if r.ceiling > room:  # type: ignore[operator]
+            r.caps.append(CapClip(cap.id, cap.label_zh, cap.label_en, limit, r.ceiling, room, cap.clause))  # type: ignore[arg-type]
+            r.steps.append(Step(f"单位年度上限 {show(limit)} 元，本项最多 {show(room)} 元", f"per-entity annual cap {show(limit)}: at most {show(room)} here", f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
+            r.citations.append(cap.clause)
+            r.ceiling = to_fen(room)
+        used += r.ceiling  # type: ignore[operator]
 
 def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = None, programmes: Iterable[str] | None = None) -> MatchReport:
     """Evaluate a profile against every programme (or the ones named) on a date."""
