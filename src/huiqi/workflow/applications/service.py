@@ -105,7 +105,8 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
             call["period_start"] = r.period_start.isoformat()
         if r.period_end:
             call["period_end"] = r.period_end.isoformat()
-    records = credit.records_in_window(session=session, uscc=ent.uscc, on=on)
+    lookback = int(((doc.management or {}).get("credit") or {}).get("lookback_years") or credit.LOOKBACK_YEARS)
+    records = credit.records_in_window(session=session, uscc=ent.uscc, on=on, years=lookback)
     if "serious_dishonesty_last_3_years" in policies.vocabulary.facts_of("enterprise"):
         data["enterprise"]["serious_dishonesty_last_3_years"] = bool(records)
     try:
@@ -160,8 +161,8 @@ def explain_block(result: dict) -> tuple[str, str]:
         en = ", ".join(m["en"] for m in result["missing"])
         return f"信息不全，请补充：{zh}", f"information missing: {en}"
     if result.get("failed"):
-        zh = "；".join(f"{f.get('label_zh') or f.get('id')}（{f['clause'].get('ref', '')}）" for f in result["failed"])
-        en = "; ".join(f"{f.get('label_en') or f.get('id')}" for f in result["failed"])
+        zh = "；".join(f"{f.get('label_zh') or f.get('criterion')}（{f['clause'].get('ref', '')}）" for f in result["failed"])
+        en = "; ".join(f"{f.get('label_en') or f.get('criterion')}" for f in result["failed"])
         return f"不符合条件：{zh}", f"not eligible: {en}"
     return result.get("reason_zh") or result["status_zh"], result.get("reason_en") or result["status_en"]
 
@@ -189,11 +190,12 @@ def submit(*, session: Session, application_id: int, actor: User, on: dt.date | 
         raise _materials_missing(names, missing)
     frozen = freeze(session=session, app=app, policies=policies, on=on)
     result = frozen["result"]
+    if frozen["credit_records"]:
+        czh = "；".join(f"{c['date']} {c['authority']}：{c['description']}" for c in frozen["credit_records"])
+        cen = "; ".join(f"{c['date']} {c['authority']}: {c['description']}" for c in frozen["credit_records"])
+        raise IllegalTransition(f"不能提交：过去三年内有严重失信记录（{czh}）", f"cannot submit: serious-dishonesty record(s) in the last three years ({cen})", field="credit", details=frozen["credit_records"])
     if result["status"] in BLOCKING or result["status"] == "needs_info":
         zh, en = explain_block(result)
-        if frozen["credit_records"]:
-            czh, cen = credit.describe(credit.records_in_window(session=session, uscc=session.get(Enterprise, app.enterprise_id).uscc, on=on))
-            zh, en = f"{zh}。信用记录：{czh}", f"{en}. Credit records: {cen}"
         raise IllegalTransition(f"不能提交：{zh}", f"cannot submit: {en}", field="eligibility", details=result)
     ceiling = app.ceiling
     if app.requested_amount is None:

@@ -12,17 +12,17 @@ from huiqi.workflow.credit.models import CreditRecord
 LOOKBACK_YEARS = 3  # 金科〔2025〕25号 关于项目管理有关要求 一、信用管理: “过去三年内有严重失信行为”
 
 
-def three_years_before(on: dt.date) -> dt.date:
-    """The same calendar day three years earlier (29 Feb → 28 Feb); records after it count."""
+def years_before(on: dt.date, years: int = LOOKBACK_YEARS) -> dt.date:
+    """The same calendar day ``years`` earlier (29 Feb → 28 Feb); records after it count."""
     try:
-        return on.replace(year=on.year - LOOKBACK_YEARS)
+        return on.replace(year=on.year - years)
     except ValueError:
-        return on.replace(year=on.year - LOOKBACK_YEARS, day=28)
+        return on.replace(year=on.year - years, day=28)
 
 
-def records_in_window(*, session: Session, uscc: str, on: dt.date) -> list[CreditRecord]:
-    """Serious-dishonesty records of ``uscc`` dated within the three years up to ``on``."""
-    since = three_years_before(on)
+def records_in_window(*, session: Session, uscc: str, on: dt.date, years: int = LOOKBACK_YEARS) -> list[CreditRecord]:
+    """Serious-dishonesty records of ``uscc`` dated within the ``years`` (3) years up to ``on``."""
+    since = years_before(on, years)
     q = select(CreditRecord).where(CreditRecord.uscc == uscc, CreditRecord.record_date > since, CreditRecord.record_date <= on).order_by(CreditRecord.record_date)
     return list(session.execute(q).scalars())
 

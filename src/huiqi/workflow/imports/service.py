@@ -1,0 +1,275 @@
+"""Imports: an officer's list for 免申即享 grants, and serious-dishonesty (credit) records.
+
+Files are CSV (UTF-8, with or without BOM) or .xlsx, first row = column names. Every row is
+checked before anything is written: wrong or missing columns, a bad USCC, a bad date or
+amount, duplicate rows — all are reported together (row number, column, bilingual message)
+in an :class:`~huiqi.workflow.errors.ImportRejected`, and nothing is imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi import audit
+from huiqi.rules import PolicySet, ProfileError, evaluate, parse_profile
+from huiqi.uscc import USCCError, validate_uscc
+from huiqi.workflow import states
+from huiqi.workflow.applications.models import Application
+from huiqi.workflow.credit.models import CreditRecord
+from huiqi.workflow.enterprises import service as enterprises
+from huiqi.workflow.errors import ImportRejected, InvalidInput
+from huiqi.workflow.imports.models import ImportRun
+from huiqi.workflow.policy import default_policies, programme
+from huiqi.workflow.users.models import User
+from huiqi.workflow.users.service import require_role
+
+CREDIT_COLUMNS = ("uscc", "name", "record_date", "authority", "description")
+AUTOMATIC_BASE = ("uscc", "name")
+
+
+def read_table(path: str | Path, *, content: bytes | None = None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Column names and (row number, values) of a CSV or .xlsx file; row numbers as a user sees them."""
+    path = Path(path)
+    data = content if content is not None else _read_bytes(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidInput(f"无法读取 Excel 文件：{exc}", f"cannot read the .xlsx file: {exc}", field="file") from None
+        rows = list(wb.active.iter_rows(values_only=True))
+        cells = [[_cell(v) for v in r] for r in rows]
+    elif suffix == ".csv":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("CSV 文件须为 UTF-8 编码", "the CSV file must be UTF-8", field="file") from None
+        cells = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
+    else:
+        raise InvalidInput(f"只接受 .csv 或 .xlsx 文件：{path.name}", f"only .csv or .xlsx files: {path.name}", field="file")
+    if not cells:
+        raise InvalidInput("文件为空", "the file is empty", field="file")
+    header = [h.strip() for h in cells[0]]
+    out = []
+    for i, r in enumerate(cells[1:], start=2):
+        if not any(c for c in r):
+            continue
+        out.append((i, {h: (r[j] if j < len(r) else "") for j, h in enumerate(header) if h}))
+    return [h for h in header if h], out
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", field="file") from None
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _problem(row: int, column: str, zh: str, en: str) -> dict:
+    return {"row": row, "column": column, "message_zh": zh, "message_en": en}
+
+
+def _check_columns(header: list[str], required: tuple[str, ...], allowed: set[str] | None) -> list[dict]:
+    problems = []
+    missing = [c for c in required if c not in header]
+    if missing:
+        problems.append(_problem(1, ",".join(missing), f"缺少列：{'、'.join(missing)}（应有：{'、'.join(required)}）", f"missing column(s): {', '.join(missing)} (expected: {', '.join(required)})"))
+    if allowed is not None:
+        extra = [c for c in header if c not in allowed]
+        if extra:
+            problems.append(_problem(1, ",".join(extra), f"未知的列：{'、'.join(extra)}", f"unknown column(s): {', '.join(extra)}"))
+    dups = sorted({c for c in header if header.count(c) > 1})
+    if dups:
+        problems.append(_problem(1, ",".join(dups), f"列名重复：{'、'.join(dups)}", f"duplicate column(s): {', '.join(dups)}"))
+    return problems
+
+
+def _uscc(row: int, value: str, problems: list[dict]) -> str | None:
+    try:
+        return validate_uscc(value, field="uscc")
+    except USCCError as exc:
+        problems.append(_problem(row, "uscc", f"{exc.message_zh}：{value!r}", f"{exc.message_en}: {value!r}"))
+        return None
+
+
+def _run(session: Session, *, kind: str, path: Path, data: bytes, rows: int, actor: User, programme_id: str | None = None) -> ImportRun:
+    run = ImportRun(kind=kind, filename=path.name, sha256=hashlib.sha256(data).hexdigest(), rows=rows, programme_id=programme_id, actor_id=actor.id)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def import_credit(*, session: Session, path: str | Path, actor: User, content: bytes | None = None) -> ImportRun:
+    """Import serious-dishonesty records (columns: uscc, name, record_date, authority, description)."""
+    require_role(actor, states.OFFICER)
+    path = Path(path)
+    data = content if content is not None else _read_bytes(path)
+    header, rows = read_table(path, content=data)
+    problems = _check_columns(header, CREDIT_COLUMNS, set(CREDIT_COLUMNS))
+    if problems:
+        raise ImportRejected(problems)
+    seen: dict[tuple, int] = {}
+    records = []
+    for n, r in rows:
+        code = _uscc(n, r["uscc"], problems)
+        try:
+            day = dt.date.fromisoformat(r["record_date"])
+        except ValueError:
+            problems.append(_problem(n, "record_date", f"不是有效日期（YYYY-MM-DD）：{r['record_date']!r}", f"not a date (YYYY-MM-DD): {r['record_date']!r}"))
+            day = None
+        for col in ("authority", "description"):
+            if not r[col]:
+                problems.append(_problem(n, col, "不能为空", "must not be empty"))
+        if code and day:
+            key = (code, day, r["authority"])
+            if key in seen:
+                problems.append(_problem(n, "uscc", f"与第 {seen[key]} 行重复", f"duplicates row {seen[key]}"))
+            else:
+                seen[key] = n
+                if session.execute(select(CreditRecord.id).where(CreditRecord.uscc == code, CreditRecord.record_date == day, CreditRecord.authority == r["authority"])).first():
+                    problems.append(_problem(n, "uscc", "该记录已导入", "this record was imported before"))
+            records.append((code, r, day))
+    if not rows:
+        problems.append(_problem(2, "", "没有数据行", "no data rows"))
+    if problems:
+        raise ImportRejected(problems)
+    run = _run(session, kind="credit", path=path, data=data, rows=len(records), actor=actor)
+    for code, r, day in records:
+        session.add(CreditRecord(uscc=code, name=r["name"] or None, record_date=day, authority=r["authority"], description=r["description"], import_id=run.id))
+    session.flush()
+    audit.record(session, actor=actor.username, action="import.credit", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "rows": len(records)})
+    return run
+
+
+def import_automatic(*, session: Session, path: str | Path, programme_id: str, year: int, actor: User, on: dt.date | None = None, defaults: dict[str, str] | None = None, policies: PolicySet | None = None, content: bytes | None = None) -> list[Application]:
+    """Import an officer's list for a 免申即享 programme: the engine computes each sum, frozen as a
+    proposed grant that an officer then confirms (``confirm``).
+
+    Columns: ``uscc``, ``name``, and facts — ``enterprise.<fact>`` or the claim's own facts
+    (``municipal_grant``…); ``defaults`` fills facts common to every row.
+    """
+    require_role(actor, states.OFFICER)
+    policies = policies or default_policies()
+    prog, doc = programme(policies, programme_id)
+    if prog.mode != "automatic":
+        raise InvalidInput(f"{programme_id} 不是免申即享项目", f"{programme_id} is not granted without application", field="programme")
+    on = on or dt.date.today()
+    path = Path(path)
+    data = content if content is not None else _read_bytes(path)
+    header, rows = read_table(path, content=data)
+    vocab = policies.vocabulary
+    ent_facts = {f"enterprise.{k}" for k in vocab.facts_of("enterprise")}
+    claim_facts = set(vocab.facts_of(prog.subject)) if prog.subject != "enterprise" else set()
+    allowed = set(AUTOMATIC_BASE) | ent_facts | claim_facts | {f"{prog.subject}.{k}" for k in claim_facts}
+    problems = _check_columns(header, AUTOMATIC_BASE, allowed)
+    if problems:
+        raise ImportRejected(problems)
+    from huiqi.workflow.applications.service import _cap_limits
+
+    prepared = []
+    seen: dict[str, int] = {}
+    for n, r in rows:
+        code = _uscc(n, r["uscc"], problems)
+        if not r["name"]:
+            problems.append(_problem(n, "name", "企业名称不能为空", "the name must not be empty"))
+        if code:
+            if code in seen:
+                problems.append(_problem(n, "uscc", f"与第 {seen[code]} 行重复", f"duplicates row {seen[code]}"))
+                continue
+            seen[code] = n
+        ent: dict[str, Any] = {}
+        claim: dict[str, Any] = {}
+        for key, value in {**(defaults or {}), **{k: v for k, v in r.items() if k not in AUTOMATIC_BASE and v != ""}}.items():
+            if key.startswith("enterprise."):
+                ent[key.split(".", 1)[1]] = _typed(value)
+            else:
+                claim[key.split(".", 1)[1] if key.startswith(prog.subject + ".") else key] = _typed(value)
+        profile = {"enterprise": {"uscc": code or "", "name": r["name"], **ent}}
+        if prog.subject != "enterprise":
+            profile["claims"] = [{"id": f"row-{n}", "kind": prog.subject, **claim}]
+        if not code:
+            continue
+        from huiqi.workflow.credit import service as credit
+
+        records = credit.records_in_window(session=session, uscc=code, on=on, years=int(((doc.management or {}).get("credit") or {}).get("lookback_years") or credit.LOOKBACK_YEARS))
+        if records:
+            czh, cen = credit.describe(records)
+            problems.append(_problem(n, "uscc", f"过去三年内有严重失信记录：{czh}", f"serious-dishonesty record(s) in the last three years: {cen}"))
+            continue
+        if "serious_dishonesty_last_3_years" in vocab.facts_of("enterprise"):
+            profile["enterprise"]["serious_dishonesty_last_3_years"] = False
+        try:
+            parsed = parse_profile(profile, vocab)
+        except ProfileError as exc:
+            for p in exc.problems:
+                problems.append(_problem(n, p.field.split(".")[-1], p.message_zh, p.message_en))
+            continue
+        result = evaluate(policies, parsed, on=on, programmes=[programme_id]).to_dict()["results"][0]
+        if result["status"] != "eligible" or result["ceiling"] is None:
+            from huiqi.workflow.applications.service import explain_block
+
+            zh, en = explain_block(result)
+            problems.append(_problem(n, "", f"不符合发放条件：{zh}", f"not eligible: {en}"))
+            continue
+        prepared.append((n, code, r["name"], profile, parsed, result))
+    if not rows:
+        problems.append(_problem(2, "", "没有数据行", "no data rows"))
+    if problems:
+        raise ImportRejected(problems)
+    run = _run(session, kind="automatic", path=path, data=data, rows=len(prepared), actor=actor, programme_id=programme_id)
+    apps = []
+    proc = prog.process
+    for n, code, name, profile, parsed, result in prepared:
+        ent = enterprises.get_or_create(session=session, uscc=code, name=name, district=doc.district, actor=actor)
+        app = Application(
+            round_id=None, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=int(year), state="proposed",
+            profile=profile, requested_amount=Decimal(result["ceiling"]), ceiling=Decimal(result["ceiling"]), eval_status=result["status"],
+            evaluation={"result": result, "policy_version": policies.version, "on": on.isoformat(), "process": {"stages": list(proc.stages) if proc else ["application", "approval", "payment"], "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None}, "credit_records": [], "profile": profile, "import_row": n},
+            cap_limits=_cap_limits(parsed, prog, doc, on, result["claim"]), policy_version=policies.version, evaluated_on=on, import_id=run.id,
+        )
+        session.add(app)
+        session.flush()
+        apps.append(app)
+    audit.record(session, actor=actor.username, action="import.automatic", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "programme": programme_id, "rows": len(apps), "total": sum((a.ceiling for a in apps), Decimal(0)), "applications": [a.id for a in apps]})
+    return apps
+
+
+def _typed(value: Any) -> Any:
+    text = str(value).strip()
+    if text.lower() in ("true", "是", "yes"):
+        return True
+    if text.lower() in ("false", "否", "no"):
+        return False
+    return text
+
+
+def confirm(*, session: Session, application_id: int, actor: User, amount: Decimal | str | None = None, reason: str | None = None, on: dt.date | None = None):  # noqa: ANN201
+    """An officer confirms a proposed 免申即享 grant (at the computed sum unless stated): it is approved."""
+    from huiqi.workflow.applications.service import get
+    from huiqi.workflow.decisions.service import approve
+
+    app = get(session=session, application_id=application_id)
+    return approve(session=session, application_id=app.id, amount=amount if amount is not None else app.ceiling, actor=actor, reason=reason, on=on)

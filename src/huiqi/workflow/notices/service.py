@@ -1,0 +1,130 @@
+"""Public notice (公示): batches whose end is counted in working days, and objections (异议).
+
+The period starts the day after publication (民法典第二百零一条: the first day is not
+counted) and runs for the programme's ``notice_working_days`` working days under the State
+Council's holiday arrangements (``huiqi.calendar``). Objections received in that window hold
+the application until they are resolved: upheld → rejected; dismissed → it proceeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from huiqi import audit
+from huiqi.calendar import CalendarYearMissing, WorkCalendar
+from huiqi.workflow import states
+from huiqi.workflow.applications.models import Application
+from huiqi.workflow.applications.service import get, stages_of
+from huiqi.workflow.common import get_or_404, parse_day
+from huiqi.workflow.errors import IllegalTransition, InvalidInput
+from huiqi.workflow.machine import fire
+from huiqi.workflow.notices.models import NoticeBatch, Objection
+from huiqi.workflow.users.models import User
+from huiqi.workflow.users.service import require_role
+
+
+def notice_end(published_on: dt.date, working_days: int, *, calendar: WorkCalendar | None = None) -> dt.date:
+    """The last day of a notice of ``working_days`` working days published on ``published_on``."""
+    cal = calendar or WorkCalendar.default()
+    try:
+        return cal.add_workdays(published_on, working_days)
+    except CalendarYearMissing as exc:
+        raise InvalidInput(exc.message_zh, exc.message_en, field="calendar") from None
+
+
+def publish(*, session: Session, application_ids: list[int], published_on: dt.date | str, actor: User, title: str | None = None, calendar: WorkCalendar | None = None) -> NoticeBatch:
+    """Publish shortlisted applications in one notice batch; its end date is computed in working days."""
+    require_role(actor, states.OFFICER)
+    day = parse_day(published_on, field="published_on")
+    if not application_ids:
+        raise InvalidInput("公示名单为空", "the notice list is empty", field="applications")
+    apps = [get(session=session, application_id=i, lock=True) for i in dict.fromkeys(application_ids)]
+    days = set()
+    for app in apps:
+        nd = ((app.evaluation or {}).get("process") or {}).get("notice_working_days")
+        if nd is None and "public_notice" in stages_of(app):
+            raise InvalidInput(f"申报 {app.id}（{app.programme_id}）的政策文件未规定公示期限", f"application {app.id} ({app.programme_id}): the policy file gives no notice period", field="notice_working_days")
+        days.add(nd)
+    if len(days) > 1:
+        raise InvalidInput(f"同一批公示的期限须相同（有：{sorted(d for d in days if d)} 个工作日）", f"one batch must share its notice period (got {sorted(d for d in days if d)} working days)", field="applications")
+    n = days.pop()
+    ends = notice_end(day, n, calendar=calendar)
+    rounds = {a.round_id for a in apps}
+    batch = NoticeBatch(round_id=rounds.pop() if len(rounds) == 1 else None, title=title or f"拟立项项目公示 {day.isoformat()}", published_on=day, working_days=n, ends_on=ends, state="open")
+    session.add(batch)
+    session.flush()
+    audit.record(session, actor=actor.username, action="notice.publish", entity="notice", entity_id=batch.id, data={"published_on": day, "working_days": n, "ends_on": ends, "applications": [a.id for a in apps]})
+    for app in apps:
+        fire(session, machine=states.APPLICATION, obj=app, name="publish", actor=actor, stages=stages_of(app), data={"batch": batch.id, "ends_on": ends})
+        app.notice_batch_id = batch.id
+    return batch
+
+
+def object_to(*, session: Session, application_id: int, objector: str, content: str, received_on: dt.date | str, actor: User) -> Objection:
+    """Record an objection received during the notice; the application is held until it is resolved."""
+    app = get(session=session, application_id=application_id, lock=True)
+    day = parse_day(received_on, field="received_on")
+    batch = get_or_404(session, NoticeBatch, app.notice_batch_id, zh="公示批次", en="notice batch", field="batch") if app.notice_batch_id else None
+    if batch is None or app.state not in ("in_notice", "objection_held"):
+        st = states.APPLICATION.state(app.state)
+        raise IllegalTransition(f"申报{st.zh}，不在公示中", f"the application is {st.en}, not in public notice", field="state")
+    if not (batch.published_on <= day <= batch.ends_on):
+        raise IllegalTransition(f"异议须在公示期内（{batch.published_on} 至 {batch.ends_on}）提出，{day} 不在其内", f"objections are received during the notice ({batch.published_on} – {batch.ends_on}), not on {day}", field="received_on")
+    if not (content or "").strip():
+        raise InvalidInput("异议内容不能为空", "the objection needs its content", field="content")
+    if app.state == "in_notice":
+        fire(session, machine=states.APPLICATION, obj=app, name="object", actor=actor, data={"objector": objector, "received_on": day})
+    obj = Objection(application_id=app.id, batch_id=batch.id, received_on=day, objector=objector or "匿名", content=content.strip(), state="open")
+    session.add(obj)
+    session.flush()
+    audit.record(session, actor=actor.username, action="objection.create", entity="objection", entity_id=obj.id, data={"application": app.id, "objector": obj.objector, "content": obj.content, "received_on": day})
+    return obj
+
+
+def resolve(*, session: Session, objection_id: int, upheld: bool, finding: str, actor: User) -> Objection:
+    """Resolve an objection after investigation (调查核实): upheld rejects the application."""
+    obj = get_or_404(session, Objection, objection_id, zh="异议", en="objection", lock=True)
+    fire(session, machine=states.OBJECTION, obj=obj, name="uphold" if upheld else "dismiss", actor=actor, reason=finding)
+    obj.finding = finding
+    app = get(session=session, application_id=obj.application_id, lock=True)
+    if app.state != "objection_held":
+        return obj
+    if upheld:
+        for other in session.execute(select(Objection).where(Objection.application_id == app.id, Objection.state == "open")).scalars():
+            other.state, other.finding = "dismissed", "随同案异议成立一并终结 / closed with the upheld objection"
+        fire(session, machine=states.APPLICATION, obj=app, name="uphold_objection", actor=actor, reason=finding, data={"objection": obj.id})
+        return obj
+    still_open = session.execute(select(Objection.id).where(Objection.application_id == app.id, Objection.state == "open")).first()
+    if still_open:
+        return obj
+    batch = session.get(NoticeBatch, app.notice_batch_id)
+    name = "dismiss_objection_after_notice" if batch.state == "closed" else "dismiss_objection"
+    fire(session, machine=states.APPLICATION, obj=app, name=name, actor=actor, reason=finding, data={"objection": obj.id})
+    return obj
+
+
+def close(*, session: Session, batch_id: int, on: dt.date | str, actor: User) -> NoticeBatch:
+    """Close a notice after its last day: applications without open objections pass (公示无异议)."""
+    require_role(actor, states.OFFICER)
+    batch = get_or_404(session, NoticeBatch, batch_id, zh="公示批次", en="notice batch", lock=True)
+    day = parse_day(on, field="on")
+    if batch.state != "open":
+        raise IllegalTransition("公示已结束", "the notice is already closed", field="state")
+    if day <= batch.ends_on:
+        raise IllegalTransition(f"公示期至 {batch.ends_on} 届满，{day} 尚不能结束公示", f"the notice runs until {batch.ends_on}: it cannot close on {day}", field="on")
+    batch.state = "closed"
+    cleared = []
+    for app in session.execute(select(Application).where(Application.notice_batch_id == batch.id).order_by(Application.id).with_for_update()).scalars():
+        if app.state == "in_notice":
+            fire(session, machine=states.APPLICATION, obj=app, name="clear_notice", actor=actor, data={"batch": batch.id})
+            cleared.append(app.id)
+    audit.record(session, actor=actor.username, action="notice.close", entity="notice", entity_id=batch.id, data={"on": day, "cleared": cleared})
+    return batch
+
+
+def batch_applications(*, session: Session, batch_id: int) -> list[Application]:
+    """The applications published in a batch."""
+    return list(session.execute(select(Application).where(Application.notice_batch_id == batch_id).order_by(Application.rank, Application.id)).scalars())
