@@ -441,6 +441,8 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
             _clause(ctx, pr["clause"], f"{field}.process.clause", _line(pr)) if pr.get("clause") else None,
         )
     event = raw.get("event_date")
+    if raw.get("applies_when") and subject == ENTERPRISE:
+        ctx.problem(f"{field}.applies_when", "applies_when 只用于申报主体（subject 不是 enterprise）时", "applies_when only applies to claim subjects (subject other than enterprise)", raw.line_of("applies_when"))
     programme = M.Programme(
         id=pid,
         document_id=doc_id,
