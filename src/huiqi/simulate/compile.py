@@ -1,0 +1,1061 @@
+"""Compile the rule model to ibis expressions: the engine's semantics, one table at a time.
+
+Every programme becomes a table expression over the population table with one row per
+result the engine would produce (one per enterprise for enterprise-subject programmes; one
+per claim of the programme's kind, or one "no such claim" row, for claim-subject ones),
+carrying the status code and the ceiling in fen. count_once_per and the per-entity annual
+caps are window functions over those rows. Everything mirrors ``huiqi.rules.engine``:
+
+* three-valued logic is SQL's NULL logic (``unknown`` = NULL, Kleene AND/OR);
+* numbers are DECIMAL(38, 10), products re-cast to DECIMAL(38, 10) after each step (the
+  engine's Decimal is exact for money × rate; DuckDB and Spark agree to 10 decimals);
+* ``x / 0`` is NULL; min/max of an unknown is unknown (not SQL's NULL-skipping LEAST);
+* the ceiling is rounded to the fen (ROUND_HALF_UP) once, at the end of each result, and
+  carried as an exact integer number of fen from there on (caps are integer arithmetic).
+
+Parameters are resolved at the evaluation date and constant-folded with the engine's own
+evaluator, so whatever a parameter or a reform says, the constant parts are computed by
+exactly the same code as in the engine. What cannot be compiled (an operation the engine
+would reject with a type error, a cap whose limit depends on which programme comes first)
+is refused when the policies are compiled, naming the programme and rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable
+
+import ibis
+import ibis.expr.datatypes as idt
+import ibis.expr.operations as ops
+
+from huiqi.rules import expr as E
+from huiqi.rules import model as M
+from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
+from huiqi.rules.errors import PolicyError, Problem
+from huiqi.rules.facts import CALL, ENTERPRISE
+
+NUM = idt.Decimal(38, 10)
+STATUS_CODES = {ELIGIBLE: 0, INELIGIBLE: 1, NEEDS_INFO: 2, NOT_IN_FORCE: 3, OUT_OF_SCOPE: 4}
+STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
+FACT_KIND = {"bool": "bool", "int": "num", "number": "num", "money": "num", "ratio": "num", "date": "date", "text": "str", "enum": "str"}
+IBIS_TYPE = {"bool": idt.boolean, "num": NUM, "str": idt.string, "date": idt.date, "null": idt.boolean}
+
+ENTERPRISE_ID = "enterprise_id"
+CLAIM_KIND = "claim__kind"
+CLAIM_ID = "claim__id"
+CLAIM_SEQ = "claim__seq"
+
+
+def column_of(fact: str) -> str:
+    """``enterprise.registered_district`` → ``enterprise__registered_district``."""
+    return fact.replace(".", "__")
+
+
+class CompileError(PolicyError):
+    """A rule the compiler cannot translate; raised at load (compile) time with the rule's name."""
+
+
+def _refuse(where: str, zh: str, en: str) -> CompileError:
+    return CompileError([Problem(where, f"无法编译为 SQL：{zh}", f"cannot be compiled to SQL: {en}")])
+
+
+class _Refusal(Exception):
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+# ------------------------------------------------------------------ compiled values
+
+_NOTC = object()
+
+
+@dataclass
+class X:
+    """A compiled value: a Python constant (folded) or an ibis expression, with its static type."""
+
+    ty: str  # bool / num / str / date / null
+    expr: Any = None
+    const: Any = _NOTC
+
+    @property
+    def is_const(self) -> bool:
+        return self.const is not _NOTC
+
+    def ibis(self, ty: str | None = None) -> Any:
+        if not self.is_const:
+            return self.expr
+        t = ty or self.ty
+        if self.const is None:
+            return ibis.null(IBIS_TYPE[t if t != "null" else "bool"])
+        return lit(self.const)
+
+
+def lit(value: Any) -> Any:
+    if isinstance(value, bool):
+        return ibis.literal(value, type=idt.boolean)
+    if isinstance(value, Decimal):
+        return ibis.literal(value, type=NUM)
+    if isinstance(value, dt.date):
+        return ibis.literal(value, type=idt.date)
+    if isinstance(value, str):
+        return ibis.literal(value, type=idt.string)
+    raise TypeError(value)  # pragma: no cover
+
+
+def const(value: Any) -> X:
+    return X(_type_of(value), const=value)
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, Decimal):
+        return "num"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, str):
+        return "str"
+    raise _Refusal(f"不支持的常量 {value!r}", f"unsupported constant {value!r}")
+
+
+def cast_num(e: Any) -> Any:
+    """Force DECIMAL(38, 10) (ibis would elide a cast it thinks is a no-op)."""
+    return ops.Cast(e, NUM).to_expr()
+
+
+# Boolean helpers over Python bool/None constants or ibis expressions (B = bool | None | ibis).
+
+
+def b_is_const(b: Any) -> bool:
+    return b is None or isinstance(b, bool)
+
+
+def b_ibis(b: Any) -> Any:
+    if b is None:
+        return ibis.null(idt.boolean)
+    if isinstance(b, bool):
+        return ibis.literal(b, type=idt.boolean)
+    return b
+
+
+def b_and(*items: Any) -> Any:
+    """Kleene AND with folding (also fine for never-null flags)."""
+    rest = []
+    saw_none = False
+    for b in items:
+        if b is False:
+            return False
+        if b is True:
+            continue
+        if b is None:
+            saw_none = True
+            continue
+        rest.append(b)
+    if not rest:
+        return None if saw_none else True
+    out = rest[0]
+    for b in rest[1:]:
+        out = out & b
+    if saw_none:
+        out = out & ibis.null(idt.boolean)
+    return out
+
+
+def b_or(*items: Any) -> Any:
+    rest = []
+    saw_none = False
+    for b in items:
+        if b is True:
+            return True
+        if b is False:
+            continue
+        if b is None:
+            saw_none = True
+            continue
+        rest.append(b)
+    if not rest:
+        return None if saw_none else False
+    out = rest[0]
+    for b in rest[1:]:
+        out = out | b
+    if saw_none:
+        out = out | ibis.null(idt.boolean)
+    return out
+
+
+def b_not(b: Any) -> Any:
+    if b is None:
+        return None
+    if isinstance(b, bool):
+        return not b
+    return ~b
+
+
+def isnull(x: X) -> Any:
+    """A never-null flag: is the value unknown?"""
+    if x.is_const:
+        return x.const is None
+    return null_check(x.expr)
+
+
+def null_check(e: Any) -> Any:
+    """e IS NULL, safe from the SQL printer's precedence slip (``NOT x IS NULL`` means NOT (x IS NULL))."""
+    if isinstance(e.op(), ops.Field) or not e.type().is_boolean():
+        return e.isnull()
+    return e.cast(idt.int8).isnull()
+
+
+def is_true(b: Any) -> Any:
+    """Never-null: b is TRUE."""
+    if b_is_const(b):
+        return b is True
+    return b.fill_null(False)
+
+
+def is_false(b: Any) -> Any:
+    if b_is_const(b):
+        return b is False
+    return (~b).fill_null(False)
+
+
+def x_of_b(b: Any) -> X:
+    if b_is_const(b):
+        return const(b)
+    return X("bool", b)
+
+
+def b_of_x(x: X) -> Any:
+    """A bool-typed X as a B."""
+    if x.is_const:
+        return x.const
+    return x.expr
+
+
+def as_bool(x: X) -> Any:
+    """The engine's truthiness in and/or/criteria: unknown stays unknown, any known non-bool is true."""
+    if x.is_const:
+        if x.const is None or isinstance(x.const, bool):
+            return x.const
+        return True
+    if x.ty == "bool":
+        return x.expr
+    return ibis.ifelse(null_check(x.expr), ibis.null(idt.boolean), True)
+
+
+def choose(branches: list[tuple[Any, X]], default: X, ty: str) -> X:
+    """CASE WHEN c1 THEN v1 … ELSE default, with never-null conditions folded where constant."""
+    kept: list[tuple[Any, X]] = []
+    for cond, value in branches:
+        if cond is False or cond is None:
+            continue
+        if cond is True:
+            default = value
+            break
+        kept.append((cond, value))
+    if not kept:
+        return default
+    if ty == "null":
+        ty = "bool"
+    args = [(c, v.ibis(ty)) for c, v in kept]
+    return X(ty, ibis.cases(*args, else_=default.ibis(ty)))
+
+
+def choose_b(branches: list[tuple[Any, Any]], default: Any) -> Any:
+    """The same for never-null flags."""
+    kept = []
+    for cond, value in branches:
+        if cond is False or cond is None:
+            continue
+        if cond is True:
+            default = value
+            break
+        kept.append((cond, value))
+    if not kept:
+        return default
+    return ibis.cases(*[(c, b_ibis(v)) for c, v in kept], else_=b_ibis(default))
+
+
+def unify(a: str, b: str) -> str:
+    if a == "null":
+        return b
+    if b == "null" or a == b:
+        return a
+    return "mixed"
+
+
+# ------------------------------------------------------------------ name resolution
+
+
+class Resolver:
+    """Names for one programme over one table: facts are columns, parameters are constants."""
+
+    def __init__(self, table: Any, vocab: Any, programme: M.Programme | None, document: M.Document, on: dt.date, *, claimless: bool = False, params: dict | None = None):
+        self.t = table
+        self.vocab = vocab
+        self.programme = programme
+        self.document = document
+        self.on = on
+        self.subject = None if claimless or programme is None else programme.subject
+        self.columns = set(table.columns)
+        self.params = params if params is not None else _param_values(programme, document, on)
+
+    def fact(self, name: str) -> X:
+        subject, _, fname = name.partition(".")
+        fdef = self.vocab.fact(name)
+        kind = FACT_KIND[fdef.type] if fdef else "null"
+        col = column_of(name)
+        if subject == CALL:
+            if fname == "date":
+                if col in self.columns:
+                    return X("date", self.t[col].fill_null(lit(self.on)))
+                return const(self.on)
+            return X(kind, _typed(self.t[col], kind)) if col in self.columns else X(kind, const=None)
+        if subject == ENTERPRISE or (subject == self.subject and subject is not None):
+            if col not in self.columns:
+                raise _Refusal(f"人口表缺少列 {col}", f"the population table has no column {col!r}")
+            return X(kind, _typed(self.t[col], kind))
+        return X(kind, const=None)
+
+    def param(self, name: str) -> Any:
+        return self.params.get(name)
+
+    def name_unknown(self, name: str) -> Any:
+        """Never-null: would the engine's lookup(name) be None?"""
+        if "." in name:
+            if name == f"{CALL}.date":
+                return False
+            return isnull(self.fact(name))
+        return self.param(name) is None
+
+
+def _typed(col: Any, kind: str) -> Any:
+    if kind == "num" and col.type() != NUM:
+        return cast_num(col)
+    return col
+
+
+def _param_values(programme: M.Programme | None, document: M.Document, on: dt.date) -> dict[str, Any]:
+    out = {n: p.at(on) for n, p in document.parameters.items()}
+    if programme is not None:
+        out.update({n: p.at(on) for n, p in programme.parameters.items()})
+    return out
+
+
+# ------------------------------------------------------------------ expressions
+
+
+def _fold(node: E.Node, params: dict[str, Any]) -> E.Node:
+    """Substitute parameters; evaluate fact-free subtrees with the engine's own evaluator."""
+    if not any("." in n for n in E.names_in(node)):
+        try:
+            return E.Literal(E.evaluate(node, params.get))
+        except E.ExprError as exc:
+            raise _Refusal(f"常量表达式出错：{exc.message_zh}", f"constant expression fails: {exc.message_en}") from None
+    if isinstance(node, E.Unary):
+        return E.Unary(node.op, _fold(node.operand, params))
+    if isinstance(node, E.Binary):
+        return E.Binary(node.op, _fold(node.left, params), _fold(node.right, params))
+    if isinstance(node, E.In):
+        return E.In(_fold(node.operand, params), node.options, node.negated)
+    if isinstance(node, E.Call):
+        return E.Call(node.function, tuple(_fold(a, params) for a in node.args))
+    return node
+
+
+def compile_expr(node: E.Node, r: Resolver) -> X:
+    return _c(_fold(node, r.params), r)
+
+
+def _bad(op: str, *xs: X) -> _Refusal:
+    kinds = ", ".join(x.ty for x in xs)
+    return _Refusal(f"运算 {op!r} 不适用于 {kinds}", f"operator {op!r} cannot apply to {kinds}")
+
+
+def _c(node: E.Node, r: Resolver) -> X:
+    if isinstance(node, E.Literal):
+        return const(node.value)
+    if isinstance(node, E.Name):
+        if node.is_fact:
+            return r.fact(node.name)
+        return const(r.param(node.name))
+    if isinstance(node, E.Unary):
+        x = _c(node.operand, r)
+        if x.ty == "null":
+            return const(None)
+        if node.op == "not":
+            if x.ty != "bool":
+                raise _bad("not", x)
+            return x_of_b(b_not(b_of_x(x)))
+        if x.ty != "num":
+            raise _bad("-", x)
+        return X("num", -x.expr) if not x.is_const else const(-x.const)
+    if isinstance(node, E.Binary):
+        return _binary(node, r)
+    if isinstance(node, E.In):
+        x = _c(node.operand, r)
+        if x.ty == "null":
+            return const(None)
+        options = [v for v in node.options if v is not None and _type_of(v) == x.ty]
+        if x.ty == "bool":
+            raise _bad("in", x)
+        if not options:
+            found: Any = ibis.ifelse(null_check(x.expr), ibis.null(idt.boolean), False)
+        else:
+            found = x.expr.isin([lit(v) for v in options])
+        return X("bool", ~found if node.negated else found)
+    if isinstance(node, E.Call):
+        return _call(node, r)
+    raise TypeError(node)  # pragma: no cover
+
+
+_CMP = {"==", "!=", "<", "<=", ">", ">="}
+
+
+def _binary(node: E.Binary, r: Resolver) -> X:
+    op = node.op
+    left, right = _c(node.left, r), _c(node.right, r)
+    if op in ("and", "or"):
+        a, b = as_bool(left), as_bool(right)
+        return x_of_b(b_and(a, b) if op == "and" else b_or(a, b))
+    if left.ty == "null" or right.ty == "null":
+        return const(None)
+    if op in _CMP:
+        if left.ty != right.ty:
+            if op in ("==", "!="):
+                both = b_and(b_not(isnull(left)), b_not(isnull(right)))
+                return x_of_b(choose_b([(both, op == "!=")], None) if not b_is_const(both) else (op == "!=" if both else None))
+            raise _bad(op, left, right)
+        a, b = left.expr if not left.is_const else left.ibis(), right.expr if not right.is_const else right.ibis()
+        res = {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b}[op]()
+        return X("bool", res)
+    a, b = left.ibis(), right.ibis()
+    if op == "+":
+        if left.ty == right.ty == "num":
+            return X("num", a + b)
+        if left.ty == right.ty == "str":
+            return X("str", a.concat(b))
+        raise _bad(op, left, right)
+    if op == "-":
+        if left.ty == right.ty == "num":
+            return X("num", a - b)
+        if left.ty == right.ty == "date":
+            return X("num", cast_num(a.delta(b, unit="day")))
+        raise _bad(op, left, right)
+    if op == "*":
+        if left.ty == right.ty == "num":
+            return X("num", cast_num(a * b))
+        raise _bad(op, left, right)
+    if op == "/":
+        if left.ty == right.ty == "num":
+            # Exactness: DuckDB divides decimals in DOUBLE; the quotient is re-cast to DECIMAL(38, 10).
+            q = cast_num(a.cast(idt.float64) / b.cast(idt.float64))
+            return X("num", ibis.ifelse(b == lit(Decimal(0)), ibis.null(NUM), q))
+        raise _bad(op, left, right)
+    raise _bad(op, left, right)  # pragma: no cover
+
+
+def _call(node: E.Call, r: Resolver) -> X:
+    name = node.function
+    if name == "if":
+        cond = _c(node.args[0], r)
+        a, b = _c(node.args[1], r), _c(node.args[2], r)
+        ty = unify(a.ty, b.ty)
+        if ty == "mixed":
+            raise _bad("if", a, b)
+        if ty == "null":
+            return const(None)
+        c = b_of_x(cond) if cond.ty == "bool" else None  # a known non-bool condition is neither true nor false
+        if a.is_const and b.is_const:
+            same: Any = a.const is not None and a.const == b.const
+        else:
+            same = (a.ibis(ty) == b.ibis(ty)).fill_null(False)
+        return choose([(is_true(c), a), (is_false(c), b), (same, a)], X(ty, const=None), ty)
+    args = [_c(a, r) for a in node.args]
+    if name == "known":
+        return x_of_b(b_not(isnull(args[0])))
+    if name in ("min", "max"):
+        ty = "null"
+        for x in args:
+            ty = unify(ty, x.ty)
+        if ty == "mixed" or ty == "bool":
+            raise _bad(name, *args)
+        if ty == "null":
+            return const(None)
+        if any(x.is_const and x.const is None for x in args):
+            return const(None)
+        vals = [x.ibis(ty) for x in args]
+        f = ibis.least if name == "min" else ibis.greatest
+        anynull = b_or(*[isnull(x) for x in args])
+        return choose([(anynull, X(ty, const=None))], X(ty, f(*vals)), ty)
+    if any(x.ty == "null" for x in args):
+        return const(None)
+    if name == "year":
+        _need(name, args, "date")
+        return X("num", cast_num(args[0].ibis().year()))
+    if name == "days_between":
+        _need(name, args, "date", "date")
+        return X("num", cast_num(args[1].ibis().delta(args[0].ibis(), unit="day")))
+    if name == "years_between":
+        _need(name, args, "date", "date")
+        a, b = args[0].ibis(), args[1].ibis()
+        before = (b.month() < a.month()) | ((b.month() == a.month()) & (b.day() < a.day()))
+        return X("num", cast_num(b.year() - a.year() - ibis.ifelse(before, 1, 0)))
+    if name == "add_days":
+        _need(name, args, "date", "num")
+        n = args[1].ibis()
+        whole = (n - n % lit(Decimal(1))).cast(idt.int64)
+        return X("date", args[0].ibis() + whole.as_interval("D"))
+    if name == "add_years":
+        _need(name, args, "date", "num")
+        n = args[1].ibis()
+        whole = (n - n % lit(Decimal(1))).cast(idt.int32)
+        return X("date", args[0].ibis() + whole.as_interval("Y"))
+    raise _Refusal(f"未知函数 {name}", f"unknown function {name!r}")  # pragma: no cover
+
+
+def _need(name: str, args: list[X], *types: str) -> None:
+    if tuple(x.ty for x in args) != types:
+        raise _bad(name, *args)
+
+
+# ------------------------------------------------------------------ amounts
+
+
+@dataclass
+class AmountX:
+    value: X  # num (unknown = NULL): the engine's _eval result
+    unk: Any  # never-null: unknown_names is non-empty
+    na: Any  # never-null: not_applicable was set
+
+
+def _v(node: E.Node, r: Resolver) -> tuple[X, Any]:
+    """The engine's _val: the value, and whether it added unknown names."""
+    x = compile_expr(node, r)
+    if x.ty not in ("num", "null"):
+        raise _Refusal(f"金额表达式应为数值：{E.to_source(node)}", f"an amount expression must be a number: {E.to_source(node)}")
+    names = E.names_in(node)
+    unk = b_and(isnull(x), b_or(*[r.name_unknown(n) for n in sorted(names)]))
+    return x, unk
+
+
+NULLNUM = X("num", const=None)
+
+
+def _capped(value: X, cap: E.Node | None, r: Resolver) -> tuple[X, Any]:
+    """_cap: min(value, cap); an unknown cap makes the value unknown."""
+    if cap is None:
+        return value, False
+    c, cu = _v(cap, r)
+    if c.is_const and c.const is None:
+        return NULLNUM, cu
+    out = choose([(isnull(c), NULLNUM), (is_true((value.ibis("num") > c.ibis("num")) if not (value.is_const and c.is_const) else value.const > c.const), c)], value, "num")
+    return out, cu
+
+
+def compile_amount(amount: M.Amount, r: Resolver) -> AmountX:
+    if isinstance(amount, M.Fixed):
+        x, u = _v(amount.amount, r)
+        return AmountX(x, u, False)
+    if isinstance(amount, (M.Rate, M.PerUnit)):
+        if isinstance(amount, M.Rate):
+            a, au = _v(amount.base, r)
+            b, bu = _v(amount.rate, r)
+        else:
+            a, au = _v(amount.count, r)
+            b, bu = _v(amount.unit_amount, r)
+        missing = b_or(isnull(a), isnull(b))
+        product = _mul(a, b)
+        capped, cu = _capped(product, amount.cap, r)
+        value = choose([(missing, NULLNUM)], capped, "num")
+        if isinstance(amount, M.Rate):
+            unk = b_or(au, bu, cu)  # the engine reads the cap either way
+        else:
+            unk = b_or(au, bu, b_and(b_not(missing), cu))
+        return AmountX(value, unk, False)
+    if isinstance(amount, M.Cases):
+        vb: list[tuple[Any, X]] = []
+        ub: list[tuple[Any, Any]] = []
+        nb: list[tuple[Any, Any]] = []
+        for case in amount.cases:
+            cx, cu = _v_bool(case.when, r)
+            sub = compile_amount(case.amount, r)
+            null = isnull(cx) if cx.ty in ("bool", "null") else isnull(cx)
+            true = is_true(b_of_x(cx)) if cx.ty == "bool" else False
+            vb += [(null, NULLNUM), (true, sub.value)]
+            ub += [(null, cu), (true, sub.unk)]
+            nb += [(null, False), (true, sub.na)]
+        return AmountX(choose(vb, NULLNUM, "num"), choose_b(ub, False), choose_b(nb, True))
+    if isinstance(amount, M.Bands):
+        base, bu = _v(amount.base, r)
+        vb, ub, nb = [(isnull(base), NULLNUM)], [(isnull(base), bu)], [(isnull(base), False)]
+        for band in amount.bands:
+            lo, lu = _v(band.lower, r)
+            if band.upper is not None:
+                hi, hu = _v(band.upper, r)
+            else:
+                hi, hu = None, False
+            fail = b_or(isnull(lo), isnull(hi) if hi is not None else False)
+            vb.append((fail, NULLNUM))
+            ub.append((fail, b_or(lu, hu)))
+            nb.append((fail, False))
+            inside = b_and(_cmp(base, ">=", lo), _cmp(base, "<", hi) if hi is not None else True)
+            inside = is_true(inside)
+            rate, ru = _v(band.rate, r)
+            capped, cu = _capped(_mul(base, rate), band.cap, r)
+            value = choose([(isnull(rate), NULLNUM)], capped, "num")
+            vb.append((inside, value))
+            ub.append((inside, b_or(ru, b_and(b_not(isnull(rate)), cu))))
+            nb.append((inside, False))
+        return AmountX(choose(vb, NULLNUM, "num"), choose_b(ub, False), choose_b(nb, True))
+    if isinstance(amount, M.HighestTier):
+        value, vu = _v(amount.value, r)
+        fails: list[tuple[Any, Any]] = []
+        reached: list[tuple[Any, X]] = []
+        for tier in amount.tiers:
+            th, tu = _v(tier.at_least, r)
+            s, su = _v(tier.amount, r)
+            fails.append((b_or(isnull(th), isnull(s)), b_or(tu, su)))
+            reached.append((is_true(_cmp(value, ">=", th)), s))
+        anyfail = b_or(*[f for f, _ in fails])
+        # the best tier: the largest sum among those reached (ties: the same sum)
+        cands = [choose([(c, s)], NULLNUM, "num") for c, s in reached]
+        if all(c.is_const for c in cands):
+            known = [c.const for c in cands if c.const is not None]
+            best = const(max(known)) if known else NULLNUM
+        else:
+            best = X("num", ibis.greatest(*[c.ibis("num") for c in cands]))
+        none_reached = isnull(best)
+        result = best
+        prior_unk: Any = False
+        if amount.already_awarded is not None:
+            prior, pu = _v(amount.already_awarded, r)
+            rest = _max0(_sub(best, prior))
+            nonzero = is_true(_cmp(prior, "!=", const(Decimal(0))))
+            result = choose([(isnull(prior), NULLNUM), (nonzero, rest)], best, "num")
+            prior_unk = b_and(b_not(none_reached), pu)
+        fail_unk = choose_b([(f, u) for f, u in fails], False)
+        return AmountX(
+            choose([(isnull(value), NULLNUM), (anyfail, NULLNUM), (none_reached, NULLNUM)], result, "num"),
+            choose_b([(isnull(value), vu), (anyfail, fail_unk)], prior_unk),
+            choose_b([(isnull(value), False), (anyfail, False)], none_reached),
+        )
+    if isinstance(amount, M.Staged):
+        subs = [compile_amount(s.amount, r) for s in amount.stages]
+        total = subs[0].value
+        for s in subs[1:]:
+            total = _add(total, s.value)
+        return AmountX(total, b_or(*[s.unk for s in subs]), False)  # the engine keeps a stage's not_applicable to itself
+    if isinstance(amount, M.MultiYear):
+        sub = compile_amount(amount.each_year, r)
+        return AmountX(_mul(sub.value, const(Decimal(amount.years))), sub.unk, sub.na)
+    if isinstance(amount, M.NoAmount):
+        return AmountX(NULLNUM, False, False)
+    raise _Refusal(f"未知的金额形式 {type(amount).__name__}", f"unknown amount form {type(amount).__name__}")
+
+
+def _v_bool(node: E.Node, r: Resolver) -> tuple[X, Any]:
+    x = compile_expr(node, r)
+    unk = b_and(isnull(x), b_or(*[r.name_unknown(n) for n in sorted(E.names_in(node))]))
+    return x, unk
+
+
+def _mul(a: X, b: X) -> X:
+    if a.is_const and b.is_const:
+        return const(None if a.const is None or b.const is None else a.const * b.const)
+    return X("num", cast_num(a.ibis("num") * b.ibis("num")))
+
+
+def _add(a: X, b: X) -> X:
+    if a.is_const and b.is_const:
+        return const(None if a.const is None or b.const is None else a.const + b.const)
+    return X("num", a.ibis("num") + b.ibis("num"))
+
+
+def _sub(a: X, b: X) -> X:
+    if a.is_const and b.is_const:
+        return const(None if a.const is None or b.const is None else a.const - b.const)
+    return X("num", a.ibis("num") - b.ibis("num"))
+
+
+def _max0(a: X) -> X:
+    if a.is_const:
+        return const(None if a.const is None else max(a.const, Decimal(0)))
+    return choose([(is_true(a.expr < lit(Decimal(0))), const(Decimal(0)))], a, "num")
+
+
+def _cmp(a: X, op: str, b: X) -> Any:
+    """A comparison as a B (NULL when either side is unknown)."""
+    if a.is_const and b.is_const:
+        if a.const is None or b.const is None:
+            return None
+        return {">=": a.const >= b.const, "<": a.const < b.const, "!=": a.const != b.const}[op]
+    x, y = a.ibis("num"), b.ibis("num")
+    return {">=": lambda: x >= y, "<": lambda: x < y, "!=": lambda: x != y}[op]()
+
+
+def to_fen(x: X) -> Any:
+    """ROUND_HALF_UP to the fen of a non-negative amount, as an exact int64 number of fen."""
+    if x.is_const:
+        if x.const is None:
+            return ibis.null(idt.int64)
+        from huiqi.rules.amounts import to_fen as py_to_fen
+
+        return ibis.literal(int(py_to_fen(x.const) * 100), type=idt.int64)
+    scaled = ops.Cast(x.expr * lit(Decimal(100)), idt.Decimal(38, 0)).to_expr()  # half away from zero ≡ half up here
+    return scaled.cast(idt.int64)
+
+
+# ------------------------------------------------------------------ programmes
+
+
+@dataclass
+class CompiledProgramme:
+    index: int
+    programme: M.Programme
+    document: M.Document
+    columns: set[str]  # population columns it reads
+    caps: list[int] = field(default_factory=list)  # indexes into CompiledPolicies.caps
+
+
+@dataclass
+class CapInfo:
+    index: int
+    cap: M.Cap
+    document: M.Document
+    members: list[str]  # programme ids
+
+
+@dataclass
+class CompiledPolicies:
+    policies: M.PolicySet
+    on: dt.date
+    programmes: list[CompiledProgramme]
+    caps: list[CapInfo]
+
+    def fact_columns(self) -> dict[str, str]:
+        """Population column → fact name, for every fact the compiled rules read."""
+        out = {}
+        for cp in self.programmes:
+            for c in cp.columns:
+                out[c] = c.replace("__", ".", 1)
+        return out
+
+
+def _facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:
+    nodes: list[E.Node] = [c.test for c in document.scope] + [c.test for c in programme.criteria]
+    for n in (programme.applies_when, programme.event_date):
+        if n is not None:
+            nodes.append(n)
+    nodes += list(_amount_nodes(programme.support.amount))
+    nodes += [c.amount for c in caps]
+    names = set()
+    for n in nodes:
+        names |= {x for x in E.names_in(n) if "." in x}
+    if programme.support.count_once_per:
+        names.add(programme.support.count_once_per)
+    return {n for n in names if not n.startswith(CALL + ".")}
+
+
+def _amount_nodes(a: M.Amount) -> Iterable[E.Node]:
+    if isinstance(a, M.Fixed):
+        yield a.amount
+    elif isinstance(a, M.Rate):
+        yield from (n for n in (a.base, a.rate, a.cap) if n is not None)
+    elif isinstance(a, M.PerUnit):
+        yield from (n for n in (a.count, a.unit_amount, a.cap) if n is not None)
+    elif isinstance(a, M.Cases):
+        for c in a.cases:
+            yield c.when
+            yield from _amount_nodes(c.amount)
+    elif isinstance(a, M.Bands):
+        yield a.base
+        for b in a.bands:
+            yield from (n for n in (b.lower, b.upper, b.rate, b.cap) if n is not None)
+    elif isinstance(a, M.HighestTier):
+        yield a.value
+        for t in a.tiers:
+            yield t.at_least
+            yield t.amount
+        if a.already_awarded is not None:
+            yield a.already_awarded
+    elif isinstance(a, M.Staged):
+        for s in a.stages:
+            yield from _amount_nodes(s.amount)
+    elif isinstance(a, M.MultiYear):
+        yield from _amount_nodes(a.each_year)
+
+
+def prepare(policies: M.PolicySet, on: dt.date, programmes: Iterable[str] | None = None) -> CompiledPolicies:
+    """Index the programmes and caps to compile; check every rule compiles (refusing with its name)."""
+    wanted = set(programmes) if programmes else None
+    compiled: list[CompiledProgramme] = []
+    caps: list[CapInfo] = []
+    for document in policies.documents:
+        for cap in document.caps:
+            caps.append(CapInfo(len(caps), cap, document, list(cap.programmes)))
+    for document in policies.documents:
+        for programme in document.programmes:
+            if wanted is not None and programme.id not in wanted:
+                continue
+            my_caps = [c for c in caps if programme.id in c.members]
+            cp = CompiledProgramme(len(compiled), programme, document, {column_of(n) for n in _facts_read(programme, document, [c.cap for c in my_caps])}, [c.index for c in my_caps])
+            compiled.append(cp)
+    out = CompiledPolicies(policies, on, compiled, caps)
+    _check(out)
+    return out
+
+
+def _check(cp: CompiledPolicies) -> None:
+    """Compile every programme against an empty table of the right schema: refusals surface now."""
+    problems: list[Problem] = []
+    for prog in cp.programmes:
+        schema = schema_for(cp.policies.vocabulary, prog.columns)
+        t = ibis.table(schema, name="population")
+        try:
+            programme_results(cp, prog, t)
+        except CompileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CompileError(problems)
+
+
+def schema_for(vocab: Any, columns: Iterable[str]) -> dict[str, Any]:
+    schema: dict[str, Any] = {ENTERPRISE_ID: idt.int64, CLAIM_KIND: idt.string, CLAIM_SEQ: idt.int64}
+    for col in sorted(columns):
+        fdef = vocab.fact(col.replace("__", ".", 1))
+        schema[col] = IBIS_TYPE[FACT_KIND[fdef.type]] if fdef else idt.string
+    return schema
+
+
+def _where(programme: M.Programme, what: str) -> str:
+    return f"programmes[{programme.id}].{what}"
+
+
+def programme_results(cp: CompiledPolicies, prog: CompiledProgramme, population: Any, extra: Iterable[str] = ()) -> Any:
+    """One programme over a population table → rows (enterprise_id, extra…, prog, seq, status, ceiling, cap limits)."""
+    programme, document, on = prog.programme, prog.document, cp.on
+    vocab = cp.policies.vocabulary
+    extra = list(extra)
+    cols = sorted(prog.columns)
+    ent_cols = [c for c in cols if c.startswith(ENTERPRISE + "__")]
+    call_cols = [c for c in population.columns if c.startswith(CALL + "__")]
+    base_cols = [ENTERPRISE_ID] + [c for c in extra if c not in ent_cols] + ent_cols + call_cols
+    missing = [c for c in cols if c not in population.columns]
+    if missing:
+        raise CompileError([Problem(c, f"人口表缺少列 {c}（{programme.id} 需要）", f"the population table lacks column {c!r} (needed by {programme.id})") for c in missing])
+
+    def fail(what: str, exc: _Refusal) -> CompileError:
+        return _refuse(_where(programme, what), exc.zh, exc.en)
+
+    enterprises = population.filter(population[CLAIM_SEQ] == 0)
+    if programme.subject == ENTERPRISE:
+        rows = enterprises.select(*base_cols, **{CLAIM_SEQ: ibis.literal(0, type=idt.int64), "__mode": ibis.literal(0, type=idt.int8)})
+    else:
+        kind = programme.subject
+        claim_cols = [c for c in cols if c.startswith(kind + "__")]
+        claims = population.filter(population[CLAIM_KIND] == kind)
+        if programme.applies_when is not None:
+            try:
+                r = Resolver(claims, vocab, programme, document, on)
+                aw = as_bool(compile_expr(programme.applies_when, r))
+            except _Refusal as exc:
+                raise fail("applies_when", exc) from None
+            keep = b_not(is_false(aw))
+        else:
+            keep = True
+        kept = claims if keep is True else claims.filter(b_ibis(keep))
+        kept = kept.select(*base_cols, *claim_cols, CLAIM_SEQ, __mode=ibis.literal(0, type=idt.int8))
+        nulls = {c: ibis.null(population[c].type()) for c in claim_cols}
+        if keep is True:
+            has = claims.select(ENTERPRISE_ID).distinct()
+            others = enterprises.anti_join(has, ENTERPRISE_ID).select(*base_cols, **nulls, **{CLAIM_SEQ: ibis.literal(0, type=idt.int64), "__mode": ibis.literal(1, type=idt.int8)})
+        else:
+            flags = claims.group_by(ENTERPRISE_ID).aggregate(__kept=b_ibis(keep).cast(idt.int8).max())
+            joined = enterprises.left_join(flags, ENTERPRISE_ID)
+            joined = joined.filter(joined["__kept"].isnull() | (joined["__kept"] == 0))
+            mode = ibis.ifelse(joined["__kept"].isnull(), 1, 2).cast(idt.int8)
+            others = joined.select(*base_cols, **nulls, **{CLAIM_SEQ: ibis.literal(0, type=idt.int64), "__mode": mode})
+        rows = kept.union(others)
+    r = Resolver(rows, vocab, programme, document, on)
+    mode = rows["__mode"]
+    # 1. scope
+    scope_false: list[Any] = []
+    scope_null: list[Any] = []
+    for c in document.scope:
+        try:
+            b = as_bool(compile_expr(c.test, r))
+        except _Refusal as exc:
+            raise _refuse(f"document[{document.id}].scope[{c.id}]", exc.zh, exc.en) from None
+        scope_false.append(is_false(b))
+        scope_null.append(isnull(x_of_b(b)))
+    oos = b_or(*scope_false)
+    # 2. window
+    if on < document.issued:
+        win_false: Any = True
+        win_null: Any = False
+    elif programme.event_date is not None and document.window_basis == "event_date":
+        try:
+            day = compile_expr(programme.event_date, r)
+        except _Refusal as exc:
+            raise fail("event_date", exc) from None
+        if day.ty != "date":
+            win_false, win_null = False, True
+        else:
+            windows = [document.in_force] + ([document.retroactive] if document.retroactive else [])
+            inside = b_or(*[_in_window(day, w) for w in windows])
+            win_null = isnull(day)
+            win_false = b_and(b_not(win_null), b_not(is_true(inside)))
+    else:
+        windows = [document.in_force] + ([document.retroactive] if document.retroactive else [])
+        win_false, win_null = not any(w.contains(on) for w in windows), False
+    # 3. criteria
+    hard_false: list[Any] = []
+    crit_null: list[Any] = []
+    for c in programme.criteria:
+        try:
+            b = as_bool(compile_expr(c.test, r))
+        except _Refusal as exc:
+            raise fail(f"criteria[{c.id}]", exc) from None
+        crit_null.append(isnull(x_of_b(b)))
+        if not c.soft:
+            hard_false.append(is_false(b))
+    # 4. amount
+    try:
+        amt = compile_amount(programme.support.amount, r)
+    except _Refusal as exc:
+        raise fail("support.amount", exc) from None
+    support_failed = b_and(amt.na, b_not(amt.unk))
+    amount_unknown = b_and(isnull(amt.value), amt.unk)
+    missing_claim = mode == 1 if programme.subject != ENTERPRISE else False
+    unknown = b_or(*scope_null, win_null, *crit_null, missing_claim, amount_unknown)
+    failed = b_or(*hard_false, support_failed)
+    codes = STATUS_CODES
+    status_branches = [(oos, codes[OUT_OF_SCOPE]), (win_false, codes[NOT_IN_FORCE])]
+    if programme.subject != ENTERPRISE and programme.applies_when is not None:
+        status_branches.append((mode == 2, codes[INELIGIBLE]))  # _none_applies
+    status_branches += [(failed, codes[INELIGIBLE]), (unknown, codes[NEEDS_INFO])]
+    status = _int_case(status_branches, codes[ELIGIBLE], idt.int8)
+    value = _max0(amt.value)
+    fen = to_fen(value)
+    ok = (status == codes[ELIGIBLE]) | (status == codes[NEEDS_INFO])
+    if programme.subject != ENTERPRISE:
+        ok = ok & (mode != 1)  # no ceiling promised before a claim subject is described
+    ceiling = ibis.ifelse(ok & fen.notnull(), fen, ibis.null(idt.int64))
+    out = {
+        "__prog": ibis.literal(prog.index, type=idt.int32),
+        "__status": status,
+        "__ceiling": ceiling,
+    }
+    # cap limits: evaluated without a claim, as the engine does; counted per event year where
+    # the document dates support by event, else per application year (engine._cap_year)
+    if prog.caps:
+        year: Any = ibis.literal(on.year, type=idt.int32)
+        if document.window_basis == "event_date" and programme.event_date is not None:
+            try:
+                day = compile_expr(programme.event_date, r)
+            except _Refusal as exc:
+                raise fail("event_date", exc) from None
+            if day.ty == "date" and not day.is_const:
+                year = day.expr.year().cast(idt.int32).fill_null(on.year)
+            elif day.ty == "date" and day.const is not None:
+                year = ibis.literal(day.const.year, type=idt.int32)
+        out["__capyear"] = year
+    for ci in prog.caps:
+        cap = cp.caps[ci]
+        try:
+            rc = Resolver(rows, vocab, programme, cap.document, on, claimless=True, params=_param_values(_first_member(cp, cap), cap.document, on))
+            lim = compile_expr(cap.cap.amount, rc)
+        except _Refusal as exc:
+            raise _refuse(f"caps[{cap.cap.id}]", exc.zh, exc.en) from None
+        if lim.ty not in ("num", "null"):
+            out[f"__cap{ci}"] = ibis.null(idt.int64)
+        else:
+            out[f"__cap{ci}"] = to_fen(_max0(lim))
+    key = programme.support.count_once_per
+    select = [ENTERPRISE_ID, *extra, CLAIM_SEQ]
+    if key and programme.subject != ENTERPRISE:
+        out["__key"] = rows[column_of(key)].cast(idt.string) if column_of(key) in rows.columns else ibis.null(idt.string)
+        out["__mode"] = mode
+    res = rows.select(*select, **out)
+    if key and programme.subject != ENTERPRISE:
+        res = _count_once(res)
+    return res.select(*select, "__prog", "__status", "__ceiling", *[f"__cap{ci}" for ci in prog.caps], *(["__capyear"] if prog.caps else []))
+
+
+def _first_member(cp: CompiledPolicies, cap: CapInfo) -> M.Programme | None:
+    """The cap's limit is evaluated with the first member's parameters; refuse if that could matter."""
+    progs = [p.programme for p in cp.programmes if p.programme.id in cap.members]
+    if not progs:
+        return None
+    names = {n for n in E.names_in(cap.cap.amount) if "." not in n}
+    first = progs[0]
+    for other in progs[1:]:
+        for n in names:
+            a = _param_values(first, cap.document, cp.on).get(n)
+            b = _param_values(other, cap.document, cp.on).get(n)
+            if a != b:
+                raise _refuse(f"caps[{cap.cap.id}]", f"上限金额依所涉项目的参数 {n} 而不同", f"the cap's limit depends on the parameter {n!r}, which differs between its programmes")
+    return first
+
+
+def _in_window(day: X, w: M.Window) -> Any:
+    parts = []
+    d = day.ibis("date")
+    if w.start is not None:
+        parts.append(d >= lit(w.start))
+    if w.end is not None:
+        parts.append(d <= lit(w.end))
+    return b_and(*parts) if parts else True
+
+
+def _int_case(branches: list[tuple[Any, int]], default: int, dtype: Any) -> Any:
+    kept = []
+    for cond, value in branches:
+        if cond is False or cond is None:
+            continue
+        if cond is True:
+            default = value
+            break
+        kept.append((cond, ibis.literal(value, type=dtype)))
+    if not kept:
+        return ibis.literal(default, type=dtype)
+    return ibis.cases(*kept, else_=ibis.literal(default, type=dtype))
+
+
+def _count_once(res: Any) -> Any:
+    """Claims sharing the key count once: the eligible, then the largest, then the first is kept."""
+    E_, N_, I_ = STATUS_CODES[ELIGIBLE], STATUS_CODES[NEEDS_INFO], STATUS_CODES[INELIGIBLE]
+    part = (res["__mode"] == 0) & ((res["__status"] == E_) | (res["__status"] == N_))
+    keyed = part & res["__key"].notnull()
+    res = res.mutate(__part=keyed, __keyless=part & res["__key"].isnull())
+    w = ibis.window(group_by=[res[ENTERPRISE_ID], res["__part"], res["__key"]], order_by=[ibis.desc(res["__status"] == E_), ibis.desc(res["__ceiling"].fill_null(0)), res[CLAIM_SEQ]])
+    res = res.mutate(__rn=ibis.row_number().over(w))
+    dropped = res["__part"] & (res["__rn"] > 0)
+    status = ibis.cases((res["__keyless"], ibis.literal(N_, type=idt.int8)), (dropped, ibis.literal(I_, type=idt.int8)), else_=res["__status"])
+    ceiling = ibis.ifelse(dropped, ibis.null(idt.int64), res["__ceiling"])
+    return res.mutate(__status=status, __ceiling=ceiling)
+
+
+def apply_caps(cp: CompiledPolicies, results: Any) -> Any:
+    """Per-entity annual caps, in document order: members eligible first, then in result order."""
+    E_, N_ = STATUS_CODES[ELIGIBLE], STATUS_CODES[NEEDS_INFO]
+    for cap in cp.caps:
+        col = f"__cap{cap.index}"
+        if col not in results.columns:
+            continue
+        member_ids = [p.index for p in cp.programmes if p.programme.id in cap.members]
+        member = results["__prog"].isin(member_ids) & results["__ceiling"].notnull() & ((results["__status"] == E_) | (results["__status"] == N_))
+        results = results.mutate(__member=member)
+        w = ibis.window(group_by=[results[ENTERPRISE_ID], results["__member"], results["__capyear"]], order_by=[results["__status"] != E_, results["__prog"], results[CLAIM_SEQ]], preceding=None, following=0)
+        before = results["__ceiling"].sum().over(w) - results["__ceiling"]
+        results = results.mutate(__before=before, __limit=results[col])
+        room = results["__limit"] - ibis.least(results["__limit"], results["__before"])
+        capped = ibis.ifelse(results["__member"] & results["__limit"].notnull(), ibis.least(results["__ceiling"], room), results["__ceiling"])
+        results = results.mutate(__ceiling=capped).drop("__member", "__before", "__limit")
+    return results
