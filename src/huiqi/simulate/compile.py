@@ -931,25 +931,47 @@ def programme_results(cp: CompiledPolicies, prog: CompiledProgramme, population:
     except _Refusal as exc:
         raise fail("support.amount", exc) from None
     support_failed = b_and(amt.na, b_not(amt.unk))
-    amount_unknown = b_and(isnull(amt.value), amt.unk)
     missing_claim = mode == 1 if programme.subject != ENTERPRISE else False
-    unknown = b_or(*scope_null, win_null, *crit_null, missing_claim, amount_unknown)
-    failed = b_or(*hard_false, support_failed)
+    # materialise the pieces once (the SQL printer does not share common subexpressions)
+    stage: dict[str, Any] = {}
+    value = amt.value
+    if not value.is_const:
+        stage["__value"] = value.expr
+    flags = {"__oos": oos, "__winfalse": win_false, "__failed": b_or(*hard_false, support_failed), "__unk": b_or(*scope_null, win_null, *crit_null, missing_claim)}
+    for k, v in flags.items():
+        if not b_is_const(v):
+            stage[k] = v
+    amt_unk = amt.unk
+    if not b_is_const(amt_unk):
+        stage["__amtunk"] = amt_unk
+    if stage:
+        rows = rows.mutate(**stage)
+        r = Resolver(rows, vocab, programme, document, on)
+        mode = rows["__mode"]
+    col = lambda k, v: rows[k] if k in stage else v  # noqa: E731
+    if "__value" in stage:
+        value = X("num", rows["__value"])
+    oos, win_false = col("__oos", oos), col("__winfalse", win_false)
+    failed, unknown0 = col("__failed", flags["__failed"]), col("__unk", flags["__unk"])
+    amount_unknown = b_and(isnull(value), col("__amtunk", amt_unk))
+    unknown = b_or(unknown0, amount_unknown)
     codes = STATUS_CODES
     status_branches = [(oos, codes[OUT_OF_SCOPE]), (win_false, codes[NOT_IN_FORCE])]
     if programme.subject != ENTERPRISE and programme.applies_when is not None:
         status_branches.append((mode == 2, codes[INELIGIBLE]))  # _none_applies
     status_branches += [(failed, codes[INELIGIBLE]), (unknown, codes[NEEDS_INFO])]
     status = _int_case(status_branches, codes[ELIGIBLE], idt.int8)
-    value = _max0(amt.value)
-    fen = to_fen(value)
-    ok = (status == codes[ELIGIBLE]) | (status == codes[NEEDS_INFO])
+    rows = rows.mutate(__status=status, __fen=to_fen(_max0(value)))
+    ok = (rows["__status"] == codes[ELIGIBLE]) | (rows["__status"] == codes[NEEDS_INFO])
     if programme.subject != ENTERPRISE:
         ok = ok & (mode != 1)  # no ceiling promised before a claim subject is described
+    fen = rows["__fen"]
     ceiling = ibis.ifelse(ok & fen.notnull(), fen, ibis.null(idt.int64))
+    r = Resolver(rows, vocab, programme, document, on)
+    mode = rows["__mode"]
     out = {
         "__prog": ibis.literal(prog.index, type=idt.int32),
-        "__status": status,
+        "__status": rows["__status"],
         "__ceiling": ceiling,
     }
     # cap limits: evaluated without a claim, as the engine does; counted per event year where
