@@ -35,3 +35,10 @@ def user_dict(user: Any) -> dict:
         "district": user.district,
         "department": user.department,
     }
+
+
+def row_dict(obj: Any, exclude: tuple[str, ...] = ()) -> dict:
+    """Every column of a SQLAlchemy row, JSON-able."""
+    if obj is None:
+        return {}
+    return {c.key: plain(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in exclude and c.key != "password_hash"}

@@ -25,7 +25,7 @@ _env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select
 def _wan(value: Any) -> str:
     if value is None or value == "":
         return "—"
-    return format_wan(Decimal(str(value)))
+    return f"{format_wan(Decimal(str(value)))} 万元"
 
 
 def _yuan(value: Any) -> str:
@@ -82,6 +82,17 @@ def set_vocabulary(vocab: Any) -> None:
     _VOCAB_SUBJECTS.update(vocab.subjects)
 
 
+def _state_label(state: str) -> tuple[str, str]:
+    try:
+        from huiqi.workflow.states import APPLICATION
+
+        st = APPLICATION.state(state)
+        return (st.zh, st.en)
+    except (ModuleNotFoundError, KeyError):
+        return (state, state)
+
+
+_env.globals["state_label"] = _state_label
 _env.filters["attrjson"] = _attrjson
 _env.globals["role_label"] = _role_label
 _env.globals["stage_label"] = _stage_label

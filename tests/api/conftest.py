@@ -1,0 +1,55 @@
+"""Fixtures for the API and page tests: a migrated SQLite file with the workflow tests' world
+(officer, town reviewer, three experts, auditor, three enterprises of 亭林镇 and their users, an
+open round) plus an enterprise in another town, and the web app over it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from huiqi.api import Settings, create_app
+from huiqi.rules import load_policies
+from huiqi.store import make_engine, make_sessionmaker, upgrade
+from huiqi.workflow import states
+from huiqi.workflow.enterprises import service as enterprises
+from huiqi.workflow.users import service as users
+from tests.workflow import helpers as h
+from tests.workflow.conftest import POLICY_DIR
+
+PASSWORDS = {"officer": "officer-pass", "tinglin": "reviewer-pass", "shanyang": "reviewer-pass", "expert0": "expert-pass", "expert1": "expert-pass", "expert2": "expert-pass", "auditor": "auditor-pass", "ent1": "enterprise-pass", "ent2": "enterprise-pass", "ent3": "enterprise-pass", "ent9": "enterprise-pass"}
+
+
+@pytest.fixture(scope="session")
+def wf_policies():
+    return load_policies(POLICY_DIR)
+
+
+@pytest.fixture
+def env(tmp_path, wf_policies):
+    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    maker = make_sessionmaker(engine)
+    with maker() as session:
+        w = h.build_world(session, wf_policies)
+        other = enterprises.create(session=session, uscc=h.uscc(9), name="山阳测试企业", district="金山区", town="山阳镇")
+        users.create(session=session, username="ent9", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=other.id)
+        users.create(session=session, username="shanyang", password="reviewer-pass", role=states.REVIEWER, town="山阳镇")
+        session.commit()
+        ids = {"round": w.round.id, "ent": [e.id for e in w.ent] + [other.id], "experts": [e.id for e in w.experts]}
+    settings = Settings(database_url=url, policy_dir=POLICY_DIR, data_dir=tmp_path / "data", secure_cookies=False, secret_key="test-secret-" + "x" * 40, max_upload_bytes=200_000)
+    app = create_app(settings, policies=wf_policies)
+    yield {"app": app, "ids": ids, "maker": maker, "tmp": tmp_path}
+    engine.dispose()
+
+
+@pytest.fixture
+def client(env):
+    with TestClient(env["app"]) as c:
+        yield c
+
+
+def token(client, username: str) -> dict:
+    r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORDS[username]})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
