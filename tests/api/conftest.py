@@ -24,8 +24,7 @@ def wf_policies():
     return load_policies(POLICY_DIR)
 
 
-@pytest.fixture
-def env(tmp_path, wf_policies):
+def make_env(tmp_path, wf_policies):
     url = f"sqlite:///{tmp_path / 'web.sqlite'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -39,8 +38,14 @@ def env(tmp_path, wf_policies):
         ids = {"round": w.round.id, "ent": [e.id for e in w.ent] + [other.id], "experts": [e.id for e in w.experts]}
     settings = Settings(database_url=url, policy_dir=POLICY_DIR, data_dir=tmp_path / "data", secure_cookies=False, secret_key="test-secret-" + "x" * 40, max_upload_bytes=200_000)
     app = create_app(settings, policies=wf_policies)
-    yield {"app": app, "ids": ids, "maker": maker, "tmp": tmp_path}
-    engine.dispose()
+    return {"app": app, "ids": ids, "maker": maker, "tmp": tmp_path, "engine": engine}
+
+
+@pytest.fixture
+def env(tmp_path, wf_policies):
+    e = make_env(tmp_path, wf_policies)
+    yield e
+    e["engine"].dispose()
 
 
 @pytest.fixture
@@ -53,3 +58,18 @@ def token(client, username: str) -> dict:
     r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORDS[username]})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def web_login(client, username: str, password: str | None = None):
+    """Log in through the page (CSRF token from the form); returns the response of the POST."""
+    import re
+
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"username": username, "password": password or PASSWORDS[username], "csrf_token": csrf}, follow_redirects=False)
+
+
+def page_csrf(client, path: str = "/") -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
