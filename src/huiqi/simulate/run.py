@@ -238,7 +238,14 @@ def _tidy(cp: C.CompiledPolicies, table: pa.Table, by: str | None) -> pa.Table:
 
 def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
     """Per-result status and ceiling for an in-memory population (tests compare these with the engine)."""
-    pop = ibis.memtable(table)
+    if getattr(con, "name", "") == "pyspark":  # ibis hands memtables to Spark through pandas, which loses NULL decimals
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="huiqi-sim-")) / "population.parquet"
+        pq.write_table(table, str(tmp))
+        pop = con.read_parquet(str(tmp))
+    else:
+        pop = ibis.memtable(table)
     rows = con.to_pyarrow(results(cp, pop))
     out = {}
     for r in rows.to_pylist():

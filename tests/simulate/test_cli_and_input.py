@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from huiqi.cli.simulate_cmd import app
+from huiqi.rules.errors import InputError
+from huiqi.simulate import population as P
+from huiqi.simulate import reform as RF
+from huiqi.simulate import run as R
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def pop(tmp_path_factory, policies):
+    path = tmp_path_factory.mktemp("pop") / "pop.parquet"
+    P.write_population(policies.vocabulary, 300, path, seed=5)
+    return path
+
+
+def test_generation_is_reproducible(policies, tmp_path):
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    P.write_population(policies.vocabulary, 200, a, seed=9)
+    P.write_population(policies.vocabulary, 200, b, seed=9)
+    assert pq.read_table(a).equals(pq.read_table(b))
+    t = pq.read_table(a)
+    assert set(t.column("enterprise_id").to_pylist()) == set(range(200))
+    assert t.filter(pa.compute.equal(t.column("claim__seq"), 0)).num_rows == 200
+
+
+def test_missing_and_mistyped_columns_are_named(policies, on, pop, tmp_path):
+    t = pq.read_table(pop)
+    bad = t.drop(["enterprise__registered_district"]).set_column(t.column_names.index("enterprise__employees") - 1, "enterprise__employees", t.column("enterprise__employees").cast(pa.string()))
+    path = tmp_path / "bad.parquet"
+    pq.write_table(bad, path)
+    with pytest.raises(InputError) as exc:
+        R.run(policies, path, on=on)
+    text = str(exc.value)
+    assert "enterprise__registered_district" in text and "enterprise__employees" in text
+    assert "缺少" in text and "must be int" in text
+    result = runner.invoke(app, ["run", str(path), "--on", "2025-09-01"])
+    assert result.exit_code != 0
+
+
+def test_run_json_and_outputs(pop, tmp_path):
+    chart, out = tmp_path / "b.svg", tmp_path / "t.csv"
+    result = runner.invoke(app, ["run", str(pop), "--on", "2025-09-01", "--json", "--chart", str(chart), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["baseline"]["enterprises"] == 300
+    progs = {p["programme"]: p for p in data["baseline"]["programmes"]}
+    assert "J2.3" in progs and Decimal(progs["J2.3"]["after_caps"]) <= Decimal(progs["J2.3"]["ceiling"])
+    assert chart.read_text().startswith("<svg") and out.read_text().startswith('"programme"')
+
+
+def test_reform_raises_the_j23_cap_and_rate(policies, on, pop):
+    """J2.3: 10% of R&D cost, at most 2,000,000 (专题三 3.支持标准); a reform to 20% / 3,000,000."""
+    reformed = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.rate=20%", "J2.3.support.amount.cap=3000000"]))
+    assert policies.programme("J2.3").support.amount.cap.value == Decimal(2000000)  # the original is untouched
+    assert reformed.programme("J2.3").support.amount.cap.value == Decimal(3000000)
+    base = R.run(policies, pop, on=on, programmes=["J2.3"]).totals()["J2.3"]
+    new = R.run(reformed, pop, on=on, programmes=["J2.3"]).totals()["J2.3"]
+    assert new["eligible"] == base["eligible"]
+    # twice the rate: at most twice the ceiling (plus the half fen each result may round up), more than before
+    assert base["ceiling"] > 0 and base["ceiling"] < new["ceiling"] <= 2 * base["ceiling"] + Decimal("0.01") * (base["eligible"] + base["needs_info"])
+    rows = RF.compare(R.run(policies, pop, on=on, programmes=["J2.3"]), R.run(reformed, pop, on=on, programmes=["J2.3"]))
+    assert rows[0]["difference"] == new["after_caps"] - base["after_caps"]
+
+
+def test_reform_bad_target_is_named(policies):
+    with pytest.raises(InputError) as exc:
+        RF.apply(policies, [RF.Change("J2.3.support.amount.nonsense", "1")])
+    assert "nonsense" in str(exc.value)
