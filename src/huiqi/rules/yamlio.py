@@ -44,13 +44,21 @@ _Loader.add_implicit_resolver(
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    merged = len(node.value) - explicit  # `<<: *anchor` entries come first; explicit keys override them
     out = LineDict()
     out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    from_merge: set = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (int, float)) and not isinstance(key, bool):
             key = str(key)
+        if index < merged:
+            from_merge.add(key)
+        elif key in from_merge:
+            from_merge.discard(key)
+            out.pop(key, None)
         if key in out:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} / 重复的键 {key!r}", key_node.start_mark
