@@ -24,8 +24,35 @@ def wf_policies():
     return load_policies(POLICY_DIR)
 
 
+_TEMPLATE: dict = {}
+
+
+def _template(wf_policies):
+    """The seeded database, built once per test session (argon2 hashing is slow on purpose)."""
+    if "path" not in _TEMPLATE:
+        import tempfile
+        from pathlib import Path
+
+        path = Path(tempfile.mkdtemp(prefix="huiqi-web-")) / "template.sqlite"
+        _TEMPLATE["path"] = path
+        _TEMPLATE["ids"] = _seed(f"sqlite:///{path}", wf_policies)
+    return _TEMPLATE["path"], _TEMPLATE["ids"]
+
+
 def make_env(tmp_path, wf_policies):
+    import shutil
+
+    template, ids = _template(wf_policies)
+    shutil.copy(template, tmp_path / "web.sqlite")
     url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    engine = make_engine(url)
+    maker = make_sessionmaker(engine)
+    settings = Settings(database_url=url, policy_dir=POLICY_DIR, data_dir=tmp_path / "data", secure_cookies=False, secret_key="test-secret-" + "x" * 40, max_upload_bytes=200_000)
+    app = create_app(settings, policies=wf_policies)
+    return {"app": app, "ids": ids, "maker": maker, "tmp": tmp_path, "engine": engine}
+
+
+def _seed(url, wf_policies) -> dict:
     engine = make_engine(url)
     upgrade(engine)
     maker = make_sessionmaker(engine)
@@ -36,9 +63,8 @@ def make_env(tmp_path, wf_policies):
         users.create(session=session, username="shanyang", password="reviewer-pass", role=states.REVIEWER, town="山阳镇")
         session.commit()
         ids = {"round": w.round.id, "ent": [e.id for e in w.ent] + [other.id], "experts": [e.id for e in w.experts]}
-    settings = Settings(database_url=url, policy_dir=POLICY_DIR, data_dir=tmp_path / "data", secure_cookies=False, secret_key="test-secret-" + "x" * 40, max_upload_bytes=200_000)
-    app = create_app(settings, policies=wf_policies)
-    return {"app": app, "ids": ids, "maker": maker, "tmp": tmp_path, "engine": engine}
+    engine.dispose()
+    return ids
 
 
 @pytest.fixture
