@@ -98,3 +98,28 @@ def test_schema_profile_is_json_schema():
     assert schema["properties"]["enterprise"]["properties"]["registered_district"]["type"] == "string"
     kinds = {v["properties"]["kind"]["const"] for v in schema["properties"]["claims"]["items"]["oneOf"]}
     assert {"trial", "drug", "device", "platform"} <= kinds
+
+
+def test_coverage_maps_every_inventory_item_to_programmes_and_tests():
+    out = huiqi("policies", "coverage", "--json")
+    assert out.returncode == 0, out.stdout[-2000:]
+    rows = json.loads(out.stdout)
+    ids = {r["id"] for r in rows}
+    # shared/INVENTORY.md: 29 Jinshan topics + J9, 12 Huangpu measures + H0
+    expected = {"J1.1", "J1.2", "J2.1", "J2.2", "J2.3", "J2.4", "J2.5", "J2.6", "J3.1", "J4.1", "J4.2"}
+    expected |= {f"J5.{i}" for i in range(1, 8)} | {f"J6.{i}" for i in range(1, 6)} | {f"J7.{i}" for i in range(1, 5)}
+    expected |= {"J8.1", "J8.2", "J9"} | {f"H{i}" for i in range(0, 13)}
+    assert expected <= ids
+    for r in rows:
+        assert r["programmes"] and r["tests"] > 0, r
+
+
+def test_coverage_exits_non_zero_when_a_topic_has_no_programme(tmp_path):
+    (tmp_path / "facts.yaml").write_text((ROOT / "policies" / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    doc = (ROOT / "tests" / "rules" / "fixture_policies" / "test-doc.yaml").read_text(encoding="utf-8")
+    facts = (ROOT / "tests" / "rules" / "fixture_policies" / "facts.yaml").read_text(encoding="utf-8")
+    (tmp_path / "facts.yaml").write_text(facts, encoding="utf-8")
+    (tmp_path / "d.yaml").write_text(doc + "sections:\n  - {id: X1, title: 未编码的专题, line: 1}\n", encoding="utf-8")
+    out = huiqi("policies", "coverage", "--json", "--policies", str(tmp_path))
+    assert out.returncode == 1
+    assert json.loads(out.stdout)[0]["programmes"] == []
