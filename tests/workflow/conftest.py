@@ -61,6 +61,7 @@ def _pg_schema():
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
     upgrade(engine)
+    engine.huiqi_url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
     yield engine
     engine.dispose()
     with admin.begin() as conn:
@@ -74,6 +75,7 @@ def engine(request, tmp_path):
         path = tmp_path / "huiqi.sqlite"
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         eng = make_engine(f"sqlite:///{path}")
+        eng.huiqi_url = f"sqlite:///{path}"
         yield eng
         eng.dispose()
     else:

@@ -1,0 +1,648 @@
+"""The workflow on the command line: rounds, applications, reviews, notices, decisions, payments,
+changes, imports, exports, audit, users, enterprises and the database.
+
+Every command acts as a user (``--actor NAME`` or ``$HUIQI_ACTOR``) whose role the service
+checks; the database is ``$HUIQI_DATABASE_URL`` (default ``./var/huiqi.sqlite``). One command is
+one transaction: it commits when it succeeds and changes nothing when it fails. Service errors
+are printed in Chinese and English by ``huiqi.cli.main.run`` (exit 2). See docs/workflow.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from huiqi.workflow.errors import InvalidInput
+
+round_app = typer.Typer(help="Application rounds / 申报批次", no_args_is_help=True)
+application_app = typer.Typer(help="Applications and materials / 申报与材料", no_args_is_help=True)
+review_app = typer.Typer(help="Town/park confirmation, district check, experts, consultation, shortlist / 初审、评审、择优", no_args_is_help=True)
+notice_app = typer.Typer(help="Public notice and objections / 公示与异议", no_args_is_help=True)
+decision_app = typer.Typer(help="Approval (立项) / 立项决定", no_args_is_help=True)
+payment_app = typer.Typer(help="Payment batches and ledger / 拨付", no_args_is_help=True)
+change_app = typer.Typer(help="Progress, changes, revocation / 项目管理", no_args_is_help=True)
+import_app = typer.Typer(help="Imports: 免申即享 lists, credit records / 导入", no_args_is_help=True)
+export_app = typer.Typer(help="Exports (.xlsx) / 导出", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit log / 审计日志", no_args_is_help=True)
+db_app = typer.Typer(help="Database / 数据库", no_args_is_help=True)
+user_app = typer.Typer(help="Users and roles / 用户", no_args_is_help=True)
+enterprise_app = typer.Typer(help="Enterprises / 企业", no_args_is_help=True)
+
+ActorOpt = typer.Option(None, "--actor", "-u", envvar="HUIQI_ACTOR", help="act as this user / 操作人用户名")
+JsonOpt = typer.Option(False, "--json", help="print JSON")
+PoliciesOpt = typer.Option(None, "--policies", "-p", envvar="HUIQI_POLICY_DIR", help="policy directory")
+
+
+# ------------------------------------------------------------------ plumbing
+
+
+@contextlib.contextmanager
+def _session() -> Iterator[Any]:
+    from huiqi.store import make_engine, make_sessionmaker, session_scope
+
+    engine = make_engine()
+    try:
+        with session_scope(make_sessionmaker(engine)) as s:
+            yield s
+    finally:
+        engine.dispose()
+
+
+def _actor(session: Any, name: Optional[str]) -> Any:
+    from huiqi.workflow.users import service as users
+
+    if not name:
+        raise InvalidInput("请用 --actor 或 HUIQI_ACTOR 指定操作人", "say who acts: --actor NAME or $HUIQI_ACTOR", field="actor")
+    return users.get_by_username(session=session, username=name)
+
+
+def _policies(path: Optional[Path]) -> Any:
+    from huiqi.rules import load_policies
+    from huiqi.workflow.policy import default_policies
+
+    return load_policies(path) if path else default_policies()
+
+
+def _day(value: Optional[str], field: str) -> dt.date:
+    from huiqi.workflow.common import parse_day
+
+    return dt.date.today() if value is None else parse_day(value, field=field)
+
+
+def _out(data: Any, as_json: bool, line: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        typer.echo(line)
+
+
+def _state(app: Any) -> str:
+    from huiqi.workflow import states
+
+    s = states.APPLICATION.state(app.state)
+    return f"{s.zh} / {s.en}"
+
+
+# ------------------------------------------------------------------ db, users, enterprises
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply the packaged Alembic migrations (creates the SQLite file if needed)."""
+    from huiqi.store import database_url, upgrade
+
+    rev = upgrade(None, revision)
+    typer.echo(f"✓ 数据库已升级至 {rev} / database at revision {rev}: {database_url().split('@')[-1]}")
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: str = typer.Option(..., help="enterprise / reviewer / officer / expert / auditor"),
+    password: Optional[str] = typer.Option(None, envvar="HUIQI_NEW_PASSWORD", help="(or prompt)"),
+    name: Optional[str] = typer.Option(None, help="display name / 姓名"),
+    enterprise: Optional[str] = typer.Option(None, help="USCC of an enterprise user's enterprise"),
+    town: Optional[str] = typer.Option(None, help="a reviewer's town/park / 镇（园区）"),
+    district: Optional[str] = typer.Option(None),
+    department: Optional[str] = typer.Option(None),
+) -> None:
+    """Create a user (password hashed with argon2)."""
+    from huiqi.workflow.enterprises import service as enterprises
+    from huiqi.workflow.users import service as users
+
+    pw = password or typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    with _session() as s:
+        ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise).id if enterprise else None
+        u = users.create(session=s, username=username, password=pw, role=role, display_name=name, enterprise_id=ent_id, town=town, district=district, department=department)
+        typer.echo(f"✓ 用户 {u.username}（{role}）id={u.id}")
+
+
+@user_app.command("list")
+def user_list(as_json: bool = JsonOpt) -> None:
+    """List users and roles."""
+    from huiqi.workflow.users import service as users
+
+    with _session() as s:
+        rows = [{"id": u.id, "username": u.username, "role": u.role, "enterprise_id": u.enterprise_id, "town": u.town, "active": u.active} for u in users.list_all(session=s)]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['username']:<20} {r['role']:<10} {r['town'] or ''}" for r in rows))
+
+
+@user_app.command("tie")
+def user_tie(expert: str, enterprise: str = typer.Argument(..., help="USCC"), reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Declare an expert's tie with an enterprise (回避): never assigned its applications."""
+    from huiqi.workflow.enterprises import service as enterprises
+    from huiqi.workflow.users import service as users
+
+    with _session() as s:
+        ex = users.get_by_username(session=s, username=expert)
+        ent = enterprises.get_by_uscc(session=s, uscc=enterprise)
+        users.declare_tie(session=s, expert_id=ex.id, enterprise_id=ent.id, reason=reason, actor=_actor(s, actor or expert))
+        typer.echo(f"✓ {expert} 回避 {ent.name}")
+
+
+@enterprise_app.command("add")
+def enterprise_add(uscc: str, name: str, district: Optional[str] = typer.Option(None), town: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Register an enterprise (USCC validated, unique)."""
+    from huiqi.workflow.enterprises import service as enterprises
+
+    with _session() as s:
+        e = enterprises.create(session=s, uscc=uscc, name=name, district=district, town=town, actor=_actor(s, actor) if actor else None)
+        typer.echo(f"✓ {e.name} {e.uscc} id={e.id}")
+
+
+@enterprise_app.command("list")
+def enterprise_list(as_json: bool = JsonOpt) -> None:
+    """List enterprises."""
+    from huiqi.workflow.enterprises import service as enterprises
+
+    with _session() as s:
+        rows = [{"id": e.id, "uscc": e.uscc, "name": e.name, "district": e.district, "town": e.town} for e in enterprises.list_all(session=s)]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['uscc']} {r['name']} {r['town'] or ''}" for r in rows))
+
+
+# ------------------------------------------------------------------ rounds
+
+
+@round_app.command("create")
+def round_create(
+    code: str,
+    name: str = typer.Option(...),
+    programme: list[str] = typer.Option(..., "--programme", help="programme id (repeat)"),
+    year: int = typer.Option(...),
+    opens: str = typer.Option(..., help="YYYY-MM-DD"),
+    closes: str = typer.Option(..., help="YYYY-MM-DD"),
+    period_start: Optional[str] = typer.Option(None, help="限定期间 start"),
+    period_end: Optional[str] = typer.Option(None, help="限定期间 end"),
+    budget: Optional[str] = typer.Option(None, help="yuan / 元"),
+    district: Optional[str] = typer.Option(None),
+    actor: Optional[str] = ActorOpt,
+    policies: Optional[Path] = PoliciesOpt,
+) -> None:
+    """Create a round for programmes, with dates, qualifying period and budget."""
+    from huiqi.workflow.rounds import service as rounds
+
+    with _session() as s:
+        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies))
+        typer.echo(f"✓ 批次 {r.code} id={r.id}（未开放 / not yet open）")
+
+
+@round_app.command("open")
+def round_open(code: str, actor: Optional[str] = ActorOpt) -> None:
+    """Open a round."""
+    from huiqi.workflow.rounds import service as rounds
+
+    with _session() as s:
+        r = rounds.open_round(session=s, round_id=rounds.get_by_code(session=s, code=code).id, actor=_actor(s, actor))
+        typer.echo(f"✓ {r.code} 受理中 / open ({r.opens_on} – {r.closes_on})")
+
+
+@round_app.command("close")
+def round_close(code: str, actor: Optional[str] = ActorOpt) -> None:
+    """Close a round."""
+    from huiqi.workflow.rounds import service as rounds
+
+    with _session() as s:
+        r = rounds.close_round(session=s, round_id=rounds.get_by_code(session=s, code=code).id, actor=_actor(s, actor))
+        typer.echo(f"✓ {r.code} 已截止 / closed")
+
+
+@round_app.command("list")
+def round_list(as_json: bool = JsonOpt) -> None:
+    """List rounds."""
+    from huiqi.workflow.rounds import service as rounds
+
+    with _session() as s:
+        rows = [{"id": r.id, "code": r.code, "name": r.name, "year": r.year, "programmes": r.programmes, "state": r.state, "opens_on": r.opens_on, "closes_on": r.closes_on, "budget": r.budget} for r in rounds.list_all(session=s)]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['code']:<16} {r['state']:<7} {r['opens_on']} – {r['closes_on']} {','.join(r['programmes'])}" for r in rows))
+
+
+# ------------------------------------------------------------------ applications
+
+
+@application_app.command("create")
+def application_create(
+    round_code: str = typer.Option(..., "--round"),
+    enterprise: str = typer.Option(..., help="USCC"),
+    programme: str = typer.Option(...),
+    profile: Path = typer.Option(..., help="profile YAML/JSON (as for `huiqi match`)"),
+    claim: Optional[str] = typer.Option(None),
+    amount: Optional[str] = typer.Option(None, help="requested yuan (default: the ceiling)"),
+    actor: Optional[str] = ActorOpt,
+    policies: Optional[Path] = PoliciesOpt,
+) -> None:
+    """Start an application (draft)."""
+    import yaml
+
+    from huiqi.workflow.applications import service as applications
+    from huiqi.workflow.enterprises import service as enterprises
+    from huiqi.workflow.rounds import service as rounds
+
+    try:
+        data = yaml.safe_load(profile.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"无法读取画像文件：{exc}", f"cannot read the profile: {exc}", field="profile") from None
+    with _session() as s:
+        app = applications.create_draft(session=s, round_id=rounds.get_by_code(session=s, code=round_code).id, enterprise_id=enterprises.get_by_uscc(session=s, uscc=enterprise).id, programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=_actor(s, actor), policies=_policies(policies))
+        typer.echo(f"✓ 申报 id={app.id}（草稿 / draft）")
+
+
+@application_app.command("upload")
+def application_upload(application_id: int, material: str, file: Path, stamped: bool = typer.Option(False, "--stamped", help="bears the company stamp / 已加盖公章"), form: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Attach a file to a checklist item."""
+    from huiqi.workflow.materials import service as materials
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", field="file") from None
+    with _session() as s:
+        f = materials.upload(session=s, application_id=application_id, material_id=material, filename=file.name, content=content, stamped=stamped, form=form, actor=_actor(s, actor), policies=_policies(policies))
+        typer.echo(f"✓ {f.name}: {f.sha256[:12]}… {f.size} B")
+
+
+@application_app.command("materials")
+def application_materials(application_id: int, as_json: bool = JsonOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """The checklist and what is still missing."""
+    from huiqi.workflow.materials import service as materials
+
+    with _session() as s:
+        items = materials.checklist(session=s, application_id=application_id, policies=_policies(policies))
+        missing = {m["id"]: m for m in materials.missing(session=s, application_id=application_id, policies=_policies(policies))}
+    rows = [{**i, "missing": i["id"] in missing, "problem_zh": missing.get(i["id"], {}).get("problem_zh")} for i in items]
+    _out(rows, as_json, "\n".join(f"{'✗' if r['missing'] else '✓'} {r['id']:<14} {r['name']} [{r['form']}{', 盖章' if r['stamped'] else ''}{'' if r['required'] else ', 选填'}] {r['problem_zh'] or ''}" for r in rows))
+
+
+@application_app.command("submit")
+def application_submit(application_id: int, on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Submit: evaluates and freezes the result; refuses with what is missing."""
+    from huiqi.workflow.applications import service as applications
+
+    with _session() as s:
+        app = applications.submit(session=s, application_id=application_id, actor=_actor(s, actor), on=_day(on, "--on"), policies=_policies(policies))
+        typer.echo(f"✓ 申报 {app.id} 已提交 / submitted: 上限 ceiling {app.ceiling}，申请 requested {app.requested_amount}（policy {app.policy_version}）")
+
+
+@application_app.command("withdraw")
+def application_withdraw(application_id: int, reason: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Withdraw a draft or submitted application."""
+    from huiqi.workflow.applications import service as applications
+
+    with _session() as s:
+        applications.withdraw(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
+        typer.echo("✓ 已撤回 / withdrawn")
+
+
+@application_app.command("show")
+def application_show(application_id: int, as_json: bool = JsonOpt) -> None:
+    """An application: state, amounts, the frozen evaluation."""
+    from huiqi.workflow.applications import service as applications
+
+    with _session() as s:
+        app = applications.get(session=s, application_id=application_id)
+        data = {**applications.summary(app), "evaluation": app.evaluation}
+        line = f"{app.id} {app.programme_id} {_state(app)} ceiling={app.ceiling} requested={app.requested_amount} approved={app.approved_amount}"
+    _out(data, as_json, line)
+
+
+@application_app.command("list")
+def application_list(round_code: Optional[str] = typer.Option(None, "--round"), state: Optional[str] = typer.Option(None), as_json: bool = JsonOpt) -> None:
+    """List applications."""
+    from huiqi.workflow.applications import service as applications
+    from huiqi.workflow.rounds import service as rounds
+
+    with _session() as s:
+        rid = rounds.get_by_code(session=s, code=round_code).id if round_code else None
+        apps = applications.list_for(session=s, round_id=rid, state=state)
+        rows = [applications.summary(a) for a in apps]
+        lines = [f"{a.id:>4} {a.programme_id:<10} {_state(a):<28} {a.requested_amount or ''}" for a in apps]
+    _out(rows, as_json, "\n".join(lines))
+
+
+# ------------------------------------------------------------------ reviews
+
+
+@review_app.command("town")
+def review_town(application_id: int, confirm: bool = typer.Option(..., "--confirm/--reject"), opinion: str = typer.Option(""), actor: Optional[str] = ActorOpt) -> None:
+    """Town/park confirmation."""
+    from huiqi.workflow.reviews import service as reviews
+
+    with _session() as s:
+        app = reviews.town_confirm(session=s, application_id=application_id, actor=_actor(s, actor), confirmed=confirm, opinion=opinion)
+        typer.echo(f"✓ {app.id}: {_state(app)}")
+
+
+@review_app.command("district")
+def review_district(application_id: int, passed: bool = typer.Option(..., "--pass/--fail"), opinion: str = typer.Option(""), originals_checked: bool = typer.Option(False, "--originals-checked"), actor: Optional[str] = ActorOpt) -> None:
+    """District formal check."""
+    from huiqi.workflow.reviews import service as reviews
+
+    with _session() as s:
+        app = reviews.district_check(session=s, application_id=application_id, actor=_actor(s, actor), passed=passed, opinion=opinion, originals_checked=originals_checked)
+        typer.echo(f"✓ {app.id}: {_state(app)}")
+
+
+@review_app.command("assign")
+def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--expert"), actor: Optional[str] = ActorOpt) -> None:
+    """Assign experts (tied experts are refused)."""
+    from huiqi.workflow.reviews import service as reviews
+    from huiqi.workflow.users import service as users
+
+    with _session() as s:
+        ids = [users.get_by_username(session=s, username=e).id for e in expert]
+        reviews.assign_experts(session=s, application_id=application_id, expert_ids=ids, actor=_actor(s, actor))
+        typer.echo(f"✓ {application_id}: {', '.join(expert)}")
+
+
+@review_app.command("score")
+def review_score(application_id: int, score: str, comment: str = typer.Option(""), actor: Optional[str] = ActorOpt) -> None:
+    """An expert's score (0–100)."""
+    from huiqi.workflow.reviews import service as reviews
+
+    with _session() as s:
+        a = reviews.score(session=s, application_id=application_id, actor=_actor(s, actor), score=score, comment=comment)
+        typer.echo(f"✓ {application_id}: {a.score}")
+
+
+@review_app.command("consult")
+def review_consult(application_id: int, department: str = typer.Option(...), opinion: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Record a department's opinion."""
+    from huiqi.workflow.reviews import service as reviews
+
+    with _session() as s:
+        reviews.consult(session=s, application_id=application_id, actor=_actor(s, actor), department=department, opinion=opinion)
+        typer.echo(f"✓ {application_id}: {department}")
+
+
+@review_app.command("shortlist")
+def review_shortlist(round_code: str, min_score: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, as_json: bool = JsonOpt) -> None:
+    """Rank the round by score and shortlist within its budget (择优)."""
+    from huiqi.workflow.reviews import service as reviews
+    from huiqi.workflow.rounds import service as rounds
+
+    with _session() as s:
+        ranked = reviews.shortlist(session=s, round_id=rounds.get_by_code(session=s, code=round_code).id, actor=_actor(s, actor), min_score=min_score)
+        rows = [{"rank": a.rank, "id": a.id, "score": a.score, "state": a.state, "proposed_amount": a.proposed_amount} for a in ranked]
+    _out(rows, as_json, "\n".join(f"{r['rank']:>3}. {r['id']:>4} {r['score']} {r['state']} {r['proposed_amount'] or ''}" for r in rows))
+
+
+# ------------------------------------------------------------------ notices
+
+
+@notice_app.command("publish")
+def notice_publish(application_ids: list[int], on: str = typer.Option(..., help="publication date"), title: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Publish applications; prints the notice's last day (working days, 民法典第二百零一条)."""
+    from huiqi.workflow.notices import service as notices
+
+    with _session() as s:
+        b = notices.publish(session=s, application_ids=application_ids, published_on=on, title=title, actor=_actor(s, actor))
+        typer.echo(f"✓ 公示批次 batch {b.id}: {b.published_on} 发布，{b.working_days} 个工作日，至 {b.ends_on} / until {b.ends_on}")
+
+
+@notice_app.command("object")
+def notice_object(application_id: int, content: str = typer.Option(...), objector: str = typer.Option("匿名"), on: str = typer.Option(..., help="date received"), actor: Optional[str] = ActorOpt) -> None:
+    """Record an objection: the application is held."""
+    from huiqi.workflow.notices import service as notices
+
+    with _session() as s:
+        o = notices.object_to(session=s, application_id=application_id, objector=objector, content=content, received_on=on, actor=_actor(s, actor))
+        typer.echo(f"✓ 异议 objection {o.id}")
+
+
+@notice_app.command("resolve")
+def notice_resolve(objection_id: int, upheld: bool = typer.Option(..., "--upheld/--dismissed"), finding: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Resolve an objection after investigation."""
+    from huiqi.workflow.notices import service as notices
+
+    with _session() as s:
+        o = notices.resolve(session=s, objection_id=objection_id, upheld=upheld, finding=finding, actor=_actor(s, actor))
+        typer.echo(f"✓ 异议 {o.id}: {o.state}")
+
+
+@notice_app.command("close")
+def notice_close(batch_id: int, on: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Close a notice after its last day."""
+    from huiqi.workflow.notices import service as notices
+
+    with _session() as s:
+        b = notices.close(session=s, batch_id=batch_id, on=on, actor=_actor(s, actor))
+        typer.echo(f"✓ 公示批次 {b.id} 已结束 / closed")
+
+
+# ------------------------------------------------------------------ decisions and payments
+
+
+@decision_app.command("approve")
+def decision_approve(application_id: int, amount: str, reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Approve at an amount (≤ the frozen ceiling, within annual caps)."""
+    from huiqi.workflow.decisions import service as decisions
+
+    with _session() as s:
+        d = decisions.approve(session=s, application_id=application_id, amount=amount, actor=_actor(s, actor), reason=reason, on=_day(on, "--on"))
+        typer.echo(f"✓ 立项 approved {application_id}: {d.amount}（上限 ceiling {d.ceiling}）")
+
+
+@decision_app.command("decline")
+def decision_decline(application_id: int, reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Decline, with a reason."""
+    from huiqi.workflow.decisions import service as decisions
+
+    with _session() as s:
+        decisions.decline(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
+        typer.echo(f"✓ 不予立项 declined {application_id}")
+
+
+@payment_app.command("batch")
+def payment_batch(on: str = typer.Option(..., help="payment date"), actor: Optional[str] = ActorOpt) -> None:
+    """Gather the instalments due by a date into a batch."""
+    from huiqi.workflow.payments import service as payments
+
+    with _session() as s:
+        b = payments.create_batch(session=s, pay_on=on, actor=_actor(s, actor))
+        typer.echo(f"✓ 拨付批次 batch {b.id} {b.code}")
+
+
+@payment_app.command("run")
+def payment_run(batch_id: int, actor: Optional[str] = ActorOpt) -> None:
+    """Pay a batch (idempotent: re-running pays nothing twice)."""
+    from huiqi.workflow.payments import service as payments
+
+    with _session() as s:
+        paid = payments.run_batch(session=s, batch_id=batch_id, actor=_actor(s, actor))
+        typer.echo(f"✓ 拨付 {len(paid)} 笔，共 {sum((p.amount for p in paid), Decimal('0.00'))} 元 / paid {len(paid)}")
+
+
+@payment_app.command("ledger")
+def payment_ledger(application_id: Optional[int] = typer.Option(None, "--application"), as_json: bool = JsonOpt) -> None:
+    """The ledger of disbursements."""
+    from huiqi.workflow.payments import service as payments
+
+    with _session() as s:
+        rows = [{"id": p.id, "application_id": p.application_id, "instalment_id": p.instalment_id, "amount": p.amount, "paid_on": p.paid_on, "reference": p.reference} for p in payments.ledger(session=s, application_id=application_id)]
+    _out(rows, as_json, "\n".join(f"{r['paid_on']} {r['application_id']:>4} {r['amount']:>14} {r['reference']}" for r in rows))
+
+
+@payment_app.command("recover")
+def payment_recover(receivable_id: int, on: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Mark a claw-back receivable recovered."""
+    from huiqi.workflow.payments import service as payments
+
+    with _session() as s:
+        r = payments.record_recovery(session=s, receivable_id=receivable_id, actor=_actor(s, actor), on=on)
+        typer.echo(f"✓ 已收回 recovered {r.amount}")
+
+
+# ------------------------------------------------------------------ after approval
+
+
+@change_app.command("progress")
+def change_progress(application_id: int, period: str = typer.Option(...), progress: str = typer.Option(...), funds_used: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Report progress and use of funds."""
+    from huiqi.workflow.changes import service as changes
+
+    with _session() as s:
+        changes.report_progress(session=s, application_id=application_id, period=period, progress=progress, funds_used=funds_used, actor=_actor(s, actor))
+        typer.echo("✓ 已报送 / reported")
+
+
+@change_app.command("request")
+def change_request(application_id: int, kind: str, description: str = typer.Option(...), before: Optional[str] = typer.Option(None), after: Optional[str] = typer.Option(None), structure_change: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Report a change; major ones (the document's thresholds) await written approval."""
+    from huiqi.workflow.changes import service as changes
+
+    with _session() as s:
+        c = changes.request_change(session=s, application_id=application_id, kind=kind, description=description, before=before, after=after, structure_change=structure_change, actor=_actor(s, actor), policies=_policies(policies))
+        typer.echo(f"✓ 变更 change {c.id}: {'重大变更，待书面同意 / major, awaiting approval' if c.major else '未达重大变更标准，已备案 / below the thresholds, noted'} {c.details}")
+
+
+@change_app.command("decide")
+def change_decide(change_id: int, approve: bool = typer.Option(..., "--approve/--refuse"), reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+    """Approve or refuse a major change in writing."""
+    from huiqi.workflow.changes import service as changes
+
+    with _session() as s:
+        c = changes.decide_change(session=s, change_id=change_id, approve=approve, reason=reason, actor=_actor(s, actor))
+        typer.echo(f"✓ 变更 {c.id}: {c.state}")
+
+
+@change_app.command("revoke")
+def change_revoke(application_id: int, ground: str, reason: str = typer.Option(...), planned: Optional[str] = typer.Option(None), audited: Optional[str] = typer.Option(None), claw_back: bool = typer.Option(True, "--claw-back/--no-claw-back"), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Revoke a project on one of the document's grounds; paid sums become a receivable."""
+    from huiqi.workflow.changes import service as changes
+
+    with _session() as s:
+        r = changes.revoke(session=s, application_id=application_id, ground=ground, reason=reason, planned_investment=planned, audited_investment=audited, claw_back=claw_back, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
+        typer.echo(f"✓ 已撤销 revoked: 已拨付 paid {r.paid_total}（{'应收回 / to recover' if claw_back and r.paid_total else '不收回 / not recovered'}），取消 cancelled {r.cancelled_total}")
+
+
+# ------------------------------------------------------------------ imports and exports
+
+
+def _problems(exc: Exception) -> None:
+    from huiqi.workflow.errors import ImportRejected
+
+    if isinstance(exc, ImportRejected):
+        for p in exc.problems:
+            typer.echo(f"  第{p['row']}行 row {p['row']} [{p['column']}] {p['message_zh']} / {p['message_en']}", err=True)
+
+
+@import_app.command("automatic")
+def import_automatic(file: Path, programme: str = typer.Option(...), year: int = typer.Option(...), set_: list[str] = typer.Option([], "--set", help="fact=value for every row, e.g. enterprise.registered_district=金山区"), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Import an officer's 免申即享 list (CSV/.xlsx): sums computed, proposed for confirmation."""
+    from huiqi.workflow.imports import service as imports
+
+    defaults = {}
+    for kv in set_:
+        k, sep, v = kv.partition("=")
+        if not sep:
+            raise InvalidInput(f"--set 应为 事实=值：{kv!r}", f"--set takes fact=value: {kv!r}", field="--set")
+        defaults[k.strip()] = v.strip()
+    try:
+        with _session() as s:
+            apps = imports.import_automatic(session=s, path=file, programme_id=programme, year=year, defaults=defaults, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
+            for a in apps:
+                typer.echo(f"  {a.id:>4} {a.profile['enterprise']['name']} {a.ceiling}")
+            typer.echo(f"✓ {len(apps)} 项待确认 / proposed; confirm with `huiqi import confirm ID`")
+    except Exception as exc:
+        _problems(exc)
+        raise
+
+
+@import_app.command("confirm")
+def import_confirm(application_id: int, amount: Optional[str] = typer.Option(None), reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Confirm a proposed 免申即享 grant (approved at the computed sum)."""
+    from huiqi.workflow.imports import service as imports
+
+    with _session() as s:
+        d = imports.confirm(session=s, application_id=application_id, amount=amount, reason=reason, on=_day(on, "--on"), actor=_actor(s, actor))
+        typer.echo(f"✓ 已确认 confirmed {application_id}: {d.amount}")
+
+
+@import_app.command("credit")
+def import_credit(file: Path, actor: Optional[str] = ActorOpt) -> None:
+    """Import serious-dishonesty records (uscc, name, record_date, authority, description)."""
+    from huiqi.workflow.imports import service as imports
+
+    try:
+        with _session() as s:
+            run = imports.import_credit(session=s, path=file, actor=_actor(s, actor))
+            typer.echo(f"✓ 导入 {run.rows} 条失信记录 / imported {run.rows} records")
+    except Exception as exc:
+        _problems(exc)
+        raise
+
+
+@export_app.command("notice")
+def export_notice(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -> None:
+    """The notice list (公示名单) as .xlsx."""
+    from huiqi.workflow.exports import service as exports
+
+    with _session() as s:
+        p = exports.notice_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor) if actor else None)
+    typer.echo(f"✓ {p}")
+
+
+@export_app.command("payments")
+def export_payments(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -> None:
+    """The payment list (拨付清单) as .xlsx."""
+    from huiqi.workflow.exports import service as exports
+
+    with _session() as s:
+        p = exports.payment_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor) if actor else None)
+    typer.echo(f"✓ {p}")
+
+
+# ------------------------------------------------------------------ audit
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: bool = JsonOpt) -> None:
+    """Check the hash chain; report the first tampered entry (exit 1 if any)."""
+    from huiqi import audit
+
+    with _session() as s:
+        r = audit.verify(s)
+    _out(r.to_dict(), as_json, f"{'✓' if r.ok else '✗'} {r.message_zh} / {r.message_en}")
+    if not r.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("log")
+def audit_log(entity: Optional[str] = typer.Option(None), entity_id: Optional[str] = typer.Option(None, "--id"), limit: int = typer.Option(200), as_json: bool = JsonOpt) -> None:
+    """Audit entries, oldest first."""
+    from huiqi import audit
+
+    with _session() as s:
+        rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "reason": e.reason, "data": e.data} for e in audit.entries(session=s, entity=entity, entity_id=entity_id, limit=limit)]
+    _out(rows, as_json, "\n".join(f"{r['seq']:>5} {str(r['at'])[:19]} {r['actor']:<12} {r['action']:<28} {r['entity']}:{r['entity_id']} {r['reason'] or ''}" for r in rows))
+
+
+_ = os  # environment variables are read through typer's envvar options
