@@ -66,6 +66,7 @@ class Transition:
     en: str
     stage: str | None = None  # the process stage this step performs (checked against the programme)
     needs_reason: bool = False
+    implicit_stage: bool = False  # taken even when the programme's process does not name its stage
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Machine:
             "name": self.name, "zh": self.zh, "en": self.en,
             "states": [{"name": s.name, "zh": s.zh, "en": s.en, "stage": s.stage, "final": s.final} for s in self.states],
             "transitions": [
-                {"name": t.name, "from": list(t.sources), "to": t.target, "roles": list(t.roles), "zh": t.zh, "en": t.en, "stage": t.stage, "needs_reason": t.needs_reason}
+                {"name": t.name, "from": list(t.sources), "to": t.target, "roles": list(t.roles), "zh": t.zh, "en": t.en, "stage": t.stage, "needs_reason": t.needs_reason, "implicit_stage": t.implicit_stage}
                 for t in self.transitions
             ],
         }
@@ -142,7 +143,7 @@ APPLICATION = Machine(
         T("dismiss_objection", ("objection_held",), "in_notice", (OFFICER,), "异议不成立（公示期内）", "objection dismissed (notice still running)", needs_reason=True),
         T("dismiss_objection_after_notice", ("objection_held",), "notice_cleared", (OFFICER,), "异议不成立（公示期已满）", "objection dismissed (notice over)", needs_reason=True),
         T("clear_notice", ("in_notice",), "notice_cleared", (OFFICER,), "公示期满无异议", "notice ended without objection", "public_notice"),
-        T("approve", _PRE_APPROVAL, "approved", (OFFICER,), "立项（核定金额）", "approve (set the amount)", "approval"),
+        T("approve", _PRE_APPROVAL, "approved", (OFFICER,), "立项（核定金额）", "approve (set the amount)", "approval", implicit_stage=True),
         T("decline", _PRE_APPROVAL, "rejected", (OFFICER,), "不予立项", "decline", needs_reason=True),
         T("revoke", ("approved",), "revoked", (OFFICER,), "撤销项目", "revoke the project", needs_reason=True),
     ),
@@ -225,7 +226,7 @@ def check_transition(machine: Machine, state: str, name: str, role: str, *, stag
     if t.needs_reason and not (reason and reason.strip()):
         raise IllegalTransition(f"“{t.zh}”须写明理由", f"{t.en!r} needs a written reason", field="reason")
     if stages is not None and t.stage is not None:
-        if t.stage not in stages:
+        if t.stage not in stages and not t.implicit_stage:
             sz, se = STAGE_LABELS[t.stage]
             raise IllegalTransition(f"该项目的流程没有“{sz}”环节", f"this programme's process has no {se!r} stage", field="stage")
         lo, hi = stage_index(st.stage), stage_index(t.stage)

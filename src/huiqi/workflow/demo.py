@@ -1,0 +1,85 @@
+"""Demo data for ``huiqi serve --demo``: enterprises in Jinshan and Huangpu, a user of every role
+(password ``DEMO_PASSWORD``), an open round per district, applications at several stages.
+
+The programmes and facts come from the real policy files; the enterprises are invented (their
+USCCs are made with ``make_uscc`` and are valid, but belong to nobody).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from huiqi.rules import PolicySet
+from huiqi.uscc import make_uscc
+from huiqi.workflow import states
+from huiqi.workflow.applications import service as applications
+from huiqi.workflow.enterprises import service as enterprises
+from huiqi.workflow.materials import service as materials
+from huiqi.workflow.reviews import service as reviews
+from huiqi.workflow.rounds import service as rounds
+from huiqi.workflow.users import service as users
+
+DEMO_PASSWORD = "huiqi-demo-2026"
+_PDF = b"%PDF-1.4\n% huiqi demo material\n"
+
+
+def _jinshan_profile(town: str) -> dict:
+    return {"enterprise": {"registered_district": "金山区", "town": town, "independent_legal_person": True, "biomed_business": True, "sales_settled_in_district": True, "sound_financial_system": True}}
+
+
+def seed_demo(session: Session, policies: PolicySet, *, today: dt.date | None = None) -> dict:
+    """Create the demo data in ``session`` (the caller commits); return the users and their password."""
+    today = today or dt.date.today()
+    year = today.year
+    e_js1 = enterprises.create(session=session, uscc=make_uscc("91310116MA1DEM001"), name="金山示范生物医药有限公司", district="金山区", town="亭林镇")
+    e_js2 = enterprises.create(session=session, uscc=make_uscc("91310116MA1DEM002"), name="山阳示范医疗器械有限公司", district="金山区", town="山阳镇")
+    e_hp = enterprises.create(session=session, uscc=make_uscc("91310101MA1DEM003"), name="黄浦示范转化医学有限公司", district="黄浦区")
+    u = {}
+    for name, role, extra in (
+        ("officer-js", states.OFFICER, {"district": "金山区", "department": "金山区科委"}),
+        ("officer-hp", states.OFFICER, {"district": "黄浦区", "department": "黄浦区科委"}),
+        ("reviewer-tinglin", states.REVIEWER, {"town": "亭林镇"}),
+        ("reviewer-shanyang", states.REVIEWER, {"town": "山阳镇"}),
+        ("expert-1", states.EXPERT, {}),
+        ("expert-2", states.EXPERT, {}),
+        ("expert-3", states.EXPERT, {}),
+        ("auditor", states.AUDITOR, {}),
+        ("ent-js1", states.ENTERPRISE, {"enterprise_id": e_js1.id}),
+        ("ent-js2", states.ENTERPRISE, {"enterprise_id": e_js2.id}),
+        ("ent-hp", states.ENTERPRISE, {"enterprise_id": e_hp.id}),
+    ):
+        u[name] = users.create(session=session, username=name, password=DEMO_PASSWORD, role=role, **extra)
+    users.declare_tie(session=session, expert_id=u["expert-3"].id, enterprise_id=e_js1.id, reason="演示：曾任该企业顾问 / demo: former adviser", actor=u["expert-3"])
+    opens, closes = today - dt.timedelta(days=14), today + dt.timedelta(days=60)
+    period = (dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
+    js_progs = [p for p in ("J2.3", "J2.5", "J1.1") if policies.programme(p)]
+    hp_progs = [p for p in ("H1", "H5") if policies.programme(p)]
+    r_js = rounds.create(session=session, code=f"JS-{year}-BIO", name=f"{year} 年度金山区生物医药产业项目申报", programmes=js_progs, year=year, opens_on=opens, closes_on=closes, period_start=period[0], period_end=period[1], budget="20000000", district="金山区", actor=u["officer-js"], policies=policies)
+    rounds.open_round(session=session, round_id=r_js.id, actor=u["officer-js"])
+    r_hp = rounds.create(session=session, code=f"HP-{year}-MED", name=f"{year} 年度黄浦区产医融合项目申报", programmes=hp_progs, year=year, opens_on=opens, closes_on=closes, budget="10000000", district="黄浦区", actor=u["officer-hp"], policies=policies)
+    rounds.open_round(session=session, round_id=r_hp.id, actor=u["officer-hp"])
+
+    made = {}
+    if "J2.3" in js_progs:
+        # 专题三: 实际研发费用 1,500 万元 × 10% = 150 万元 (择优最高 200 万元)
+        prof = _jinshan_profile("亭林镇")
+        prof["claims"] = [{"id": "drug-1", "kind": "drug", "variety": "示范片", "category": "化学药", "first_registration_in_district": True, "sold_in_district": True, "registration_date": f"{year - 1}-06-18", "rd_cost": "15000000"}]
+        a = applications.create_draft(session=session, round_id=r_js.id, enterprise_id=e_js1.id, programme_id="J2.3", profile=prof, actor=u["ent-js1"], policies=policies)
+        for item in materials.checklist(session=session, application_id=a.id, policies=policies):
+            if item["required"] and not item.get("when"):
+                materials.upload(session=session, application_id=a.id, material_id=item["id"], filename=f"{item['id']}.pdf", content=_PDF + item["id"].encode(), stamped=item["stamped"], actor=u["ent-js1"], policies=policies)
+        applications.submit(session=session, application_id=a.id, actor=u["ent-js1"], on=today, policies=policies)
+        reviews.town_confirm(session=session, application_id=a.id, actor=u["reviewer-tinglin"], confirmed=True, opinion="辖区企业，信息属实")
+        reviews.district_check(session=session, application_id=a.id, actor=u["officer-js"], passed=True, opinion="材料齐全")
+        made["in_review"] = a.id
+    if "J2.5" in js_progs:
+        prof = _jinshan_profile("山阳镇")
+        prof["enterprise"]["device_business"] = True
+        prof["claims"] = [{"id": "device-1", "kind": "device", "device_class": "III", "newly_registered": True, "sold_in_district": True, "registration_date": f"{year - 1}-09-01", "rd_cost": "8000000"}]
+        made["draft"] = applications.create_draft(session=session, round_id=r_js.id, enterprise_id=e_js2.id, programme_id="J2.5", profile=prof, actor=u["ent-js2"], policies=policies).id
+    if "H1" in hp_progs:
+        made["huangpu_draft"] = applications.create_draft(session=session, round_id=r_hp.id, enterprise_id=e_hp.id, programme_id="H1", profile={"enterprise": {"registered_district": "黄浦区"}, "claims": [{"id": "proj-1", "kind": "frontier_project"}]}, actor=u["ent-hp"], policies=policies).id
+    session.flush()
+    return {"password": DEMO_PASSWORD, "users": {k: v.role for k, v in u.items()}, "rounds": [r_js.code, r_hp.code], "applications": made}
