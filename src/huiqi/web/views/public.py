@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.api.errors import ApiError, not_found
@@ -107,7 +107,7 @@ def _on(value: str | None) -> dt.date:
 
 
 @router.get("/selfcheck")
-def selfcheck_page(request: Request, programme: list[str] | None = None, on: str | None = None) -> Response:
+def selfcheck_page(request: Request, programme: list[str] | None = Query(None), on: str | None = None) -> Response:
     user = maybe_user(request)
     ps = _policies(request)
     prof = sc.empty_profile()

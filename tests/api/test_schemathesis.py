@@ -1,0 +1,60 @@
+"""Property-based requests generated from the OpenAPI document: no request may cause a 500.
+
+Bounded: a few examples per operation (about a minute in all). The schema comes from the app
+itself; the requests go over HTTP to the same app served by uvicorn on loopback, as the district
+officer (the role that reaches the most code; anonymous and other roles: the matrix test).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from huiqi.api import Settings, create_app
+from huiqi.rules import load_policies
+from tests.api.conftest import make_env, token
+from tests.workflow.conftest import POLICY_DIR
+
+# The OpenAPI document of the app (no database needed to describe it).
+_spec_app = create_app(Settings(policy_dir=POLICY_DIR, with_database=False, secret_key="s" * 40, data_dir="var/schemathesis"), policies=load_policies(POLICY_DIR))
+schema = schemathesis.openapi.from_dict(_spec_app.openapi())
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, wf_policies):
+    import uvicorn
+
+    env = make_env(tmp_path_factory.mktemp("schemathesis"), wf_policies)
+    with TestClient(env["app"]) as c:
+        auth = token(c, "officer")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(env["app"], host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield {"base": f"http://127.0.0.1:{port}", "auth": auth}
+    server.should_exit = True
+    thread.join(timeout=10)
+    env["engine"].dispose()
+
+
+@schema.parametrize()
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_no_server_error(case, served):
+    response = case.call(base_url=served["base"], headers={**(case.headers or {}), **served["auth"]}, timeout=10)
+    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:500]}"
+    ctype = response.headers.get("content-type") or [""]
+    ctype = ctype[0] if isinstance(ctype, list) else ctype
+    if response.status_code >= 400 and ctype.startswith("application/json"):
+        body = response.json()
+        assert body.get("message_zh") and body.get("message_en") and "field" in body, body
