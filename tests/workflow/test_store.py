@@ -83,3 +83,11 @@ def test_enterprise_users_act_only_for_their_enterprise(session, world):
     with pytest.raises(PermissionDenied):
         h.draft(session, world, 0, "WF-RENT", h.rent(), actor=world.experts[0])
     assert states.APPLICATION.state("draft").zh == "草稿"
+
+
+def test_models_match_the_migrations(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
