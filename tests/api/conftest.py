@@ -16,7 +16,7 @@ from huiqi.workflow.users import service as users
 from tests.workflow import helpers as h
 from tests.workflow.conftest import POLICY_DIR
 
-PASSWORDS = {"officer": "officer-pass", "tinglin": "reviewer-pass", "shanyang": "reviewer-pass", "expert0": "expert-pass", "expert1": "expert-pass", "expert2": "expert-pass", "auditor": "auditor-pass", "ent1": "enterprise-pass", "ent2": "enterprise-pass", "ent3": "enterprise-pass", "ent9": "enterprise-pass"}
+PASSWORDS = {"officer": "officer-pass", "tinglin": "reviewer-pass", "shanyang": "reviewer-pass", "expert0": "expert-pass", "expert1": "expert-pass", "expert2": "expert-pass", "auditor": "auditor-pass", "ent1": "enterprise-pass", "ent2": "enterprise-pass", "ent3": "enterprise-pass", "ent9": "enterprise-pass", "officer-hp": "officer-pass"}
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +61,7 @@ def _seed(url, wf_policies) -> dict:
         other = enterprises.create(session=session, uscc=h.uscc(9), name="山阳测试企业", district="金山区", town="山阳镇")
         users.create(session=session, username="ent9", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=other.id)
         users.create(session=session, username="shanyang", password="reviewer-pass", role=states.REVIEWER, town="山阳镇")
+        users.create(session=session, username="officer-hp", password="officer-pass", role=states.OFFICER, district="黄浦区")
         session.commit()
         ids = {"round": w.round.id, "ent": [e.id for e in w.ent] + [other.id], "experts": [e.id for e in w.experts]}
     engine.dispose()

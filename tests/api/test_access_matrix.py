@@ -174,3 +174,11 @@ def test_auditor_never_writes_through_pages(world, page_clients):
     assert r.status_code == 403
     for path in ("/office/notices", "/office/payments/batches", "/office/rounds"):
         assert c.post(path, data={"csrf_token": csrf}, follow_redirects=False).status_code == 403
+
+
+def test_an_officer_of_another_district_sees_nothing_of_this_one(world):
+    c, aid = world["client"], world["aid"]
+    hp = token(c, "officer-hp")
+    assert c.get(f"/api/v1/applications/{aid}", headers=hp).status_code == 404
+    assert c.post(f"/api/v1/applications/{aid}/decline", json={"reason": "x"}, headers=hp).status_code == 404
+    assert c.get("/api/v1/applications", headers=hp).json() == []

@@ -92,7 +92,7 @@ def test_uploads_size_type_and_storage(client, env):
     assert r.status_code == 201, r.text
     f = r.json()
     # stored by digest outside the web root: the static mount never serves it
-    stored = list((env["tmp"] / "data" / "uploads").rglob(f["sha256"]))
+    stored = list((env["tmp"] / "data" / "files").rglob(f["sha256"]))
     assert len(stored) == 1 and stored[0].read_bytes() == PDF
     assert client.get(f"/static/{f['sha256']}").status_code == 404
     got = client.get(f"{url}/{f['id']}", headers=hdr)

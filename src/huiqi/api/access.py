@@ -3,7 +3,8 @@
 - an enterprise user sees only its own enterprise's applications (and their files, notices, payments);
 - a town/park reviewer only the applications of enterprises in its town or park;
 - an expert only the applications assigned to it (and never one it declared a tie with);
-- officers and auditors see every application; an auditor never writes (checked by role on each write).
+- a district officer sees the applications of its district's enterprises (an officer without a
+  district, and every auditor, sees all); an auditor never writes (checked by role on each write).
 
 A record the user may not see answers 404, never 403, so its existence is not disclosed.
 """
@@ -28,6 +29,8 @@ WRITERS = (states.ENTERPRISE, states.REVIEWER, states.OFFICER, states.EXPERT)
 def application_query(user: Any) -> Select:
     """The applications ``user`` may see, as a query to filter further."""
     q = select(Application).join(Enterprise, Enterprise.id == Application.enterprise_id)
+    if user.role == states.OFFICER and user.district:
+        return q.where(Enterprise.district == user.district)  # a district officer: that district's enterprises
     if user.role in READERS_OF_ALL:
         return q
     if user.role == states.ENTERPRISE:
@@ -64,7 +67,8 @@ def require_enterprise(user: Any) -> int:
 def enterprise_visible(session: Session, user: Any, enterprise_id: int) -> Enterprise:
     ent = session.get(Enterprise, enterprise_id)
     ok = ent is not None and (
-        user.role in READERS_OF_ALL
+        (user.role == states.OFFICER and user.district and ent.district == user.district)
+        or (user.role == states.AUDITOR or (user.role == states.OFFICER and not user.district))
         or (user.role == states.ENTERPRISE and user.enterprise_id == enterprise_id)
         or (user.role == states.REVIEWER and (ent.town or "") == (user.town or "\x00"))
     )

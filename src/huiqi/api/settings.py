@@ -48,5 +48,7 @@ class Settings:
 
     @property
     def upload_dir(self) -> Path:
-        """Uploaded materials: under the data directory, never under the web root (static/)."""
-        return self.data_dir / "uploads"
+        """Uploaded materials: ``$HUIQI_STORAGE_DIR`` (the workflow's store, as the CLI uses), else
+        ``<data dir>/files`` — never under the web root (static/)."""
+        env = os.environ.get("HUIQI_STORAGE_DIR", "").strip()
+        return Path(env) if env else self.data_dir / "files"

@@ -50,15 +50,25 @@ def prepare_database(url: str | None, policies: Any, *, demo: bool) -> list[dict
     upgrade(engine)
     if not demo:
         return []
-    from huiqi.workflow.demo import demo_logins, seed_demo
-    from huiqi.workflow.users.models import User
     from sqlalchemy import select
+
+    from huiqi.workflow.demo import DEMO_PASSWORD, seed_demo
+    from huiqi.workflow.states import ROLES
+    from huiqi.workflow.users.models import User
 
     maker = make_sessionmaker(engine)
     with session_scope(maker) as session:
         if session.execute(select(User.id).limit(1)).first() is None:
             seed_demo(session, policies)
-    return list(demo_logins())
+    with session_scope(maker) as session:
+        users = list(session.execute(select(User).order_by(User.id)).scalars())
+        logins = []
+        for u in users:
+            zh, en = ROLES.get(u.role, (u.role, u.role))
+            where = u.town or u.district or ""
+            logins.append({"username": u.username, "password": DEMO_PASSWORD, "role": u.role, "label": f"{zh} / {en}" + (f" · {where}" if where else "")})
+    engine.dispose()
+    return logins
 
 
 def serve(
@@ -89,7 +99,7 @@ def serve(
     if logins:
         typer.echo("演示账号 / demo log-ins:")
         for d in logins:
-            typer.echo(f"  {d['username']:<14} {d['password']:<16} {d.get('label', d.get('role', ''))}")
+            typer.echo(f"  {d['username']:<18} {d['password']:<16} {d.get('label', d.get('role', ''))}")
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
