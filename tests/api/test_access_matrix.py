@@ -87,6 +87,13 @@ API = [
     ("POST", "/api/v1/changes/999/decide", {"approve": True, "reason": "x"}, row({"officer": 404})),
     ("POST", "/api/v1/receivables/999/recovered", {}, row({"officer": 404})),
     ("POST", "/api/v1/experts/me/ties", {"enterprise_id": 4, "reason": "亲属"}, row({"expert0": OK, "expert1": OK})),
+    ("POST", "/api/v1/experts/3/ties", {"enterprise_id": 4, "reason": "亲属"}, row(dict(OFFICER_ONLY))),
+    ("GET", "/api/v1/applications/{aid}/materials", None, row(dict(VISIBLE))),
+    ("GET", "/api/v1/users", None, row(dict(STAFF_READ))),
+    ("POST", "/api/v1/users", {"username": "new-user", "password": "password-123", "role": "auditor"}, row(dict(OFFICER_ONLY))),
+    ("GET", "/api/v1/enterprises", None, row({r: OK for r in ROLES if r != "anon"})),
+    ("POST", "/api/v1/enterprises", {"uscc": "91310116MA1000008X", "name": "x"}, row(dict(OFFICER_ONLY))),
+    ("GET", "/api/v1/audit/log", None, row(dict(STAFF_READ))),
 ]
 
 # The order matters for the writes: refusals first, so an allowed write cannot change what a later
@@ -182,3 +189,12 @@ def test_an_officer_of_another_district_sees_nothing_of_this_one(world):
     assert c.get(f"/api/v1/applications/{aid}", headers=hp).status_code == 404
     assert c.post(f"/api/v1/applications/{aid}/decline", json={"reason": "x"}, headers=hp).status_code == 404
     assert c.get("/api/v1/applications", headers=hp).json() == []
+
+
+def test_enterprise_list_is_narrowed(world):
+    c = world["client"]
+    names = lambda role: sorted(e["name"] for e in c.get("/api/v1/enterprises", headers=world["tokens"][role]).json())  # noqa: E731
+    assert names("ent1") == ["测试企业1"]
+    assert names("shanyang") == ["山阳测试企业"]
+    assert names("expert1") == []
+    assert len(names("auditor")) == 4

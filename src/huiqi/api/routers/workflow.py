@@ -498,3 +498,93 @@ def audit_verify(user: Any = Depends(api_user), session: Any = Depends(db)) -> d
     actions.need(user, actions.O, actions.A)
     res = audit.verify(session)
     return plain({k: getattr(res, k) for k in res.__dataclass_fields__}) if hasattr(res, "__dataclass_fields__") else {"result": str(res)}
+
+
+# ------------------------------------------------------------------ users, enterprises, audit log (administration)
+
+
+class UserIn(BaseModel):
+    username: str = Field(..., min_length=1, max_length=100)
+    password: str = Field(..., min_length=1, max_length=500)
+    role: str = Field(..., max_length=20)
+    display_name: Optional[str] = Field(None, max_length=200)
+    enterprise_id: Optional[int] = Field(None, ge=1, le=2**31 - 1)
+    town: Optional[str] = Field(None, max_length=50)
+    district: Optional[str] = Field(None, max_length=50)
+    department: Optional[str] = Field(None, max_length=100)
+
+
+class EnterpriseIn(BaseModel):
+    uscc: str = Field(..., min_length=1, max_length=30)
+    name: str = Field(..., min_length=1, max_length=200)
+    district: Optional[str] = Field(None, max_length=50)
+    town: Optional[str] = Field(None, max_length=50)
+
+
+@router.get("/users", tags=["admin 管理"], summary="用户 / users", responses={**R401, **R403})
+def list_users(user: Any = Depends(api_user), session: Any = Depends(db)) -> list[dict]:
+    from huiqi.api.serialize import user_dict
+    from huiqi.workflow.users import service as users
+
+    actions.need(user, actions.O, actions.A)
+    return [user_dict(u) for u in users.list_all(session=session)]
+
+
+@router.post("/users", tags=["admin 管理"], summary="新建用户 / create a user", status_code=201, responses=WRITE)
+def create_user(body: UserIn, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
+    from huiqi.api.serialize import user_dict
+    from huiqi.workflow.users import service as users
+
+    actions.need(user, actions.O)
+    return user_dict(users.create(session=session, actor=user, **body.model_dump()))
+
+
+@router.get("/enterprises", tags=["admin 管理"], summary="可见的企业 / visible enterprises", responses=R401)
+def list_enterprises(user: Any = Depends(api_user), session: Any = Depends(db)) -> list[dict]:
+    from huiqi.workflow.enterprises import service as enterprises
+
+    out = []
+    for e in enterprises.list_all(session=session):
+        try:
+            access.enterprise_visible(session, user, e.id)
+        except ApiError:
+            continue
+        out.append(row_dict(e))
+    return out
+
+
+@router.post("/enterprises", tags=["admin 管理"], summary="登记企业 / register an enterprise", status_code=201, responses=WRITE)
+def create_enterprise(body: EnterpriseIn, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
+    from huiqi.workflow.enterprises import service as enterprises
+
+    actions.need(user, actions.O)
+    return row_dict(enterprises.create(session=session, actor=user, **body.model_dump()))
+
+
+@router.get("/applications/{application_id}/materials", tags=["applications 申报"], summary="材料清单、已上传、尚缺 / checklist, uploads, missing", responses=READ)
+def list_materials(request: Request, application_id: int, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
+    from huiqi.workflow.materials import service as materials
+
+    app = access.application_for(session, user, application_id)
+    ps = _ps(request)
+    return {
+        "checklist": materials.checklist(session=session, application_id=app.id, policies=ps),
+        "files": [row_dict(f) for f in materials.files(session=session, application_id=app.id)],
+        "missing": materials.missing(session=session, application_id=app.id, policies=ps),
+    }
+
+
+@router.post("/experts/{expert_id}/ties", tags=["reviews 评审"], summary="代专家登记利益冲突 / record an expert's tie (officers)", status_code=201, responses=WRITE)
+def declare_tie_for(expert_id: int, body: TieIn, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
+    from huiqi.workflow.users import service as users
+
+    actions.need(user, actions.O)
+    return row_dict(users.declare_tie(session=session, expert_id=expert_id, enterprise_id=body.enterprise_id, reason=body.reason, actor=user))
+
+
+@router.get("/audit/log", tags=["dashboard 统计"], summary="审计日志 / the audit log", responses={**R401, **R403})
+def audit_log(user: Any = Depends(api_user), session: Any = Depends(db), entity: Optional[str] = Query(None, max_length=50), entity_id: Optional[str] = Query(None, max_length=64), limit: int = Query(200, ge=1, le=5000)) -> list[dict]:
+    from huiqi import audit
+
+    actions.need(user, actions.O, actions.A)
+    return [{"seq": e.seq, "at": plain(e.at), "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "reason": e.reason, "data": plain(e.data), "hash": e.hash} for e in audit.entries(session, entity=entity, entity_id=entity_id, limit=limit)]
