@@ -193,8 +193,15 @@ def create_default_app() -> FastAPI:
     ``HUIQI_INSECURE_COOKIES=1`` for plain-http testing)."""
     import os
 
+    import json
+
     policy_dir = os.environ.get("HUIQI_POLICY_DIR") or None
-    return create_app(Settings(policy_dir=policy_dir, secure_cookies=os.environ.get("HUIQI_INSECURE_COOKIES") != "1"))
+    app = create_app(Settings(database_url=os.environ.get("HUIQI_DATABASE_URL") or None, policy_dir=policy_dir, secure_cookies=os.environ.get("HUIQI_INSECURE_COOKIES") != "1"))
+    try:
+        app.state.huiqi.extra["demo_logins"] = json.loads(os.environ.get("HUIQI_DEMO_LOGINS") or "[]")
+    except json.JSONDecodeError:
+        pass
+    return app
 
 
 def state_of(app_or_request: Any) -> AppState:

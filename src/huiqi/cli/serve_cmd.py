@@ -78,6 +78,7 @@ def serve(
     db: Optional[str] = typer.Option(None, "--db", help="SQLite file or database URL (default: var/demo.sqlite with --demo, else $HUIQI_DATABASE_URL or var/huiqi.sqlite)"),
     policies: Optional[Path] = typer.Option(None, "--policies", "-p", help="policy directory (default: the packaged policies/)", envvar="HUIQI_POLICY_DIR"),
     insecure_cookies: bool = typer.Option(False, "--insecure-cookies", help="send the session cookie over plain http on a non-loopback address (never in production)"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes (the log-in rate limit is counted per worker)"),
 ) -> None:
     """Start the web app and the REST API (/api/v1) / 启动网站与接口."""
     import uvicorn
@@ -100,7 +101,15 @@ def serve(
         typer.echo("演示账号 / demo log-ins:")
         for d in logins:
             typer.echo(f"  {d['username']:<18} {d['password']:<16} {d.get('label', d.get('role', ''))}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        return
+    import json
+
+    os.environ.update({"HUIQI_DATABASE_URL": url or os.environ.get("HUIQI_DATABASE_URL", ""), "HUIQI_INSECURE_COOKIES": "0" if secure else "1", "HUIQI_DEMO_LOGINS": json.dumps(logins, ensure_ascii=False), "HUIQI_SECRET_KEY": settings.secret_key or ""})
+    if policies is not None:
+        os.environ["HUIQI_POLICY_DIR"] = str(policies)
+    uvicorn.run("huiqi.api.app:create_default_app", factory=True, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)
 
 
 app = serve
