@@ -472,6 +472,22 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
     return programme
 
 
+def _caps(ctx: _Ctx, raw: Any, programme_ids: set[str]) -> list[M.Cap]:
+    """Per-entity annual caps, each naming the programmes whose claims share it."""
+    caps = []
+    for i, c in enumerate(raw or ()):
+        cl = _line(c)
+        progs = tuple(str(x) for x in c.get("programmes") or ())
+        for pid in progs:
+            if pid not in programme_ids:
+                ctx.problem(f"caps[{i}].programmes", f"未知项目 {pid}", f"unknown programme {pid!r}", cl)
+        label = _label(c.get("label")) or M.Label("", "")
+        amount = _expr(ctx, c.get("amount"), f"caps[{i}].amount", cl)
+        clause = _clause(ctx, c.get("clause"), f"caps[{i}].clause", cl)
+        caps.append(M.Cap(str(c.get("id", f"cap{i}")), amount, progs, clause, label.zh, label.en))
+    return caps
+
+
 def _window(ctx: _Ctx, raw: Any, field: str) -> M.Window | None:
     if raw is None:
         return None
@@ -521,18 +537,9 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
             ctx.problem(f"programmes[{p.id}]", "项目 id 重复", "duplicate programme id", p.line)
         seen.add(p.id)
         programmes.append(p)
-    caps = []
     ctx.subject = ENTERPRISE
     ctx.params = set(doc_params)
-    for i, c in enumerate(data.get("caps") or ()):
-        cl = _line(c)
-        progs = tuple(str(x) for x in c.get("programmes") or ())
-        for pid in progs:
-            if pid not in seen:
-                ctx.problem(f"caps[{i}].programmes", f"未知项目 {pid}", f"unknown programme {pid!r}", cl)
-        label = _label(c.get("label")) or M.Label("", "")
-        caps.append(M.Cap(str(c.get("id", f"cap{i}")), _expr(ctx, c.get("amount"), f"caps[{i}].amount", cl), progs,
-                          _clause(ctx, c.get("clause"), f"caps[{i}].clause", cl), label.zh, label.en))
+    caps = _caps(ctx, data.get("caps"), seen)
     issued = _date(ctx, d.get("issued"), "document.issued", d.line_of("issued"))
     in_force = _window(ctx, d.get("in_force"), "document.in_force")
     if ctx.problems:
@@ -592,16 +599,7 @@ def add_part(document: M.Document, text: str, *, file: str, vocab: Vocabulary) -
         document.programmes.append(p)
     ctx.subject = ENTERPRISE
     ctx.params = set(document.parameters)
-    caps = list(document.caps)
-    for i, c in enumerate(data.get("caps") or ()):
-        cl = _line(c)
-        progs = tuple(str(x) for x in c.get("programmes") or ())
-        for pid in progs:
-            if pid not in seen:
-                ctx.problem(f"caps[{i}].programmes", f"未知项目 {pid}", f"unknown programme {pid!r}", cl)
-        label = _label(c.get("label")) or M.Label("", "")
-        caps.append(M.Cap(str(c.get("id", f"cap{i}")), _expr(ctx, c.get("amount"), f"caps[{i}].amount", cl), progs,
-                          _clause(ctx, c.get("clause"), f"caps[{i}].clause", cl), label.zh, label.en))
+    caps = list(document.caps) + _caps(ctx, data.get("caps"), seen)
     if ctx.problems:
         raise PolicyError(ctx.problems)
     document.caps = tuple(caps)
