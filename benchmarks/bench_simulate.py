@@ -1,9 +1,15 @@
-"""Population simulation benchmark: rows/s and peak memory on DuckDB; speed-up over the engine one by one.
+"""Population simulation benchmark: wall time, rows/s and peak memory on DuckDB; speed-up over the engine.
 
-    .venv/bin/python benchmarks/bench_simulate.py --n 1000000 [--n 10000000] [--engine-sample 2000]
+    .venv/bin/python benchmarks/bench_simulate.py                  # 1,000,000 enterprises
+    .venv/bin/python benchmarks/bench_simulate.py --n 10000000     # 10 M (batches of 2 M, memory-bounded)
+    .venv/bin/python benchmarks/bench_simulate.py --engine-sample 2000
 
-Each population is generated once (cached under /tmp); each run happens in a fresh process so
-the peak resident memory (ru_maxrss) is the run's own.
+Each population is generated once (cached as /tmp/huiqi-pop-N.parquet). Each measurement runs in a
+fresh process, so the peak resident memory (ru_maxrss) is the run's own. The run is timed twice in
+that process: *cold* (the SQL is built from the rule model: ibis → SQL, no disk cache) and *warm*
+(the compiled SQL is reused, as for a second scenario, a reform or another batch). DuckDB gets a
+3 GB memory limit and a spill directory. The engine is timed one profile at a time on a sample and
+extrapolated.
 """
 
 from __future__ import annotations
@@ -11,25 +17,38 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ON = dt.date(2025, 9, 1)
 
 
-def _child(path: str, batch: int | None) -> None:
+def _child(path: str, batch: int | None, threads: int | None) -> None:
+    os.environ["HUIQI_SQL_CACHE"] = tempfile.mkdtemp(prefix="huiqi-sqlcache-")  # cold: nothing cached yet
     from huiqi.rules import load_policies
+    from huiqi.simulate import compile as C
     from huiqi.simulate import run as R
 
     ps = load_policies()
+    tmp = tempfile.mkdtemp(prefix="huiqi-duck-")
+    con = R.duckdb_connection(memory_limit="3GB", temp_directory=tmp, threads=threads)
     t0 = time.perf_counter()
-    s = R.run(ps, path, on=ON, batch=batch, con=R.duckdb_connection(memory_limit="3GB"))
-    secs = time.perf_counter() - t0
+    cp = C.prepare(ps, ON)
+    s = R.run(ps, path, on=ON, batch=batch, con=con, compiled=cp)
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    s2 = R.run(ps, path, on=ON, batch=batch, con=con, compiled=cp)
+    warm = time.perf_counter() - t0
+    assert s.table.equals(s2.table)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"enterprises": s.enterprises, "rows": s.rows, "seconds": secs, "peak_bytes": peak, "programmes": len(ps.programmes())}))
+    totals = s.totals()
+    print(json.dumps({"enterprises": s.enterprises, "rows": s.rows, "cold": cold, "warm": warm, "peak_bytes": peak, "programmes": len(ps.programmes()),
+                      "results": sum(t["results"] for t in totals.values()), "after_caps": str(sum(t["after_caps"] for t in totals.values()))}))
 
 
 def _engine(n: int) -> float:
@@ -50,31 +69,41 @@ def _engine(n: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, action="append")
-    ap.add_argument("--engine-sample", type=int, default=1000)
-    ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--n", type=int, action="append", help="enterprises (repeatable); default 1,000,000")
+    ap.add_argument("--engine-sample", type=int, default=2000, help="profiles timed through the engine (0: skip)")
+    ap.add_argument("--batch", type=int, default=None, help="enterprises per batch (default: all, or 2 M above 2.5 M)")
+    ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(args.child, args.batch)
+        _child(args.child, args.batch, args.threads)
         return
     from huiqi.rules import load_policies
     from huiqi.simulate.population import write_population
 
     ps = load_policies()
+    eps = _engine(args.engine_sample) if args.engine_sample else None
+    if eps:
+        print(f"engine one by one: {eps:,.0f} enterprises/s ({args.engine_sample} profiles, {len(ps.programmes())} programmes)")
     for n in args.n or [1_000_000]:
         path = Path(f"/tmp/huiqi-pop-{n}.parquet")
         if not path.exists():
             t0 = time.perf_counter()
             write_population(ps.vocabulary, n, path, seed=0)
-            print(f"generated {n} enterprises in {time.perf_counter() - t0:.1f}s → {path}")
-        cmd = [sys.executable, __file__, "--child", str(path)] + (["--batch", str(args.batch)] if args.batch else [])
-        out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
-        print(f"DuckDB: {out['enterprises']:,} enterprises ({out['rows']:,} rows) × {out['programmes']} programmes in {out['seconds']:.2f}s "
-              f"= {out['enterprises'] / out['seconds']:,.0f} enterprises/s, {out['rows'] / out['seconds']:,.0f} rows/s; peak RSS {out['peak_bytes'] / 2**30:.2f} GiB")
-        if args.engine_sample:
-            eps = _engine(args.engine_sample)
-            print(f"engine one by one: {eps:,.0f} enterprises/s → speed-up ×{out['enterprises'] / out['seconds'] / eps:,.1f}")
+            print(f"generated {n:,} enterprises in {time.perf_counter() - t0:.1f}s → {path}")
+        cmd = [sys.executable, __file__, "--child", str(path)] + (["--batch", str(args.batch)] if args.batch else []) + (["--threads", str(args.threads)] if args.threads else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"{n:,}: the run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+            continue
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"DuckDB {out['enterprises']:,} enterprises ({out['rows']:,} rows, {out['results']:,} results) × {out['programmes']} programmes; peak RSS {out['peak_bytes'] / 2**30:.2f} GiB; after caps {out['after_caps']} yuan")
+        for label in ("cold", "warm"):
+            secs = out[label]
+            line = f"  {label}: {secs:6.2f}s wall = {out['rows'] / secs:,.0f} rows/s, {out['enterprises'] / secs:,.0f} enterprises/s"
+            if eps:
+                line += f", speed-up ×{out['enterprises'] / secs / eps:,.0f} over the engine"
+            print(line)
 
 
 if __name__ == "__main__":

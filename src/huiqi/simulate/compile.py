@@ -80,6 +80,7 @@ class X:
     ty: str  # bool / num / str / date / null
     expr: Any = None
     const: Any = _NOTC
+    raw: Any = None  # a numeric column in its stored type (before the cast to DECIMAL(38, 10))
 
     @property
     def is_const(self) -> bool:
@@ -201,7 +202,26 @@ def isnull(x: X) -> Any:
     """A never-null flag: is the value unknown?"""
     if x.is_const:
         return x.const is None
-    return null_check(x.expr)
+    return null_check(x.raw if x.raw is not None else x.expr)
+
+
+def _native_literal(col: Any, value: Decimal) -> Any:
+    """``value`` as a literal of the column's own numeric type, when that is exact (else None):
+    comparing a DECIMAL(18, 2) or BIGINT column with such a literal is the same comparison,
+    without widening every value to DECIMAL(38, 10)."""
+    t = col.type()
+    if not value.is_finite():
+        return None
+    if t.is_integer():
+        if value != value.to_integral_value() or abs(value) >= 2**62:
+            return None
+        return ibis.literal(int(value), type=t)
+    if t.is_decimal() and t.precision is not None and t.scale is not None and t.precision <= 18:
+        q = value.quantize(Decimal(1).scaleb(-t.scale))
+        if q != value or len(q.as_tuple().digits) > t.precision or abs(q) >= Decimal(10) ** (t.precision - t.scale):
+            return None
+        return ibis.literal(q, type=t)
+    return None
 
 
 def null_check(e: Any) -> Any:
@@ -319,8 +339,9 @@ class Resolver:
         if subject == ENTERPRISE or (subject == self.subject and subject is not None):
             if col not in self.columns:
                 raise _Refusal(f"人口表缺少列 {col}", f"the population table has no column {col!r}")
-            return X(kind, _typed(self.t[col], kind))
-        return X(kind, const=None)
+            c = self.t[col]
+            return X(kind, _typed(c, kind), raw=c if kind == "num" else None)
+        return const(None)  # another subject (or no claim): unknown
 
     def param(self, name: str) -> Any:
         return self.params.get(name)
@@ -432,6 +453,15 @@ def _binary(node: E.Binary, r: Resolver) -> X:
                 return x_of_b(choose_b([(both, op == "!=")], None) if not b_is_const(both) else (op == "!=" if both else None))
             raise _bad(op, left, right)
         a, b = left.expr if not left.is_const else left.ibis(), right.expr if not right.is_const else right.ibis()
+        if left.ty == "num":
+            if left.raw is not None and right.is_const and right.const is not None:
+                nl = _native_literal(left.raw, right.const)
+                if nl is not None:
+                    a, b = left.raw, nl
+            elif right.raw is not None and left.is_const and left.const is not None:
+                nl = _native_literal(right.raw, left.const)
+                if nl is not None:
+                    a, b = nl, right.raw
         res = {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b}[op]()
         return X("bool", res)
     a, b = left.ibis(), right.ibis()
@@ -554,7 +584,7 @@ def _capped(value: X, cap: E.Node | None, r: Resolver) -> tuple[X, Any]:
     c, cu = _v(cap, r)
     if c.is_const and c.const is None:
         return NULLNUM, cu
-    out = choose([(isnull(c), NULLNUM), (is_true((value.ibis("num") > c.ibis("num")) if not (value.is_const and c.is_const) else value.const > c.const), c)], value, "num")
+    out = choose([(isnull(c), NULLNUM), (is_true(_cmp(value, ">", c)), c)], value, "num")
     return out, cu
 
 
@@ -694,9 +724,11 @@ def _cmp(a: X, op: str, b: X) -> Any:
     if a.is_const and b.is_const:
         if a.const is None or b.const is None:
             return None
-        return {">=": a.const >= b.const, "<": a.const < b.const, "!=": a.const != b.const}[op]
+        return {">=": a.const >= b.const, ">": a.const > b.const, "<": a.const < b.const, "!=": a.const != b.const}[op]
+    if (a.is_const and a.const is None) or (b.is_const and b.const is None):
+        return None
     x, y = a.ibis("num"), b.ibis("num")
-    return {">=": lambda: x >= y, "<": lambda: x < y, "!=": lambda: x != y}[op]()
+    return {">=": lambda: x >= y, ">": lambda: x > y, "<": lambda: x < y, "!=": lambda: x != y}[op]()
 
 
 def to_fen(x: X) -> Any:

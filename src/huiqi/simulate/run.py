@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,18 +21,23 @@ from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
 from huiqi.rules.errors import InputError, Problem
 from huiqi.simulate import compile as C
+from huiqi.simulate import wide as W
 from huiqi.simulate.population import check_schema
 
 DEFAULT_BY = "enterprise__registered_district"
 ENGINES = ("duckdb", "spark")
+AUTO_BATCH = 2_000_000  # enterprises per batch when none is given and the population is larger
 
 
-def duckdb_connection(database: str = ":memory:", *, threads: int | None = None, memory_limit: str | None = None) -> Any:
+def duckdb_connection(database: str = ":memory:", *, threads: int | None = None, memory_limit: str | None = None, temp_directory: str | None = None) -> Any:
+    """DuckDB, all cores by default; a memory limit makes big intermediates spill to temp_directory."""
     con = ibis.duckdb.connect(database)
     if threads:
         con.raw_sql(f"SET threads = {int(threads)}")
     if memory_limit:
         con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+    if temp_directory:
+        con.raw_sql(f"SET temp_directory = '{temp_directory}'")
     con.raw_sql("SET preserve_insertion_order = false")
     return con
 
@@ -69,51 +77,87 @@ def connect(engine: str) -> Any:
     raise InputError([Problem("--engine", f"未知引擎 {engine}，可选 duckdb、spark", f"unknown engine {engine!r}; choose duckdb or spark")])
 
 
-def _union(tables: list[Any]) -> Any:
-    """A balanced union tree (a left-deep chain of ~50 unions overflows the SQL generator's stack)."""
-    while len(tables) > 1:
-        tables = [tables[i].union(tables[i + 1], distinct=False) if i + 1 < len(tables) else tables[i] for i in range(0, len(tables), 2)]
-    return tables[0]
-
-
-def results(cp: C.CompiledPolicies, population: Any, extra: Iterable[str] = ()) -> Any:
-    """Every result row the engine would produce, after count-once and caps."""
+def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool = False) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The plan as DuckDB SQL over a view named ``__pop``: built and printed once per compiled
+    policies × population schema × grouping (cached: batches and repeated runs reuse it)."""
+    key = (id(cp), tuple(schema.items()), tuple(extra), rows)
+    hit = _SQL_CACHE.get(key)
+    if hit is not None and hit[0] is cp:
+        return hit[1], hit[2]
+    disk = _disk_cache_path(cp, schema, extra, rows)
+    if disk is not None and disk.exists():
+        try:
+            data = json.loads(disk.read_text(encoding="utf-8"))
+            steps_, finals_ = [tuple(x) for x in data["steps"]], data["finals"]
+            _SQL_CACHE[key] = (cp, steps_, finals_)
+            return steps_, finals_  # type: ignore[return-value]
+        except (OSError, ValueError, KeyError):
+            pass
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
-    extra = list(extra)
-    parts = []
-    cap_cols = [f"__cap{c.index}" for c in cp.caps]
-    capped_parts = []
-    for prog in cp.programmes:
-        res = C.programme_results(cp, prog, population, extra)
-        if prog.caps:
-            res = res.mutate(**{c: ibis.null(idt.int64) for c in cap_cols if c not in res.columns}).select(C.ENTERPRISE_ID, *extra, C.CLAIM_SEQ, "__prog", "__status", "__ceiling", *cap_cols, "__capyear")
-        else:
-            res = res.select(C.ENTERPRISE_ID, *extra, C.CLAIM_SEQ, "__prog", "__status", "__ceiling")
-        res = res.mutate(__uncapped=res["__ceiling"])
-        (capped_parts if prog.caps else parts).append(res)
-    out = []
-    if capped_parts:
-        capped = C.apply_caps(cp, _union(capped_parts))
-        out.append(capped.select(C.ENTERPRISE_ID, *extra, C.CLAIM_SEQ, "__prog", "__status", "__ceiling", "__uncapped"))
-    u = _union(out + parts)
-    return u.select(C.ENTERPRISE_ID, *extra, C.CLAIM_SEQ, "__prog", "__status", "__ceiling", "__uncapped")
+    pop = ibis.table(schema, name="__pop")
+    steps: list[tuple[str, str]] = []
+
+    def bind(name: str, expr: Any) -> Any:
+        steps.append((name, ibis.to_sql(expr, dialect="duckdb", pretty=False)))
+        return ibis.table(expr.schema(), name=name)
+
+    plan = W.build(cp, pop, extra, bind, rows=rows)
+    finals = {k: ibis.to_sql(v, dialect="duckdb", pretty=False) for k, v in plan.finals.items() if v is not None}
+    if len(_SQL_CACHE) > 16:
+        _SQL_CACHE.clear()
+    _SQL_CACHE[key] = (cp, steps, finals)
+    if disk is not None:
+        try:
+            disk.parent.mkdir(parents=True, exist_ok=True)
+            tmp = disk.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"steps": steps, "finals": finals}), encoding="utf-8")
+            tmp.replace(disk)
+        except OSError:
+            pass
+    return steps, finals
 
 
-def summarise(rows: Any, extra: Iterable[str] = ()) -> Any:
-    extra = list(extra)
-    s = rows["__status"]
-    E_, N_ = C.STATUS_CODES[ELIGIBLE], C.STATUS_CODES[NEEDS_INFO]
-    return rows.group_by(["__prog", *extra]).aggregate(
-        results=rows.count(),
-        eligible=(s == E_).sum(),
-        needs_info=(s == N_).sum(),
-        ineligible=(s == C.STATUS_CODES[INELIGIBLE]).sum(),
-        not_in_force=(s == C.STATUS_CODES[NOT_IN_FORCE]).sum(),
-        out_of_scope=(s == C.STATUS_CODES[OUT_OF_SCOPE]).sum(),
-        ceiling_fen=ibis.ifelse(s == E_, rows["__uncapped"], 0).sum(),
-        after_caps_fen=ibis.ifelse(s == E_, rows["__ceiling"], 0).sum(),
-        needs_info_fen=ibis.ifelse(s == N_, rows["__ceiling"], 0).sum(),
-    )
+def _disk_cache_path(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool) -> Path | None:
+    """Compiled SQL cached on disk, keyed by everything it depends on: the loaded rule model itself
+    (its full repr, so a reform or an edited policy is a new key), the evaluation date, the chosen
+    programmes, the population schema, the grouping, and the compiler's own source."""
+    root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
+    if root in ("", "0", "off"):
+        return None
+    h = hashlib.sha256()
+    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(list(schema.items())), repr(extra), repr(rows), ibis.__version__):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    here = Path(__file__).parent
+    for f in ("compile.py", "wide.py", "run.py"):
+        h.update((here / f).read_bytes())
+    return Path(root) / f"{h.hexdigest()[:32]}.json"
+
+
+_SQL_CACHE: dict[tuple, tuple] = {}
+
+
+def _is_duckdb(con: Any) -> bool:
+    return getattr(con, "name", "") == "duckdb"
+
+
+def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, rows: bool = False, source_sql: str | None = None) -> dict[str, pa.Table]:
+    """Run the plan over one population (or batch): DuckDB through cached SQL and temp tables,
+    any other backend (Spark) as ibis expressions."""
+    if _is_duckdb(con):
+        raw = con.con
+        steps, finals = _sql_plan(cp, pop.schema(), extra, rows)
+        if source_sql is not None:
+            raw.execute(f'CREATE OR REPLACE TEMP VIEW "__pop" AS {source_sql}')
+        try:
+            for name, sql in steps:
+                raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+            return {k: raw.sql(sql).to_arrow_table() for k, sql in finals.items()}
+        finally:
+            for name, _ in steps:
+                raw.execute(f'DROP TABLE IF EXISTS "{name}"')
+    plan = W.build(cp, pop, extra, lambda name, expr: expr, rows=rows)
+    return {k: con.to_pyarrow(v) for k, v in plan.finals.items() if v is not None}
 
 
 @dataclass
@@ -192,29 +236,64 @@ def run(
     ids = pop.aggregate(lo=pop[C.ENTERPRISE_ID].min(), hi=pop[C.ENTERPRISE_ID].max(), n=pop[C.ENTERPRISE_ID].nunique() if engine == "spark" else (pop[C.CLAIM_SEQ] == 0).sum(), rows=pop.count())
     stats = con.to_pyarrow(ids).to_pylist()[0]
     lo, hi = stats["lo"] or 0, stats["hi"] if stats["hi"] is not None else -1
+    if batch is None and (stats["n"] or 0) > AUTO_BATCH * 5 // 4:
+        batch = AUTO_BATCH  # bounded memory: the wide intermediates are per batch
     batches = [(lo, hi)] if not batch else [(a, min(a + batch - 1, hi)) for a in range(lo, hi + 1, batch)]
-    tables = []
+    parts: list[dict[str, pa.Table]] = []
+    duck = _is_duckdb(con)
+    src = str(Path(path)).replace("'", "''")
     for i, (a, b) in enumerate(batches):
-        part = pop if len(batches) == 1 else pop.filter(pop[C.ENTERPRISE_ID].between(a, b))
-        agg = summarise(results(cp, part, extra), extra)
-        tables.append(con.to_pyarrow(agg))
+        if duck:
+            where = "" if len(batches) == 1 else f" WHERE {C.ENTERPRISE_ID} BETWEEN {int(a)} AND {int(b)}"
+            parts.append(_execute(cp, con, pop, extra, source_sql=f"SELECT * FROM read_parquet('{src}'){where}"))
+        else:
+            part = pop if len(batches) == 1 else pop.filter(pop[C.ENTERPRISE_ID].between(a, b))
+            parts.append(_execute(cp, con, part, extra))
         if progress:
             progress(i + 1, len(batches))
-    table = pa.concat_tables(tables) if tables else pa.table({})
-    out = _tidy(cp, table, by)
+    out = _tidy(cp, parts, by)
     return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), table=out, seconds=time.perf_counter() - t0)
 
 
-def _tidy(cp: C.CompiledPolicies, table: pa.Table, by: str | None) -> pa.Table:
-    """Sum batches, name programmes, turn fen into yuan (Decimal)."""
+_SUMS = ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "after_caps_fen", "needs_info_fen")
+
+
+def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | None) -> pa.Table:
+    """Add up the batches' wide aggregates per programme × group; fen → yuan (Decimal)."""
     acc: dict[tuple, dict] = {}
-    for row in table.to_pylist():
-        key = (row["__prog"], row.get(by) if by else None)
-        a = acc.setdefault(key, {k: 0 for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "after_caps_fen", "needs_info_fen")})
-        for k in a:
-            a[k] += int(row[k] or 0)
+
+    def slot(pi: int, group: Any) -> dict:
+        return acc.setdefault((pi, group), {k: 0 for k in _SUMS})
+
+    capped = {p.index for p in cp.programmes if p.caps}
+    for part in parts:
+        for row in part["ent"].to_pylist():
+            group = row.get(by) if by else None
+            for p in cp.programmes:
+                a = slot(p.index, group)
+                for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "needs_info_fen"):
+                    a[k] += int(row.get(f"x{p.index}_{k}") or 0)
+        if "claims" in part:
+            for row in part["claims"].to_pylist():
+                a = slot(row["__prog"], row.get(by) if by else None)
+                for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "needs_info_fen"):
+                    a[k] += int(row[k] or 0)
+    for a in acc.values():
+        a["after_caps_fen"] = a["ceiling_fen"]
+    for (pi, _), a in acc.items():
+        if pi in capped:
+            a["after_caps_fen"] = 0
+            a["needs_info_fen"] = 0
+    for part in parts:
+        if "caps" in part:
+            for row in part["caps"].to_pylist():
+                a = slot(row["__prog"], row.get(by) if by else None)
+                a["after_caps_fen"] += int(row["after_caps_fen"] or 0)
+                a["needs_info_fen"] += int(row["needs_info_fen"] or 0)
     rows = []
     for (pi, group), a in sorted(acc.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        if not a["results"]:
+            continue
         p = cp.programmes[pi].programme
         rows.append(
             {
@@ -244,9 +323,11 @@ def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table) -> dict[tuple
         tmp = Path(tempfile.mkdtemp(prefix="huiqi-sim-")) / "population.parquet"
         pq.write_table(table, str(tmp))
         pop = con.read_parquet(str(tmp))
+    if _is_duckdb(con):
+        con.con.register("__pop_arrow", table)
+        rows = _execute(cp, con, ibis.table(ibis.Schema.from_pyarrow(table.schema), name="__pop"), [], rows=True, source_sql='SELECT * FROM "__pop_arrow"')["rows"]
     else:
-        pop = ibis.memtable(table)
-    rows = con.to_pyarrow(results(cp, pop))
+        rows = _execute(cp, con, pop, [], rows=True)["rows"]
     out = {}
     for r in rows.to_pylist():
         prog = cp.programmes[r["__prog"]].programme.id

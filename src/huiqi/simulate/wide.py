@@ -1,0 +1,599 @@
+"""Wide plan: every programme as columns of two shared scans, not one query per programme.
+
+The population is read twice, whatever the number of programmes:
+
+* ``__e`` — the enterprise rows (``claim__seq = 0``): for every enterprise-subject programme its
+  status and ceiling; for every claim-subject programme its *claimless* status (the result the
+  engine gives an enterprise without a claim of the kind, or without one ``applies_when`` keeps);
+  the per-entity cap limits.
+* ``__c`` — the claim rows: each row has one kind, and a kind has at most a few programmes, so
+  the programmes of the row's kind fill *slots* (``p0, s0, f0, p1, s1, f1 …``: programme index,
+  status, ceiling in fen), chosen by ``CASE claim__kind``. ``count_once_per`` is a window over the
+  rows of the programmes that declare it (``__cl``).
+
+Which enterprises get a claimless result is decided by two bit masks per enterprise (has a claim of
+kind K; has a claim programme P keeps), aggregated from ``__c``. Per-entity caps are windows over
+the cap candidates only (member results, eligible or needs-info, with a ceiling). Aggregates per
+programme × group are computed inside the database; only the small summary comes back.
+
+Every expression comes from ``huiqi.simulate.compile`` (the engine's semantics); this module only
+arranges them. The same ibis expressions run on DuckDB (as cached SQL over temp tables) and on
+Spark (as one ibis expression).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import ibis
+import ibis.expr.datatypes as idt
+
+from huiqi.rules import model as M
+from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
+from huiqi.rules.errors import Problem
+from huiqi.rules.facts import CALL, ENTERPRISE
+from huiqi.simulate import compile as C
+
+E_, I_, N_, NF_, OOS_ = (C.STATUS_CODES[s] for s in (ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE))
+STATUS_COLS = [("eligible", E_), ("needs_info", N_), ("ineligible", I_), ("not_in_force", NF_), ("out_of_scope", OOS_)]
+BITS = 62  # bits per int64 mask word
+
+
+def _i8(v: int) -> Any:
+    return ibis.literal(v, type=idt.int8)
+
+
+def _i64(v: int) -> Any:
+    return ibis.literal(v, type=idt.int64)
+
+
+def _null(t: Any) -> Any:
+    return ibis.null(t)
+
+
+@dataclass
+class Layout:
+    """Where each programme lives in the wide tables."""
+
+    cp: C.CompiledPolicies
+    extra: list[str]
+    ent: list[C.CompiledProgramme] = field(default_factory=list)  # enterprise-subject
+    claim: list[C.CompiledProgramme] = field(default_factory=list)  # claim-subject
+    kinds: dict[str, list[C.CompiledProgramme]] = field(default_factory=dict)  # kind → programmes (slot order)
+    slot: dict[int, int] = field(default_factory=dict)  # programme index → slot
+    kind_bit: dict[str, int] = field(default_factory=dict)
+    kept_bit: dict[int, int] = field(default_factory=dict)  # programme index (with applies_when) → bit
+
+    @property
+    def nslots(self) -> int:
+        return max((len(v) for v in self.kinds.values()), default=0)
+
+    def cap_members(self, cap: C.CapInfo) -> list[C.CompiledProgramme]:
+        return [p for p in self.cp.programmes if cap.index in p.caps]
+
+
+def layout(cp: C.CompiledPolicies, extra: list[str]) -> Layout:
+    lay = Layout(cp, extra)
+    for p in cp.programmes:
+        if p.programme.subject == ENTERPRISE:
+            lay.ent.append(p)
+        else:
+            lay.claim.append(p)
+            progs = lay.kinds.setdefault(p.programme.subject, [])
+            lay.slot[p.index] = len(progs)
+            progs.append(p)
+    for i, k in enumerate(lay.kinds):
+        lay.kind_bit[k] = i
+    for p in lay.claim:
+        if p.programme.applies_when is not None:
+            lay.kept_bit[p.index] = len(lay.kept_bit)
+    return lay
+
+
+def _words(n: int) -> int:
+    return max(1, (n + BITS - 1) // BITS)
+
+
+def _bit(i: int) -> tuple[int, int]:
+    return i // BITS, 1 << (i % BITS)
+
+
+# ------------------------------------------------------------------ one programme's columns
+
+
+def _fail(programme: M.Programme, what: str, exc: C._Refusal) -> C.CompileError:
+    return C._refuse(C._where(programme, what), exc.zh, exc.en)
+
+
+def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any, *, claimless: bool) -> tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]:
+    """Level 1: the pieces of one programme (scope, window, criteria, amount) as columns; level 2
+    (the returned function, over the level-1 table): status, ceiling in fen, cap year, count-once key.
+
+    ``claimless``: the engine's result without a claim (``missing_claim``): claim facts unknown,
+    needs_info at best, never a ceiling."""
+    programme, document, on = prog.programme, prog.document, cp.on
+    vocab = cp.policies.vocabulary
+    sfx = f"_{prog.index}"
+    r = C.Resolver(rows, vocab, programme, document, on, claimless=claimless)
+    stage: dict[str, Any] = {}
+    # applies_when (kept claims)
+    kept: Any = True
+    if not claimless and programme.subject != ENTERPRISE and programme.applies_when is not None:
+        try:
+            aw = C.as_bool(C.compile_expr(programme.applies_when, r))
+        except C._Refusal as exc:
+            raise _fail(programme, "applies_when", exc) from None
+        kept = C.b_not(C.is_false(aw))
+    # 1. scope
+    scope_false, scope_null = [], []
+    for c in document.scope:
+        try:
+            b = C.as_bool(C.compile_expr(c.test, r))
+        except C._Refusal as exc:
+            raise C._refuse(f"document[{document.id}].scope[{c.id}]", exc.zh, exc.en) from None
+        scope_false.append(C.is_false(b))
+        scope_null.append(C.isnull(C.x_of_b(b)))
+    oos = C.b_or(*scope_false)
+    # 2. window
+    windows = [document.in_force] + ([document.retroactive] if document.retroactive else [])
+    if on < document.issued:
+        win_false: Any = True
+        win_null: Any = False
+    elif programme.event_date is not None and document.window_basis == "event_date":
+        try:
+            day = C.compile_expr(programme.event_date, r)
+        except C._Refusal as exc:
+            raise _fail(programme, "event_date", exc) from None
+        if day.ty != "date":
+            win_false, win_null = False, True
+        else:
+            inside = C.b_or(*[C._in_window(day, w) for w in windows])
+            win_null = C.isnull(day)
+            win_false = C.b_and(C.b_not(win_null), C.b_not(C.is_true(inside)))
+    else:
+        win_false, win_null = not any(w.contains(on) for w in windows), False
+    # 3. criteria
+    hard_false, crit_null = [], []
+    for c in programme.criteria:
+        try:
+            b = C.as_bool(C.compile_expr(c.test, r))
+        except C._Refusal as exc:
+            raise _fail(programme, f"criteria[{c.id}]", exc) from None
+        crit_null.append(C.isnull(C.x_of_b(b)))
+        if not c.soft:
+            hard_false.append(C.is_false(b))
+    # 4. amount
+    try:
+        amt = C.compile_amount(programme.support.amount, r)
+    except C._Refusal as exc:
+        raise _fail(programme, "support.amount", exc) from None
+    support_failed = C.b_and(amt.na, C.b_not(amt.unk))
+    flags = {"oos": oos, "winfalse": win_false, "failed": C.b_or(*hard_false, support_failed), "unk": C.b_or(*scope_null, win_null, *crit_null, claimless)}
+    if not claimless:
+        flags["amtunk"] = amt.unk
+        flags["kept"] = kept
+    for k, v in flags.items():
+        if not C.b_is_const(v):
+            stage[f"__{k}{sfx}"] = v
+    value = amt.value
+    if not claimless and not value.is_const:
+        stage[f"__value{sfx}"] = value.expr
+
+    def finish(t: Any) -> dict[str, Any]:
+        col = lambda k: t[f"__{k}{sfx}"] if f"__{k}{sfx}" in stage else flags[k]  # noqa: E731
+        out: dict[str, Any] = {}
+        if claimless:
+            out["status"] = C._int_case([(col("oos"), OOS_), (col("winfalse"), NF_), (col("failed"), I_)], N_, idt.int8)
+            return out
+        v = C.X("num", t[f"__value{sfx}"]) if f"__value{sfx}" in stage else value
+        unknown = C.b_or(col("unk"), C.b_and(C.isnull(v), col("amtunk")))
+        status = C._int_case([(col("oos"), OOS_), (col("winfalse"), NF_), (col("failed"), I_), (unknown, N_)], E_, idt.int8)
+        fen = C.to_fen(C._max0(v))
+        kept_b = col("kept")
+        if C.b_is_const(kept_b):
+            out["status"] = status if kept_b else _null(idt.int8)
+        else:
+            out["status"] = ibis.ifelse(kept_b, status, _null(idt.int8))
+            out["kept"] = kept_b
+        out["fen"] = fen  # the ceiling where the status is eligible or needs_info (see _ceiling)
+        rt = C.Resolver(t, vocab, programme, document, on)
+        if prog.caps:
+            year: Any = ibis.literal(on.year, type=idt.int32)
+            if document.window_basis == "event_date" and programme.event_date is not None:
+                try:
+                    day = C.compile_expr(programme.event_date, rt)
+                except C._Refusal as exc:
+                    raise _fail(programme, "event_date", exc) from None
+                if day.ty == "date" and not day.is_const:
+                    year = day.expr.year().cast(idt.int32).fill_null(on.year)
+                elif day.ty == "date" and day.const is not None:
+                    year = ibis.literal(day.const.year, type=idt.int32)
+            out["capyear"] = year
+        key = programme.support.count_once_per
+        if key and programme.subject != ENTERPRISE:
+            out["key"] = t[C.column_of(key)].cast(idt.string) if C.column_of(key) in t.columns else _null(idt.string)
+        return out
+
+    return stage, finish
+
+
+def _ceiling(status: Any, fen: Any) -> Any:
+    return ibis.ifelse(((status == E_) | (status == N_)) & fen.notnull(), fen, _null(idt.int64))
+
+
+def cap_limit(cp: C.CompiledPolicies, cap: C.CapInfo, rows: Any) -> Any:
+    """The cap's limit in fen, evaluated without a claim (as the engine does)."""
+    first = C._first_member(cp, cap)
+    try:
+        rc = C.Resolver(rows, cp.policies.vocabulary, first, cap.document, cp.on, claimless=True, params=C._param_values(first, cap.document, cp.on))
+        lim = C.compile_expr(cap.cap.amount, rc)
+    except C._Refusal as exc:
+        raise C._refuse(f"caps[{cap.cap.id}]", exc.zh, exc.en) from None
+    if lim.ty not in ("num", "null"):
+        return _null(idt.int64)
+    return C.to_fen(C._max0(lim))
+
+
+# ------------------------------------------------------------------ the two scans
+
+
+def _check_columns(cp: C.CompiledPolicies, pop: Any) -> None:
+    problems = []
+    for prog in cp.programmes:
+        for c in sorted(prog.columns):
+            if c not in pop.columns:
+                problems.append(Problem(c, f"人口表缺少列 {c}（{prog.programme.id} 需要）", f"the population table lacks column {c!r} (needed by {prog.programme.id})"))
+    if problems:
+        raise C.CompileError(problems)
+
+
+def enterprise_table(lay: Layout, pop: Any) -> Any:
+    """``__e``: one row per enterprise; s/f per enterprise programme, n (claimless status) per claim programme, caps' limits."""
+    cp = lay.cp
+    call_cols = [c for c in pop.columns if c.startswith(CALL + "__")]
+    ent_cols = sorted({c for p in cp.programmes for c in p.columns if c.startswith(ENTERPRISE + "__")} - set(lay.extra))
+    base = pop.filter(pop[C.CLAIM_SEQ] == 0).select(C.ENTERPRISE_ID, *lay.extra, *ent_cols, *call_cols)
+    stage: dict[str, Any] = {}
+    finishes = []
+    for p in lay.ent:
+        s, f = programme_stage(cp, p, base, claimless=False)
+        stage.update(s)
+        finishes.append((p, f, False))
+    for p in lay.claim:
+        s, f = programme_stage(cp, p, base, claimless=True)
+        stage.update(s)
+        finishes.append((p, f, True))
+    t1 = base.mutate(**stage) if stage else base
+    out: dict[str, Any] = {}
+    for p, f, claimless in finishes:
+        cols = f(t1)
+        if claimless:
+            out[f"n{p.index}"] = cols["status"]
+            continue
+        out[f"s{p.index}"] = cols["status"]
+        out[f"f{p.index}"] = cols["fen"]
+        if "capyear" in cols:
+            out[f"y{p.index}"] = cols["capyear"]
+    for cap in cp.caps:
+        if any(p.programme.subject == ENTERPRISE for p in lay.cap_members(cap)):
+            out[f"l{cap.index}"] = cap_limit(cp, cap, t1)
+    t2 = t1.select(C.ENTERPRISE_ID, *lay.extra, **out)
+    return t2.mutate(**{f"f{p.index}": _ceiling(t2[f"s{p.index}"], t2[f"f{p.index}"]) for p in lay.ent})
+
+
+def packed_claims(lay: Layout, pop: Any) -> tuple[Any, dict[str, dict[str, str]]]:
+    """``__p``: the claim rows, the kind's own facts packed into a few shared columns.
+
+    Claim columns are NULL outside their kind; packing them (``CASE claim__kind``, per type)
+    keeps the table narrow, and each kind's programmes then run over that kind's rows only."""
+    claim_cols = sorted({c for p in lay.claim for c in p.columns if not c.startswith(ENTERPRISE + "__")} | {C.column_of(p.programme.support.count_once_per) for p in lay.claim if p.programme.support.count_once_per})
+    ent_cols = sorted({c for p in lay.claim for c in p.columns if c.startswith(ENTERPRISE + "__")} - set(lay.extra))
+    call_cols = [c for c in pop.columns if c.startswith(CALL + "__")]
+    kind = pop[C.CLAIM_KIND]
+    slots: dict[str, dict[str, str]] = {k: {} for k in lay.kinds}  # kind → column → packed slot
+    branches: dict[str, list[tuple[Any, Any]]] = {}
+    types: dict[str, Any] = {}
+    for k in lay.kinds:
+        used: dict[str, int] = {}
+        for c in claim_cols:
+            if not c.startswith(k + "__") or c not in pop.columns:
+                continue
+            t = pop[c].type()
+            tkey = "".join(ch if ch.isalnum() else "_" for ch in str(t))
+            n = used.get(tkey, 0)
+            used[tkey] = n + 1
+            name = f"__v_{tkey}_{n}"
+            slots[k][c] = name
+            types[name] = t
+            branches.setdefault(name, []).append((kind == k, pop[c]))
+    packed = {name: ibis.cases(*br, else_=_null(types[name])) for name, br in branches.items()}
+    base = pop.filter(kind.isin(list(lay.kinds))).select(C.ENTERPRISE_ID, C.CLAIM_SEQ, C.CLAIM_KIND, *lay.extra, *ent_cols, *call_cols, **packed)
+    return base, slots
+
+
+def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> Any:
+    """``__c``: one row per claim; slot j holds the row's kind's j-th programme (p, s, f, y, key),
+    one SELECT per kind over that kind's rows (no programme is evaluated on another kind's rows)."""
+    cp = lay.cp
+    capped = any(p.caps for p in lay.claim)
+    keyed = any(p.programme.support.count_once_per for p in lay.claim)
+    kinds = list(lay.kinds)
+    cap_kinds = {cap.index: {p.programme.subject for p in lay.cap_members(cap) if p.programme.subject != ENTERPRISE} for cap in cp.caps}
+    plain = [c for c in packed.columns if not c.startswith("__v_")]
+    parts = []
+    for k, progs in lay.kinds.items():
+        rows = packed.filter(packed[C.CLAIM_KIND] == k)
+        rows = rows.select(*plain, **{c: rows[v] for c, v in slots[k].items()})
+        stage: dict[str, Any] = {}
+        finishes = []
+        for p in progs:
+            st, f = programme_stage(cp, p, rows, claimless=False)
+            stage.update(st)
+            finishes.append((p, f))
+        t1 = rows.mutate(**stage) if stage else rows
+        out: dict[str, Any] = {}
+        kp_terms: dict[int, Any] = {}
+        for j in range(lay.nslots):
+            if j < len(progs):
+                p, f = finishes[j]
+                cols = f(t1)
+                out[f"p{j}"] = ibis.literal(p.index, type=idt.int16)
+                out[f"s{j}"] = cols["status"].cast(idt.int8)
+                out[f"f{j}"] = cols["fen"].cast(idt.int64)  # the ceiling only where eligible/needs-info: below
+                if capped:
+                    out[f"y{j}"] = cols["capyear"].cast(idt.int32) if "capyear" in cols else _null(idt.int32)
+                if keyed:
+                    out[f"k{j}"] = cols["key"].cast(idt.string) if "key" in cols else _null(idt.string)
+                    out[f"h{j}"] = ibis.literal("key" in cols, type=idt.boolean)
+                if p.index in lay.kept_bit:
+                    w, bit = _bit(lay.kept_bit[p.index])
+                    kp = cols.get("kept", True)
+                    term = _i64(bit) if kp is True else (_i64(0) if kp is False else ibis.ifelse(kp, _i64(bit), _i64(0)))
+                    kp_terms[w] = term if w not in kp_terms else kp_terms[w] + term
+            else:
+                out[f"p{j}"] = _null(idt.int16)
+                out[f"s{j}"] = _null(idt.int8)
+                out[f"f{j}"] = _null(idt.int64)
+                if capped:
+                    out[f"y{j}"] = _null(idt.int32)
+                if keyed:
+                    out[f"k{j}"] = _null(idt.string)
+                    out[f"h{j}"] = ibis.literal(False, type=idt.boolean)
+        for w in range(_words(len(lay.kind_bit))):
+            bw, bit = _bit(lay.kind_bit[k])
+            out[f"__kb{w}"] = _i64(bit if bw == w else 0)
+        for w in range(_words(len(lay.kept_bit))):
+            out[f"__kp{w}"] = kp_terms.get(w, _i64(0))
+        for cap in cp.caps:
+            if cap_kinds[cap.index]:
+                out[f"l{cap.index}"] = cap_limit(cp, cap, t1).cast(idt.int64) if k in cap_kinds[cap.index] else _null(idt.int64)
+        t2 = t1.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, *lay.extra, **out)
+        t2 = t2.mutate(**{f"f{j}": _ceiling(t2[f"s{j}"], t2[f"f{j}"]) for j in range(lay.nslots)})
+        parts.append(t2)
+    res = parts[0]
+    for q in parts[1:]:
+        res = res.union(q, distinct=False)
+    return res
+
+
+def count_once(lay: Layout, c: Any) -> Any:
+    """``__cl``: claims sharing the count-once key keep one — the eligible, then the larger, then the first."""
+    if not any(f"k{j}" in c.columns for j in range(lay.nslots)):
+        return c
+    for j in range(lay.nslots):
+        if f"k{j}" not in c.columns:
+            continue
+        s, f, k, h = c[f"s{j}"], c[f"f{j}"], c[f"k{j}"], c[f"h{j}"].fill_null(False)
+        ok = ((s == E_) | (s == N_)).fill_null(False)
+        c = c.mutate(__part=h & ok & k.notnull(), __keyless=h & ok & k.isnull())
+        w = ibis.window(group_by=[c[C.ENTERPRISE_ID], c[f"p{j}"], c["__part"], c[f"k{j}"]], order_by=[ibis.desc(c[f"s{j}"] == E_), ibis.desc(c[f"f{j}"].fill_null(0)), c[C.CLAIM_SEQ]])
+        keyed = c.filter(c["__part"])
+        keyed = keyed.mutate(__rn=ibis.row_number().over(w))
+        rest = c.filter(~c["__part"]).mutate(__rn=_i64(0))
+        c = keyed.union(rest, distinct=False)
+        dropped = c["__part"] & (c["__rn"] > 0)
+        c = c.mutate(**{f"s{j}": ibis.cases((c["__keyless"], _i8(N_)), (dropped, _i8(I_)), else_=c[f"s{j}"]), f"f{j}": ibis.ifelse(dropped, _null(idt.int64), c[f"f{j}"])}).drop("__part", "__keyless", "__rn")
+    return c
+
+
+def masks(lay: Layout, c: Any) -> Any:
+    aggs = {}
+    for w in range(_words(len(lay.kind_bit))):
+        aggs[f"kb{w}"] = c[f"__kb{w}"].bit_or()
+    for w in range(_words(len(lay.kept_bit))):
+        aggs[f"kp{w}"] = c[f"__kp{w}"].bit_or()
+    return c.group_by(C.ENTERPRISE_ID).aggregate(**aggs)
+
+
+def claimless_status(lay: Layout, t: Any, p: C.CompiledProgramme) -> Any:
+    """The enterprise's claimless result for claim programme p (NULL when a claim is kept)."""
+    w, bit = _bit(lay.kind_bit[p.programme.subject])
+    has = (t[f"kb{w}"].fill_null(0) & bit) != 0
+    if p.index in lay.kept_bit:
+        w2, bit2 = _bit(lay.kept_bit[p.index])
+        kept_any = (t[f"kp{w2}"].fill_null(0) & bit2) != 0
+    else:
+        kept_any = has
+    n = t[f"n{p.index}"]
+    none_applies = ibis.ifelse(n >= NF_, n, _i8(I_))
+    return ibis.cases((~has, n), (kept_any, _null(idt.int8)), else_=none_applies)
+
+
+def with_masks(lay: Layout, e: Any, m: Any) -> Any:
+    j = e.left_join(m, C.ENTERPRISE_ID)
+    keep = [c for c in j.columns if not c.endswith("_right")]
+    return j.select(*keep)
+
+
+# ------------------------------------------------------------------ caps
+
+
+def cap_candidates(lay: Layout, e: Any, cl: Any) -> Any | None:
+    """Member results that may be clipped: eligible or needs-info with a ceiling."""
+    cp = lay.cp
+    if not cp.caps:
+        return None
+    members = {p.index for cap in cp.caps for p in lay.cap_members(cap)}
+    if not members:
+        return None
+    lims = [f"l{cap.index}" for cap in cp.caps]
+    parts = []
+    for p in lay.ent:
+        if p.index in members:
+            s, f = e[f"s{p.index}"], e[f"f{p.index}"]
+            parts.append(
+                e.filter(f.notnull()).select(
+                    C.ENTERPRISE_ID, *lay.extra, __prog=ibis.literal(p.index, type=idt.int16), **{C.CLAIM_SEQ: _i64(0)}, __status=s, __fen=f, __year=e[f"y{p.index}"],
+                    **{l: (e[l] if l in e.columns else _null(idt.int64)) for l in lims},
+                )
+            )
+    claim_members = [p.index for p in lay.claim if p.index in members]
+    if claim_members and cl is not None:
+        for j in range(lay.nslots):
+            if f"y{j}" not in cl.columns:
+                continue
+            pj = cl[f"p{j}"]
+            parts.append(
+                cl.filter(pj.isin(claim_members) & cl[f"f{j}"].notnull()).select(
+                    C.ENTERPRISE_ID, *lay.extra, __prog=pj, **{C.CLAIM_SEQ: cl[C.CLAIM_SEQ]}, __status=cl[f"s{j}"], __fen=cl[f"f{j}"], __year=cl[f"y{j}"],
+                    **{l: (cl[l] if l in cl.columns else _null(idt.int64)) for l in lims},
+                )
+            )
+    if not parts:
+        return None
+    out = parts[0]
+    for q in parts[1:]:
+        out = out.union(q, distinct=False)
+    return out
+
+
+def apply_caps(lay: Layout, cand: Any) -> Any:
+    """Per-entity annual caps in document order: members eligible first, then in result order."""
+    res = cand.mutate(__uncapped=cand["__fen"])
+    for cap in lay.cp.caps:
+        ids = [p.index for p in lay.cap_members(cap)]
+        if not ids:
+            continue
+        col = f"l{cap.index}"
+        member = res["__prog"].isin(ids)
+        res = res.mutate(__member=member)
+        w = ibis.window(group_by=[res[C.ENTERPRISE_ID], res["__member"], res["__year"]], order_by=[res["__status"] != E_, res["__prog"], res[C.CLAIM_SEQ]], preceding=None, following=0)
+        res = res.mutate(__before=res["__fen"].sum().over(w) - res["__fen"])
+        limit = res[col]
+        room = limit - ibis.least(limit, res["__before"])
+        res = res.mutate(__fen=ibis.ifelse(res["__member"] & limit.notnull(), ibis.least(res["__fen"], room), res["__fen"])).drop("__member", "__before")
+    return res
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def _status_aggs(s: Any, f: Any, prefix: str, after: Any = None) -> dict[str, Any]:
+    out = {f"{prefix}{name}": (s == code).cast(idt.int64).sum() for name, code in STATUS_COLS}
+    out[f"{prefix}results"] = s.notnull().cast(idt.int64).sum()
+    if f is not None:
+        out[f"{prefix}ceiling_fen"] = ibis.ifelse(s == E_, f, _i64(0)).sum()
+        out[f"{prefix}needs_info_fen"] = ibis.ifelse(s == N_, f, _i64(0)).sum()
+    return out
+
+
+def enterprise_aggregate(lay: Layout, em: Any) -> Any:
+    aggs: dict[str, Any] = {}
+    for p in lay.ent:
+        aggs.update(_status_aggs(em[f"s{p.index}"], em[f"f{p.index}"], f"x{p.index}_"))
+    for p in lay.claim:
+        aggs.update(_status_aggs(claimless_status(lay, em, p), None, f"x{p.index}_"))
+    aggs["x_enterprises"] = em.count()
+    return em.group_by(lay.extra).aggregate(**aggs) if lay.extra else em.aggregate(**aggs)
+
+
+def claim_aggregate(lay: Layout, cl: Any) -> Any | None:
+    parts = []
+    for j in range(lay.nslots):
+        s = cl[f"s{j}"]
+        t = cl.filter(s.notnull())
+        aggs = _status_aggs(t[f"s{j}"], t[f"f{j}"], "")
+        parts.append(t.group_by([t[f"p{j}"].name("__prog"), *lay.extra]).aggregate(**aggs))
+    if not parts:
+        return None
+    out = parts[0]
+    for q in parts[1:]:
+        out = out.union(q, distinct=False)
+    return out
+
+
+def caps_aggregate(lay: Layout, capped: Any) -> Any:
+    s, f = capped["__status"], capped["__fen"]
+    return capped.group_by(["__prog", *lay.extra]).aggregate(after_caps_fen=ibis.ifelse(s == E_, f, _i64(0)).sum(), needs_info_fen=ibis.ifelse(s == N_, f, _i64(0)).sum())
+
+
+def long_rows(lay: Layout, em: Any, cl: Any, capped: Any | None) -> Any:
+    """Every result row (enterprise_id, claim__seq, __prog, __status, __ceiling, __uncapped) — for tests and row output."""
+    parts = []
+    key = [C.ENTERPRISE_ID, C.CLAIM_SEQ]
+    for p in lay.ent:
+        parts.append(em.select(C.ENTERPRISE_ID, **{C.CLAIM_SEQ: _i64(0)}, __prog=ibis.literal(p.index, type=idt.int16), __status=em[f"s{p.index}"], __ceiling=em[f"f{p.index}"]))
+    for p in lay.claim:
+        s = claimless_status(lay, em, p)
+        q = em.select(C.ENTERPRISE_ID, **{C.CLAIM_SEQ: _i64(0)}, __prog=ibis.literal(p.index, type=idt.int16), __status=s, __ceiling=_null(idt.int64))
+        parts.append(q.filter(q["__status"].notnull()))
+    for j in range(lay.nslots):
+        q = cl.filter(cl[f"s{j}"].notnull())
+        parts.append(q.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, __prog=q[f"p{j}"], __status=q[f"s{j}"], __ceiling=q[f"f{j}"]))
+    out = parts[0]
+    for q in parts[1:]:
+        out = out.union(q, distinct=False)
+    out = out.mutate(__uncapped=out["__ceiling"])
+    if capped is not None:
+        c = capped.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, "__prog", __capped=capped["__fen"])
+        j = out.left_join(c, [C.ENTERPRISE_ID, C.CLAIM_SEQ, "__prog"])
+        out = j.select(*key, "__prog", "__status", __ceiling=ibis.ifelse(j["__capped"].notnull(), j["__capped"], j["__ceiling"]), __uncapped=j["__uncapped"])
+    return out
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass
+class Plan:
+    """Named intermediate tables (in order) and the final queries, as ibis expressions."""
+
+    layout: Layout
+    steps: list[tuple[str, Any]]
+    finals: dict[str, Any]
+
+
+def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[str, Any], Any], *, rows: bool = False) -> Plan:
+    """The whole computation over ``pop``; ``bind(name, expr)`` materialises an intermediate table
+    (DuckDB: a temp table, returns an unbound reference) or returns the expression (Spark)."""
+    _check_columns(cp, pop)
+    lay = layout(cp, list(extra))
+    steps: list[tuple[str, Any]] = []
+
+    def b(name: str, expr: Any) -> Any:
+        steps.append((name, expr))
+        return bind(name, expr)
+
+    e = enterprise_table(lay, pop)
+    if lay.claim:
+        packed, slots = packed_claims(lay, pop)
+        c = b("__c", claim_table(lay, b("__p", packed), slots))
+        once = count_once(lay, c)
+        cl = b("__cl", once) if once is not c else c
+        em = b("__em", with_masks(lay, e, masks(lay, c)))
+    else:
+        cl = None
+        em = b("__em", e)
+    cand = cap_candidates(lay, em, cl)
+    capped = b("__capped", apply_caps(lay, cand)) if cand is not None else None
+    finals: dict[str, Any] = {}
+    if rows:
+        finals["rows"] = long_rows(lay, em, cl, capped)
+    else:
+        finals["ent"] = enterprise_aggregate(lay, em)
+        if cl is not None:
+            finals["claims"] = claim_aggregate(lay, cl)
+        if capped is not None:
+            finals["caps"] = caps_aggregate(lay, capped)
+    return Plan(lay, steps, finals)
