@@ -37,17 +37,18 @@ def _child(path: str, batch: int | None, threads: int | None) -> None:
     ps = load_policies()
     tmp = tempfile.mkdtemp(prefix="huiqi-duck-")
     con = R.duckdb_connection(memory_limit="3GB", temp_directory=tmp, threads=threads)
-    t0 = time.perf_counter()
+    cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # noqa: E731  user + system seconds, all threads
+    t0, c0 = time.perf_counter(), cpu()
     cp = C.prepare(ps, ON)
     s = R.run(ps, path, on=ON, batch=batch, con=con, compiled=cp)
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    cold, cold_cpu = time.perf_counter() - t0, cpu() - c0
+    t0, c0 = time.perf_counter(), cpu()
     s2 = R.run(ps, path, on=ON, batch=batch, con=con, compiled=cp)
-    warm = time.perf_counter() - t0
+    warm, warm_cpu = time.perf_counter() - t0, cpu() - c0
     assert s.table.equals(s2.table)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     totals = s.totals()
-    print(json.dumps({"enterprises": s.enterprises, "rows": s.rows, "cold": cold, "warm": warm, "peak_bytes": peak, "programmes": len(ps.programmes()),
+    print(json.dumps({"enterprises": s.enterprises, "rows": s.rows, "cold": cold, "warm": warm, "cold_cpu": cold_cpu, "warm_cpu": warm_cpu, "load": os.getloadavg()[0], "peak_bytes": peak, "programmes": len(ps.programmes()),
                       "results": sum(t["results"] for t in totals.values()), "after_caps": str(sum(t["after_caps"] for t in totals.values()))}))
 
 
@@ -97,10 +98,10 @@ def main() -> None:
             print(f"{n:,}: the run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
             continue
         out = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(f"DuckDB {out['enterprises']:,} enterprises ({out['rows']:,} rows, {out['results']:,} results) × {out['programmes']} programmes; peak RSS {out['peak_bytes'] / 2**30:.2f} GiB; after caps {out['after_caps']} yuan")
+        print(f"DuckDB {out['enterprises']:,} enterprises ({out['rows']:,} rows, {out['results']:,} results) × {out['programmes']} programmes; peak RSS {out['peak_bytes'] / 2**30:.2f} GiB; after caps {out['after_caps']} yuan; load average {out['load']:.1f}")
         for label in ("cold", "warm"):
             secs = out[label]
-            line = f"  {label}: {secs:6.2f}s wall = {out['rows'] / secs:,.0f} rows/s, {out['enterprises'] / secs:,.0f} enterprises/s"
+            line = f"  {label}: {secs:6.2f}s wall ({out[label + '_cpu']:.1f}s CPU) = {out['rows'] / secs:,.0f} rows/s, {out['enterprises'] / secs:,.0f} enterprises/s"
             if eps:
                 line += f", speed-up ×{out['enterprises'] / secs / eps:,.0f} over the engine"
             print(line)

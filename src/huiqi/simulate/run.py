@@ -156,7 +156,15 @@ def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, ro
         finally:
             for name, _ in steps:
                 raw.execute(f'DROP TABLE IF EXISTS "{name}"')
-    plan = W.build(cp, pop, extra, lambda name, expr: expr, rows=rows)
+    def bind(name: str, expr: Any) -> Any:
+        """Spark: materialise the step (checkpointed, lineage cut) and register it as a temp view."""
+        session = con._session
+        df = session.sql(con.compile(expr)).localCheckpoint(eager=True)
+        view = f"{name}_{id(expr)}"
+        df.createOrReplaceTempView(view)
+        return con.table(view)
+
+    plan = W.build(cp, pop, extra, bind, rows=rows, bit_or=False)
     return {k: con.to_pyarrow(v) for k, v in plan.finals.items() if v is not None}
 
 

@@ -397,13 +397,29 @@ def count_once(lay: Layout, c: Any) -> Any:
     return c
 
 
-def masks(lay: Layout, c: Any) -> Any:
-    aggs = {}
-    for w in range(_words(len(lay.kind_bit))):
-        aggs[f"kb{w}"] = c[f"__kb{w}"].bit_or()
-    for w in range(_words(len(lay.kept_bit))):
-        aggs[f"kp{w}"] = c[f"__kp{w}"].bit_or()
-    return c.group_by(C.ENTERPRISE_ID).aggregate(**aggs)
+def masks(lay: Layout, c: Any, bit_or: bool = True) -> Any:
+    """Per enterprise: the kinds it has claims of (kb) and the claim programmes keeping one (kp).
+    ``bit_or=False`` (backends without a BIT_OR aggregate, e.g. Spark): one MAX per bit, added up."""
+    words = [(f"kb{w}", f"__kb{w}", len(lay.kind_bit)) for w in range(_words(len(lay.kind_bit)))] + [(f"kp{w}", f"__kp{w}", len(lay.kept_bit)) for w in range(_words(len(lay.kept_bit)))]
+    if bit_or:
+        return c.group_by(C.ENTERPRISE_ID).aggregate(**{name: c[col].bit_or() for name, col, _ in words})
+    aggs, sums = {}, {}
+    for name, col, nbits in words:
+        w = int(name[2:])
+        parts = []
+        for i in range(w * BITS, min(nbits, (w + 1) * BITS)):
+            bit = 1 << (i % BITS)
+            aggs[f"{name}_{i}"] = ibis.ifelse((c[col] & bit) != 0, _i64(bit), _i64(0)).max()
+            parts.append(f"{name}_{i}")
+        sums[name] = parts
+    m = c.group_by(C.ENTERPRISE_ID).aggregate(**aggs)
+    out = {}
+    for name, parts in sums.items():
+        total: Any = _i64(0)
+        for q in parts:
+            total = total + m[q]
+        out[name] = total
+    return m.select(C.ENTERPRISE_ID, **out)
 
 
 def claimless_status(lay: Layout, t: Any, p: C.CompiledProgramme) -> Any:
@@ -444,8 +460,8 @@ def cap_candidates(lay: Layout, e: Any, cl: Any) -> Any | None:
             s, f = e[f"s{p.index}"], e[f"f{p.index}"]
             parts.append(
                 e.filter(f.notnull()).select(
-                    C.ENTERPRISE_ID, *lay.extra, __prog=ibis.literal(p.index, type=idt.int16), **{C.CLAIM_SEQ: _i64(0)}, __status=s, __fen=f, __year=e[f"y{p.index}"],
-                    **{l: (e[l] if l in e.columns else _null(idt.int64)) for l in lims},
+                    C.ENTERPRISE_ID, *lay.extra, __prog=ibis.literal(p.index, type=idt.int16), **{C.CLAIM_SEQ: _i64(0)}, __status=s.cast(idt.int8), __fen=f.cast(idt.int64), __year=e[f"y{p.index}"].cast(idt.int32),
+                    **{l: (e[l].cast(idt.int64) if l in e.columns else _null(idt.int64)) for l in lims},
                 )
             )
     claim_members = [p.index for p in lay.claim if p.index in members]
@@ -456,8 +472,8 @@ def cap_candidates(lay: Layout, e: Any, cl: Any) -> Any | None:
             pj = cl[f"p{j}"]
             parts.append(
                 cl.filter(pj.isin(claim_members) & cl[f"f{j}"].notnull()).select(
-                    C.ENTERPRISE_ID, *lay.extra, __prog=pj, **{C.CLAIM_SEQ: cl[C.CLAIM_SEQ]}, __status=cl[f"s{j}"], __fen=cl[f"f{j}"], __year=cl[f"y{j}"],
-                    **{l: (cl[l] if l in cl.columns else _null(idt.int64)) for l in lims},
+                    C.ENTERPRISE_ID, *lay.extra, __prog=pj.cast(idt.int16), **{C.CLAIM_SEQ: cl[C.CLAIM_SEQ].cast(idt.int64)}, __status=cl[f"s{j}"].cast(idt.int8), __fen=cl[f"f{j}"].cast(idt.int64), __year=cl[f"y{j}"].cast(idt.int32),
+                    **{l: (cl[l].cast(idt.int64) if l in cl.columns else _null(idt.int64)) for l in lims},
                 )
             )
     if not parts:
@@ -514,7 +530,7 @@ def claim_aggregate(lay: Layout, cl: Any) -> Any | None:
         s = cl[f"s{j}"]
         t = cl.filter(s.notnull())
         aggs = _status_aggs(t[f"s{j}"], t[f"f{j}"], "")
-        parts.append(t.group_by([t[f"p{j}"].name("__prog"), *lay.extra]).aggregate(**aggs))
+        parts.append(t.group_by([t[f"p{j}"].cast(idt.int16).name("__prog"), *lay.extra]).aggregate(**aggs))
     if not parts:
         return None
     out = parts[0]
@@ -533,14 +549,14 @@ def long_rows(lay: Layout, em: Any, cl: Any, capped: Any | None) -> Any:
     parts = []
     key = [C.ENTERPRISE_ID, C.CLAIM_SEQ]
     for p in lay.ent:
-        parts.append(em.select(C.ENTERPRISE_ID, **{C.CLAIM_SEQ: _i64(0)}, __prog=ibis.literal(p.index, type=idt.int16), __status=em[f"s{p.index}"], __ceiling=em[f"f{p.index}"]))
+        parts.append(em.select(C.ENTERPRISE_ID, **{C.CLAIM_SEQ: _i64(0)}, __prog=ibis.literal(p.index, type=idt.int16), __status=em[f"s{p.index}"].cast(idt.int8), __ceiling=em[f"f{p.index}"].cast(idt.int64)))
     for p in lay.claim:
         s = claimless_status(lay, em, p)
-        q = em.select(C.ENTERPRISE_ID, **{C.CLAIM_SEQ: _i64(0)}, __prog=ibis.literal(p.index, type=idt.int16), __status=s, __ceiling=_null(idt.int64))
+        q = em.select(C.ENTERPRISE_ID, **{C.CLAIM_SEQ: _i64(0)}, __prog=ibis.literal(p.index, type=idt.int16), __status=s.cast(idt.int8), __ceiling=_null(idt.int64))
         parts.append(q.filter(q["__status"].notnull()))
     for j in range(lay.nslots):
         q = cl.filter(cl[f"s{j}"].notnull())
-        parts.append(q.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, __prog=q[f"p{j}"], __status=q[f"s{j}"], __ceiling=q[f"f{j}"]))
+        parts.append(q.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, __prog=q[f"p{j}"].cast(idt.int16), __status=q[f"s{j}"].cast(idt.int8), __ceiling=q[f"f{j}"].cast(idt.int64)))
     out = parts[0]
     for q in parts[1:]:
         out = out.union(q, distinct=False)
@@ -564,7 +580,7 @@ class Plan:
     finals: dict[str, Any]
 
 
-def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[str, Any], Any], *, rows: bool = False) -> Plan:
+def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[str, Any], Any], *, rows: bool = False, bit_or: bool = True) -> Plan:
     """The whole computation over ``pop``; ``bind(name, expr)`` materialises an intermediate table
     (DuckDB: a temp table, returns an unbound reference) or returns the expression (Spark)."""
     _check_columns(cp, pop)
@@ -581,7 +597,7 @@ def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[st
         c = b("__c", claim_table(lay, b("__p", packed), slots))
         once = count_once(lay, c)
         cl = b("__cl", once) if once is not c else c
-        em = b("__em", with_masks(lay, e, masks(lay, c)))
+        em = b("__em", with_masks(lay, e, masks(lay, c, bit_or)))
     else:
         cl = None
         em = b("__em", e)
