@@ -122,11 +122,12 @@ def policies_check(policies: Optional[Path] = PolicyDirOption) -> None:
 @policies_app.command("list")
 def policies_list(as_json: bool = typer.Option(False, "--json"), policies: Optional[Path] = PolicyDirOption) -> None:
     """List documents and their programmes."""
-    from huiqi.cli.render import policies_as_dict, render_policies
+    from huiqi.cli.render import render_policies
+    from huiqi.rules.catalogue import policies_dict
 
     ps = load_policies(policies)
     if as_json:
-        sys.stdout.write(json.dumps(policies_as_dict(ps), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(policies_dict(ps), ensure_ascii=False, indent=2) + "\n")
         return
     render_policies(console, ps)
 

@@ -51,43 +51,6 @@ def render_report(console: Console, report: MatchReport) -> None:
     console.print(f"含需补充信息项 / incl. needs-info: {report.potential_ceiling:,} 元 — policy version {report.policy_version}")
 
 
-def policies_as_dict(ps: PolicySet) -> dict:
-    return {
-        "policy_version": ps.version,
-        "documents": [
-            {
-                "id": d.id,
-                "number": d.number,
-                "issuer": d.issuer,
-                "title": d.title,
-                "district": d.district,
-                "issued": d.issued.isoformat(),
-                "in_force": {"from": d.in_force.start and d.in_force.start.isoformat(), "until": d.in_force.end and d.in_force.end.isoformat()},
-                "retroactive": None
-                if not d.retroactive
-                else {"from": d.retroactive.start and d.retroactive.start.isoformat(), "until": d.retroactive.end and d.retroactive.end.isoformat()},
-                "seed": d.seed,
-                "programmes": [
-                    {
-                        "id": p.id,
-                        "title": p.title,
-                        "title_en": p.title_en,
-                        "section": p.section,
-                        "department": p.department,
-                        "mode": p.mode,
-                        "subject": p.subject,
-                        "discretionary": p.support.discretionary,
-                        "notice_working_days": p.process.notice_working_days if p.process else None,
-                        "inventory": list(p.inventory),
-                    }
-                    for p in d.programmes
-                ],
-            }
-            for d in ps.documents
-        ],
-    }
-
-
 def render_policies(console: Console, ps: PolicySet) -> None:
     for d in ps.documents:
         table = Table(title=f"{d.number} {d.title}", show_lines=False)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from huiqi.api.errors import ApiError, not_found
-from huiqi.api.policyviews import document_detail, policies_dict, programme_detail, vocabulary_dict
+from huiqi.rules.catalogue import document_detail, policies_dict, programme_detail, vocabulary_dict
 from huiqi.rules import evaluate, parse_profile
 from huiqi.rules.profile import profile_json_schema
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.api.errors import ApiError, not_found
-from huiqi.api.policyviews import document_detail, programme_detail
+from huiqi.rules.catalogue import document_detail, programme_detail
 from huiqi.api.security import check_csrf_form
 from huiqi.web import selfcheck as sc
 from huiqi.web.i18n import LANGS

@@ -1,8 +1,8 @@
-"""Documents and programmes as plain data for the API and the pages (the clause text included)."""
+"""Documents and programmes as plain data, the clause text included: for `huiqi policies list --json`, the API and the pages."""
 
 from __future__ import annotations
 
-from huiqi.rules import PolicySet
+from huiqi.rules.model import PolicySet
 from huiqi.rules import model as M
 
 
@@ -30,6 +30,8 @@ def programme_summary(p: M.Programme, d: M.Document) -> dict:
         "mode": p.mode,
         "subject": p.subject,
         "discretionary": p.support.discretionary,
+        "notice_working_days": p.process.notice_working_days if p.process else None,
+        "inventory": list(p.inventory),
     }
 
 
@@ -59,6 +61,8 @@ def document_summary(d: M.Document) -> dict:
         "district": d.district,
         "issued": _d(d.issued),
         "in_force": {"from": _d(d.in_force.start), "until": _d(d.in_force.end), "clause": clause_dict(d.in_force.clause, d)},
+        "retroactive": None if d.retroactive is None else {"from": _d(d.retroactive.start), "until": _d(d.retroactive.end), "clause": clause_dict(d.retroactive.clause, d)},
+        "seed": d.seed,
         "programmes": [programme_summary(p, d) for p in d.programmes],
     }
 
