@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from huiqi.api.errors import ApiError, forbidden, unauthenticated
+from huiqi.store import session_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 TOKEN_SALT = "huiqi-api-token"
@@ -65,15 +66,8 @@ def db(request: Request) -> Iterator[Any]:
     state = request.app.state.huiqi
     if state.sessionmaker is None:
         raise ApiError(503, "数据库不可用（仅规则测算模式）", "no database: this server runs in rules-only mode", field="database", error="unavailable")
-    session = state.sessionmaker()
-    try:
+    with session_scope(state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # ------------------------------------------------------------------ tokens
