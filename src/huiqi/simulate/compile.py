@@ -452,16 +452,10 @@ def _binary(node: E.Binary, r: Resolver) -> X:
                 both = b_and(b_not(isnull(left)), b_not(isnull(right)))
                 return x_of_b(choose_b([(both, op == "!=")], None) if not b_is_const(both) else (op == "!=" if both else None))
             raise _bad(op, left, right)
-        a, b = left.expr if not left.is_const else left.ibis(), right.expr if not right.is_const else right.ibis()
         if left.ty == "num":
-            if left.raw is not None and right.is_const and right.const is not None:
-                nl = _native_literal(left.raw, right.const)
-                if nl is not None:
-                    a, b = left.raw, nl
-            elif right.raw is not None and left.is_const and left.const is not None:
-                nl = _native_literal(right.raw, left.const)
-                if nl is not None:
-                    a, b = nl, right.raw
+            a, b = _native_pair(left, right)
+        else:
+            a, b = left.expr if not left.is_const else left.ibis(), right.expr if not right.is_const else right.ibis()
         res = {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b}[op]()
         return X("bool", res)
     a, b = left.ibis(), right.ibis()
@@ -727,8 +721,23 @@ def _cmp(a: X, op: str, b: X) -> Any:
         return {">=": a.const >= b.const, ">": a.const > b.const, "<": a.const < b.const, "!=": a.const != b.const}[op]
     if (a.is_const and a.const is None) or (b.is_const and b.const is None):
         return None
-    x, y = a.ibis("num"), b.ibis("num")
+    x, y = _native_pair(a, b)
     return {">=": lambda: x >= y, ">": lambda: x > y, "<": lambda: x < y, "!=": lambda: x != y}[op]()
+
+
+def _native_pair(a: X, b: X) -> tuple[Any, Any]:
+    """Both sides of a numeric comparison: a stored numeric column against a constant exactly
+    representable in the column's own type is compared in that type (``_native_literal``), else
+    both as DECIMAL(38, 10)."""
+    if a.raw is not None and b.is_const and b.const is not None:
+        nl = _native_literal(a.raw, b.const)
+        if nl is not None:
+            return a.raw, nl
+    if b.raw is not None and a.is_const and a.const is not None:
+        nl = _native_literal(b.raw, a.const)
+        if nl is not None:
+            return nl, b.raw
+    return a.ibis("num"), b.ibis("num")
 
 
 def to_fen(x: X) -> Any:
