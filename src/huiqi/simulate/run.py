@@ -101,7 +101,7 @@ def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool 
         steps.append((name, ibis.to_sql(expr, dialect="duckdb", pretty=False)))
         return ibis.table(expr.schema(), name=name)
 
-    plan = W.build(cp, pop, extra, bind, rows=rows)
+    plan = W.build(cp, pop, extra, bind, rows=rows, sort_claims=True)
     finals = {k: ibis.to_sql(v, dialect="duckdb", pretty=False) for k, v in plan.finals.items() if v is not None}
     if len(_SQL_CACHE) > 16:
         _SQL_CACHE.clear()
