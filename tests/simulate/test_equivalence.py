@@ -86,3 +86,68 @@ def test_summary_totals_match_engine(policies, on, tmp_path):
     for batch in (None, 70):  # all at once, and in batches of 70 enterprises
         got = {(row["programme"], row["by"]): {k: row[k] for k in want[next(iter(want))]} for row in R.run(policies, path, on=on, batch=batch).table.to_pylist()}
         assert got == want
+
+
+def _policy_constants(policies) -> list:
+    """Every number written in the loaded rules (thresholds, tier bounds, band edges, caps, rates)."""
+    from decimal import Decimal
+
+    from huiqi.rules import expr as E
+
+    nodes = []
+    for document in policies.documents:
+        nodes += [c.test for c in document.scope] + [c.amount for c in document.caps]
+        for p in document.programmes:
+            nodes += [c.test for c in p.criteria] + [n for n in (p.applies_when, p.event_date) if n is not None] + list(C._amount_nodes(p.support.amount))
+    out: set = set()
+
+    def walk(n):
+        if isinstance(n, E.Literal):
+            if isinstance(n.value, Decimal) and not isinstance(n.value, bool):
+                out.add(n.value)
+        elif isinstance(n, E.Unary):
+            walk(n.operand)
+        elif isinstance(n, E.Binary):
+            walk(n.left)
+            walk(n.right)
+        elif isinstance(n, E.In):
+            walk(n.operand)
+        elif isinstance(n, E.Call):
+            for a in n.args:
+                walk(a)
+
+    for n in nodes:
+        walk(n)
+    return sorted(out)
+
+
+def test_values_exactly_at_thresholds_match_engine(policies, on, duck, compiled):
+    """Every numeric fact set exactly at a number the rules compare it with, or one fen / one unit /
+    one millionth either side: comparisons in the column's own type (DECIMAL(18, 2) money, BIGINT,
+    DECIMAL(18, 6) ratios) decide ≥ / < at the boundary exactly as the engine's Decimal does."""
+    import random
+    from decimal import Decimal
+
+    consts = _policy_constants(policies)
+    assert Decimal(50000000) in consts and Decimal(100000000) in consts  # J3.1 主营业务收入首次突破 5000 万元 / 1 亿元 tiers (jinshan-2025-25)
+    rng = random.Random(17)
+    table = pa.concat_tables(list(P.generate(policies.vocabulary, 300, seed=13)))
+    kinds = P.fact_columns(policies.vocabulary)
+    steps = {"money": Decimal("0.01"), "int": Decimal(1), "ratio": Decimal("0.000001"), "number": Decimal("0.000001")}
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        fact_type = kinds.get(name, (None,))[0]
+        if fact_type in steps:
+            step = steps[fact_type]
+            values = []
+            for v in col.to_pylist():
+                if v is None:
+                    values.append(None)
+                    continue
+                c = rng.choice(consts) + rng.choice((-step, Decimal(0), Decimal(0), step))
+                c = max(c, Decimal(0)).quantize(step)
+                values.append(int(c) if fact_type == "int" else c)
+            col = pa.array(values, col.type)
+        cols[name] = col
+    assert mismatches(policies, pa.table(cols), on, duck, compiled) == []
