@@ -641,17 +641,30 @@ def compile_amount(amount: M.Amount, r: Resolver) -> AmountX:
         value, vu = _v(amount.value, r)
         fails: list[tuple[Any, Any]] = []
         reached: list[tuple[Any, X]] = []
+        pairs: list[tuple[X, X]] = []
         for tier in amount.tiers:
             th, tu = _v(tier.at_least, r)
             s, su = _v(tier.amount, r)
+            pairs.append((th, s))
             fails.append((b_or(isnull(th), isnull(s)), b_or(tu, su)))
             reached.append((is_true(_cmp(value, ">=", th)), s))
         anyfail = b_or(*[f for f, _ in fails])
         # the best tier: the largest sum among those reached (ties: the same sum)
         cands = [choose([(c, s)], NULLNUM, "num") for c, s in reached]
+        consts = [(th, s) for th, s in pairs if th.is_const and th.const is not None and s.is_const and s.const is not None]
         if all(c.is_const for c in cands):
             known = [c.const for c in cands if c.const is not None]
             best = const(max(known)) if known else NULLNUM
+        elif len(consts) == len(pairs) and all(isinstance(th.const, Decimal) and isinstance(s.const, Decimal) for th, s in consts):
+            # constant thresholds and sums: one CASE from the top threshold down, each branch the
+            # largest sum among the tiers at or below that threshold (= GREATEST over the reached tiers)
+            steps: list[tuple[Decimal, Decimal]] = []
+            for t in sorted({th.const for th, _ in consts}):
+                top = max(s.const for th, s in consts if th.const <= t)
+                if steps and steps[-1][1] == top:
+                    continue  # reaching t pays no more than the lower threshold already does
+                steps.append((t, top))
+            best = choose([(is_true(_cmp(value, ">=", const(t))), const(top)) for t, top in reversed(steps)], NULLNUM, "num")
         else:
             best = X("num", ibis.greatest(*[c.ibis("num") for c in cands]))
         none_reached = isnull(best)
