@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -77,3 +78,28 @@ def test_reform_bad_target_is_named(policies):
     with pytest.raises(InputError) as exc:
         RF.apply(policies, [RF.Change("J2.3.support.amount.nonsense", "1")])
     assert "nonsense" in str(exc.value)
+
+
+def test_compile_check_is_remembered_only_after_it_passed(policies, on, tmp_path, monkeypatch):
+    """prepare() checks every rule compiles; a passed check is recorded (same model, date,
+    programmes, compiler) so a later process skips it, while a refused model is never recorded."""
+    from huiqi.simulate import compile as C
+
+    monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path))
+    C.prepare(policies, on, ["J2.3"])
+    assert len(list(tmp_path.glob("*.checked"))) == 1
+    calls = []
+    monkeypatch.setattr(C, "_check", lambda cp: calls.append(cp))
+    C.prepare(policies, on, ["J2.3"])
+    assert calls == []  # recorded: skipped
+    C.prepare(policies, dt.date(2025, 9, 2), ["J2.3"])
+    assert len(calls) == 1  # another date: checked again
+    monkeypatch.undo()
+    monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path))
+    before = sorted(tmp_path.glob("*.checked"))
+    refused = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.cap=not enterprise.employees"]))
+    with pytest.raises(C.CompileError):
+        C.prepare(refused, on, ["J2.3"])
+    with pytest.raises(C.CompileError):  # still refused the second time: nothing was recorded
+        C.prepare(refused, on, ["J2.3"])
+    assert sorted(tmp_path.glob("*.checked")) == before

@@ -23,8 +23,11 @@ is refused when the policies are compiled, naming the programme and rule.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Iterable
 
 import ibis
@@ -861,8 +864,32 @@ def prepare(policies: M.PolicySet, on: dt.date, programmes: Iterable[str] | None
             cp = CompiledProgramme(len(compiled), programme, document, {column_of(n) for n in _facts_read(programme, document, [c.cap for c in my_caps])}, [c.index for c in my_caps])
             compiled.append(cp)
     out = CompiledPolicies(policies, on, compiled, caps)
-    _check(out)
+    marker = _checked_marker(out)
+    if marker is None or not marker.exists():
+        _check(out)
+        if marker is not None:
+            try:
+                marker.parent.mkdir(parents=True, exist_ok=True)
+                marker.touch()
+            except OSError:
+                pass
     return out
+
+
+def _checked_marker(cp: CompiledPolicies) -> Path | None:
+    """A file recording that this exact check passed before: the same rule model (its full repr,
+    vocabulary included), evaluation date, programmes, ibis version and compiler source. The check
+    is deterministic in these, so a second run (another process: the CLI) skips it. Kept next to
+    the SQL cache (``HUIQI_SQL_CACHE``; ``off`` disables both)."""
+    root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
+    if root in ("", "0", "off"):
+        return None
+    h = hashlib.sha256()
+    for part in ("check", repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), ibis.__version__):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    h.update(Path(__file__).read_bytes())
+    return Path(root) / f"{h.hexdigest()[:32]}.checked"
 
 
 def _check(cp: CompiledPolicies) -> None:
