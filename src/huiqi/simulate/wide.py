@@ -377,11 +377,16 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
         t2 = t1.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, *lay.extra, **out)
         t2 = t2.mutate(**{f"f{j}": _ceiling(t2[f"s{j}"], t2[f"f{j}"]) for j in range(lay.nslots)})
         parts.append(t2)
-    res = parts[0]
-    for q in parts[1:]:
-        res = res.union(q, distinct=False)
-    return res
+    return _union_all(parts)
 
+
+
+def _union_all(parts: list[Any]) -> Any:
+    """UNION ALL of the parts, left to right (the order the SQL cache has always seen)."""
+    out = parts[0]
+    for q in parts[1:]:
+        out = out.union(q, distinct=False)
+    return out
 
 def count_once(lay: Layout, c: Any) -> Any:
     """``__cl``: claims sharing the count-once key keep one — the eligible, then the larger, then the first."""
@@ -482,12 +487,7 @@ def cap_candidates(lay: Layout, e: Any, cl: Any) -> Any | None:
                     **{l: (cl[l].cast(idt.int64) if l in cl.columns else _null(idt.int64)) for l in lims},
                 )
             )
-    if not parts:
-        return None
-    out = parts[0]
-    for q in parts[1:]:
-        out = out.union(q, distinct=False)
-    return out
+    return _union_all(parts) if parts else None
 
 
 def apply_caps(lay: Layout, cand: Any) -> Any:
@@ -537,12 +537,7 @@ def claim_aggregate(lay: Layout, cl: Any) -> Any | None:
         t = cl.filter(s.notnull())
         aggs = _status_aggs(t[f"s{j}"], t[f"f{j}"], "")
         parts.append(t.group_by([t[f"p{j}"].cast(idt.int16).name("__prog"), *lay.extra]).aggregate(**aggs))
-    if not parts:
-        return None
-    out = parts[0]
-    for q in parts[1:]:
-        out = out.union(q, distinct=False)
-    return out
+    return _union_all(parts) if parts else None
 
 
 def caps_aggregate(lay: Layout, capped: Any) -> Any:
@@ -563,9 +558,7 @@ def long_rows(lay: Layout, em: Any, cl: Any, capped: Any | None) -> Any:
     for j in range(lay.nslots):
         q = cl.filter(cl[f"s{j}"].notnull())
         parts.append(q.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, __prog=q[f"p{j}"].cast(idt.int16), __status=q[f"s{j}"].cast(idt.int8), __ceiling=q[f"f{j}"].cast(idt.int64)))
-    out = parts[0]
-    for q in parts[1:]:
-        out = out.union(q, distinct=False)
+    out = _union_all(parts)
     out = out.mutate(__uncapped=out["__ceiling"])
     if capped is not None:
         c = capped.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, "__prog", __capped=capped["__fen"])
