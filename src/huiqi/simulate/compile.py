@@ -804,8 +804,17 @@ class CompiledPolicies:
         return out
 
 
+def scope_of(programme: M.Programme, document: M.Document) -> tuple[Any, str]:
+    """The scope criteria the engine checks for ``programme`` (its own ``scope`` replaces the
+    document's when given) and the name a refusal cites."""
+    own = getattr(programme, "scope", None)
+    if own is not None:
+        return own, f"programme[{programme.id}].scope"
+    return document.scope, f"document[{document.id}].scope"
+
+
 def _facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:
-    nodes: list[E.Node] = [c.test for c in document.scope] + [c.test for c in programme.criteria]
+    nodes: list[E.Node] = [c.test for c in scope_of(programme, document)[0]] + [c.test for c in programme.criteria]
     for n in (programme.applies_when, programme.event_date):
         if n is not None:
             nodes.append(n)
@@ -968,11 +977,12 @@ def programme_results(cp: CompiledPolicies, prog: CompiledProgramme, population:
     # 1. scope
     scope_false: list[Any] = []
     scope_null: list[Any] = []
-    for c in document.scope:
+    scope, scope_name = scope_of(programme, document)
+    for c in scope:
         try:
             b = as_bool(compile_expr(c.test, r))
         except _Refusal as exc:
-            raise _refuse(f"document[{document.id}].scope[{c.id}]", exc.zh, exc.en) from None
+            raise _refuse(f"{scope_name}[{c.id}]", exc.zh, exc.en) from None
         scope_false.append(is_false(b))
         scope_null.append(isnull(x_of_b(b)))
     oos = b_or(*scope_false)

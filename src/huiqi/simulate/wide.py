@@ -127,11 +127,12 @@ def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any
         kept = C.b_not(C.is_false(aw))
     # 1. scope
     scope_false, scope_null = [], []
-    for c in document.scope:
+    scope, scope_name = C.scope_of(programme, document)
+    for c in scope:
         try:
             b = C.as_bool(C.compile_expr(c.test, r))
         except C._Refusal as exc:
-            raise C._refuse(f"document[{document.id}].scope[{c.id}]", exc.zh, exc.en) from None
+            raise C._refuse(f"{scope_name}[{c.id}]", exc.zh, exc.en) from None
         scope_false.append(C.is_false(b))
         scope_null.append(C.isnull(C.x_of_b(b)))
     oos = C.b_or(*scope_false)
