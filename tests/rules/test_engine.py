@@ -268,3 +268,167 @@ def test_annual_cap_counts_per_event_year(policies, tmp_path):
     claims[1]["granted"] = "2025-09-01"
     rep = run(ps, claims)
     assert result(rep, "T-match", "b").ceiling == D("200000.00")
+
+
+# ------------------------------------------------------------------ a programme's own scope
+# Fixture tests/rules/fixture_policies/programme_scope restates 金科〔2025〕25号: the document's
+# scope “申报单位需在金山区范围内进行注册登记” (line 204); 专题一 科技金融服务站 “为本区科技企业
+# 提供履约贷……金融服务的科技金融机构” (line 1348), “贷款金额的 3‰予以资助，……最高不超过 100 万元”
+# (line 1342); 人才奖 “在金山区工作并缴纳社保” (line 1095), “最高给予 5 万元” (line 1051).
+
+SCOPE_FIXTURE = FIXTURE / "programme_scope"
+
+
+@pytest.fixture(scope="module")
+def scoped():
+    return load_policies(SCOPE_FIXTURE)
+
+
+def run_scoped(ps, claims=(), on=dt.date(2025, 9, 1), **enterprise):
+    profile = parse_profile({"enterprise": {"district": "测试区", **enterprise}, "claims": list(claims)}, ps.vocabulary)
+    return evaluate(ps, profile, on=on)
+
+
+STATION = {"id": "s1", "kind": "station", "serves_district": True, "licensed": True, "loans": 200000000}
+
+
+def test_programme_scope_is_loaded_as_a_tuple_of_criteria_and_absent_scope_is_none(scoped):
+    station = scoped.programme("T-station")
+    assert isinstance(station.scope, tuple) and [c.id for c in station.scope] == ["serves_district"]
+    assert station.scope[0].clause.text.startswith("为本区科技企业提供履约贷")
+    assert scoped.programme("T-doc-scope").scope is None
+    doc = scoped.document("scope-doc")
+    assert scoped.programme("T-doc-scope").scope_in(doc) == doc.scope
+    assert station.scope_in(doc) == station.scope
+
+
+def test_programme_scope_replaces_the_document_scope(scoped):
+    # registered elsewhere: the document's scope fails for T-doc-scope, but T-station's own scope
+    # (serves the district's firms) replaces it: 200,000,000 × 3‰ = 600,000 ≤ 1,000,000
+    rep = run_scoped(scoped, [STATION], district="浦东新区")
+    doc = result(rep, "T-doc-scope")
+    assert doc.status == "out_of_scope" and [c.id for c in doc.failed] == ["in_district"]
+    station = result(rep, "T-station", "s1")
+    assert station.status == "eligible" and station.ceiling == D("600000.00")
+    assert station.failed == [] and "in_district" not in {c.id for c in station.passed}
+
+
+def test_failed_programme_scope_is_out_of_scope_with_its_clause_even_inside_the_district(scoped):
+    # registered in the district, but the station does not serve the district's firms: the document's
+    # scope would pass; the programme's own scope fails → out_of_scope, citing line 1348's sentence
+    rep = run_scoped(scoped, [{**STATION, "serves_district": False, "licensed": False}])
+    r = result(rep, "T-station", "s1")
+    assert r.status == "out_of_scope" and r.ceiling is None and r.missing == set()
+    assert [c.id for c in r.failed] == ["serves_district"]  # scope first: the failed licence is not reached
+    assert r.failed[0].clause.text == "为本区科技企业提供履约贷、微贷通、小巨人信用贷等金融服务的科技金融机构"
+    assert "T-station" in r.reason_en and "T-station" in r.reason_zh
+    out = rep.to_dict()["results"]
+    js = next(x for x in out if x["programme"] == "T-station")
+    assert js["status"] == "out_of_scope"
+    assert js["failed"][0]["criterion"] == "serves_district"
+    assert js["failed"][0]["clause"] == {"document": "测试〔2025〕2号", "ref": "", "line": None, "text": r.failed[0].clause.text}
+    assert any(c["text"] == r.failed[0].clause.text for c in js["citations"])
+
+
+def test_programme_scope_comes_before_the_window(scoped):
+    # evaluated before the document was issued (2025-04-30): out_of_scope still wins over not_in_force
+    r = result(run_scoped(scoped, [{**STATION, "serves_district": False}], on=dt.date(2025, 4, 29)), "T-station", "s1")
+    assert r.status == "out_of_scope"
+    r = result(run_scoped(scoped, [STATION], on=dt.date(2025, 4, 29)), "T-station", "s1")
+    assert r.status == "not_in_force"
+
+
+def test_unknown_programme_scope_fact_needs_info_and_asks_for_it(scoped):
+    claim = {k: v for k, v in STATION.items() if k != "serves_district"}
+    rep = run_scoped(scoped, [claim], district="浦东新区")
+    r = result(rep, "T-station", "s1")
+    assert r.status == "needs_info" and r.missing == {"station.serves_district"}
+    assert r.ceiling == D("600000.00")  # what it would be once the scope is confirmed
+    js = next(x for x in rep.to_dict()["results"] if x["programme"] == "T-station")
+    assert [m["fact"] for m in js["missing"]] == ["station.serves_district"]
+    assert js["missing"][0]["zh"] == "为本区科技企业提供金融服务"
+
+
+def test_person_scope_ignores_the_employers_registration(scoped):
+    # 人才奖: a person working in the district, employer registered elsewhere → eligible, at most 50,000
+    person = {"id": "p1", "kind": "person", "works_in_district": True, "social_insurance": True}
+    r = result(run_scoped(scoped, [person], district="浦东新区"), "T-person", "p1")
+    assert r.status == "eligible" and r.ceiling == D("50000.00") and r.discretionary
+    # working elsewhere, employer in the district → out of this programme's scope
+    r = result(run_scoped(scoped, [{**person, "works_in_district": False}]), "T-person", "p1")
+    assert r.status == "out_of_scope" and [c.id for c in r.failed] == ["works_in_district"]
+    # in scope, but no social insurance in the district → an ordinary failed criterion
+    r = result(run_scoped(scoped, [{**person, "social_insurance": False}], district="浦东新区"), "T-person", "p1")
+    assert r.status == "ineligible" and [c.id for c in r.failed] == ["social_insurance"]
+
+
+def test_programme_with_scope_stays_picklable_and_comparable(scoped):
+    import pickle
+
+    p = scoped.programme("T-station")
+    back = pickle.loads(pickle.dumps(p))
+    assert back == p and back.scope == p.scope
+
+
+def test_catalogue_shows_the_programmes_own_scope(scoped):
+    from huiqi.rules.catalogue import programme_detail
+
+    doc = scoped.document("scope-doc")
+    assert [c["id"] for c in programme_detail(scoped.programme("T-station"), doc)["criteria"]] == ["serves_district", "licensed"]
+    assert [c["id"] for c in programme_detail(scoped.programme("T-doc-scope"), doc)["criteria"]] == ["in_district"]
+
+
+def _write_scoped(tmp_path, doc_text):
+    (tmp_path / "facts.yaml").write_text((SCOPE_FIXTURE / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "d.yaml").write_text(doc_text, encoding="utf-8")
+
+
+def _line_of(text, needle):
+    return next(i for i, l in enumerate(text.splitlines(), 1) if needle in l)
+
+
+def test_undeclared_fact_in_a_programme_scope_fails_to_load_with_file_and_line(tmp_path):
+    text = (SCOPE_FIXTURE / "scope-doc.yaml").read_text(encoding="utf-8").replace("test: station.serves_district", "test: station.in_district")
+    _write_scoped(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    [p] = info.value.problems
+    assert p.field == "programmes[T-station].scope[0].test"
+    assert "station.in_district" in p.message_en and "station.in_district" in p.message_zh
+    assert p.file.endswith("d.yaml") and p.line == _line_of(text, "test: station.in_district")
+
+
+def test_programme_scope_gets_the_same_type_and_subject_checks(tmp_path):
+    text = (SCOPE_FIXTURE / "scope-doc.yaml").read_text(encoding="utf-8").replace(
+        "test: station.serves_district", 'test: station.serves_district and enterprise.kind == "公司"'
+    ).replace("test: person.works_in_district,", "test: station.licensed,")
+    _write_scoped(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    msgs = {p.field: p.message_en for p in info.value.problems}
+    assert "公司" in msgs["programmes[T-station].scope[0].test"] and "企业" in msgs["programmes[T-station].scope[0].test"]
+    assert "station.licensed" in msgs["programmes[T-person].scope[0].test"] and "person" in msgs["programmes[T-person].scope[0].test"]
+
+
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        # an empty scope would silently drop the document's scope: refused
+        ("    scope:\n      - {id: works_in_district, test: person.works_in_district, clause: 在本区工作并缴纳社保}\n", "    scope: []\n", "programmes[T-person].scope"),
+        # 原则上 has no place in a scope: failing a scope criterion is out_of_scope
+        ("test: person.works_in_district, clause", "test: person.works_in_district, soft: true, clause", "programmes[T-person].scope[0].soft"),
+        # a scope criterion must quote its clause like any criterion
+        ("test: person.works_in_district, clause: 在本区工作并缴纳社保}", "test: person.works_in_district}", "programmes[T-person].scope[0].clause"),
+        # ids are unique across the programme's scope and criteria
+        ("{id: social_insurance,", "{id: works_in_district,", "programmes[T-person].criteria"),
+    ],
+)
+def test_malformed_programme_scope_is_refused(tmp_path, old, new, field):
+    text = (SCOPE_FIXTURE / "scope-doc.yaml").read_text(encoding="utf-8")
+    assert old in text
+    _write_scoped(tmp_path, text.replace(old, new))
+    with pytest.raises(PolicyError) as info:
+        load_policies(tmp_path)
+    assert field in {p.field for p in info.value.problems}
+    for p in info.value.problems:
+        assert p.message_zh and p.message_en and p.line

@@ -39,7 +39,7 @@ def programme_detail(p: M.Programme, d: M.Document) -> dict:
     out = programme_summary(p, d)
     out.update(
         {
-            "criteria": [criterion_dict(c, d) for c in (*d.scope, *p.criteria)],
+            "criteria": [criterion_dict(c, d) for c in (*p.scope_in(d), *p.criteria)],  # its own scope replaces the document's
             "support": {"clause": clause_dict(p.support.clause, d), "discretionary": p.support.discretionary, "amount_form": type(p.support.amount).__name__},
             "materials": [{"id": m.id, "name": m.name, "form": m.form, "stamped": m.stamped, "required": m.required, "when": m.when} for m in p.materials],
             "process": None

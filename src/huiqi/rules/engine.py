@@ -201,16 +201,20 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
 def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None) -> Result:
     lookup = _Lookup(profile, claim, programme, document, on)
     result = Result(programme, document, claim, NEEDS_INFO, missing_claim=missing_claim)
-    # 1. scope of the whole document
+    # 1. scope: the programme's own when it has one (it replaces the document's), else the document's
     scope_unknown = False
-    for c in document.scope:
+    for c in programme.scope_in(document):
         value = E.evaluate(c.test, lookup)
         if value is False:
             result.status = OUT_OF_SCOPE
             result.failed.append(_outcome(c, value))
             result.citations.append(c.clause)
-            result.reason_zh = f"不在《{document.number}》适用范围内"
-            result.reason_en = f"outside the scope of {document.number}"
+            if programme.scope is not None:
+                result.reason_zh = f"不在《{document.number}》{programme.id} 项目的适用范围内"
+                result.reason_en = f"outside the scope of programme {programme.id} of {document.number}"
+            else:
+                result.reason_zh = f"不在《{document.number}》适用范围内"
+                result.reason_en = f"outside the scope of {document.number}"
             result.missing = set()
             return result
         if value is None:

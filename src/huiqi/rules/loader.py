@@ -1,6 +1,14 @@
 """Load and check policy files: YAML → the typed model, every problem with file:line.
 
 See ``docs/policy-format.md`` for the format a policy officer writes.
+
+Scope: ``document.scope`` (a list of criteria) says who the whole document is for. A programme
+may give its own ``scope:`` (a non-empty list of criteria of the same shape); when present it
+REPLACES the document's scope for that programme — it is not added to it — so the programme's
+scope must restate every condition of the document's scope that still applies. A programme's
+scope criteria are checked like its other criteria (declared facts, the claim subject, types,
+parameters, notes; ``use:`` of a shared criterion) and, like the document's, may not be soft
+(原则上): a failed scope criterion means ``out_of_scope``, never an officer's decision.
 """
 
 from __future__ import annotations
@@ -402,12 +410,13 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
     ctx.subject = subject
     params = _parameters(ctx, raw.get("parameters"), f"{field}.parameters")
     ctx.params = doc_params | set(params)
+    scope = _programme_scope(ctx, raw, field, shared)
     criteria = []
     for i, c in enumerate(raw.get("criteria") or ()):
         crit = _criterion(ctx, c, f"{field}.criteria[{i}]", shared)
         if crit is not None:
             criteria.append(crit)
-    ids = [c.id for c in criteria]
+    ids = [c.id for c in (*(scope or ()), *criteria)]
     for dup in {i for i in ids if ids.count(i) > 1}:
         ctx.problem(f"{field}.criteria", f"条件 id 重复：{dup}", f"duplicate criterion id {dup!r}", line)
     sup = raw["support"]
@@ -464,12 +473,48 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
         notes=_notes(ctx, raw.get("notes"), f"{field}.notes"),
         parameters=params,
         line=line,
+        scope=scope,
     )
     note_ids = {n.id for n in programme.notes}
-    for c in programme.criteria:
-        if c.note and c.note not in note_ids and c.note not in ctx.doc_note_ids:  # type: ignore[attr-defined]
-            ctx.problem(f"{field}.criteria[{c.id}].note", f"未定义的解释说明 {c.note}", f"undefined note {c.note!r}", c.file_line)
+    for where, crits in (("scope", programme.scope or ()), ("criteria", programme.criteria)):
+        for c in crits:
+            if c.note and c.note not in note_ids and c.note not in ctx.doc_note_ids:  # type: ignore[attr-defined]
+                ctx.problem(f"{field}.{where}[{c.id}].note", f"未定义的解释说明 {c.note}", f"undefined note {c.note!r}", c.file_line)
     return programme
+
+
+def _scope_criteria(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) -> tuple[M.Criterion, ...]:
+    """Scope criteria (the document's or a programme's): checked like any criterion, never soft."""
+    out = []
+    for i, raw_c in enumerate(raw or ()):
+        crit = _criterion(ctx, raw_c, f"{field}[{i}]", shared)
+        if crit is None:
+            continue
+        if crit.soft:
+            ctx.problem(
+                f"{field}[{i}].soft",
+                "适用范围条件不能是“原则上”（soft）：不满足即不在适用范围内；“原则上”的条件请写在 criteria 中",
+                "a scope criterion cannot be soft (原则上): failing it means out of scope; put a 原则上 condition under criteria",
+                _line(raw_c),
+            )
+        out.append(crit)
+    return tuple(out)
+
+
+def _programme_scope(ctx: _Ctx, raw: LineDict, field: str, shared: dict[str, M.Criterion]) -> tuple[M.Criterion, ...] | None:
+    """A programme's own ``scope:``, which replaces the document's; None when the key is absent."""
+    if "scope" not in raw:
+        return None
+    spec = raw["scope"]
+    if not isinstance(spec, LineList) or not spec:
+        ctx.problem(
+            f"{field}.scope",
+            "项目的适用范围须为非空的条件列表（与文件的 scope 同一写法）；不写 scope 即沿用文件的适用范围",
+            "a programme's scope must be a non-empty list of criteria (written like the document's scope); leave it out to use the document's scope",
+            raw.line_of("scope"),
+        )
+        return None
+    return _scope_criteria(ctx, spec, f"{field}.scope", shared)
 
 
 def _caps(ctx: _Ctx, raw: Any, programme_ids: set[str]) -> list[M.Cap]:
@@ -514,7 +559,7 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
     doc_params = _parameters(ctx, data.get("parameters"), "parameters")
     ctx.params = set(doc_params)
     ctx.subject = ENTERPRISE
-    scope = tuple(crit for i, raw_c in enumerate(d.get("scope") or ()) if (crit := _criterion(ctx, raw_c, f"document.scope[{i}]", {})))
+    scope = _scope_criteria(ctx, d.get("scope"), "document.scope", {})
     shared: dict[str, M.Criterion] = {}
     for name, c in (data.get("criteria") or {}).items():
         if isinstance(c, LineDict) and "id" not in c:

@@ -244,6 +244,14 @@ class Programme:
     notes: tuple[Note, ...] = ()
     parameters: dict[str, Parameter] = field(default_factory=dict)
     line: int = 0
+    # The programme's own scope (programme key ``scope:``): when not None it REPLACES the
+    # document's scope for this programme (checked first, failing → out_of_scope). None: the
+    # document's scope applies. Never empty (the loader refuses ``scope: []``).
+    scope: tuple[Criterion, ...] | None = None
+
+    def scope_in(self, document: "Document") -> tuple[Criterion, ...]:
+        """The scope criteria checked for this programme: its own, else the document's."""
+        return self.scope if self.scope is not None else document.scope
 
 
 @dataclass(frozen=True)
