@@ -33,6 +33,8 @@ def _clauses():
         for cap in d.caps:
             yield d, f"{d.id} cap {cap.id}", cap.clause
         for p in d.programmes:
+            for c in p.scope or ():  # a programme's own scope (replaces the document's)
+                yield d, f"{p.id} scope {c.id}", c.clause
             for c in p.criteria:
                 yield d, f"{p.id} {c.id}", c.clause
             yield d, f"{p.id} support", p.support.clause
