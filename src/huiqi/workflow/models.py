@@ -3,8 +3,8 @@
 from huiqi.audit import AuditEntry, AuditHead
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
-from huiqi.workflow.credit.models import CreditRecord
-from huiqi.workflow.decisions.models import CapLedger, Decision
+from huiqi.workflow.credit.models import CreditOverride, CreditRecord
+from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.imports.models import ImportRun
 from huiqi.workflow.materials.models import MaterialFile
@@ -15,7 +15,7 @@ from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import ExpertTie, User
 
 __all__ = [
-    "Application", "AuditEntry", "AuditHead", "CapLedger", "ChangeRequest", "CreditRecord", "Decision", "Enterprise",
+    "Application", "AuditEntry", "AuditHead", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
     "ExpertAssignment", "ExpertTie", "ImportRun", "Instalment", "MaterialFile", "NoticeBatch", "Objection", "Payment",
     "PaymentBatch", "PaymentBatchItem", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
 ]

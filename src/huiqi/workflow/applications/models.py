@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.store import Base, Money
@@ -21,6 +21,9 @@ class Application(IdMixin, Base):
     claim_id: Mapped[str | None] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20), nullable=False)  # online / offline / automatic
     year: Mapped[int] = mapped_column(Integer, nullable=False)
+    # the year the per-entity annual caps count this application in: the event's year where the
+    # document dates support by event (window_basis: event_date), else ``year``; set at submission
+    cap_year: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(30), nullable=False, default="draft")
     profile: Mapped[dict] = mapped_column(JSON, nullable=False)  # as submitted
     requested_amount: Mapped[Decimal | None] = mapped_column(Money)
@@ -31,6 +34,8 @@ class Application(IdMixin, Base):
     evaluated_on: Mapped[dt.date | None] = mapped_column(Date)
     ceiling: Mapped[Decimal | None] = mapped_column(Money)
     eval_status: Mapped[str | None] = mapped_column(String(20))
+    # 原则上不予支持: serious-dishonesty records found and no officer's override covers them yet
+    credit_hold: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # review outcome

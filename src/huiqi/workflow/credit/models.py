@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.store import Base
@@ -21,3 +21,18 @@ class CreditRecord(IdMixin, Base):
     authority: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+class CreditOverride(IdMixin, Base):
+    """A district officer's written decision to support an applicant despite serious-dishonesty
+    records (原则上不予支持 — "in principle", so an officer may decide otherwise). It covers the
+    records listed in ``records`` (ids and what they said when decided); a record imported later
+    needs a new decision."""
+
+    __tablename__ = "credit_overrides"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    records: Mapped[list] = mapped_column(JSON, nullable=False)  # [{id, date, authority, description}]

@@ -34,3 +34,16 @@ class CapLedger(IdMixin, Base):
     cap_id: Mapped[str] = mapped_column(String(100), nullable=False)  # "<document>/<cap>"
     limit: Mapped[Decimal] = mapped_column(Money, nullable=False)
     used: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
+
+
+class CapCharge(IdMixin, Base):
+    """What one approval charged on one cap ledger row, and how much of it was released again
+    (revocation: the unpaid part; claw-back: the part recovered)."""
+
+    __tablename__ = "cap_charges"
+    __table_args__ = (UniqueConstraint("application_id", "ledger_id"),)
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False, index=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("cap_ledger.id"), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
+    released: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))
