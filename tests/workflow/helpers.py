@@ -89,3 +89,45 @@ def rent(annual="1000000"):
 
 def project(total="5000000"):
     return [{"id": "p1", "kind": "project", "total_investment": total}]
+
+
+def credit_csv(tmp_path, rows, name="credit.csv"):
+    """A credit-record import file (uscc, name, record_date, authority, description)."""
+    p = tmp_path / name
+    lines = [["uscc", "name", "record_date", "authority", "description"], *rows]
+    p.write_text("\n".join(",".join(r) for r in lines) + "\n", encoding="utf-8-sig")
+    return p
+
+
+def checked_project(session, w, i, total):
+    """WF-PROJECT (application → district check → approval): submitted and district-checked."""
+    from huiqi.workflow.reviews import service as reviews
+
+    app = submitted(session, w, i, "WF-PROJECT", project(total))
+    reviews.district_check(session=session, application_id=app.id, actor=w.officer, passed=True)
+    return app
+
+
+@dataclass
+class Huangpu:
+    ent: object
+    user: object
+    round: object
+
+
+def huangpu(session, w: World, *, n: int = 1) -> Huangpu:
+    """A Huangpu enterprise with its user, and an open 2026 round for the Huangpu-shaped fixture
+    programme WF-HP-FRONTIER (tests/workflow/policies/wf-hp-fixture.yaml)."""
+    e = enterprises.create(session=session, uscc=make_uscc(f"91310101MA1{n:06d}"), name=f"黄浦测试企业{n}", district="黄浦区")
+    u = users.create(session=session, username=f"hp{n}", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=e.id)
+    r = rounds.create(session=session, code=f"HP-2026-{n}", name="2026 年度前沿技术攻关", programmes=["WF-HP-FRONTIER"], year=2026, opens_on=OPEN, closes_on=dt.date(2026, 4, 30), budget=None, actor=w.officer, policies=w.policies)
+    rounds.open_round(session=session, round_id=r.id, actor=w.officer)
+    return Huangpu(e, u, r)
+
+
+def frontier(session, w: World, hp: Huangpu, approval_date: str, *, pid: str = "fp1", on=SUBMIT_DAY):
+    """A submitted WF-HP-FRONTIER application for a national project approved on ``approval_date``."""
+    prof = {"enterprise": {"registered_district": "黄浦区"}, "claims": [{"id": pid, "kind": "frontier_project", "approval_date": approval_date, "national_major_project": True}]}
+    app = applications.create_draft(session=session, round_id=hp.round.id, enterprise_id=hp.ent.id, programme_id="WF-HP-FRONTIER", profile=prof, actor=hp.user, policies=w.policies)
+    applications.submit(session=session, application_id=app.id, actor=hp.user, on=on, policies=w.policies)
+    return app

@@ -70,6 +70,47 @@ def test_two_racing_approvals_never_pass_the_annual_cap(factory, session, world)
         decisions.approve(session=session, application_id=c.id, amount="0.01", actor=w.officer)
 
 
+def test_two_racing_approvals_never_pass_the_round_budget(factory, session, policies):
+    # two enterprises (each under its own annual cap), one round with a budget of 2,000,000:
+    # 1,500,000 + 1,500,000 = 3,000,000 would overrun it
+    w = h.build_world(session, policies, budget="2000000")
+    a = _checked_project(session, w, 0, "5000000")
+    b = _checked_project(session, w, 1, "5000000")
+    session.commit()
+    barrier = threading.Barrier(2)
+    outcome: dict[int, str] = {}
+
+    def approve(app_id):
+        s = factory()
+        try:
+            barrier.wait()
+            officer = s.get(type(w.officer), w.officer.id)
+            decisions.approve(session=s, application_id=app_id, amount="1500000", actor=officer, on=dt.date(2026, 6, 1))
+            time.sleep(0.3)  # hold the round's lock while the other transaction tries
+            s.commit()
+            outcome[app_id] = "approved"
+        except CapExceeded as exc:
+            s.rollback()
+            outcome[app_id] = f"budget:{exc.details.get('committed')}"
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
+            s.rollback()
+            outcome[app_id] = f"error:{exc!r}"
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=approve, args=(x.id,)) for x in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcome.values()) == ["approved", "budget:1500000.00"]
+    session.expire_all()
+    assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("1500000.00")
+    loser = a if outcome[a.id] != "approved" else b
+    decisions.approve(session=session, application_id=loser.id, amount="500000", actor=w.officer)
+    assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("2000000.00")
+
+
 def _approved_batch(session, w):
     apps = [_checked_project(session, w, i, "1000000") for i in range(3)]  # 300,000 each
     for x in apps:

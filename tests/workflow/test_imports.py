@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.credit.models import CreditRecord
-from huiqi.workflow.errors import IllegalTransition, ImportRejected
+from huiqi.workflow.errors import ImportRejected
 from huiqi.workflow.imports import service as imports
 from huiqi.workflow.imports.models import ImportRun
 from huiqi.workflow.payments import service as payments
@@ -68,18 +68,18 @@ def test_bad_automatic_lists_import_nothing(session, world, tmp_path, rows, expe
     assert _nothing_imported(session)
 
 
-def test_credit_records_block_with_the_reason(session, world, tmp_path):
+def test_imported_credit_records_hold_with_the_reason(session, world, tmp_path):
+    # 关于项目管理有关要求 一、信用管理: 过去三年内有严重失信行为……原则上不予支持 — held, not refused (tests/workflow/test_credit.py)
     w = world
     path = _csv(tmp_path, "credit.csv", [["uscc", "name", "record_date", "authority", "description"], [h.uscc(1), "测试企业1", "2024-05-06", "上海市市场监督管理局", "列入严重违法失信名单"], [h.uscc(2), "测试企业2", "2022-01-10", "区税务局", "重大税收违法"]])
     run = imports.import_credit(session=session, path=path, actor=w.officer)
     assert run.rows == 2
-    with pytest.raises(IllegalTransition) as exc:
-        h.submitted(session, w, 0, "WF-RENT", h.rent())
-    assert exc.value.field == "credit" and "列入严重违法失信名单" in exc.value.message_zh
-    session.rollback()
-    # 2022-01-10 is more than three years before 2026-03-10: it no longer blocks
+    app = h.submitted(session, w, 0, "WF-RENT", h.rent())
+    assert app.credit_hold is True and app.evaluation["profile"]["enterprise"]["serious_dishonesty_last_3_years"] is True
+    assert [(c["date"], c["authority"], c["description"]) for c in app.evaluation["credit_records"]] == [("2024-05-06", "上海市市场监督管理局", "列入严重违法失信名单")]
+    # 2022-01-10 is more than three years before 2026-03-10: it no longer counts
     app = h.submitted(session, w, 1, "WF-RENT", h.rent())
-    assert app.evaluation["profile"]["enterprise"]["serious_dishonesty_last_3_years"] is False
+    assert app.credit_hold is False and app.evaluation["profile"]["enterprise"]["serious_dishonesty_last_3_years"] is False
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ class IdMixin:
 
 def get_or_404(session: Session, model: type[M], ident: Any, *, zh: str, en: str, field: str = "id", lock: bool = False) -> M:
     """Load a row by primary key or raise a bilingual NotFound."""
-    obj = session.get(model, ident, with_for_update=lock) if lock else session.get(model, ident)
+    # locked: always read the row again (a copy already in the session may be stale)
+    obj = session.get(model, ident, with_for_update=True, populate_existing=True) if lock else session.get(model, ident)
     if obj is None:
         raise NotFound(f"{zh}不存在：{ident}", f"no such {en}: {ident}", field=field)
     return obj

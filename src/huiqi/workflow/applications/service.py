@@ -105,10 +105,11 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
             call["period_start"] = r.period_start.isoformat()
         if r.period_end:
             call["period_end"] = r.period_end.isoformat()
-    lookback = int(((doc.management or {}).get("credit") or {}).get("lookback_years") or credit.LOOKBACK_YEARS)
-    records = credit.records_in_window(session=session, uscc=ent.uscc, on=on, years=lookback)
-    if "serious_dishonesty_last_3_years" in policies.vocabulary.facts_of("enterprise"):
-        data["enterprise"]["serious_dishonesty_last_3_years"] = bool(records)
+    credit_rule = credit.rule(prog, doc)
+    records = credit.records_in_window(session=session, uscc=ent.uscc, on=on, years=credit_rule["lookback_years"])
+    subject, _, fact = credit_rule["fact"].partition(".")
+    if subject == "enterprise" and fact in policies.vocabulary.facts_of("enterprise"):
+        data["enterprise"][fact] = bool(records)
     try:
         parsed = parse_profile(data, policies.vocabulary)
     except ProfileError as exc:
@@ -116,7 +117,8 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
         raise InvalidInput(p.message_zh, p.message_en, field=f"profile.{p.field}", details=[x.to_dict() for x in exc.problems]) from None
     report = evaluate(policies, parsed, on=on, programmes=[app.programme_id])
     results = report.to_dict()["results"]
-    result = next((x for x in results if x["claim"] == app.claim_id), results[0])
+    index = next((i for i, x in enumerate(results) if x["claim"] == app.claim_id), 0)
+    result = results[index]
     cap_limits = _cap_limits(parsed, prog, doc, on, app.claim_id)
     proc = prog.process
     frozen = {
@@ -124,18 +126,31 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
         "policy_version": report.policy_version,
         "on": on.isoformat(),
         "process": {"stages": list(proc.stages) if proc else list(states.DEFAULT_STAGES), "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None},
-        "credit_records": [{"date": x.record_date.isoformat(), "authority": x.authority, "description": x.description} for x in records],
+        "credit_records": [credit.record_dict(x) for x in records],
+        "credit": credit_rule,
         "profile": data,
     }
     app.evaluation = frozen
     app.cap_limits = cap_limits
+    app.cap_year = cap_year_of(doc, prog, report.results[index], app.year)
+    app.credit_hold = credit_rule["mode"] == credit.SOFT and bool(records)
     app.policy_version = report.policy_version
     app.evaluated_on = on
     app.eval_status = result["status"]
     app.ceiling = Decimal(result["ceiling"]) if result["ceiling"] is not None else None
     session.flush()
-    audit.record(session, actor="system", action="application.freeze", entity="application", entity_id=app.id, data={"policy_version": report.policy_version, "status": result["status"], "ceiling": result["ceiling"], "on": on, "caps": cap_limits, "credit_records": len(records)})
+    audit.record(session, actor="system", action="application.freeze", entity="application", entity_id=app.id, data={"policy_version": report.policy_version, "status": result["status"], "ceiling": result["ceiling"], "on": on, "caps": cap_limits, "cap_year": app.cap_year, "credit_records": len(records), "credit_mode": credit_rule["mode"], "credit_hold": app.credit_hold})
     return frozen
+
+
+def cap_year_of(doc: Any, prog: Any, result: Any, year: int) -> int:
+    """The year the per-entity annual caps count an application in, as the rules engine counts it:
+    the event's year where the document dates support by event (``window_basis: event_date`` and
+    the programme has an ``event_date``, e.g. 黄科委规〔2025〕2号, whose 2025 events are supported
+    retroactively), else the application (round) year."""
+    if doc.window_basis == "event_date" and prog.event_date is not None and getattr(result, "cap_year", 0):
+        return int(result.cap_year)
+    return int(year)
 
 
 def _cap_limits(parsed: Any, prog: Any, doc: Any, on: dt.date, claim_id: str | None) -> list[dict]:
@@ -190,10 +205,11 @@ def submit(*, session: Session, application_id: int, actor: User, on: dt.date | 
         raise _materials_missing(names, missing)
     frozen = freeze(session=session, app=app, policies=policies, on=on)
     result = frozen["result"]
-    if frozen["credit_records"]:
-        czh = "；".join(f"{c['date']} {c['authority']}：{c['description']}" for c in frozen["credit_records"])
-        cen = "; ".join(f"{c['date']} {c['authority']}: {c['description']}" for c in frozen["credit_records"])
-        raise IllegalTransition(f"不能提交：过去三年内有严重失信记录（{czh}）", f"cannot submit: serious-dishonesty record(s) in the last three years ({cen})", field="credit", details=frozen["credit_records"])
+    records = frozen["credit_records"]
+    if records and frozen["credit"]["mode"] == credit.HARD:
+        # a hard credit condition (e.g. 信用记录良好): not supported, whatever else the result says
+        czh, cen = credit.describe(records)
+        raise IllegalTransition(f"不能提交：过去三年内有严重失信记录（{czh}），不予支持", f"cannot submit: serious-dishonesty record(s) in the last three years ({cen}): not supported", field="credit", details=records)
     if result["status"] in BLOCKING or result["status"] == "needs_info":
         zh, en = explain_block(result)
         raise IllegalTransition(f"不能提交：{zh}", f"cannot submit: {en}", field="eligibility", details=result)
@@ -205,6 +221,8 @@ def submit(*, session: Session, application_id: int, actor: User, on: dt.date | 
     app.submitted_at = utcnow()
     app.submitted_by = actor.id
     fire(session, machine=states.APPLICATION, obj=app, name="submit", actor=actor, stages=stages_of(app), data={"requested_amount": app.requested_amount, "ceiling": ceiling, "channel": app.channel})
+    if app.credit_hold:  # 原则上不予支持: goes on through review, flagged; approval waits for an officer's decision
+        audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, data={"records": records, "rule": frozen["credit"].get("clause"), "by": "submission"})
     return app
 
 
@@ -245,4 +263,5 @@ def summary(app: Application) -> dict:
         "score": None if app.score is None else str(app.score), "rank": app.rank,
         "proposed_amount": None if app.proposed_amount is None else str(app.proposed_amount),
         "approved_amount": None if app.approved_amount is None else str(app.approved_amount),
+        "cap_year": app.cap_year, "credit_hold": bool(app.credit_hold),
     }

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.rules import PolicySet
 from huiqi.workflow import states
+from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import check_can_act_for, get
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
 from huiqi.workflow.common import get_or_404, money, parse_day
+from huiqi.workflow.decisions.service import release_caps
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.payments.models import Instalment, Receivable
@@ -122,6 +124,10 @@ def revoke(*, session: Session, application_id: int, ground: str, reason: str, a
     """Revoke an approved project on one of the document's grounds: unpaid instalments are cancelled
     and, unless the officer decides otherwise (视情收回), sums already paid become a receivable."""
     require_role(actor, states.OFFICER)
+    from huiqi.workflow.decisions.service import lock_round
+
+    round_id = session.execute(select(Application.round_id).where(Application.id == application_id)).scalar()
+    lock_round(session, round_id)  # the round's commitments change: the same lock order as approval
     app = get(session=session, application_id=application_id, lock=True)
     states.check_transition(states.APPLICATION, app.state, "revoke", actor.role, reason=reason)
     _prog, doc = programme(policies or default_policies(), app.programme_id)
@@ -148,6 +154,9 @@ def revoke(*, session: Session, application_id: int, ground: str, reason: str, a
         fire(session, machine=states.INSTALMENT, obj=inst, name="cancel", actor=actor, reason=f"项目撤销 / project revoked: {ground}")
         cancelled += inst.amount
     fire(session, machine=states.APPLICATION, obj=app, name="revoke", actor=actor, reason=reason, data={**data, "paid": paid, "cancelled": cancelled, "claw_back": claw_back})
+    # the annual caps give back what will never be paid; what was paid stays charged until it is
+    # recovered (record_recovery) — or for good when the officer decides not to claw it back
+    release_caps(session=session, app=app, amount=max((app.approved_amount or Decimal(0)) - paid, Decimal(0)), actor=actor, why=f"项目撤销，未拨付部分释放 / project revoked: the unpaid part is released ({ground})")
     rev = Revocation(application_id=app.id, ground=ground, reason=reason, revoked_on=day, paid_total=paid, cancelled_total=cancelled, actor_id=actor.id)
     session.add(rev)
     if claw_back and paid > 0:

@@ -1,9 +1,18 @@
-"""Decisions (立项): the approved sum is bounded by the frozen ceiling and by the per-enterprise
-annual caps, enforced in the database so that concurrent approvals can never together pass a cap.
+"""Decisions (立项): the approved sum is bounded by the frozen ceiling, by the per-enterprise
+annual caps and by the round's budget, enforced in the database so that concurrent approvals can
+never together pass a cap or a budget.
 
-Each cap is a ledger row per (enterprise, year, cap). Approval inserts the row if needed, then
+Each cap is a ledger row per (enterprise, cap year, cap). Approval inserts the row if needed, then
 locks it (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers with ``BEGIN
-IMMEDIATE``), checks ``used + amount <= limit`` and adds the amount, in the approval's transaction.
+IMMEDIATE``), checks ``used + amount <= limit`` and adds the amount, in the approval's transaction;
+a ``cap_charges`` row records what was charged. Revocation releases the unpaid part, a recovered
+claw-back the part recovered (:func:`release_caps`).
+
+The round's budget: approval locks the round row first (the same order as shortlisting: round →
+applications → ledgers) and checks ``committed + amount <= budget`` (:func:`round_commitments`).
+
+Credit: an application held for a credit check (原则上不予支持) is not approved until an officer has
+recorded an override (``credit.service.override``); a hard credit rule refuses approval.
 """
 
 from __future__ import annotations
@@ -11,20 +20,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from huiqi import audit
 from huiqi.calendar import add_period
 from huiqi.money import to_fen
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
 from huiqi.workflow.common import money
-from huiqi.workflow.decisions.models import CapLedger, Decision
+from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
 from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
-from huiqi.workflow.payments.models import Instalment
+from huiqi.workflow.payments.models import Instalment, Payment, Receivable
+from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
 
 
@@ -50,28 +61,97 @@ def _ledger_row(session: Session, *, enterprise_id: int, year: int, cap_id: str,
     ).scalar_one()
 
 
+def cap_year(app: Application) -> int:
+    """The year the application's caps count in (the event's year where the document says so)."""
+    return app.cap_year if app.cap_year is not None else app.year
+
+
 def charge_caps(*, session: Session, app: Application, amount: Decimal) -> list[dict]:
     """Add ``amount`` to each of the application's cap ledgers, or raise CapExceeded (nothing charged)."""
     out = []
+    year = cap_year(app)
     for cap in sorted(app.cap_limits or [], key=lambda c: c["cap"]):  # a fixed order: no deadlocks
         limit = Decimal(cap["limit"])
-        row = _ledger_row(session, enterprise_id=app.enterprise_id, year=app.year, cap_id=cap["cap"], limit=limit)
+        row = _ledger_row(session, enterprise_id=app.enterprise_id, year=year, cap_id=cap["cap"], limit=limit)
         if row.used + amount > row.limit:
             room = max(row.limit - row.used, Decimal(0))
             raise CapExceeded(
-                f"超过单位年度上限“{cap.get('label_zh') or cap['cap']}”：{app.year} 年已核定 {row.used} 元，上限 {row.limit} 元，本项最多 {room} 元",
-                f"above the per-entity annual cap {cap['cap']}: {row.used} already approved in {app.year}, limit {row.limit}, at most {room} here",
-                field="amount", details={"cap": cap["cap"], "limit": str(row.limit), "used": str(row.used), "room": str(room)},
+                f"超过单位年度上限“{cap.get('label_zh') or cap['cap']}”：{year} 年已核定 {row.used} 元，上限 {row.limit} 元，本项最多 {room} 元",
+                f"above the per-entity annual cap {cap['cap']}: {row.used} already approved for {year}, limit {row.limit}, at most {room} here",
+                field="amount", details={"cap": cap["cap"], "year": year, "limit": str(row.limit), "used": str(row.used), "room": str(room)},
             )
         row.used = row.used + amount
-        out.append({"cap": cap["cap"], "limit": row.limit, "used": row.used})
+        session.add(CapCharge(application_id=app.id, ledger_id=row.id, amount=amount, released=Decimal(0)))
+        out.append({"cap": cap["cap"], "year": year, "limit": row.limit, "used": row.used})
     session.flush()
     return out
+
+
+def release_caps(*, session: Session, app: Application, amount: Decimal, actor: User, why: str) -> list[dict]:
+    """Give back ``amount`` of what the application's approval charged on each cap ledger (locked
+    in the same order as charging), never more than is still charged; audited. Revocation
+    releases the unpaid part; a recovered claw-back the part recovered."""
+    out = []
+    if amount <= 0:
+        return out
+    charges = list(session.execute(
+        select(CapCharge).join(CapLedger, CapLedger.id == CapCharge.ledger_id).where(CapCharge.application_id == app.id).order_by(CapLedger.cap_id)
+    ).scalars())
+    for ch in charges:
+        row = session.execute(select(CapLedger).where(CapLedger.id == ch.ledger_id).with_for_update().execution_options(populate_existing=True)).scalar_one()
+        give = min(amount, ch.amount - ch.released)
+        if give <= 0:
+            continue
+        ch.released = ch.released + give
+        row.used = row.used - give
+        out.append({"cap": row.cap_id, "year": row.year, "released": give, "used": row.used, "limit": row.limit})
+    session.flush()
+    if out:
+        audit.record(session, actor=actor.username, action="cap.release", entity="application", entity_id=app.id, reason=why, data={"amount": amount, "caps": out})
+    return out
+
+
+def round_commitments(*, session: Session, round_id: int) -> dict:
+    """What a round's budget has committed: approved sums of projects still approved, plus — for
+    revoked projects — what was paid and not recovered (our reading: money the enterprise still
+    holds stays committed; unpaid and recovered sums are free again). Also what has been paid, net
+    of recoveries."""
+    approved = session.execute(select(func.coalesce(func.sum(Application.approved_amount), 0)).where(Application.round_id == round_id, Application.state == "approved")).scalar_one()
+    paid_all = session.execute(select(func.coalesce(func.sum(Payment.amount), 0)).join(Application, Application.id == Payment.application_id).where(Application.round_id == round_id)).scalar_one()
+    paid_revoked = session.execute(select(func.coalesce(func.sum(Payment.amount), 0)).join(Application, Application.id == Payment.application_id).where(Application.round_id == round_id, Application.state == "revoked")).scalar_one()
+    recovered = session.execute(select(func.coalesce(func.sum(Receivable.amount), 0)).join(Application, Application.id == Receivable.application_id).where(Application.round_id == round_id, Receivable.state == "recovered")).scalar_one()
+    return {"approved": approved, "committed": approved + paid_revoked - recovered, "paid": paid_all - recovered}
+
+
+def lock_round(session: Session, round_id: int | None) -> Round | None:
+    """The round row, locked FOR UPDATE (None for grants without a round)."""
+    if round_id is None:
+        return None
+    return session.execute(select(Round).where(Round.id == round_id).with_for_update().execution_options(populate_existing=True)).scalar_one()
+
+
+def check_budget(*, session: Session, r: Round | None, amount: Decimal) -> dict | None:
+    """Raise CapExceeded if approving ``amount`` would take the round past its budget."""
+    if r is None or r.budget is None:
+        return None
+    c = round_commitments(session=session, round_id=r.id)
+    if c["committed"] + amount > r.budget:
+        room = max(r.budget - c["committed"], Decimal(0))
+        raise CapExceeded(
+            f"超出批次“{r.code} {r.name}”的预算：预算 {r.budget} 元，已立项（含已拨付未收回）{c['committed']} 元，本次核定 {amount} 元，尚余 {room} 元",
+            f"over the budget of round {r.code} ({r.name}): budget {r.budget}, already committed {c['committed']}, this approval {amount}, room left {room}",
+            field="amount", details={"round": r.code, "budget": str(r.budget), "committed": str(c["committed"]), "requested": str(amount), "room": str(room)},
+        )
+    return {"round": r.code, "budget": r.budget, "committed": c["committed"] + amount}
 
 
 def approve(*, session: Session, application_id: int, amount: Decimal | str, actor: User, reason: str | None = None, on: dt.date | None = None) -> Decision:
     """Approve (立项) at ``amount``: at most the frozen ceiling, within the annual caps; soft criteria
     failed at evaluation (原则上) and sums other than a fixed standard need a written ``reason``."""
+    from huiqi.workflow.credit import service as credit
+
+    round_id = session.execute(select(Application.round_id).where(Application.id == application_id)).scalar()
+    r = lock_round(session, round_id)  # round first, then the application: the order shortlisting uses
     app = get(session=session, application_id=application_id, lock=True)
     states.check_transition(states.APPLICATION, app.state, "approve", actor.role, stages=stages_of(app))
     amount = money(amount, field="amount")
@@ -85,15 +165,21 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
         raise InvalidInput("核定金额须大于零（不予支持请用 decline）", "the amount must be positive (use decline to refuse)", field="amount")
     if amount > app.ceiling:
         raise CapExceeded(f"核定金额 {amount} 元超过政策上限 {app.ceiling} 元", f"{amount} is above the engine's ceiling {app.ceiling}", field="amount")
+    cst = credit.check_cleared(session=session, app=app)
     overrides = [s.get("criterion") for s in result.get("soft_failed") or []]
+    credit_criteria = set(cst["rule"].get("criteria") or [])
+    # a failed soft credit criterion is decided by the credit override (its own written reason)
+    undecided = [s for s in result.get("soft_failed") or [] if not (s.get("criterion") in credit_criteria and cst["overrides"])]
     reason = (reason or "").strip() or None
-    if overrides and not reason:
-        names = "、".join(s.get("label_zh") or s.get("criterion") for s in result["soft_failed"])
-        raise InvalidInput(f"未满足“原则上”条件（{names}），须写明同意立项的理由", f"soft criteria (原则上) not met ({', '.join(overrides)}): a written reason is required to approve", field="reason")
+    if undecided and not reason:
+        names = "、".join(s.get("label_zh") or s.get("criterion") for s in undecided)
+        raise InvalidInput(f"未满足“原则上”条件（{names}），须写明同意立项的理由", f"soft criteria (原则上) not met ({', '.join(s.get('criterion') for s in undecided)}): a written reason is required to approve", field="reason")
     if not result.get("discretionary", True) and amount != app.ceiling and not reason:
         raise InvalidInput(f"该项目按标准给予 {app.ceiling} 元，核定其他金额须写明理由", f"this programme pays a set {app.ceiling}: another sum needs a written reason", field="reason")
+    budget = check_budget(session=session, r=r, amount=amount)
     charged = charge_caps(session=session, app=app, amount=amount)
-    fire(session, machine=states.APPLICATION, obj=app, name="approve", actor=actor, reason=reason, stages=stages_of(app), data={"amount": amount, "ceiling": app.ceiling, "overrides": overrides, "caps": charged, "policy_version": app.policy_version})
+    credit_data = {"credit_overrides": [o.id for o in cst["overrides"]]} if cst["overrides"] else {}
+    fire(session, machine=states.APPLICATION, obj=app, name="approve", actor=actor, reason=reason, stages=stages_of(app), data={"amount": amount, "ceiling": app.ceiling, "overrides": overrides, "caps": charged, "budget": budget, "policy_version": app.policy_version, **credit_data})
     app.approved_amount, app.approved_on = amount, on
     d = Decision(application_id=app.id, outcome="approved", amount=amount, ceiling=app.ceiling, reason=reason, overrides=overrides, actor_id=actor.id)
     session.add(d)

@@ -161,6 +161,9 @@ def import_credit(*, session: Session, path: str | Path, actor: User, content: b
         session.add(CreditRecord(uscc=code, name=r["name"] or None, record_date=day, authority=r["authority"], description=r["description"], import_id=run.id))
     session.flush()
     audit.record(session, actor=actor.username, action="import.credit", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "rows": len(records)})
+    from huiqi.workflow.credit import service as credit
+
+    credit.flag_after_import(session=session, usccs={code for code, _r, _d in records}, actor=actor)
     return run
 
 
@@ -187,8 +190,10 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
     problems = _check_columns(header, AUTOMATIC_BASE, allowed)
     if problems:
         raise ImportRejected(problems)
-    from huiqi.workflow.applications.service import _cap_limits
+    from huiqi.workflow.applications.service import _cap_limits, cap_year_of
+    from huiqi.workflow.credit import service as credit
 
+    credit_rule = credit.rule(prog, doc)
     prepared = []
     seen: dict[str, int] = {}
     for n, r in rows:
@@ -214,27 +219,29 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
             continue
         from huiqi.workflow.credit import service as credit
 
-        records = credit.records_in_window(session=session, uscc=code, on=on, years=int(((doc.management or {}).get("credit") or {}).get("lookback_years") or credit.LOOKBACK_YEARS))
-        if records:
+        records = credit.records_in_window(session=session, uscc=code, on=on, years=credit_rule["lookback_years"])
+        if records and credit_rule["mode"] == credit.HARD:
             czh, cen = credit.describe(records)
-            problems.append(_problem(n, "uscc", f"过去三年内有严重失信记录：{czh}", f"serious-dishonesty record(s) in the last three years: {cen}"))
+            problems.append(_problem(n, "uscc", f"过去三年内有严重失信记录，不予支持：{czh}", f"serious-dishonesty record(s) in the last three years, not supported: {cen}"))
             continue
-        if "serious_dishonesty_last_3_years" in vocab.facts_of("enterprise"):
-            profile["enterprise"]["serious_dishonesty_last_3_years"] = False
+        fact_subject, _, fact = credit_rule["fact"].partition(".")
+        if fact_subject == "enterprise" and fact in vocab.facts_of("enterprise"):
+            profile["enterprise"][fact] = bool(records)
         try:
             parsed = parse_profile(profile, vocab)
         except ProfileError as exc:
             for p in exc.problems:
                 problems.append(_problem(n, p.field.split(".")[-1], p.message_zh, p.message_en))
             continue
-        result = evaluate(policies, parsed, on=on, programmes=[programme_id]).to_dict()["results"][0]
+        report = evaluate(policies, parsed, on=on, programmes=[programme_id])
+        result = report.to_dict()["results"][0]
         if result["status"] != "eligible" or result["ceiling"] is None:
             from huiqi.workflow.applications.service import explain_block
 
             zh, en = explain_block(result)
             problems.append(_problem(n, "", f"不符合发放条件：{zh}", f"not eligible: {en}"))
             continue
-        prepared.append((n, code, r["name"], profile, parsed, result))
+        prepared.append((n, code, r["name"], profile, parsed, result, [credit.record_dict(x) for x in records], cap_year_of(doc, prog, report.results[0], int(year))))
     if not rows:
         problems.append(_problem(2, "", "没有数据行", "no data rows"))
     if problems:
@@ -242,16 +249,19 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
     run = _run(session, kind="automatic", path=path, data=data, rows=len(prepared), actor=actor, programme_id=programme_id)
     apps = []
     proc = prog.process
-    for n, code, name, profile, parsed, result in prepared:
+    for n, code, name, profile, parsed, result, records, cap_year in prepared:
         ent = enterprises.get_or_create(session=session, uscc=code, name=name, district=doc.district, actor=actor)
+        held = bool(records) and credit_rule["mode"] == credit.SOFT  # 原则上不予支持: imported, held for an officer's decision
         app = Application(
-            round_id=None, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=int(year), state="proposed",
+            round_id=None, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=int(year), cap_year=cap_year, state="proposed",
             profile=profile, requested_amount=Decimal(result["ceiling"]), ceiling=Decimal(result["ceiling"]), eval_status=result["status"],
-            evaluation={"result": result, "policy_version": policies.version, "on": on.isoformat(), "process": {"stages": list(proc.stages) if proc else ["application", "approval", "payment"], "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None}, "credit_records": [], "profile": profile, "import_row": n},
-            cap_limits=_cap_limits(parsed, prog, doc, on, result["claim"]), policy_version=policies.version, evaluated_on=on, import_id=run.id,
+            evaluation={"result": result, "policy_version": policies.version, "on": on.isoformat(), "process": {"stages": list(proc.stages) if proc else ["application", "approval", "payment"], "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None}, "credit_records": records, "credit": credit_rule, "profile": profile, "import_row": n},
+            cap_limits=_cap_limits(parsed, prog, doc, on, result["claim"]), policy_version=policies.version, evaluated_on=on, import_id=run.id, credit_hold=held,
         )
         session.add(app)
         session.flush()
+        if held:
+            audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, data={"records": records, "rule": credit_rule.get("clause"), "by": "import"})
         apps.append(app)
     audit.record(session, actor=actor.username, action="import.automatic", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "programme": programme_id, "rows": len(apps), "total": sum((a.ceiling for a in apps), Decimal(0)), "applications": [a.id for a in apps]})
     return apps

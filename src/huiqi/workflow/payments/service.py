@@ -60,20 +60,50 @@ def _disburse(session: Session, inst: Instalment, batch: PaymentBatch, actor: Us
 def run_batch(*, session: Session, batch_id: int, actor: User) -> list[Payment]:
     """Pay a batch; already-paid instalments are skipped, so running it again pays nothing twice."""
     require_role(actor, states.OFFICER)
+    from huiqi.workflow.decisions.service import lock_round
+
     batch = get_or_404(session, PaymentBatch, batch_id, zh="拨付批次", en="payment batch", lock=True)
+    round_ids = sorted({rid for rid in session.execute(
+        select(Application.round_id).join(Instalment, Instalment.application_id == Application.id).join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id)
+        .where(PaymentBatchItem.batch_id == batch.id, Application.round_id.is_not(None))
+    ).scalars()})
+    rounds = {rid: lock_round(session, rid) for rid in round_ids}  # rounds before instalments, as approval does
     items = list(session.execute(select(Instalment).join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id).where(PaymentBatchItem.batch_id == batch.id).order_by(Instalment.id).with_for_update()).scalars())
-    paid = []
+    due = []
     for inst in items:
         if inst.state != "scheduled":
             continue  # paid already (this batch before, or another) or cancelled by a revocation
         app = session.get(Application, inst.application_id)
         if app.state != "approved":
             continue
-        paid.append(_disburse(session, inst, batch, actor))
+        due.append((inst, app))
+    check_budgets(session=session, rounds=rounds, due=due)
+    paid = [_disburse(session, inst, batch, actor) for inst, _app in due]
     batch.state = "done"
     session.flush()
     audit.record(session, actor=actor.username, action="payment.run", entity="payment_batch", entity_id=batch.id, data={"paid": [p.instalment_id for p in paid], "total": sum((p.amount for p in paid), Decimal(0))})
     return paid
+
+
+def check_budgets(*, session: Session, rounds: dict, due: list) -> None:
+    """Refuse the whole batch (nothing paid) if it would take a round's payments past its budget."""
+    from huiqi.workflow.decisions.service import round_commitments
+    from huiqi.workflow.errors import CapExceeded
+
+    for rid, r in rounds.items():
+        if r is None or r.budget is None:
+            continue
+        here = sum((inst.amount for inst, app in due if app.round_id == rid), Decimal(0))
+        if not here:
+            continue
+        done = round_commitments(session=session, round_id=rid)["paid"]
+        if done + here > r.budget:
+            room = max(r.budget - done, Decimal(0))
+            raise CapExceeded(
+                f"拨付将超出批次“{r.code} {r.name}”的预算：预算 {r.budget} 元，已拨付（扣除已收回）{done} 元，本批拨付 {here} 元，尚余 {room} 元；本批未拨付任何款项",
+                f"this payment batch would take round {r.code} ({r.name}) over its budget: budget {r.budget}, already paid (net of recoveries) {done}, this batch {here}, room left {room}; nothing was paid",
+                field="budget", details={"round": r.code, "budget": str(r.budget), "paid": str(done), "requested": str(here), "room": str(room)},
+            )
 
 
 def ledger(*, session: Session, application_id: int | None = None, batch_id: int | None = None) -> list[Payment]:
@@ -97,8 +127,16 @@ def paid_total(*, session: Session, application_id: int) -> Decimal:
 
 
 def record_recovery(*, session: Session, receivable_id: int, actor: User, on: dt.date | str) -> Receivable:
-    """Mark a claw-back receivable as recovered."""
+    """Mark a claw-back receivable as recovered: the sum no longer counts against the enterprise's
+    annual caps nor the round's budget."""
+    from huiqi.workflow.decisions.service import lock_round, release_caps
+
+    day = parse_day(on, field="on")
+    app_id = session.execute(select(Receivable.application_id).where(Receivable.id == receivable_id)).scalar()
+    if app_id is not None:
+        lock_round(session, session.execute(select(Application.round_id).where(Application.id == app_id)).scalar())
     rec = get_or_404(session, Receivable, receivable_id, zh="应收回款项", en="receivable", lock=True)
-    fire(session, machine=states.RECEIVABLE, obj=rec, name="recover", actor=actor, data={"amount": rec.amount})
-    rec.recovered_on = parse_day(on, field="on")
+    fire(session, machine=states.RECEIVABLE, obj=rec, name="recover", actor=actor, data={"amount": rec.amount, "on": day})
+    rec.recovered_on = day
+    release_caps(session=session, app=session.get(Application, rec.application_id), amount=rec.amount, actor=actor, why=f"已收回 {rec.amount} 元 / {rec.amount} recovered")
     return rec

@@ -61,6 +61,28 @@ def close_round(*, session: Session, round_id: int, actor: User) -> Round:
     return r
 
 
+def set_budget(*, session: Session, round_id: int, budget: Decimal | str | None, actor: User, reason: str) -> Round:
+    """Change a round's budget (e.g. a budget cut), with a written reason; audited. A budget below
+    what has already been paid is refused. Approvals and payments are checked against the new
+    figure from now on (sums already approved stay approved)."""
+    from huiqi.workflow.decisions.service import lock_round, round_commitments
+
+    require_role(actor, states.OFFICER)
+    get_or_404(session, Round, round_id, zh="申报批次", en="round", field="round")
+    r = lock_round(session, round_id)
+    if not (reason or "").strip():
+        raise InvalidInput("调整预算须写明理由", "a written reason is required to change the budget", field="reason")
+    b = money(budget, field="budget") if budget not in (None, "") else None
+    c = round_commitments(session=session, round_id=r.id)
+    if b is not None and b < c["paid"]:
+        raise InvalidInput(f"批次 {r.code} 已拨付 {c['paid']} 元，预算不能低于此数（{b} 元）", f"round {r.code} has already paid {c['paid']}: the budget cannot be set below it ({b})", field="budget")
+    before = r.budget
+    r.budget = b
+    session.flush()
+    audit.record(session, actor=actor.username, action="round.budget", entity="round", entity_id=r.id, reason=reason.strip(), data={"code": r.code, "before": before, "after": b, "committed": c["committed"], "paid": c["paid"]})
+    return r
+
+
 def check_accepting(r: Round, on: dt.date) -> None:
     """Raise unless the round is open and ``on`` lies within its dates."""
     if r.state != "open":
