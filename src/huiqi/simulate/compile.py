@@ -84,6 +84,7 @@ class X:
     expr: Any = None
     const: Any = _NOTC
     raw: Any = None  # a numeric column in its stored type (before the cast to DECIMAL(38, 10))
+    nul: Any = _NOTC  # a never-null flag, TRUE exactly where the value is NULL (when known from the parts)
 
     @property
     def is_const(self) -> bool:
@@ -202,10 +203,41 @@ def b_not(b: Any) -> Any:
 
 
 def isnull(x: X) -> Any:
-    """A never-null flag: is the value unknown?"""
+    """A never-null flag: is the value unknown?
+
+    Where the value's NULLs follow from its parts (``a * b`` is NULL exactly where ``a`` or ``b``
+    is), the flag is built from the parts' flags, so that asking whether an amount is unknown
+    does not compute the amount again (``x.nul``)."""
     if x.is_const:
         return x.const is None
+    if x.nul is not _NOTC:
+        return x.nul
     return null_check(x.raw if x.raw is not None else x.expr)
+
+
+def nul_case(branches: list[tuple[Any, Any]], default: Any) -> Any:
+    """CASE WHEN c1 THEN f1 … ELSE default over never-null conditions and flags, folded:
+    a TRUE flag is ``c OR rest``, a FALSE one ``NOT c AND rest``."""
+    acc = default
+    for cond, flag in reversed(branches):
+        if cond is False or cond is None:
+            continue
+        if cond is True:
+            acc = flag
+        elif flag is True:
+            acc = b_or(cond, acc)
+        elif flag is False:
+            acc = b_and(b_not(cond), acc)
+        elif not b_is_const(acc) and flag.equals(acc):
+            continue
+        else:
+            acc = ibis.ifelse(cond, flag, b_ibis(acc))
+    return acc
+
+
+def num(expr: Any, *parts: X) -> X:
+    """A numeric X that is NULL exactly where one of ``parts`` is."""
+    return X("num", expr, nul=b_or(*[isnull(p) for p in parts]))
 
 
 def _native_literal(col: Any, value: Decimal) -> Any:
@@ -286,7 +318,7 @@ def choose(branches: list[tuple[Any, X]], default: X, ty: str) -> X:
     if ty == "null":
         ty = "bool"
     args = [(c, v.ibis(ty)) for c, v in kept]
-    return X(ty, ibis.cases(*args, else_=default.ibis(ty)))
+    return X(ty, ibis.cases(*args, else_=default.ibis(ty)), nul=nul_case([(c, isnull(v)) for c, v in kept], isnull(default)))
 
 
 def choose_b(branches: list[tuple[Any, Any]], default: Any) -> Any:
@@ -418,7 +450,7 @@ def _c(node: E.Node, r: Resolver) -> X:
             return x_of_b(b_not(b_of_x(x)))
         if x.ty != "num":
             raise _bad("-", x)
-        return X("num", -x.expr) if not x.is_const else const(-x.const)
+        return num(-x.expr, x) if not x.is_const else const(-x.const)
     if isinstance(node, E.Binary):
         return _binary(node, r)
     if isinstance(node, E.In):
@@ -460,29 +492,29 @@ def _binary(node: E.Binary, r: Resolver) -> X:
         else:
             a, b = left.expr if not left.is_const else left.ibis(), right.expr if not right.is_const else right.ibis()
         res = {"==": lambda: a == b, "!=": lambda: a != b, "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b}[op]()
-        return X("bool", res)
+        return X("bool", res, nul=b_or(isnull(left), isnull(right)))
     a, b = left.ibis(), right.ibis()
     if op == "+":
         if left.ty == right.ty == "num":
-            return X("num", a + b)
+            return num(a + b, left, right)
         if left.ty == right.ty == "str":
             return X("str", a.concat(b))
         raise _bad(op, left, right)
     if op == "-":
         if left.ty == right.ty == "num":
-            return X("num", a - b)
+            return num(a - b, left, right)
         if left.ty == right.ty == "date":
             return X("num", cast_num(a.delta(b, unit="day")))
         raise _bad(op, left, right)
     if op == "*":
         if left.ty == right.ty == "num":
-            return X("num", cast_num(a * b))
+            return _mul(left, right)
         raise _bad(op, left, right)
     if op == "/":
         if left.ty == right.ty == "num":
             # Exactness: DuckDB divides decimals in DOUBLE; the quotient is re-cast to DECIMAL(38, 10).
             q = cast_num(a.cast(idt.float64) / b.cast(idt.float64))
-            return X("num", ibis.ifelse(b == lit(Decimal(0)), ibis.null(NUM), q))
+            return X("num", ibis.ifelse(b == lit(Decimal(0)), ibis.null(NUM), q), nul=b_or(isnull(left), isnull(right), is_true(b == lit(Decimal(0)))))
         raise _bad(op, left, right)
     raise _bad(op, left, right)  # pragma: no cover
 
@@ -519,7 +551,10 @@ def _call(node: E.Call, r: Resolver) -> X:
         vals = [x.ibis(ty) for x in args]
         f = ibis.least if name == "min" else ibis.greatest
         anynull = b_or(*[isnull(x) for x in args])
-        return choose([(anynull, X(ty, const=None))], X(ty, f(*vals)), ty)
+        out = choose([(anynull, X(ty, const=None))], X(ty, f(*vals), nul=False), ty)
+        if not out.is_const:
+            out.nul = anynull
+        return out
     if any(x.ty == "null" for x in args):
         return const(None)
     if name == "year":
@@ -582,6 +617,8 @@ def _capped(value: X, cap: E.Node | None, r: Resolver) -> tuple[X, Any]:
     if c.is_const and c.const is None:
         return NULLNUM, cu
     out = choose([(isnull(c), NULLNUM), (is_true(_cmp(value, ">", c)), c)], value, "num")
+    if not out.is_const:
+        out.nul = b_or(isnull(value), isnull(c))  # min(value, cap): unknown where either is
     return out, cu
 
 
@@ -708,25 +745,30 @@ def _v_bool(node: E.Node, r: Resolver) -> tuple[X, Any]:
 def _mul(a: X, b: X) -> X:
     if a.is_const and b.is_const:
         return const(None if a.const is None or b.const is None else a.const * b.const)
-    return X("num", cast_num(a.ibis("num") * b.ibis("num")))
+    for x, y in ((a, b), (b, a)):
+        if y.ty == "num" and y.is_const and y.const == 1 and not x.is_const and x.ty == "num":
+            return x  # × 100 % (a match ratio of one to one): the same value
+    return num(cast_num(a.ibis("num") * b.ibis("num")), a, b)
 
 
 def _add(a: X, b: X) -> X:
     if a.is_const and b.is_const:
         return const(None if a.const is None or b.const is None else a.const + b.const)
-    return X("num", a.ibis("num") + b.ibis("num"))
+    return num(a.ibis("num") + b.ibis("num"), a, b)
 
 
 def _sub(a: X, b: X) -> X:
     if a.is_const and b.is_const:
         return const(None if a.const is None or b.const is None else a.const - b.const)
-    return X("num", a.ibis("num") - b.ibis("num"))
+    return num(a.ibis("num") - b.ibis("num"), a, b)
 
 
 def _max0(a: X) -> X:
     if a.is_const:
         return const(None if a.const is None else max(a.const, Decimal(0)))
-    return choose([(is_true(a.expr < lit(Decimal(0))), const(Decimal(0)))], a, "num")
+    out = choose([(is_true(a.expr < lit(Decimal(0))), const(Decimal(0)))], a, "num")
+    out.nul = isnull(a)
+    return out
 
 
 def _cmp(a: X, op: str, b: X) -> Any:
