@@ -82,6 +82,17 @@ def application_detail(session: Session, user: Any, app: Application, policies: 
         out["changes"] = [row_dict(c) for c in session.execute(select(ChangeRequest).where(ChangeRequest.application_id == app.id).order_by(ChangeRequest.id)).scalars()]
         out["progress"] = [row_dict(c) for c in session.execute(select(ProgressReport).where(ProgressReport.application_id == app.id).order_by(ProgressReport.id)).scalars()]
         out["revocations"] = [row_dict(c) for c in session.execute(select(Revocation).where(Revocation.application_id == app.id).order_by(Revocation.id)).scalars()]
+    from huiqi.workflow.credit import service as credit
+
+    out["credit"] = plain(credit.view(session=session, app=app, role=user.role))
+    if user.role in (O, A) and policies is not None:
+        from huiqi.workflow.policy import programme
+
+        try:
+            _prog, doc = programme(policies, app.programme_id)
+            out["revocation_grounds"] = [{"id": g["id"], "zh": g.get("zh"), "en": g.get("en")} for g in ((doc.management or {}).get("revocation") or {}).get("grounds") or []]
+        except Exception:  # noqa: BLE001 - a programme no longer in the policies: no grounds to offer
+            out["revocation_grounds"] = []
     st = states.APPLICATION.state(app.state)
     out["next_steps"] = [{"name": t.name, "zh": t.zh, "en": t.en, "needs_reason": t.needs_reason} for t in states.APPLICATION.available(app.state, user.role)]
     out["state_stage"] = st.stage
@@ -259,6 +270,14 @@ def approve(session: Session, user: Any, *, application_id: int, amount: Any, re
     return decisions.approve(session=session, application_id=app.id, amount=amount, actor=user, reason=reason, on=parse_date(on, "on"))
 
 
+def credit_override(session: Session, user: Any, *, application_id: int, reason: str, on: Any = None) -> Any:
+    from huiqi.workflow.credit import service as credit
+
+    need(user, O)
+    app = access.application_for(session, user, application_id)
+    return credit.override(session=session, application_id=app.id, actor=user, reason=reason, on=parse_date(on, "on"))
+
+
 def decline(session: Session, user: Any, *, application_id: int, reason: str) -> Any:
     from huiqi.workflow.decisions import service as decisions
 
@@ -371,6 +390,13 @@ def open_round(session: Session, user: Any, *, round_id: int) -> Any:
 
     need(user, O)
     return rounds.open_round(session=session, round_id=round_id, actor=user)
+
+
+def set_budget(session: Session, user: Any, *, round_id: int, budget: Any, reason: str) -> Any:
+    from huiqi.workflow.rounds import service as rounds
+
+    need(user, O)
+    return rounds.set_budget(session=session, round_id=round_id, budget=budget, actor=user, reason=reason)
 
 
 def close_round(session: Session, user: Any, *, round_id: int) -> Any:

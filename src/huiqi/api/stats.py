@@ -40,8 +40,16 @@ def dashboard_data(session: Session, user: Any) -> dict:
             by_round[app.round_id] += amt
     paid = sum((p.amount for p in session.execute(select(Payment).where(Payment.application_id.in_(ids or [-1]))).scalars()), ZERO)
     budgets = []
+    from huiqi.workflow.decisions.service import round_commitments
+
     for r in session.execute(select(Round).order_by(Round.id)).scalars():
-        budgets.append({"round_id": r.id, "code": r.code, "name": r.name, "budget": None if r.budget is None else str(r.budget), "used": str(by_round.get(r.id, ZERO))})
+        if user.role in access.READERS_OF_ALL:
+            # used = committed, as approval checks it: approved sums, plus what revoked projects were paid and have not repaid
+            c = round_commitments(session=session, round_id=r.id)
+            used, paid_r = c["committed"], str(c["paid"])
+        else:  # a town/park reviewer: the approved sums of its own area only
+            used, paid_r = by_round.get(r.id, ZERO), None
+        budgets.append({"round_id": r.id, "code": r.code, "name": r.name, "budget": None if r.budget is None else str(r.budget), "used": str(used), "paid": paid_r})
 
     def items(d: dict) -> list[dict]:
         return [{"key": k, "amount": str(v)} for k, v in sorted(d.items())]

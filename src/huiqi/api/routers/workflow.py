@@ -125,6 +125,16 @@ class ApproveIn(BaseModel):
     on: Date = Field(None, pattern=DATE_PATTERN)
 
 
+class CreditOverrideIn(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2000, description="同意支持的书面理由 / the written reason for supporting the applicant")
+    on: Date = Field(None, pattern=DATE_PATTERN)
+
+
+class BudgetIn(BaseModel):
+    budget: Optional[str] = Field(None, max_length=30, description="元 / yuan; empty: no budget")
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
 class ConfirmIn(BaseModel):
     amount: Optional[str] = Field(None, max_length=30)
     reason: Optional[str] = Field(None, max_length=2000)
@@ -204,6 +214,14 @@ def create_round(request: Request, body: RoundIn, user: Any = Depends(api_user),
 @router.post("/rounds/{round_id}/open", tags=["rounds 申报批次"], summary="开放申报 / open a round", responses=WRITE)
 def open_round(round_id: int, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
     return row_dict(actions.open_round(session, user, round_id=round_id))
+
+
+@router.post("/rounds/{round_id}/budget", tags=["rounds 申报批次"], summary="调整预算（须写明理由）/ change a round's budget", responses=WRITE)
+def set_budget(round_id: int, body: BudgetIn, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
+    from huiqi.workflow.decisions import service as decisions
+
+    r = actions.set_budget(session, user, round_id=round_id, budget=body.budget or None, reason=body.reason)
+    return row_dict(r) | {"commitments": plain(decisions.round_commitments(session=session, round_id=r.id))}
 
 
 @router.post("/rounds/{round_id}/close", tags=["rounds 申报批次"], summary="截止申报 / close a round", responses=WRITE)
@@ -312,6 +330,11 @@ def object_to(application_id: int, body: ObjectionIn, user: Any = Depends(api_us
 @router.post("/applications/{application_id}/approve", tags=["decisions 立项"], summary="立项（核定金额）/ approve at an amount", responses=WRITE)
 def approve(application_id: int, body: ApproveIn, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
     return row_dict(actions.approve(session, user, application_id=application_id, amount=body.amount, reason=body.reason, on=body.on))
+
+
+@router.post("/applications/{application_id}/credit-override", tags=["decisions 立项"], summary="信用审查：登记同意支持的书面理由（原则上不予支持）/ record a credit override", status_code=201, responses=WRITE)
+def credit_override(application_id: int, body: CreditOverrideIn, user: Any = Depends(api_user), session: Any = Depends(db)) -> dict:
+    return row_dict(actions.credit_override(session, user, application_id=application_id, reason=body.reason, on=body.on))
 
 
 @router.post("/applications/{application_id}/decline", tags=["decisions 立项"], summary="不予立项 / decline", responses=WRITE)

@@ -67,6 +67,7 @@ async def office_act(request: Request, application_id: int, user: Any = Depends(
         "object": (lambda: actions.object_to(session, user, application_id=a, objector=text("objector"), content=text("content"), received_on=opt("received_on")), ("已登记异议，申报暂停", "objection recorded; the application is held")),
         "approve": (lambda: actions.approve(session, user, application_id=a, amount=text("amount"), reason=opt("reason"), on=opt("on")), ("已立项", "approved")),
         "decline": (lambda: actions.decline(session, user, application_id=a, reason=text("reason")), ("已不予立项", "declined")),
+        "credit_override": (lambda: actions.credit_override(session, user, application_id=a, reason=text("reason"), on=opt("on")), ("已登记信用审查意见", "credit decision recorded")),
         "confirm": (lambda: actions.confirm_automatic(session, user, application_id=a, amount=opt("amount"), reason=opt("reason")), ("已确认免申即享", "grant confirmed")),
         "revoke": (lambda: actions.revoke(session, user, ps, application_id=a, ground=text("ground"), reason=text("reason"), planned_investment=opt("planned_investment"), audited_investment=opt("audited_investment"), claw_back=form_bool(f.get("claw_back") or "1")), ("项目已撤销", "project revoked")),
         "submit_offline": (lambda: actions.submit(session, user, ps, application_id=a), ("已登记纸质申报", "paper submission recorded")),
@@ -89,8 +90,11 @@ async def office_act(request: Request, application_id: int, user: Any = Depends(
 def rounds_page(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
     from huiqi.workflow.rounds.models import Round
 
+    from huiqi.workflow.decisions.service import round_commitments
+
     rounds = list(session.execute(select(Round).order_by(Round.id.desc())).scalars())
-    return render(request, "office_rounds.html", {"rounds": rounds, "programmes": _ps(request).programmes(), "flash": pop_flash(request)})
+    committed = {r.id: round_commitments(session=session, round_id=r.id) for r in rounds}
+    return render(request, "office_rounds.html", {"rounds": rounds, "committed": committed, "programmes": _ps(request).programmes(), "flash": pop_flash(request)})
 
 
 @router.post("/office/rounds", dependencies=[Depends(check_csrf_form)])
@@ -109,6 +113,7 @@ async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depend
         "open": (lambda: actions.open_round(session, user, round_id=round_id), ("已开放申报", "round opened")),
         "close": (lambda: actions.close_round(session, user, round_id=round_id), ("已截止申报", "round closed")),
         "shortlist": (lambda: actions.shortlist(session, user, round_id=round_id, min_score=str(f.get("min_score") or "") or None), ("已按评分择优列入拟立项名单", "shortlisted by score within the budget")),
+        "budget": (lambda: actions.set_budget(session, user, round_id=round_id, budget=str(f.get("budget") or "").strip() or None, reason=str(f.get("reason") or "")), ("预算已调整", "budget changed")),
     }
     if op not in fns:
         from huiqi.api.errors import not_found
