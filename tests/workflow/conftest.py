@@ -1,6 +1,7 @@
 """Fixtures: every workflow test runs on SQLite and on PostgreSQL.
 
-PostgreSQL: 127.0.0.1:5432, user postgres, database ``test`` (or ``$HUIQI_TEST_PG_URL``). Each
+PostgreSQL: 127.0.0.1:5432, user postgres, database ``test`` (or ``$HUIQI_TEST_PG_URL``, else
+``$HUIQI_TEST_POSTGRES_URL`` as scripts/test sets it). Each
 test session migrates a schema of its own (``huiqi_t_<random>``, dropped at the end), so
 parallel runs never collide; each test starts from empty tables. In CI (``CI=true``) an
 unreachable server fails the run; elsewhere those tests are skipped, saying why.
@@ -21,7 +22,7 @@ from huiqi.rules import load_policies
 from huiqi.store import Base, make_engine, make_sessionmaker, upgrade
 
 POLICY_DIR = Path(__file__).parent / "policies"
-PG_URL = os.environ.get("HUIQI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("HUIQI_TEST_PG_URL") or os.environ.get("HUIQI_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _pg_reachable() -> str | None:
