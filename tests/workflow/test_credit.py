@@ -51,7 +51,7 @@ def test_a_record_holds_the_application_until_an_officer_overrides_it(session, w
     assert [(r["date"], r["authority"], r["description"]) for r in officer_view["uncovered"]] == [tuple(RECORD)]
     ent_view = credit.view(session=session, app=app, role=states.ENTERPRISE)
     assert ent_view["held"] is True and ent_view["message_zh"].startswith("信用审查中") and "overrides" not in ent_view
-    assert credit.view(session=session, app=app, role=states.EXPERT) == {"held": True, "barred": False, "mode": "soft", "message_zh": credit.HOLD_ZH, "message_en": credit.HOLD_EN}
+    assert credit.view(session=session, app=app, role=states.EXPERT) == {"held": True, "barred": False, "mode": "soft", "records": officer_view["records"], "message_zh": credit.HOLD_ZH, "message_en": credit.HOLD_EN}
     session.commit()
 
     # blocked: not by an approval reason, only by an explicit credit decision

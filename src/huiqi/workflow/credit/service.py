@@ -222,15 +222,13 @@ def flag_after_import(*, session: Session, usccs: set[str], actor: Any) -> list[
 
 def view(*, session: Session, app: Any, role: str) -> dict:
     """What a user of ``role`` sees of the credit check: officers and auditors everything (records,
-    overrides: who, when, why); the enterprise and town reviewers the hold and the records;
-    experts only whether it is held."""
+    what is uncovered, the overrides: who, when, why); everyone else who may see the application
+    (the enterprise, its town reviewer, its experts — the frozen evaluation shows the records
+    anyway) the hold and the records, not the officers' decisions."""
     st = status(session=session, app=app)
-    out: dict = {"held": st["held"], "barred": st["barred"], "mode": st["mode"]}
+    out: dict = {"held": st["held"], "barred": st["barred"], "mode": st["mode"], "records": st["records"]}
     if st["held"]:
         out.update(message_zh=HOLD_ZH, message_en=HOLD_EN)
-    if role == states.EXPERT:
-        return out
-    out["records"] = st["records"]
     if role in (states.OFFICER, states.AUDITOR):
         from huiqi.workflow.users.models import User
 

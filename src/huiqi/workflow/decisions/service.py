@@ -146,8 +146,10 @@ def check_budget(*, session: Session, r: Round | None, amount: Decimal) -> dict 
 
 
 def approve(*, session: Session, application_id: int, amount: Decimal | str, actor: User, reason: str | None = None, on: dt.date | None = None) -> Decision:
-    """Approve (立项) at ``amount``: at most the frozen ceiling, within the annual caps; soft criteria
-    failed at evaluation (原则上) and sums other than a fixed standard need a written ``reason``."""
+    """Approve (立项) at ``amount``: at most the frozen ceiling, within the round's budget and the
+    annual caps, with no credit hold left (an officer's credit override decides a failed credit
+    criterion); other soft criteria failed at evaluation (原则上) and sums other than a fixed
+    standard need a written ``reason``."""
     from huiqi.workflow.credit import service as credit
 
     round_id = session.execute(select(Application.round_id).where(Application.id == application_id)).scalar()
