@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import ibis
 import ibis.expr.datatypes as idt
+import ibis.expr.operations as ops
 
 from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
@@ -106,7 +107,7 @@ def _fail(programme: M.Programme, what: str, exc: C._Refusal) -> C.CompileError:
     return C._refuse(C._where(programme, what), exc.zh, exc.en)
 
 
-def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any, *, claimless: bool) -> tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]:
+def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any, *, claimless: bool, guard_fen: bool = False) -> tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]:
     """Level 1: the pieces of one programme (scope, window, criteria, amount) as columns; level 2
     (the returned function, over the level-1 table): status, ceiling in fen, cap year, count-once key.
 
@@ -194,6 +195,11 @@ def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any
         unknown = C.b_or(col("unk"), C.b_and(C.isnull(v), col("amtunk")))
         status = C._int_case([(col("oos"), OOS_), (col("winfalse"), NF_), (col("failed"), I_), (unknown, N_)], E_, idt.int8)
         fen = C.to_fen(C._max0(v))
+        if guard_fen and not isinstance(fen.op(), ops.Literal):
+            # computed only where a ceiling is shown (eligible or needs-info), so the CASE leaves
+            # the amount's arithmetic unevaluated on the other rows (measured: claim rows 4.7 →
+            # 3.0 s CPU at 1 M; on the enterprise rows the same guard measured slower, 9.4 → 16 s)
+            fen = ibis.ifelse((status == E_) | (status == N_), fen, _null(idt.int64))
         kept_b = col("kept")
         if C.b_is_const(kept_b):
             out["status"] = status if kept_b else _null(idt.int8)
@@ -338,7 +344,7 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
         stage: dict[str, Any] = {}
         finishes = []
         for p in progs:
-            st, f = programme_stage(cp, p, rows, claimless=False)
+            st, f = programme_stage(cp, p, rows, claimless=False, guard_fen=True)
             stage.update(st)
             finishes.append((p, f))
         t1 = rows.mutate(**stage) if stage else rows
