@@ -13,6 +13,7 @@ from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
 from huiqi.workflow.common import get_or_404, utcnow
+from huiqi.workflow.decisions.service import round_commitments
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.errors import IllegalTransition, InvalidInput, PermissionDenied
 from huiqi.workflow.machine import fire
@@ -128,9 +129,15 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
     """Rank a round's reviewed applications by score and shortlist them in order within the budget.
 
     Reading of 择优 (encoded here): in descending score (ties: earlier submission first), each
-    application is proposed at its requested amount (never above the frozen ceiling) while the
-    running total stays within the round's budget; the first that does not fit, and every one
-    below it, is not selected. Applications below ``min_score`` are not selected.
+    application is proposed at its requested amount (never above the frozen ceiling) while what
+    the round has already committed plus the running total stays within the round's budget; the
+    first that does not fit, and every one below it, is not selected. Applications below
+    ``min_score`` are not selected.
+
+    Already committed = :func:`huiqi.workflow.decisions.service.round_commitments` ``committed``,
+    the figure the approval's budget check uses: approved sums of projects still approved, plus
+    what revoked projects were paid and have not repaid. The round row is locked first (the order
+    approval uses), so no approval can slip in between the reading and the proposals.
     """
     require_role(actor, states.OFFICER)
     r = get_or_404(session, Round, round_id, zh="申报批次", en="round", field="round", lock=True)
@@ -149,19 +156,22 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
         ranked.append(app)
     ranked.sort(key=lambda a: (-(a.score if a.score is not None else Decimal(-1)), a.submitted_at, a.id))
     floor = Decimal(str(min_score)) if min_score is not None else None
+    # what earlier approvals already hold (0 without a budget: nothing to fit within)
+    committed = round_commitments(session=session, round_id=r.id)["committed"] if r.budget is not None else Decimal(0)
     total, full = Decimal(0), False
     for rank, app in enumerate(ranked, start=1):
         app.rank = rank
         amount = min(x for x in (app.requested_amount, app.ceiling) if x is not None) if (app.requested_amount is not None or app.ceiling is not None) else Decimal(0)
-        fits = not full and (floor is None or (app.score is not None and app.score >= floor)) and (r.budget is None or total + amount <= r.budget)
+        over = r.budget is not None and committed + total + amount > r.budget
+        fits = not full and (floor is None or (app.score is not None and app.score >= floor)) and not over
         if fits:
             total += amount
             app.proposed_amount = amount
-            fire(session, machine=states.APPLICATION, obj=app, name="shortlist", actor=actor, stages=stages_of(app), data={"rank": rank, "score": app.score, "proposed_amount": amount, "running_total": total, "budget": r.budget})
+            fire(session, machine=states.APPLICATION, obj=app, name="shortlist", actor=actor, stages=stages_of(app), data={"rank": rank, "score": app.score, "proposed_amount": amount, "running_total": total, "committed": committed, "budget": r.budget})
         else:
-            if r.budget is not None and total + amount > r.budget:
+            if over:
                 full = True
-            fire(session, machine=states.APPLICATION, obj=app, name="not_select", actor=actor, stages=stages_of(app), data={"rank": rank, "score": app.score, "amount": amount, "budget": r.budget, "running_total": total})
+            fire(session, machine=states.APPLICATION, obj=app, name="not_select", actor=actor, stages=stages_of(app), data={"rank": rank, "score": app.score, "amount": amount, "budget": r.budget, "committed": committed, "running_total": total})
     return ranked
 
 
