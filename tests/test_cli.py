@@ -123,3 +123,21 @@ def test_coverage_exits_non_zero_when_a_topic_has_no_programme(tmp_path):
     out = huiqi("policies", "coverage", "--json", "--policies", str(tmp_path))
     assert out.returncode == 1
     assert json.loads(out.stdout)[0]["programmes"] == []
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (("match",), "profile"),  # a missing argument
+        (("round", "budget", "JS-2026", "--amount", "1600000"), "--reason"),  # a missing required option
+        (("application", "credit-override", "abc", "--reason", "已修复"), "application_id"),  # not an integer
+        (("decision", "approve", "1", "1000", "--colour", "red"), "--colour"),  # no such option
+    ],
+)
+def test_usage_errors_exit_2_naming_the_parameter(args, named):
+    # Typer ≥ 0.2x raises its own copy of click's exceptions (typer._click): still a usage error,
+    # exit 2, never "internal error" and never a traceback; parsing fails before any database use
+    out = huiqi(*args)
+    assert out.returncode == 2, out.stderr
+    assert "用法错误 / usage error" in out.stderr and "internal error" not in out.stderr and "Traceback" not in out.stderr
+    assert named in out.stderr.lower() or named in out.stderr

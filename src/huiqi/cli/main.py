@@ -160,6 +160,23 @@ def schema_profile(policies: Optional[Path] = PolicyDirOption) -> None:
 _register_subcommands()
 
 
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(usage errors, other click errors): click's, and those of the copy of click that Typer ≥ 0.2x
+    vendors as ``typer._click`` (raised instead of click's, e.g. a missing required option)."""
+    import click
+
+    usage: list[type] = [click.exceptions.UsageError]
+    other: list[type] = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:  # an older Typer that uses click itself
+        pass
+    else:
+        usage.append(vendored.UsageError)
+        other.append(vendored.ClickException)
+    return tuple(usage), tuple(other)
+
+
 def run() -> None:
     """Entry point: user errors exit 2 with a bilingual message; nothing shows a traceback."""
     try:
@@ -177,12 +194,11 @@ def run() -> None:
         err_console.print("已取消 / aborted")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
+        usage_errors, click_errors = _click_exceptions()
+        if isinstance(exc, usage_errors):
             err_console.print(f"[bold red]用法错误 / usage error[/]: {exc.format_message()}", highlight=False)
             sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
+        if isinstance(exc, click_errors):
             err_console.print(f"[bold red]错误 / error[/]: {exc.format_message()}", highlight=False)
             sys.exit(exc.exit_code)
         message_zh = getattr(exc, "message_zh", None)
