@@ -90,3 +90,144 @@ def test_calendar_cli(cli, tmp_path, monkeypatch):
     assert "2031" in cli("calendar", "load", str(notice))
     assert cli("calendar", "add-workdays", "2031-03-02", "5").strip() == "2031-03-10"
     assert "DATE" in cli("calendar", "add-workdays", "2026-02-30", "5", code=2)
+
+
+def _project_round(cli, tmp_path, *, budget: str, credit: bool = False) -> str:
+    """Users, one Jinshan enterprise (optionally with a serious-dishonesty record), an open round of
+    WF-PROJECT (application → district check → approval → payment) with ``budget``; returns USCC."""
+    e1 = h.uscc(1)
+    cli("db", "upgrade")
+    cli("enterprise", "add", e1, "金山某科技有限公司", "--district", "金山区", "--town", "亭林镇")
+    cli("user", "add", "officer", "--role", "officer", "--district", "金山区")
+    cli("user", "add", "ent1", "--role", "enterprise", "--enterprise", e1)
+    cli("round", "create", "JS-2026", "--name", "2026年度", "--programme", "WF-PROJECT", "--year", "2026", "--opens", "2026-03-01", "--closes", "2026-04-30", "--budget", budget, actor="officer")
+    cli("round", "open", "JS-2026", actor="officer")
+    if credit:
+        csv = h.credit_csv(tmp_path, [[e1, "金山某科技有限公司", "2024-05-06", "上海市市场监督管理局", "列入严重违法失信名单"]])
+        assert "imported 1 records" in cli("import", "credit", str(csv), actor="officer")
+    return e1
+
+
+def _checked_project(cli, tmp_path, e1: str, claim: str, investment: str) -> str:
+    """A WF-PROJECT application (30% of ``investment``) submitted and district-checked; its id."""
+    prof = tmp_path / f"{claim}.yaml"
+    prof.write_text(f"enterprise: {{registered_district: 金山区, independent_legal_person: true}}\nclaims:\n  - {{id: {claim}, kind: project, total_investment: {investment}}}\n", encoding="utf-8")
+    out = cli("application", "create", "--round", "JS-2026", "--enterprise", e1, "--programme", "WF-PROJECT", "--profile", str(prof), actor="ent1")
+    app_id = re.search(r"id=(\d+)", out).group(1)
+    pdf = tmp_path / "form.pdf"
+    pdf.write_bytes(h.PDF)
+    cli("application", "upload", app_id, "form", str(pdf), actor="ent1")
+    cli("application", "submit", app_id, "--on", "2026-03-10", actor="ent1")
+    cli("review", "district", app_id, "--pass", actor="officer")
+    return app_id
+
+
+def _unwrapped(cli):
+    """``cli`` with the output's line breaks removed: errors are printed by rich, which wraps them
+    at the (test) terminal's 80 columns, anywhere in Chinese text."""
+    return lambda *args, **kw: cli(*args, **kw).replace("\n", "")
+
+
+def _audit(cli, entity: str, entity_id: str, action: str) -> list[dict]:
+    import json
+
+    return [e for e in json.loads(cli("audit", "log", "--entity", entity, "--id", entity_id, "--json")) if e["action"] == action]
+
+
+def test_credit_override_cli(cli, tmp_path, monkeypatch):
+    # 金科〔2025〕25号 关于项目管理有关要求 一、信用管理 (fixture management.credit.soft: true): a record
+    # of 2024-05-06 is within the three years before 2026-03-10 → held, not refused
+    monkeypatch.delenv("HUIQI_ACTOR", raising=False)
+    cli = _unwrapped(cli)
+    e1 = _project_round(cli, tmp_path, budget="5000000", credit=True)
+    app_id = _checked_project(cli, tmp_path, e1, "p1", "4000000")  # 4,000,000 × 30% = 1,200,000
+    out = cli("decision", "approve", app_id, "1000000", "--reason", "项目质量很好", actor="officer", code=2)
+    assert "credit:" in out and "原则上不予支持" in out and "credit override" in out
+
+    # bad input: exit 2, bilingual, the option named, nothing recorded
+    assert "--reason" in cli("application", "credit-override", app_id, actor="officer", code=2)  # missing
+    out = cli("application", "credit-override", app_id, "--reason", "   ", actor="officer", code=2)
+    assert "--reason:" in out and "须写明" in out and "written reason" in out
+    out = cli("application", "credit-override", app_id, "--reason", "已修复", "--on", "2026-02-30", actor="officer", code=2)
+    assert "--on:" in out and "YYYY-MM-DD" in out
+    out = cli("application", "credit-override", app_id, "--reason", "已修复", code=2)  # no actor
+    assert "actor:" in out and "--actor" in out
+    out = cli("application", "credit-override", app_id, "--reason", "已修复", actor="ent1", code=2)
+    assert "错误 / error" in out  # an enterprise may not decide its own credit check
+    out = cli("application", "credit-override", "999", "--reason", "已修复", actor="officer", code=2)
+    assert "999" in out
+    assert _audit(cli, "application", app_id, "application.credit_override") == []
+
+    out = cli("application", "credit-override", app_id, "--reason", "失信行为已完成信用修复，经研究同意继续支持", "--on", "2026-05-20", actor="officer")
+    assert "credit override" in out and "2026-05-20" in out and "covers 1 record(s)" in out
+    assert "2024-05-06 上海市市场监督管理局：列入严重违法失信名单" in out
+    [entry] = _audit(cli, "application", app_id, "application.credit_override")
+    assert (entry["actor"], entry["reason"], entry["data"]["decided_on"]) == ("officer", "失信行为已完成信用修复，经研究同意继续支持", "2026-05-20")
+    # every record is covered: a second override has nothing to decide
+    out = cli("application", "credit-override", app_id, "--reason", "再次确认", actor="officer", code=2)
+    assert "credit:" in out and "no serious-dishonesty record awaiting" in out
+    assert "approved " + app_id + ": 1000000.00" in cli("decision", "approve", app_id, "1000000", "--on", "2026-05-21", actor="officer")
+
+
+def test_round_budget_cli(cli, tmp_path):
+    import json
+
+    cli = _unwrapped(cli)
+    e1 = _project_round(cli, tmp_path, budget="2000000")
+    a = _checked_project(cli, tmp_path, e1, "p1", "5000000")  # 1,500,000
+    b = _checked_project(cli, tmp_path, e1, "p2", "1000000")  # 300,000
+    cli("decision", "approve", a, "1500000", "--on", "2026-05-06", actor="officer")
+    batch = re.search(r"batch (\d+)", cli("payment", "batch", "--on", "2026-05-08", actor="officer")).group(1)
+    assert "1500000.00" in cli("payment", "run", batch, actor="officer")
+
+    # bad input: exit 2, bilingual, the option named, the budget unchanged
+    for args, words in (
+        ((), ("--amount:", "--no-limit", "one of the two")),
+        (("--amount", "1600000", "--no-limit"), ("--amount:", "二者择一")),
+        (("--amount", "abc"), ("--amount:",)),
+        (("--amount", ""), ("--amount:",)),
+        (("--amount=-5",), ("--amount:", "负")),
+        (("--amount", "1600000.001"), ("--amount:",)),
+        (("--amount", "1499999.99"), ("--amount:", "1500000.00", "already paid")),  # below what is paid
+    ):
+        out = cli("round", "budget", "JS-2026", *args, "--reason", "区财政预算调减", actor="officer", code=2)
+        assert all(w in out for w in words), (args, out)
+    assert "--reason" in cli("round", "budget", "JS-2026", "--amount", "1600000", actor="officer", code=2)  # missing
+    out = cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", " ", actor="officer", code=2)
+    assert "--reason:" in out and "须写明理由" in out and "written reason" in out
+    assert "district officer" in cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", "x", actor="ent1", code=2)
+    assert "no such round: JS-2099" in cli("round", "budget", "JS-2099", "--amount", "1600000", "--reason", "x", actor="officer", code=2)
+    assert [r["budget"] for r in json.loads(cli("round", "list", "--json"))] == ["2000000.00"]
+
+    # cut to 1,600,000: 1,500,000 committed (and paid) → 100,000 left
+    out = cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", "区财政预算调减", actor="officer")
+    assert "2000000.00 元 → 1600000.00 元" in out and "committed 1500000.00" in out and "paid 1500000.00" in out and "room 100000.00" in out
+    [entry] = _audit(cli, "round", "1", "round.budget")
+    assert (entry["reason"], entry["data"]["before"], entry["data"]["after"]) == ("区财政预算调减", "2000000.00", "1600000.00")
+    out = cli("decision", "approve", b, "300000", "--on", "2026-05-20", actor="officer", code=2)
+    assert "amount:" in out and "room left 100000.00" in out
+    assert "approved " + b + ": 100000.00" in cli("decision", "approve", b, "100000", "--on", "2026-05-20", actor="officer")
+
+    # no limit, then a limit again
+    assert "1600000.00 元 → 不限 / no limit" in cli("round", "budget", "JS-2026", "--no-limit", "--reason", "预算另行安排", actor="officer")
+    assert [r["budget"] for r in json.loads(cli("round", "list", "--json"))] == [None]
+    assert "不限 / no limit → 1600000.00 元" in cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", "恢复限额", actor="officer")
+
+
+
+def test_a_fresh_process_maps_every_table(cli, engine, tmp_path):
+    # a real `huiqi` process imports only the services a command needs; inserting an application
+    # must still find every table its foreign keys name (applications.import_id → import_runs) —
+    # `huiqi application create` used to fail with "internal error: NoReferencedTableError" and
+    # exit 1 (the in-process tests import every model, so they never saw it)
+    import os
+    import subprocess
+
+    e1 = _project_round(cli, tmp_path, budget="2000000")
+    prof = tmp_path / "p.yaml"
+    prof.write_text("enterprise: {registered_district: 金山区, independent_legal_person: true}\nclaims:\n  - {id: p1, kind: project, total_investment: 4000000}\n", encoding="utf-8")
+    env = {**os.environ, "HUIQI_DATABASE_URL": engine.huiqi_url, "HUIQI_POLICY_DIR": str(POLICY_DIR), "HUIQI_ACTOR": "ent1"}
+    args = ["application", "create", "--round", "JS-2026", "--enterprise", e1, "--programme", "WF-PROJECT", "--profile", str(prof)]
+    out = subprocess.run([sys.executable, "-m", "huiqi.cli.main", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "id=1" in out.stdout and "draft" in out.stdout

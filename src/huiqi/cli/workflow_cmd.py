@@ -47,6 +47,7 @@ PoliciesOpt = typer.Option(None, "--policies", "-p", envvar="HUIQI_POLICY_DIR", 
 
 @contextlib.contextmanager
 def _session() -> Iterator[Any]:
+    import huiqi.workflow.models  # noqa: F401 - every table mapped (applications.import_id → import_runs, …)
     from huiqi.store import make_engine, make_sessionmaker, session_scope
 
     engine = make_engine()
@@ -83,6 +84,20 @@ def _out(data: Any, as_json: bool, line: str) -> None:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         typer.echo(line)
+
+
+@contextlib.contextmanager
+def _options(**names: str) -> Iterator[None]:
+    """Report a service error under the command-line option the user typed (``budget`` →
+    ``--amount``): the service names its own argument, the user knows the option."""
+    from huiqi.workflow.errors import WorkflowError
+
+    try:
+        yield
+    except WorkflowError as exc:
+        if exc.field in names:
+            exc.field = names[exc.field]
+        raise
 
 
 def _state(app: Any) -> str:
@@ -215,6 +230,33 @@ def round_close(code: str, actor: Optional[str] = ActorOpt) -> None:
         typer.echo(f"✓ {r.code} 已截止 / closed")
 
 
+@round_app.command("budget")
+def round_budget(
+    code: str = typer.Argument(..., help="round code / 批次编号"),
+    amount: Optional[str] = typer.Option(None, "--amount", help="the new budget in yuan / 新预算（元）"),
+    no_limit: bool = typer.Option(False, "--no-limit", help="remove the budget: no limit / 取消预算限额"),
+    reason: str = typer.Option(..., "--reason", help="written reason (required) / 调整理由（必填）"),
+    actor: Optional[str] = ActorOpt,
+) -> None:
+    """Change a round's budget with a written reason (audited); never below what is already paid."""
+    from huiqi.workflow.common import money
+    from huiqi.workflow.decisions import service as decisions
+    from huiqi.workflow.rounds import service as rounds
+
+    if (amount is None) == (not no_limit):
+        raise InvalidInput("请用 --amount 给出新预算，或用 --no-limit 取消限额（二者择一）", "give the new budget with --amount, or --no-limit to remove it (one of the two)", field="--amount")
+    # parsed here so that an empty --amount "" is an error, not "no limit"
+    new = money(amount.strip(), field="--amount") if amount is not None else None
+    with _options(budget="--amount", reason="--reason"), _session() as s:
+        r = rounds.get_by_code(session=s, code=code)
+        before = r.budget
+        r = rounds.set_budget(session=s, round_id=r.id, budget=new, actor=_actor(s, actor), reason=reason)
+        c = decisions.round_commitments(session=s, round_id=r.id)
+        after = "不限 / no limit" if r.budget is None else f"{r.budget} 元"
+        room = "" if r.budget is None else f"，尚余 room {max(r.budget - c['committed'], Decimal(0))}"
+        typer.echo(f"✓ 批次 {r.code} 预算 budget {'不限 / no limit' if before is None else f'{before} 元'} → {after}：已立项（含已拨付未收回）committed {c['committed']}，已拨付 paid {c['paid']}{room}")
+
+
 @round_app.command("list")
 def round_list(as_json: bool = JsonOpt) -> None:
     """List rounds."""
@@ -299,6 +341,25 @@ def application_withdraw(application_id: int, reason: Optional[str] = typer.Opti
     with _session() as s:
         applications.withdraw(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
         typer.echo("✓ 已撤回 / withdrawn")
+
+
+@application_app.command("credit-override")
+def application_credit_override(
+    application_id: int,
+    reason: str = typer.Option(..., "--reason", help="why support despite the records (required) / 同意支持的书面理由（必填）"),
+    on: Optional[str] = typer.Option(None, "--on", help="date of the decision (default today) / 决定日期"),
+    actor: Optional[str] = ActorOpt,
+) -> None:
+    """Credit override (原则上不予支持): a district officer's written decision to support an applicant
+    held for serious-dishonesty records; covers every record found now; audited."""
+    from huiqi.workflow.credit import service as credit
+
+    day = _day(on, "--on")
+    with _options(reason="--reason"), _session() as s:
+        o = credit.override(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason, on=day)
+        typer.echo(f"✓ 申报 {application_id} 已登记信用审查意见 / credit override {o.id} recorded ({o.decided_on})，覆盖 {len(o.records)} 条记录 / covers {len(o.records)} record(s):")
+        for rec in o.records:
+            typer.echo(f"  {rec['date']} {rec['authority']}：{rec['description']}")
 
 
 @application_app.command("show")
