@@ -141,6 +141,7 @@ def test_credit_override_cli(cli, tmp_path, monkeypatch):
     cli = _unwrapped(cli)
     e1 = _project_round(cli, tmp_path, budget="5000000", credit=True)
     app_id = _checked_project(cli, tmp_path, e1, "p1", "4000000")  # 4,000,000 × 30% = 1,200,000
+    assert "held for a credit check" in cli("application", "show", app_id)
     out = cli("decision", "approve", app_id, "1000000", "--reason", "项目质量很好", actor="officer", code=2)
     assert "credit:" in out and "原则上不予支持" in out and "credit override" in out
 
@@ -167,6 +168,7 @@ def test_credit_override_cli(cli, tmp_path, monkeypatch):
     out = cli("application", "credit-override", app_id, "--reason", "再次确认", actor="officer", code=2)
     assert "credit:" in out and "no serious-dishonesty record awaiting" in out
     assert "approved " + app_id + ": 1000000.00" in cli("decision", "approve", app_id, "1000000", "--on", "2026-05-21", actor="officer")
+    assert "held for a credit check" not in cli("application", "show", app_id)
 
 
 def test_round_budget_cli(cli, tmp_path):

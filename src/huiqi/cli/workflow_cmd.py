@@ -371,6 +371,8 @@ def application_show(application_id: int, as_json: bool = JsonOpt) -> None:
         app = applications.get(session=s, application_id=application_id)
         data = {**applications.summary(app), "evaluation": app.evaluation}
         line = f"{app.id} {app.programme_id} {_state(app)} ceiling={app.ceiling} requested={app.requested_amount} approved={app.approved_amount}"
+        if app.credit_hold:
+            line += "  ⚠ 信用审查中 / held for a credit check (huiqi application credit-override)"
     _out(data, as_json, line)
 
 
