@@ -327,10 +327,16 @@ def packed_claims(lay: Layout, pop: Any, sort: bool = False) -> tuple[Any, dict[
     ent_cols = sorted({c for p in lay.claim for c in p.columns if c.startswith(ENTERPRISE + "__")} - set(lay.extra))
     call_cols = [c for c in pop.columns if c.startswith(CALL + "__")]
     kind = pop[C.CLAIM_KIND]
+    # the kind's number once per row (a fenced sub-query), then every packed column chooses by
+    # that small integer instead of comparing the kind's name again (measured 10.2 → 9.7 s CPU)
+    code = ibis.cases(*[(kind == k, _i8(i)) for i, k in enumerate(lay.kinds)], else_=_null(idt.int8))
+    coded = _fence(pop.filter(kind.notnull()).select(C.ENTERPRISE_ID, C.CLAIM_SEQ, C.CLAIM_KIND, *lay.extra, *ent_cols, *call_cols, *[c for c in claim_cols if c in pop.columns], __kc=code))
+    coded = coded.filter(coded["__kc"].notnull())
+    kc = coded["__kc"]
     slots: dict[str, dict[str, str]] = {k: {} for k in lay.kinds}  # kind → column → packed slot
     branches: dict[str, list[tuple[Any, Any]]] = {}
     types: dict[str, Any] = {}
-    for k in lay.kinds:
+    for i, k in enumerate(lay.kinds):
         used: dict[str, int] = {}
         for c in claim_cols:
             if not c.startswith(k + "__") or c not in pop.columns:
@@ -342,10 +348,9 @@ def packed_claims(lay: Layout, pop: Any, sort: bool = False) -> tuple[Any, dict[
             name = f"__v_{tkey}_{n}"
             slots[k][c] = name
             types[name] = t
-            branches.setdefault(name, []).append((kind == k, pop[c]))
+            branches.setdefault(name, []).append((kc == _i8(i), coded[c]))
     packed = {name: ibis.cases(*br, else_=_null(types[name])) for name, br in branches.items()}
-    code = ibis.cases(*[(kind == k, _i8(i)) for i, k in enumerate(lay.kinds)], else_=_null(idt.int8))
-    base = pop.filter(kind.isin(list(lay.kinds))).select(C.ENTERPRISE_ID, C.CLAIM_SEQ, C.CLAIM_KIND, *lay.extra, *ent_cols, *call_cols, **packed, __kc=code)
+    base = coded.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, C.CLAIM_KIND, *lay.extra, *ent_cols, *call_cols, **packed, __kc=kc)
     if sort:
         base = base.order_by("__kc")
     return base, slots
