@@ -24,15 +24,10 @@ def _checked_project(session, w, i, total):
     return app
 
 
-def test_two_racing_approvals_never_pass_the_annual_cap(factory, session, world):
-    w = world
-    # 按照不超过项目总投资的 30%，给予最高 200 万元; 单个主体每年最高 200 万元:
-    # two projects of 5,000,000 → 1,500,000 each; together 3,000,000 > 2,000,000
-    a = _checked_project(session, w, 0, "5000000")
-    b = _checked_project(session, w, 0, "5000000")
-    session.commit()
-    assert a.cap_limits[0]["limit"] == "2000000"
-    barrier = threading.Barrier(2)
+def _race(factory, w, apps, *, refused) -> dict[int, str]:
+    """Approve ``apps`` (1,500,000 each) from two threads at once; each transaction holds its lock
+    for a moment before committing. Returns application id → "approved" or ``refused(exc)``."""
+    barrier = threading.Barrier(len(apps))
     outcome: dict[int, str] = {}
 
     def approve(app_id):
@@ -41,23 +36,35 @@ def test_two_racing_approvals_never_pass_the_annual_cap(factory, session, world)
             barrier.wait()  # before touching the database: SQLite takes its write lock at BEGIN
             officer = s.get(type(w.officer), w.officer.id)
             decisions.approve(session=s, application_id=app_id, amount="1500000", actor=officer, on=dt.date(2026, 6, 1))
-            time.sleep(0.3)  # hold the ledger lock while the other transaction tries
+            time.sleep(0.3)  # hold the lock (ledger or round) while the other transaction tries
             s.commit()
             outcome[app_id] = "approved"
         except CapExceeded as exc:
             s.rollback()
-            outcome[app_id] = f"cap:{exc.details['used']}"
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
+            outcome[app_id] = refused(exc)
+        except Exception as exc:  # noqa: BLE001 - reported in the caller's assertion
             s.rollback()
             outcome[app_id] = f"error:{exc!r}"
         finally:
             s.close()
 
-    threads = [threading.Thread(target=approve, args=(x.id,)) for x in (a, b)]
+    threads = [threading.Thread(target=approve, args=(x.id,)) for x in apps]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
+    return outcome
+
+
+def test_two_racing_approvals_never_pass_the_annual_cap(factory, session, world):
+    w = world
+    # 按照不超过项目总投资的 30%，给予最高 200 万元; 单个主体每年最高 200 万元:
+    # two projects of 5,000,000 → 1,500,000 each; together 3,000,000 > 2,000,000
+    a = _checked_project(session, w, 0, "5000000")
+    b = _checked_project(session, w, 0, "5000000")
+    session.commit()
+    assert a.cap_limits[0]["limit"] == "2000000"
+    outcome = _race(factory, w, (a, b), refused=lambda exc: f"cap:{exc.details['used']}")
     assert sorted(outcome.values()) == ["approved", "cap:1500000.00"]
     session.expire_all()
     [row] = decisions.cap_usage(session=session, enterprise_id=w.ent[0].id, year=2026)
@@ -77,32 +84,7 @@ def test_two_racing_approvals_never_pass_the_round_budget(factory, session, poli
     a = _checked_project(session, w, 0, "5000000")
     b = _checked_project(session, w, 1, "5000000")
     session.commit()
-    barrier = threading.Barrier(2)
-    outcome: dict[int, str] = {}
-
-    def approve(app_id):
-        s = factory()
-        try:
-            barrier.wait()
-            officer = s.get(type(w.officer), w.officer.id)
-            decisions.approve(session=s, application_id=app_id, amount="1500000", actor=officer, on=dt.date(2026, 6, 1))
-            time.sleep(0.3)  # hold the round's lock while the other transaction tries
-            s.commit()
-            outcome[app_id] = "approved"
-        except CapExceeded as exc:
-            s.rollback()
-            outcome[app_id] = f"budget:{exc.details.get('committed')}"
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
-            s.rollback()
-            outcome[app_id] = f"error:{exc!r}"
-        finally:
-            s.close()
-
-    threads = [threading.Thread(target=approve, args=(x.id,)) for x in (a, b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    outcome = _race(factory, w, (a, b), refused=lambda exc: f"budget:{exc.details.get('committed')}")
     assert sorted(outcome.values()) == ["approved", "budget:1500000.00"]
     session.expire_all()
     assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("1500000.00")
