@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_simulate.py --n 10000000     # 10 M (batches of 2 M, memory-bounded)
     .venv/bin/python benchmarks/bench_simulate.py --engine-sample 2000
 
-Each population is generated once (cached as /tmp/huiqi-pop-N.parquet). Each measurement runs in a
+Each population is generated once (cached as /tmp/huiqi-pop-N-k.parquet; "-k": written clustered by claim kind). Each measurement runs in a
 fresh process, so the peak resident memory (ru_maxrss) is the run's own. The run is timed twice in
 that process: *cold* (the SQL is built from the rule model: ibis → SQL, no disk cache) and *warm*
 (the compiled SQL is reused, as for a second scenario, a reform or another batch). DuckDB gets a
@@ -87,7 +87,7 @@ def main() -> None:
     if eps:
         print(f"engine one by one: {eps:,.0f} enterprises/s ({args.engine_sample} profiles, {len(ps.programmes())} programmes)")
     for n in args.n or [1_000_000]:
-        path = Path(f"/tmp/huiqi-pop-{n}.parquet")
+        path = Path(f"/tmp/huiqi-pop-{n}-k.parquet")
         if not path.exists():
             t0 = time.perf_counter()
             write_population(ps.vocabulary, n, path, seed=0)

@@ -215,18 +215,33 @@ def generate(vocab: Vocabulary, n: int, *, seed: int = 0, call: dict[str, dt.dat
         yield pa.table([cols[f.name] if f.name in cols else pa.nulls(nrows, f.type) for f in schema], schema=schema)
 
 
+ROW_GROUP = 64 * 1024
+
+
+def clustered(table: pa.Table) -> pa.Table:
+    """The rows ordered by claim kind (rows without a claim last), then enterprise and claim.
+
+    The population is wide and sparse: each claim kind's columns are NULL outside that kind's rows.
+    Written in this order, in row groups of ``ROW_GROUP`` rows, most of a row group's claim columns
+    are entirely NULL, which the Parquet reader decodes almost for free (measured at 1 M
+    enterprises: reading every column 4.0 → 2.0 s CPU; the whole simulation 22.8 → 17.3 s CPU).
+    The results do not depend on the order (rows are matched by enterprise and claim__seq)."""
+    return table.sort_by([(CLAIM_KIND, "ascending"), (ENTERPRISE_ID, "ascending"), (CLAIM_SEQ, "ascending")])  # NULLs sort last
+
+
 def write_population(vocab: Vocabulary, n: int, out: str | Path, *, seed: int = 0, progress: Any = None) -> int:
-    """Generate n enterprises into a Parquet file; return the number of rows written."""
+    """Generate n enterprises into a Parquet file (each chunk of enterprises ``clustered``); return the number of rows written."""
     writer = None
     rows = 0
     try:
-        for table in generate(vocab, n, seed=seed):
+        for chunk in generate(vocab, n, seed=seed):
+            table = clustered(chunk)
             if writer is None:
                 writer = pq.ParquetWriter(str(out), table.schema, compression="zstd")
-            writer.write_table(table, row_group_size=256 * 1024)
+            writer.write_table(table, row_group_size=ROW_GROUP)
             rows += table.num_rows
             if progress:
-                progress(min(n, table.column(ENTERPRISE_ID)[-1].as_py() + 1))
+                progress(min(n, chunk.column(ENTERPRISE_ID)[-1].as_py() + 1))
     finally:
         if writer is not None:
             writer.close()
