@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from huiqi.rules.errors import InputError, Problem
@@ -215,18 +216,23 @@ def generate(vocab: Vocabulary, n: int, *, seed: int = 0, call: dict[str, dt.dat
         yield pa.table([cols[f.name] if f.name in cols else pa.nulls(nrows, f.type) for f in schema], schema=schema)
 
 
-ROW_GROUP = 64 * 1024
+ROW_GROUP = 32 * 1024
 
 
 def clustered(table: pa.Table) -> pa.Table:
-    """The rows ordered by claim kind (rows without a claim last), then enterprise and claim.
+    """The enterprise rows (``claim__seq = 0``) first, then the other claim rows; within each, ordered
+    by claim kind (rows without a claim last), then enterprise and claim.
 
     The population is wide and sparse: each claim kind's columns are NULL outside that kind's rows.
     Written in this order, in row groups of ``ROW_GROUP`` rows, most of a row group's claim columns
-    are entirely NULL, which the Parquet reader decodes almost for free (measured at 1 M
-    enterprises: reading every column 4.0 → 2.0 s CPU; the whole simulation 22.8 → 17.3 s CPU).
+    are entirely NULL, which the Parquet reader decodes almost for free, and the enterprise rows'
+    row groups can be read without the others (their ``claim__seq`` statistics). Measured at 1 M
+    enterprises: reading every column 4.0 → 2.0 s CPU; the whole simulation 22.8 → 16.9 s CPU.
     The results do not depend on the order (rows are matched by enterprise and claim__seq)."""
-    return table.sort_by([(CLAIM_KIND, "ascending"), (ENTERPRISE_ID, "ascending"), (CLAIM_SEQ, "ascending")])  # NULLs sort last
+    first = pc.equal(table[CLAIM_SEQ], 0)
+    parts = [table.filter(first), table.filter(pc.invert(first))]
+    keys = [(CLAIM_KIND, "ascending"), (ENTERPRISE_ID, "ascending"), (CLAIM_SEQ, "ascending")]  # NULL kinds sort last
+    return pa.concat_tables([p.sort_by(keys) for p in parts])
 
 
 def write_population(vocab: Vocabulary, n: int, out: str | Path, *, seed: int = 0, progress: Any = None) -> int:
