@@ -56,6 +56,24 @@ def test_written_file_is_clustered_by_claim_kind_and_order_does_not_change_resul
     assert a.table.equals(b.table) and a.totals() == b.totals()
 
 
+def test_cluster_command_rewrites_a_file_in_the_generated_order(policies, on, tmp_path):
+    # a file in generation order (as a user's export might be) → the same rows, clustered
+    generated = pa.concat_tables(list(P.generate(policies.vocabulary, 150, seed=4)))
+    src, dst = tmp_path / "src.parquet", tmp_path / "dst.parquet"
+    pq.write_table(generated, src)
+    result = runner.invoke(app, ["cluster", str(src), "--out", str(dst)])
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(dst).cast(generated.schema).equals(P.clustered(generated))  # same rows, order and types (DuckDB writes its own schema metadata)
+    assert R.run(policies, dst, on=on).table.equals(R.run(policies, src, on=on).table)
+    with pytest.raises(InputError) as exc:
+        P.cluster_file(tmp_path / "missing.parquet", dst)
+    assert "no such file" in str(exc.value)
+    pq.write_table(generated.drop(["claim__seq"]), src)
+    with pytest.raises(InputError) as exc:
+        P.cluster_file(src, dst)
+    assert "claim__seq" in str(exc.value)
+
+
 def test_missing_and_mistyped_columns_are_named(policies, on, pop, tmp_path):
     t = pq.read_table(pop)
     bad = t.drop(["enterprise__registered_district"]).set_column(t.column_names.index("enterprise__employees") - 1, "enterprise__employees", t.column("enterprise__employees").cast(pa.string()))

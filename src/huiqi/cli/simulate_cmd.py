@@ -50,6 +50,18 @@ def generate(
     err.print(f"✓ {n} 家企业 / enterprises, {rows} 行 / rows → {out}")
 
 
+@app.command("cluster")
+def cluster(
+    population: Path = typer.Argument(..., help="population Parquet file"),
+    out: Path = typer.Option(..., "--out", help="Parquet file to write"),
+) -> None:
+    """Rewrite a population file clustered by claim kind (as generate writes it): the same rows, read ~2× faster."""
+    from huiqi.simulate.population import cluster_file
+
+    rows = cluster_file(population, out)  # a bad file: InputError, reported by huiqi.cli.main.run (exit 2)
+    err.print(f"✓ {rows} 行 / rows → {out}")
+
+
 @app.command("run")
 def run_cmd(
     population: Path = typer.Argument(..., help="population Parquet file"),
