@@ -551,10 +551,7 @@ def _call(node: E.Call, r: Resolver) -> X:
         vals = [x.ibis(ty) for x in args]
         f = ibis.least if name == "min" else ibis.greatest
         anynull = b_or(*[isnull(x) for x in args])
-        out = choose([(anynull, X(ty, const=None))], X(ty, f(*vals), nul=False), ty)
-        if not out.is_const:
-            out.nul = anynull
-        return out
+        return choose([(anynull, X(ty, const=None))], X(ty, f(*vals), nul=False), ty)  # NULL exactly where anynull
     if any(x.ty == "null" for x in args):
         return const(None)
     if name == "year":
@@ -849,10 +846,8 @@ class CompiledPolicies:
 def scope_of(programme: M.Programme, document: M.Document) -> tuple[Any, str]:
     """The scope criteria the engine checks for ``programme`` (its own ``scope`` replaces the
     document's when given) and the name a refusal cites."""
-    own = getattr(programme, "scope", None)
-    if own is not None:
-        return own, f"programme[{programme.id}].scope"
-    return document.scope, f"document[{document.id}].scope"
+    name = f"programme[{programme.id}].scope" if programme.scope is not None else f"document[{document.id}].scope"
+    return programme.scope_in(document), name
 
 
 def _facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:

@@ -28,7 +28,6 @@ from typing import Any, Callable
 
 import ibis
 import ibis.expr.datatypes as idt
-import ibis.expr.operations as ops
 
 from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
@@ -107,7 +106,7 @@ def _fail(programme: M.Programme, what: str, exc: C._Refusal) -> C.CompileError:
     return C._refuse(C._where(programme, what), exc.zh, exc.en)
 
 
-def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any, *, claimless: bool, guard_fen: bool = False) -> tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]:
+def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any, *, claimless: bool) -> tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]:
     """Level 1: the pieces of one programme (scope, window, criteria, amount) as columns; level 2
     (the returned function, over the level-1 table): status, ceiling in fen, cap year, count-once key.
 
@@ -194,19 +193,17 @@ def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any
         v = C.X("num", t[f"__value{sfx}"], nul=t[f"__vnull{sfx}"]) if f"__value{sfx}" in stage else value
         unknown = C.b_or(col("unk"), C.b_and(C.isnull(v), col("amtunk")))
         status = C._int_case([(col("oos"), OOS_), (col("winfalse"), NF_), (col("failed"), I_), (unknown, N_)], E_, idt.int8)
-        fen = C.to_fen(C._max0(v))
-        if guard_fen and not isinstance(fen.op(), ops.Literal):
-            # computed only where a ceiling is shown (eligible or needs-info), so the CASE leaves
-            # the amount's arithmetic unevaluated on the other rows (measured: claim rows 4.7 →
-            # 3.0 s CPU at 1 M; on the enterprise rows the same guard measured slower, 9.4 → 16 s)
-            fen = ibis.ifelse((status == E_) | (status == N_), fen, _null(idt.int64))
         kept_b = col("kept")
         if C.b_is_const(kept_b):
             out["status"] = status if kept_b else _null(idt.int8)
         else:
             out["status"] = ibis.ifelse(kept_b, status, _null(idt.int8))
             out["kept"] = kept_b
-        out["fen"] = fen  # the ceiling where the status is eligible or needs_info (see _ceiling)
+        # the ceiling only where it is shown (a kept claim, eligible or needs-info): the CASE leaves
+        # the amount's arithmetic unevaluated on the other rows (claim rows 4.7 → 3.0 s CPU at 1 M).
+        # Enterprise programmes use enterprise_table's fenced form instead (inline measured slower
+        # there: 9.4 → 16 s).
+        out["fen"] = _shown(out["status"], C.to_fen(C._max0(v)))
         rt = C.Resolver(t, vocab, programme, document, on)
         if prog.caps:
             year: Any = ibis.literal(on.year, type=idt.int32)
@@ -228,8 +225,9 @@ def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any
     return stage, finish
 
 
-def _ceiling(status: Any, fen: Any) -> Any:
-    return ibis.ifelse(((status == E_) | (status == N_)) & fen.notnull(), fen, _null(idt.int64))
+def _shown(status: Any, fen: Any) -> Any:
+    """The ceiling in fen where ``status`` is eligible or needs-info, else NULL."""
+    return ibis.ifelse((status == E_) | (status == N_), fen, _null(idt.int64))
 
 
 def cap_limit(cp: C.CompiledPolicies, cap: C.CapInfo, rows: Any) -> Any:
@@ -312,7 +310,7 @@ def _guarded_fen(cp: C.CompiledPolicies, prog: C.CompiledProgramme, t: Any, stat
         value = C.compile_amount(prog.programme.support.amount, r).value
     except C._Refusal as exc:  # pragma: no cover - the same amount compiled in programme_stage
         raise _fail(prog.programme, "support.amount", exc) from None
-    return ibis.ifelse((status == E_) | (status == N_), C.to_fen(C._max0(value)), _null(idt.int64))
+    return _shown(status, C.to_fen(C._max0(value)))
 
 
 def packed_claims(lay: Layout, pop: Any, sort: bool = False) -> tuple[Any, dict[str, dict[str, str]]]:
@@ -372,7 +370,7 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
         stage: dict[str, Any] = {}
         finishes = []
         for p in progs:
-            st, f = programme_stage(cp, p, rows, claimless=False, guard_fen=True)
+            st, f = programme_stage(cp, p, rows, claimless=False)
             stage.update(st)
             finishes.append((p, f))
         t1 = rows.mutate(**stage) if stage else rows
@@ -384,7 +382,7 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
                 cols = f(t1)
                 out[f"p{j}"] = ibis.literal(p.index, type=idt.int16)
                 out[f"s{j}"] = cols["status"].cast(idt.int8)
-                out[f"f{j}"] = cols["fen"].cast(idt.int64)  # the ceiling only where eligible/needs-info: below
+                out[f"f{j}"] = cols["fen"].cast(idt.int64)  # NULL where no ceiling is shown (_shown)
                 if capped:
                     out[f"y{j}"] = cols["capyear"].cast(idt.int32) if "capyear" in cols else _null(idt.int32)
                 if keyed:
@@ -413,7 +411,6 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
             if cap_kinds[cap.index]:
                 out[f"l{cap.index}"] = cap_limit(cp, cap, t1).cast(idt.int64) if k in cap_kinds[cap.index] else _null(idt.int64)
         t2 = t1.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, *lay.extra, **out)
-        t2 = t2.mutate(**{f"f{j}": _ceiling(t2[f"s{j}"], t2[f"f{j}"]) for j in range(lay.nslots)})
         parts.append(t2)
     return _union_all(parts)
 
