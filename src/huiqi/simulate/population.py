@@ -241,17 +241,15 @@ def cluster_file(src: str | Path, dst: str | Path) -> int:
     import duckdb
 
     src, dst = Path(src), Path(dst)
-    if not src.exists():
-        raise InputError([Problem("population", f"文件不存在：{src}", f"no such file: {src}", str(src))])
+    names = population_schema(src).names
     if src.resolve() == dst.resolve():
         raise InputError([Problem("out", "输出文件不能与输入文件相同", "the output file must differ from the input file", str(dst))])
+    missing = [c for c in (ENTERPRISE_ID, CLAIM_KIND, CLAIM_SEQ) if c not in names]
+    if missing:
+        raise InputError([Problem(c, f"人口表缺少列 {c}", f"the population table lacks column {c!r}", str(src)) for c in missing])
     con = duckdb.connect()
     q = lambda p: str(p).replace("'", "''")  # noqa: E731
     try:
-        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{q(src)}')").fetchall()]
-        missing = [c for c in (ENTERPRISE_ID, CLAIM_KIND, CLAIM_SEQ) if c not in names]
-        if missing:
-            raise InputError([Problem(c, f"人口表缺少列 {c}", f"the population table lacks column {c!r}", str(src)) for c in missing])
         con.execute(
             f"COPY (SELECT * FROM read_parquet('{q(src)}') ORDER BY {CLAIM_SEQ} <> 0, {CLAIM_KIND} NULLS LAST, {ENTERPRISE_ID}, {CLAIM_SEQ}) "
             f"TO '{q(dst)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})"
@@ -350,8 +348,17 @@ def to_profiles(table: pa.Table, vocab: Vocabulary) -> dict[int, Profile]:
     return {eid: parse_profile(data, vocab) for eid, data in by_ent.items()}
 
 
-def read_population(path: str | Path) -> pa.Table:
+def population_schema(path: str | Path) -> pa.Schema:
+    """The Parquet schema of a population file; a missing or unreadable file is a bilingual InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem("population", f"文件不存在：{path}", f"no such file: {path}", str(path))])
     try:
-        return pq.read_table(str(path))
-    except FileNotFoundError:
-        raise InputError([Problem("population", f"文件不存在：{path}", f"no such file: {path}", str(path))]) from None
+        return pq.read_schema(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise InputError([Problem("population", f"不是可读的 Parquet 文件：{exc}", f"not a readable Parquet file: {exc}", str(path))]) from None
+
+
+def read_population(path: str | Path) -> pa.Table:
+    population_schema(path)
+    return pq.read_table(str(path))

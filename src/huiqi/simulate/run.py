@@ -22,7 +22,7 @@ from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, O
 from huiqi.rules.errors import InputError, Problem
 from huiqi.simulate import compile as C
 from huiqi.simulate import wide as W
-from huiqi.simulate.population import check_schema
+from huiqi.simulate.population import check_schema, population_schema
 
 DEFAULT_BY = "enterprise__registered_district"
 ENGINES = ("duckdb", "spark")
@@ -208,13 +208,7 @@ def _fen_to_yuan(v: Any) -> Decimal:
 
 
 def open_population(con: Any, path: str | Path, engine: str) -> Any:
-    path = Path(path)
-    if not path.exists():
-        raise InputError([Problem("population", f"文件不存在：{path}", f"no such file: {path}", str(path))])
-    try:
-        schema = pq.read_schema(str(path))
-    except Exception as exc:  # noqa: BLE001
-        raise InputError([Problem("population", f"不是可读的 Parquet 文件：{exc}", f"not a readable Parquet file: {exc}", str(path))]) from None
+    schema = population_schema(path)
     return schema, con.read_parquet(str(path))
 
 
