@@ -107,9 +107,7 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
             call["period_end"] = r.period_end.isoformat()
     credit_rule = credit.rule(prog, doc)
     records = credit.records_in_window(session=session, uscc=ent.uscc, on=on, years=credit_rule["lookback_years"])
-    subject, _, fact = credit_rule["fact"].partition(".")
-    if subject == "enterprise" and fact in policies.vocabulary.facts_of("enterprise"):
-        data["enterprise"][fact] = bool(records)
+    credit.set_fact(rule=credit_rule, records=records, profile=data, vocabulary=policies.vocabulary)
     try:
         parsed = parse_profile(data, policies.vocabulary)
     except ProfileError as exc:

@@ -98,6 +98,14 @@ def rule(prog: Any, doc: Any) -> dict:
     }
 
 
+def set_fact(*, rule: dict, records: list[Any], profile: dict, vocabulary: Any) -> None:
+    """Write the credit fact the rule names (e.g. ``enterprise.serious_dishonesty_last_3_years``)
+    into ``profile`` from the records found, when the vocabulary declares it."""
+    subject, _, fact = rule["fact"].partition(".")
+    if subject == "enterprise" and fact in vocabulary.facts_of("enterprise"):
+        profile.setdefault("enterprise", {})[fact] = bool(records)
+
+
 def frozen_rule(app: Any) -> dict:
     """The rule frozen with the application; an evaluation from before rules were frozen is read
     as soft (an officer decides), so that no record is ever silently passed."""

@@ -217,16 +217,12 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
             profile["claims"] = [{"id": f"row-{n}", "kind": prog.subject, **claim}]
         if not code:
             continue
-        from huiqi.workflow.credit import service as credit
-
         records = credit.records_in_window(session=session, uscc=code, on=on, years=credit_rule["lookback_years"])
         if records and credit_rule["mode"] == credit.HARD:
             czh, cen = credit.describe(records)
             problems.append(_problem(n, "uscc", f"过去三年内有严重失信记录，不予支持：{czh}", f"serious-dishonesty record(s) in the last three years, not supported: {cen}"))
             continue
-        fact_subject, _, fact = credit_rule["fact"].partition(".")
-        if fact_subject == "enterprise" and fact in vocab.facts_of("enterprise"):
-            profile["enterprise"][fact] = bool(records)
+        credit.set_fact(rule=credit_rule, records=records, profile=profile, vocabulary=vocab)
         try:
             parsed = parse_profile(profile, vocab)
         except ProfileError as exc:
