@@ -18,8 +18,8 @@ def engine_results(policies, table: pa.Table, on) -> dict:
     return out
 
 
-def mismatches(policies, table: pa.Table, on, con, compiled) -> list:
+def mismatches(policies, table: pa.Table, on, con, compiled, **scan) -> list:
     want = engine_results(policies, table, on)
-    got = R.row_results(compiled, con, table)
+    got = R.row_results(compiled, con, table, **scan)
     assert set(got) == set(want), "the compiled rules produce other result rows than the engine"
     return [(k, want[k], got[k]) for k in sorted(want, key=str) if want[k] != got[k]]

@@ -362,3 +362,27 @@ def population_schema(path: str | Path) -> pa.Schema:
 def read_population(path: str | Path) -> pa.Table:
     population_schema(path)
     return pq.read_table(str(path))
+
+
+def kind_scan_ratio(path: str | Path, kinds: Iterable[str]) -> float | None:
+    """How many rows one filtered scan per claim kind would read, over the rows holding a claim,
+    judged from the row groups' ``claim__kind`` min/max statistics alone (no data is read):
+    about 1 for a ``clustered`` file, about the number of kinds for a file in generation order.
+    None when the statistics are missing (the scans could then skip nothing)."""
+    md = pq.ParquetFile(str(path)).metadata
+    names = [md.schema.column(i).path for i in range(md.num_columns)]
+    if CLAIM_KIND not in names:
+        return None
+    col = names.index(CLAIM_KIND)
+    kinds = sorted(set(kinds))
+    claim_rows = scanned = 0
+    for g in range(md.num_row_groups):
+        rg = md.row_group(g)
+        st = rg.column(col).statistics
+        if st is not None and st.null_count == rg.num_rows:
+            continue  # no claim in this row group: every per-kind scan skips it
+        if st is None or not st.has_min_max:
+            return None
+        claim_rows += rg.num_rows
+        scanned += rg.num_rows * sum(1 for k in kinds if st.min <= k <= st.max)
+    return scanned / claim_rows if claim_rows else 1.0

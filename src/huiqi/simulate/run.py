@@ -20,9 +20,10 @@ import pyarrow.parquet as pq
 from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
 from huiqi.rules.errors import InputError, Problem
+from huiqi.rules.facts import ENTERPRISE
 from huiqi.simulate import compile as C
 from huiqi.simulate import wide as W
-from huiqi.simulate.population import check_schema, population_schema
+from huiqi.simulate.population import check_schema, kind_scan_ratio, population_schema
 
 DEFAULT_BY = "enterprise__registered_district"
 ENGINES = ("duckdb", "spark")
@@ -39,6 +40,7 @@ def duckdb_connection(database: str = ":memory:", *, threads: int | None = None,
     if temp_directory:
         con.raw_sql(f"SET temp_directory = '{temp_directory}'")
     con.raw_sql("SET preserve_insertion_order = false")
+    con.raw_sql("SET parquet_metadata_cache = true")
     return con
 
 
@@ -77,14 +79,14 @@ def connect(engine: str) -> Any:
     raise InputError([Problem("--engine", f"未知引擎 {engine}，可选 duckdb、spark", f"unknown engine {engine!r}; choose duckdb or spark")])
 
 
-def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool = False) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool = False, per_kind: bool = True) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The plan as DuckDB SQL over a view named ``__pop``: built and printed once per compiled
-    policies × population schema × grouping (cached: batches and repeated runs reuse it)."""
-    key = (id(cp), tuple(schema.items()), tuple(extra), rows)
+    policies × population schema × grouping × claim scan (cached: batches and repeated runs reuse it)."""
+    key = (id(cp), tuple(schema.items()), tuple(extra), rows, per_kind)
     hit = _SQL_CACHE.get(key)
     if hit is not None and hit[0] is cp:
         return hit[1], hit[2]
-    disk = _disk_cache_path(cp, schema, extra, rows)
+    disk = _disk_cache_path(cp, schema, extra, rows, per_kind)
     if disk is not None and disk.exists():
         try:
             data = json.loads(disk.read_text(encoding="utf-8"))
@@ -101,7 +103,7 @@ def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool 
         steps.append((name, ibis.to_sql(expr, dialect="duckdb", pretty=False)))
         return ibis.table(expr.schema(), name=name)
 
-    plan = W.build(cp, pop, extra, bind, rows=rows, sort_claims=True)
+    plan = W.build(cp, pop, extra, bind, rows=rows, per_kind_scan=per_kind, sort_claims=True)
     finals = {k: ibis.to_sql(v, dialect="duckdb", pretty=False) for k, v in plan.finals.items() if v is not None}
     if len(_SQL_CACHE) > 16:
         _SQL_CACHE.clear()
@@ -117,15 +119,15 @@ def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool 
     return steps, finals
 
 
-def _disk_cache_path(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool) -> Path | None:
+def _disk_cache_path(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool) -> Path | None:
     """Compiled SQL cached on disk, keyed by everything it depends on: the loaded rule model itself
     (its full repr, so a reform or an edited policy is a new key), the evaluation date, the chosen
-    programmes, the population schema, the grouping, and the compiler's own source."""
+    programmes, the population schema, the grouping, the claim scan, and the compiler's own source."""
     root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
     if root in ("", "0", "off"):
         return None
     h = hashlib.sha256()
-    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(list(schema.items())), repr(extra), repr(rows), ibis.__version__):
+    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     here = Path(__file__).parent
@@ -141,19 +143,27 @@ def _is_duckdb(con: Any) -> bool:
     return getattr(con, "name", "") == "duckdb"
 
 
-def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, rows: bool = False, source_sql: str | None = None) -> dict[str, pa.Table]:
+def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, rows: bool = False, source_sql: str | None = None, per_kind: bool = True) -> dict[str, pa.Table]:
     """Run the plan over one population (or batch): DuckDB through cached SQL and temp tables,
-    any other backend (Spark) as ibis expressions."""
+    any other backend (Spark) as ibis expressions. ``per_kind``: read each claim kind's rows with
+    its own filtered scan (``wide.kind_rows``) rather than through one packed copy (DuckDB only;
+    Spark reads the claims once)."""
     if _is_duckdb(con):
         raw = con.con
-        steps, finals = _sql_plan(cp, pop.schema(), extra, rows)
+        steps, finals = _sql_plan(cp, pop.schema(), extra, rows, per_kind)
         if source_sql is not None:
             raw.execute(f'CREATE OR REPLACE TEMP VIEW "__pop" AS {source_sql}')
+        # the join-order optimizer only costs here: planning ``__c`` (42 UNION ALL branches, no
+        # join) spent 0.38 s in it; the one join (``__em``) builds on its right side either way
+        prior = raw.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+        off = ",".join(x for x in [*str(prior or "").split(","), "join_order"] if x.strip())
+        raw.execute(f"SET disabled_optimizers = '{off}'")
         try:
             for name, sql in steps:
                 raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
             return {k: raw.sql(sql).to_arrow_table() for k, sql in finals.items()}
         finally:
+            raw.execute(f"SET disabled_optimizers = '{prior or ''}'")
             for name, _ in steps:
                 raw.execute(f'DROP TABLE IF EXISTS "{name}"')
     def bind(name: str, expr: Any) -> Any:
@@ -164,7 +174,7 @@ def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, ro
         df.createOrReplaceTempView(view)
         return con.table(view)
 
-    plan = W.build(cp, pop, extra, bind, rows=rows, bit_or=False)
+    plan = W.build(cp, pop, extra, bind, rows=rows, bit_or=False, per_kind_scan=False)
     return {k: con.to_pyarrow(v) for k, v in plan.finals.items() if v is not None}
 
 
@@ -207,6 +217,18 @@ def _fen_to_yuan(v: Any) -> Decimal:
     return (Decimal(int(v or 0)) / 100).quantize(Decimal("0.01"))
 
 
+def per_kind_scan(cp: C.CompiledPolicies, path: str | Path) -> bool:
+    """Whether to read each claim kind with its own filtered scan: yes when the file is clustered
+    by kind, i.e. those scans would together read at most a third of the claim rows once per kind
+    (at least 2×). Measured at 1 M, 42 kinds: clustered file (ratio 8.6) 4.6 → 4.2 s wall; the
+    same rows in generation order (ratio 42) 8.0 s packed, 8.7–11 s per kind."""
+    kinds = {p.programme.subject for p in cp.programmes if p.programme.subject != ENTERPRISE}
+    if not kinds:
+        return False
+    ratio = kind_scan_ratio(path, kinds)
+    return ratio is not None and ratio <= max(2.0, len(kinds) / 3)
+
+
 def open_population(con: Any, path: str | Path, engine: str) -> Any:
     schema = population_schema(path)
     return schema, con.read_parquet(str(path))
@@ -243,11 +265,12 @@ def run(
     batches = [(lo, hi)] if not batch else [(a, min(a + batch - 1, hi)) for a in range(lo, hi + 1, batch)]
     parts: list[dict[str, pa.Table]] = []
     duck = _is_duckdb(con)
+    per_kind = duck and per_kind_scan(cp, path)
     src = str(Path(path)).replace("'", "''")
     for i, (a, b) in enumerate(batches):
         if duck:
             where = "" if len(batches) == 1 else f" WHERE {C.ENTERPRISE_ID} BETWEEN {int(a)} AND {int(b)}"
-            parts.append(_execute(cp, con, pop, extra, source_sql=f"SELECT * FROM read_parquet('{src}'){where}"))
+            parts.append(_execute(cp, con, pop, extra, source_sql=f"SELECT * FROM read_parquet('{src}'){where}", per_kind=per_kind))
         else:
             part = pop if len(batches) == 1 else pop.filter(pop[C.ENTERPRISE_ID].between(a, b))
             parts.append(_execute(cp, con, part, extra))
@@ -317,8 +340,9 @@ def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | No
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
-    """Per-result status and ceiling for an in-memory population (tests compare these with the engine)."""
+def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: bool = True) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
+    """Per-result status and ceiling for an in-memory population (tests compare these with the engine);
+    ``per_kind``: DuckDB's claim scan (one per kind, or one packed copy)."""
     if getattr(con, "name", "") == "pyspark":  # ibis hands memtables to Spark through pandas, which loses NULL decimals
         import tempfile
 
@@ -327,7 +351,7 @@ def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table) -> dict[tuple
         pop = con.read_parquet(str(tmp))
     if _is_duckdb(con):
         con.con.register("__pop_arrow", table)
-        rows = _execute(cp, con, ibis.table(ibis.Schema.from_pyarrow(table.schema), name="__pop"), [], rows=True, source_sql='SELECT * FROM "__pop_arrow"')["rows"]
+        rows = _execute(cp, con, ibis.table(ibis.Schema.from_pyarrow(table.schema), name="__pop"), [], rows=True, source_sql='SELECT * FROM "__pop_arrow"', per_kind=per_kind)["rows"]
     else:
         rows = _execute(cp, con, pop, [], rows=True)["rows"]
     out = {}

@@ -1,15 +1,17 @@
 """Wide plan: every programme as columns of two shared scans, not one query per programme.
 
-The population is read twice, whatever the number of programmes:
+The population is read once for the enterprises and once per claim kind (or once for all claims):
 
 * ``__e`` — the enterprise rows (``claim__seq = 0``): for every enterprise-subject programme its
   status and ceiling; for every claim-subject programme its *claimless* status (the result the
   engine gives an enterprise without a claim of the kind, or without one ``applies_when`` keeps);
   the per-entity cap limits.
-* ``__c`` — the claim rows: each row has one kind, and a kind has at most a few programmes, so
-  the programmes of the row's kind fill *slots* (``p0, s0, f0, p1, s1, f1 …``: programme index,
-  status, ceiling in fen), chosen by ``CASE claim__kind``. ``count_once_per`` is a window over the
-  rows of the programmes that declare it (``__cl``).
+* ``__c`` — the claim rows, one SELECT per kind over that kind's rows only (UNION ALL): a kind
+  has at most a few programmes, which fill *slots* (``p0, s0, f0, p1, s1, f1 …``: programme index,
+  status, ceiling in fen). Each kind's rows come straight from the population file when it is
+  clustered by kind (``kind_rows``: the filter skips other kinds' row groups), else from one
+  packed copy of all claim rows (``__p``, ``packed_claims``). ``count_once_per`` is a window
+  inside the SELECT of the kind that declares it.
 
 Which enterprises get a claimless result is decided by two bit masks per enterprise (has a claim of
 kind K; has a claim programme P keeps), aggregated from ``__c``. Per-entity caps are windows over
@@ -354,19 +356,41 @@ def packed_claims(lay: Layout, pop: Any, sort: bool = False) -> tuple[Any, dict[
     return base, slots
 
 
-def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> Any:
-    """``__c``: one row per claim; slot j holds the row's kind's j-th programme (p, s, f, y, key),
-    one SELECT per kind over that kind's rows (no programme is evaluated on another kind's rows)."""
+def kind_rows(lay: Layout, pop: Any) -> Callable[[int, str], Any]:
+    """Each kind's rows straight from the population: ``claim__kind = K``, that kind's columns only.
+    On a file ``clustered`` by kind, DuckDB skips the other kinds' row groups by their statistics."""
+    call_cols = [c for c in pop.columns if c.startswith(CALL + "__")]
+
+    def rows(i: int, k: str) -> Any:
+        progs = lay.kinds[k]
+        own = {c for p in progs for c in p.columns} | {C.column_of(p.programme.support.count_once_per) for p in progs if p.programme.support.count_once_per}
+        cols = sorted(c for c in own if c in pop.columns and c not in lay.extra and c not in call_cols)
+        return pop.filter(pop[C.CLAIM_KIND] == k).select(C.ENTERPRISE_ID, C.CLAIM_SEQ, *lay.extra, *cols, *call_cols)
+
+    return rows
+
+
+def packed_kind_rows(packed: Any, slots: dict[str, dict[str, str]]) -> Callable[[int, str], Any]:
+    """Each kind's rows from ``__p`` (``packed_claims``), its packed columns renamed back."""
+    plain = [c for c in packed.columns if not c.startswith("__v_") and c != "__kc"]
+
+    def rows(i: int, k: str) -> Any:
+        t = packed.filter(packed["__kc"] == _i8(i))
+        return t.select(*plain, **{c: t[v] for c, v in slots[k].items()})
+
+    return rows
+
+
+def claim_table(lay: Layout, rows_of: Callable[[int, str], Any]) -> Any:
+    """``__c``: one row per claim; slot j holds the row's kind's j-th programme (p, s, f, y),
+    one SELECT per kind over that kind's rows (no programme is evaluated on another kind's rows),
+    ``count_once_per`` applied inside the kind's SELECT."""
     cp = lay.cp
     capped = any(p.caps for p in lay.claim)
-    keyed = any(p.programme.support.count_once_per for p in lay.claim)
-    kinds = list(lay.kinds)
     cap_kinds = {cap.index: {p.programme.subject for p in lay.cap_members(cap) if p.programme.subject != ENTERPRISE} for cap in cp.caps}
-    plain = [c for c in packed.columns if not c.startswith("__v_") and c != "__kc"]
     parts = []
     for i, (k, progs) in enumerate(lay.kinds.items()):
-        rows = packed.filter(packed["__kc"] == _i8(i))
-        rows = rows.select(*plain, **{c: rows[v] for c, v in slots[k].items()})
+        rows = rows_of(i, k)
         stage: dict[str, Any] = {}
         finishes = []
         for p in progs:
@@ -376,6 +400,7 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
         t1 = rows.mutate(**stage) if stage else rows
         out: dict[str, Any] = {}
         kp_terms: dict[int, Any] = {}
+        keyed = []
         for j in range(lay.nslots):
             if j < len(progs):
                 p, f = finishes[j]
@@ -385,9 +410,9 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
                 out[f"f{j}"] = cols["fen"].cast(idt.int64)  # NULL where no ceiling is shown (_shown)
                 if capped:
                     out[f"y{j}"] = cols["capyear"].cast(idt.int32) if "capyear" in cols else _null(idt.int32)
-                if keyed:
-                    out[f"k{j}"] = cols["key"].cast(idt.string) if "key" in cols else _null(idt.string)
-                    out[f"h{j}"] = ibis.literal("key" in cols, type=idt.boolean)
+                if "key" in cols:
+                    out[f"__key{j}"] = cols["key"].cast(idt.string)
+                    keyed.append(j)
                 if p.index in lay.kept_bit:
                     w, bit = _bit(lay.kept_bit[p.index])
                     kp = cols.get("kept", True)
@@ -399,9 +424,6 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
                 out[f"f{j}"] = _null(idt.int64)
                 if capped:
                     out[f"y{j}"] = _null(idt.int32)
-                if keyed:
-                    out[f"k{j}"] = _null(idt.string)
-                    out[f"h{j}"] = ibis.literal(False, type=idt.boolean)
         for w in range(_words(len(lay.kind_bit))):
             bw, bit = _bit(lay.kind_bit[k])
             out[f"__kb{w}"] = _i64(bit if bw == w else 0)
@@ -411,9 +433,10 @@ def claim_table(lay: Layout, packed: Any, slots: dict[str, dict[str, str]]) -> A
             if cap_kinds[cap.index]:
                 out[f"l{cap.index}"] = cap_limit(cp, cap, t1).cast(idt.int64) if k in cap_kinds[cap.index] else _null(idt.int64)
         t2 = t1.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, *lay.extra, **out)
+        for j in keyed:
+            t2 = count_once(t2, j)
         parts.append(t2)
     return _union_all(parts)
-
 
 
 def _union_all(parts: list[Any]) -> Any:
@@ -423,24 +446,18 @@ def _union_all(parts: list[Any]) -> Any:
         out = out.union(q, distinct=False)
     return out
 
-def count_once(lay: Layout, c: Any) -> Any:
-    """``__cl``: claims sharing the count-once key keep one — the eligible, then the larger, then the first."""
-    if not any(f"k{j}" in c.columns for j in range(lay.nslots)):
-        return c
-    for j in range(lay.nslots):
-        if f"k{j}" not in c.columns:
-            continue
-        s, f, k, h = c[f"s{j}"], c[f"f{j}"], c[f"k{j}"], c[f"h{j}"].fill_null(False)
-        ok = ((s == E_) | (s == N_)).fill_null(False)
-        c = c.mutate(__part=h & ok & k.notnull(), __keyless=h & ok & k.isnull())
-        w = ibis.window(group_by=[c[C.ENTERPRISE_ID], c[f"p{j}"], c["__part"], c[f"k{j}"]], order_by=[ibis.desc(c[f"s{j}"] == E_), ibis.desc(c[f"f{j}"].fill_null(0)), c[C.CLAIM_SEQ]])
-        keyed = c.filter(c["__part"])
-        keyed = keyed.mutate(__rn=ibis.row_number().over(w))
-        rest = c.filter(~c["__part"]).mutate(__rn=_i64(0))
-        c = keyed.union(rest, distinct=False)
-        dropped = c["__part"] & (c["__rn"] > 0)
-        c = c.mutate(**{f"s{j}": ibis.cases((c["__keyless"], _i8(N_)), (dropped, _i8(I_)), else_=c[f"s{j}"]), f"f{j}": ibis.ifelse(dropped, _null(idt.int64), c[f"f{j}"])}).drop("__part", "__keyless", "__rn")
-    return c
+
+def count_once(t: Any, j: int) -> Any:
+    """``count_once_per`` for slot j over one kind's rows: claims of an enterprise sharing the key
+    (``__key{j}``) keep one — the eligible, then the larger, then the first; the others become
+    ineligible without a ceiling; a claim without a key is needs-info (the engine's reading)."""
+    s, f, key = t[f"s{j}"], t[f"f{j}"], t[f"__key{j}"]
+    ok = ((s == E_) | (s == N_)).fill_null(False)
+    t = t.mutate(__part=ok & key.notnull(), __keyless=ok & key.isnull())
+    w = ibis.window(group_by=[t[C.ENTERPRISE_ID], t["__part"], t[f"__key{j}"]], order_by=[ibis.desc(t[f"s{j}"] == E_), ibis.desc(t[f"f{j}"].fill_null(0)), t[C.CLAIM_SEQ]])
+    t = t.mutate(__rn=ibis.row_number().over(w))
+    dropped = t["__part"] & (t["__rn"] > 0)
+    return t.mutate(**{f"s{j}": ibis.cases((t["__keyless"], _i8(N_)), (dropped, _i8(I_)), else_=t[f"s{j}"]), f"f{j}": ibis.ifelse(dropped, _null(idt.int64), t[f"f{j}"])}).drop("__part", "__keyless", "__rn", f"__key{j}")
 
 
 def masks(lay: Layout, c: Any, bit_or: bool = True) -> Any:
@@ -626,10 +643,12 @@ class Plan:
     finals: dict[str, Any]
 
 
-def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[str, Any], Any], *, rows: bool = False, bit_or: bool = True, sort_claims: bool = False) -> Plan:
+def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[str, Any], Any], *, rows: bool = False, bit_or: bool = True, per_kind_scan: bool = True, sort_claims: bool = False) -> Plan:
     """The whole computation over ``pop``; ``bind(name, expr)`` materialises an intermediate table
     (DuckDB: a temp table, returns an unbound reference) or returns the expression (Spark).
-    ``sort_claims``: store ``__p`` ordered by kind (DuckDB: row-group skipping per kind)."""
+    ``per_kind_scan``: each kind's SELECT reads the population itself (``kind_rows``: best on a
+    file clustered by kind); otherwise the claim rows are read once into ``__p`` (``packed_claims``),
+    stored ordered by kind when ``sort_claims`` (DuckDB: row-group skipping per kind)."""
     _check_columns(cp, pop)
     lay = layout(cp, list(extra))
     steps: list[tuple[str, Any]] = []
@@ -640,11 +659,13 @@ def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[st
 
     e = enterprise_table(lay, pop)
     if lay.claim:
-        packed, slots = packed_claims(lay, pop, sort=sort_claims)
-        c = b("__c", claim_table(lay, b("__p", packed), slots))
-        once = count_once(lay, c)
-        cl = b("__cl", once) if once is not c else c
-        em = b("__em", with_masks(lay, e, masks(lay, c, bit_or)))
+        if per_kind_scan:
+            rows_of = kind_rows(lay, pop)
+        else:
+            packed, slots = packed_claims(lay, pop, sort=sort_claims)
+            rows_of = packed_kind_rows(b("__p", packed), slots)
+        cl = b("__c", claim_table(lay, rows_of))
+        em = b("__em", with_masks(lay, e, masks(lay, cl, bit_or)))
     else:
         cl = None
         em = b("__em", e)
