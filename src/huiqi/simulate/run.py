@@ -147,7 +147,8 @@ def _is_duckdb(con: Any) -> bool:
 def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, rows: bool = False, source: str | None = None, per_kind: bool = True) -> dict[str, pa.Table]:
     """Run the plan over one population (or batch): DuckDB through cached SQL and temp tables,
     any other backend (Spark) as ibis expressions. ``source`` (DuckDB): the relation the SQL reads
-    in place of ``SOURCE`` — ``read_parquet('…')``, a registered table, a parenthesised query.
+    in place of ``SOURCE`` — ``read_parquet('…')``, a registered table, a parenthesised query
+    (None: the caller has defined a relation named ``SOURCE`` itself).
     ``per_kind``: read each claim kind's rows with its own filtered scan (``wide.kind_rows``)
     rather than through one packed copy (DuckDB only; Spark reads the claims once)."""
     if _is_duckdb(con):
