@@ -165,7 +165,8 @@ def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, ro
         create = lambda name, sql: raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {_reading(sql, source)}')  # noqa: E731
         # SQL printed now (not cached): each step starts in DuckDB (which releases the GIL) while
         # ibis prints the next one — one worker, so the steps run in order, and nothing else uses
-        # the connection meanwhile (1 M, SQL printed in the run: 8.3–9.3 → 6.1–7.1 s)
+        # the connection meanwhile. 1 M, SQL printed in the run: 8.3–9.3 → 6.1–7.1 s after a warm-up
+        # run; the first run of a fresh process 6.8–9.1 → 6.3–8.2 s (5 pairs, noisy machine)
         pool = ThreadPoolExecutor(max_workers=1)
         started: list[tuple[str, Future]] = []
         steps: list[tuple[str, str]] = []
