@@ -180,7 +180,7 @@ def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, ro
         finally:
             pool.shutdown(wait=True)
             raw.execute(f"SET disabled_optimizers = '{prior or ''}'")
-            for name in [n for n, _ in steps] or [n for n, _ in started]:
+            for name in dict.fromkeys([n for n, _ in started] + [n for n, _ in steps]):  # started: also when printing failed
                 raw.execute(f'DROP TABLE IF EXISTS "{name}"')
     def bind(name: str, expr: Any) -> Any:
         """Spark: materialise the step (checkpointed, lineage cut) and register it as a temp view."""

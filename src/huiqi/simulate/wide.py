@@ -323,7 +323,7 @@ def packed_claims(lay: Layout, pop: Any, sort: bool = False) -> tuple[Any, dict[
     ``__kc`` is the kind's number (int8); ``sort`` stores the rows ordered by it, so that each
     kind's SELECT in ``__c`` reads only its own row groups (DuckDB skips the others by their
     min/max) instead of scanning every claim row once per kind."""
-    claim_cols = sorted({c for p in lay.claim for c in p.columns if not c.startswith(ENTERPRISE + "__")} | {C.column_of(p.programme.support.count_once_per) for p in lay.claim if p.programme.support.count_once_per})
+    claim_cols = sorted({c for p in lay.claim for c in p.columns if not c.startswith(ENTERPRISE + "__")})  # count-once keys included
     ent_cols = sorted({c for p in lay.claim for c in p.columns if c.startswith(ENTERPRISE + "__")} - set(lay.extra))
     call_cols = [c for c in pop.columns if c.startswith(CALL + "__")]
     kind = pop[C.CLAIM_KIND]
@@ -363,7 +363,7 @@ def kind_rows(lay: Layout, pop: Any) -> Callable[[int, str], Any]:
 
     def rows(i: int, k: str) -> Any:
         progs = lay.kinds[k]
-        own = {c for p in progs for c in p.columns} | {C.column_of(p.programme.support.count_once_per) for p in progs if p.programme.support.count_once_per}
+        own = {c for p in progs for c in p.columns}  # the count-once key included (compile._facts_read)
         cols = sorted(c for c in own if c in pop.columns and c not in (*lay.extra, *call_cols, C.CLAIM_KIND))
         # narrow first, then filter: a filter over the whole population table costs ibis ~10 ms per
         # kind to build (its 314 columns) and more to print; DuckDB reads the same columns either way
