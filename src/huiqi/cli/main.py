@@ -157,6 +157,11 @@ def schema_profile(policies: Optional[Path] = PolicyDirOption) -> None:
     sys.stdout.write(json.dumps(profile_json_schema(ps.vocabulary), ensure_ascii=False, indent=2) + "\n")
 
 
+from huiqi.workbench.cli import draft as _draft, draft_score as _draft_score  # noqa: E402 - issue 18, the workbench
+
+policies_app.command("draft")(_draft)
+policies_app.command("draft-score")(_draft_score)
+
 _register_subcommands()
 
 

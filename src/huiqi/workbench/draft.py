@@ -272,6 +272,18 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
             units[0][0].sums.append(extra[0])
             units[0][0].discretionary = True
             units[0] = (units[0][0], Sentence(f"{s.text}……{units[0][1].text}", s.start_line, units[0][1].end_line))
+    # A support sentence without a sum beside quantified ones qualifies them (就高不重复) or waits for review.
+    if any(u.quantified or u.entity_caps for u, _ in units):
+        kept = []
+        for unit, s in units:
+            if unit.quantified or unit.entity_caps:
+                kept.append((unit, s))
+                continue
+            if unit.highest_only:
+                for other, _ in units:
+                    other.highest_only = True
+            todo.append(Flow(line=s.start_line, text=s.text, why="支持标准中无金额的句子：核对其对金额的影响 / no sum: check how it qualifies the amounts"))
+        units = kept
     stats.criteria = sum(1 for c in criteria if not (isinstance(c, Commented) and "use" in c.value))
 
     # caps first: a per-entity yearly cap goes to the document's caps list

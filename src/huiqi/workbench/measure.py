@@ -31,8 +31,8 @@ quotation) within a programme, and again across the document for the totals.
 **Scores.** Recall of a reviewed programme P: the share of P's items matched by some item of the
 draft (anywhere: a line identifies the place). Precision of a draft programme Q: the share of
 Q's items that match some item of the reviewed file. Each reviewed programme is shown with the
-draft programme Q that matched most of its items (else the one whose lines contain its support
-clause). Totals are micro-averages over the deduplicated items of each file.
+draft programme Q that matched most of its money and rate items, then of its criteria (else the
+one whose lines contain its first amount). Totals are micro-averages over the deduplicated items of each file.
 
 The reviewed file is read through the loader (``load_policies`` on its directory), so the
 measurement follows the model, not the YAML layout; the draft, which does not load until

@@ -118,7 +118,7 @@ def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
     return 0, len(text)
 
 
-_LABEL_NOISE = re.compile(r"分别|择优|最高|给予|给与|不超过|可支持|每年|单年度|的$|可$|再$")
+_LABEL_NOISE = re.compile(r"分别|择优|最高|给予|给与|不超过|可支持|每年|单年度|一次性|的$|可$|再$")
 
 
 @dataclass
