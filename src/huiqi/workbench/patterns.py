@@ -326,7 +326,7 @@ def parse_validity(text: str) -> Validity | None:
 
 STAGE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("application", re.compile(r"申报|填报|提交|申请")),
-    ("town_confirmation", re.compile(r"(?:镇|园区)[^。；]{0,12}确认")),
+    ("town_confirmation", re.compile(r"(?:镇|园区)[^。；]{0,20}确认")),
     ("district_check", re.compile(r"初审|受理|审核|形式审查")),
     ("expert_review", re.compile(r"专家|评审")),
     ("consultation", re.compile(r"征求|征询|部门[^。；]{0,8}意见")),

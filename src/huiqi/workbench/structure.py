@@ -193,9 +193,21 @@ def outline(source: SourceText) -> Outline:
             continue
         if kind == "topic" or (kind == "article" and SUPPORT_WORDS.search(p.text)):
             assert marker is not None
-            prog = open_programme(marker, f"{marker.text.rstrip('：: ')} {tidy(body)}", p.start_line)
-            prog.title_sentences = sentences_of(p, offset)
+            if kind == "article":  # 第一条 ……: the article's own sentences are its body; the title is its first words
+                first = sentences_of(p, offset)
+                head = first[0].text.rstrip("。；;") if first else tidy(body)
+                prog = open_programme(marker, f"{marker.text} {head[:30]}{'…' if len(head) > 30 else ''}", p.start_line)
+                prog.body.append(_item(p, None, offset))
+            else:
+                prog = open_programme(marker, f"{marker.text.rstrip('：: ')} {tidy(body)}", p.start_line)
+                prog.title_sentences = sentences_of(p, offset)
             prog.end_line = p.end_line
+            continue
+        if kind == "article":  # an article that states no support: document-level text (e.g. 施行)
+            assert marker is not None
+            new_section("part", marker.text, p.start_line)
+            sections[-1].items.append(_item(p, marker, 0))
+            sections[-1].end_line = p.end_line
             continue
         fm = _FIELD.match(body) if marker is not None and kind in ("num_dot", "cn_dun", "num_paren") else None
         if fm is None and marker is None:
