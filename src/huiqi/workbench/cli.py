@@ -49,7 +49,7 @@ def draft(
     s = result.stats
     typer.echo(
         f"草稿 / draft: {out} — {s.programmes} 个项目 / programmes, {s.criteria} 条条件 / condition sentences, "
-        f"{s.amounts} 处金额 / amounts, {s.todos} 项待处理 / to resolve (grep -n TODO {out})"
+        f"{s.amounts} 处金额 / amounts, {s.todos} 处 TODO 待处理 / to resolve (grep -n TODO {out})"
     )
 
 

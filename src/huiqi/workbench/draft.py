@@ -551,7 +551,9 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
         data["caps"] = ctx.caps
     if doc_todo:
         data["todo"] = Commented(doc_todo, "sentences outside every programme that were not placed")
-    text = _banner(source, doc_id, stats) + dump(data)
+    body = dump(data)
+    stats.todos = body.count(TODO)  # every marker a person must resolve (grep -n TODO)
+    text = _banner(source, doc_id, stats) + body
     return Draft(data, text, stats)
 
 
@@ -562,7 +564,7 @@ def _banner(source: SourceText, doc_id: str, stats: DraftStats) -> str:
         "# For review, not for use: every TODO is for a person to resolve. Line numbers are the source's.\n"
         "# `huiqi policies check` names each TODO left in a rule field; `grep -n TODO` lists them all.\n"
         f"# {stats.programmes} programmes, {stats.criteria} condition sentences, {stats.amounts} amounts pre-parsed, "
-        f"{stats.todos} items to resolve. Format: docs/policy-format.md.\n\n"
+        f"{stats.todos} TODO markers to resolve. Format: docs/policy-format.md.\n\n"
     )
 
 
