@@ -16,7 +16,9 @@ from .conftest import POLICIES, ROOT
 
 
 def huiqi(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "huiqi.cli.main", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "huiqi.cli.main", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
 
 
 def _docx(path: Path) -> Path:
@@ -48,12 +50,19 @@ def test_docx_round_trip(tmp_path):
     run = huiqi("policies", "draft", str(tmp_path / "measures.docx"), "--id", "huangpu-2025-2", "--out", str(out))
     assert run.returncode == 0, run.stderr
     data = load_yaml_file(out)
-    text_file = tmp_path / "draft.source.txt"  # the lines quoted refer to the extracted text, written beside the draft
-    assert data["document"]["seed"] == text_file.name and text_file.read_text(encoding="utf-8").splitlines()[5].startswith("7、")
+    text_file = (
+        tmp_path / "draft.source.txt"
+    )  # the lines quoted refer to the extracted text, written beside the draft
+    assert data["document"]["seed"] == text_file.name and text_file.read_text(encoding="utf-8").splitlines()[
+        5
+    ].startswith("7、")
     (h7,) = data["programmes"]
     assert h7["id"] == "H7" and h7["title"] == "7、加速创新药物临床试验及获批上市"
     cases = h7["support"]["amount"]["cases"]
-    assert cases[0]["amount"]["match"]["ratio"] == "0.5" and [c["amount"]["rate"]["cap"] for c in cases[1:]] == [2000000, 5000000]
+    assert cases[0]["amount"]["match"]["ratio"] == "0.5" and [c["amount"]["rate"]["cap"] for c in cases[1:]] == [
+        2000000,
+        5000000,
+    ]
     assert all(c["clause"]["line"] == 6 for c in cases)
     assert data["caps"][0]["amount"] == 50000000
     assert str(data["document"]["in_force"]["from"]) == "2026-01-24"
@@ -62,21 +71,32 @@ def test_docx_round_trip(tmp_path):
 def test_cli_draft_then_score(tmp_path):
     doc = load_yaml_file(POLICIES / "huangpu-2025-2.yaml")["document"]
     out = tmp_path / "h.yaml"
-    run = huiqi("policies", "draft", str(POLICIES / "sources" / doc["seed"]), "--id", "huangpu-2025-2", "--out", str(out))
+    run = huiqi(
+        "policies", "draft", str(POLICIES / "sources" / doc["seed"]), "--id", "huangpu-2025-2", "--out", str(out)
+    )
     assert run.returncode == 0, run.stderr
     assert "12 个项目 / programmes" in run.stdout
-    again = huiqi("policies", "draft", str(POLICIES / "sources" / doc["seed"]), "--id", "huangpu-2025-2", "--out", str(out))
+    again = huiqi(
+        "policies", "draft", str(POLICIES / "sources" / doc["seed"]), "--id", "huangpu-2025-2", "--out", str(out)
+    )
     assert again.returncode == 2 and "--out" in again.stderr and "exists" in again.stderr  # never overwrites silently
     table = huiqi("policies", "draft-score", str(out), str(POLICIES / "huangpu-2025-2.yaml"))
     assert table.returncode == 0, table.stderr
     assert "H7b" in table.stdout and "money      recall 22/22" in table.stdout
-    as_json = json.loads(huiqi("policies", "draft-score", str(out), str(POLICIES / "huangpu-2025-2.yaml"), "--json").stdout)
+    as_json = json.loads(
+        huiqi("policies", "draft-score", str(out), str(POLICIES / "huangpu-2025-2.yaml"), "--json").stdout
+    )
     assert as_json["totals"]["rate"]["found"] == as_json["totals"]["rate"]["total"] == 12
 
 
 def test_cli_bad_input_is_bilingual_exit_2(tmp_path):
     run = huiqi("policies", "draft", str(tmp_path / "missing.txt"), "--id", "x", "--out", str(tmp_path / "x.yaml"))
-    assert run.returncode == 2 and "文件不存在" in run.stderr and "no such file" in run.stderr and "Traceback" not in run.stderr
+    assert (
+        run.returncode == 2
+        and "文件不存在" in run.stderr
+        and "no such file" in run.stderr
+        and "Traceback" not in run.stderr
+    )
     bad = tmp_path / "bad.docx"
     bad.write_bytes(b"not a zip")
     run = huiqi("policies", "draft", str(bad), "--id", "x", "--out", str(tmp_path / "x.yaml"))

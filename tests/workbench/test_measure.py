@@ -20,10 +20,16 @@ from huiqi.workbench.measure import Item, matches, score
 from .conftest import POLICIES
 
 FLOORS = {
-    "huangpu-2025-2": {"recall": {"money": 0.95, "rate": 0.95, "criterion": 0.95}, "precision": {"money": 0.95, "rate": 0.95, "criterion": 0.85},
-                       "programme_recall": 0.9},
-    "jinshan-2025-25": {"recall": {"money": 0.94, "rate": 0.95, "criterion": 0.87}, "precision": {"money": 0.95, "rate": 0.95, "criterion": 0.72},
-                        "programme_recall": 0.7},
+    "huangpu-2025-2": {
+        "recall": {"money": 0.95, "rate": 0.95, "criterion": 0.95},
+        "precision": {"money": 0.95, "rate": 0.95, "criterion": 0.85},
+        "programme_recall": 0.9,
+    },
+    "jinshan-2025-25": {
+        "recall": {"money": 0.94, "rate": 0.95, "criterion": 0.87},
+        "precision": {"money": 0.95, "rate": 0.95, "criterion": 0.72},
+        "programme_recall": 0.7,
+    },
 }
 
 
@@ -66,4 +72,6 @@ def test_matching_needs_kind_value_lines_and_words():
     crit = Item("criterion", True, 52, 54, "（2）申报单位原则上在限定期间内，在区内落户")
     assert matches(Item("criterion", True, 52, 54, "申报单位原则上在限定期间内"), crit)
     assert not matches(Item("criterion", False, 52, 54, "申报单位原则上在限定期间内"), crit)  # soft differs
-    assert not matches(Item("criterion", True, 52, 54, "具备健全的财务管理制度"), crit)  # other words on the same lines
+    assert not matches(
+        Item("criterion", True, 52, 54, "具备健全的财务管理制度"), crit
+    )  # other words on the same lines

@@ -14,11 +14,20 @@ from huiqi.workbench import patterns as P
     "text, values",
     [
         ("单年度最高补贴 50 万元。", [Decimal(500000)]),  # 金科〔2025〕25号 line 56
-        ("分别给予 20 万元、50 万元、100 万元、200 万元的奖励", [Decimal(200000), Decimal(500000), Decimal(1000000), Decimal(2000000)]),  # line 693
-        ("首次突破 5000 万元、1 亿元、5 亿元、10 亿元", [Decimal(50000000), Decimal(100000000), Decimal(500000000), Decimal(1000000000)]),  # line 687
+        (
+            "分别给予 20 万元、50 万元、100 万元、200 万元的奖励",
+            [Decimal(200000), Decimal(500000), Decimal(1000000), Decimal(2000000)],
+        ),  # line 693
+        (
+            "首次突破 5000 万元、1 亿元、5 亿元、10 亿元",
+            [Decimal(50000000), Decimal(100000000), Decimal(500000000), Decimal(1000000000)],
+        ),  # line 687
         ("金山区科技创新成果奖最高给予 20 万奖励", [Decimal(200000)]),  # line 1051: 万 without 元
         ("给予单个主体每年最高200万元支持", [Decimal(2000000)]),  # 黄科委规〔2025〕2号 line 45: no space
-        ("分别给予 100、50、15 万元", [Decimal(1000000), Decimal(500000), Decimal(150000)]),  # a number list sharing one unit
+        (
+            "分别给予 100、50、15 万元",
+            [Decimal(1000000), Decimal(500000), Decimal(150000)],
+        ),  # a number list sharing one unit
     ],
 )
 def test_money_in_yuan_as_decimal(text, values):
@@ -74,20 +83,26 @@ def test_matching_ratio_is_match():
 
 def test_per_unit_and_entity_yearly_cap():
     # Huangpu line 51: 每新增 1 个 GCP 专业学科，给予 50 万元奖励，单个主体每年最高 300 万元。
-    u = P.parse_support("对符合 GCP 认证的临床试验机构，每新增 1 个 GCP 专业学科，给予 50 万元奖励，单个主体每年最高 300 万元。")
+    u = P.parse_support(
+        "对符合 GCP 认证的临床试验机构，每新增 1 个 GCP 专业学科，给予 50 万元奖励，单个主体每年最高 300 万元。"
+    )
     assert [(s.value, s.role) for s in u.sums] == [(Decimal(500000), "unit"), (Decimal(3000000), "entity_year")]
 
 
 def test_one_off_per_variety_with_enterprise_cap_and_count_once():
     # line 842–844: 按每个品种（同一产品不同规格视为同一品种）给予一次性 50 万元的支持，单个企业每年最高可支持 100 万元。
-    u = P.parse_support("按每个品种（同一产品不同规格视为同一品种）给予一次性 50 万元的支持，单个企业每年最高可支持 100 万元。")
+    u = P.parse_support(
+        "按每个品种（同一产品不同规格视为同一品种）给予一次性 50 万元的支持，单个企业每年最高可支持 100 万元。"
+    )
     assert [s.role for s in u.sums] == ["fixed", "entity_year"]
     assert u.one_off and u.count_once
 
 
 def test_tiers_first_crossing_respectively():
     # line 691–697: thresholds paired with sums (分别), 就高（不重复）in the next sentence
-    u = P.parse_support("对年主营业务收入首次突破 5000 万元、1 亿元、5 亿元、10 亿元的生物医药企业，分别给予 20 万元、50 万元、100 万元、200 万元的奖励。")
+    u = P.parse_support(
+        "对年主营业务收入首次突破 5000 万元、1 亿元、5 亿元、10 亿元的生物医药企业，分别给予 20 万元、50 万元、100 万元、200 万元的奖励。"
+    )
     assert u.thresholds == [Decimal(50000000), Decimal(100000000), Decimal(500000000), Decimal(1000000000)]
     assert [s.value for s in u.awards] == [Decimal(200000), Decimal(500000), Decimal(1000000), Decimal(2000000)]
     assert u.respectively and not u.discretionary
@@ -96,15 +111,22 @@ def test_tiers_first_crossing_respectively():
 
 def test_band_thresholds_inclusive_range():
     # line 1583–1589
-    u = P.parse_support("经认定登记的技术合同年度累计成交额达 2000 万元（含）—5000 万元，按实际交易额的 2‱ ，给予最高 1 万元的一次性支持；")
+    u = P.parse_support(
+        "经认定登记的技术合同年度累计成交额达 2000 万元（含）—5000 万元，按实际交易额的 2‱ ，给予最高 1 万元的一次性支持；"
+    )
     assert u.thresholds == [Decimal(20000000), Decimal(50000000)]
     assert u.rate.value == Decimal("0.0002") and [s.value for s in u.awards] == [Decimal(10000)]
 
 
 def test_staged_after_a_year():
     # line 1426–1428
-    u = P.parse_support("对新认定的区级孵化器，给予最高 20 万元一次性奖励，实际运营满一年后再给予最高 10 万元一次性奖励。")
-    assert [(s.value, s.role, s.after_months) for s in u.sums] == [(Decimal(200000), "ceiling", 0), (Decimal(100000), "staged", 12)]
+    u = P.parse_support(
+        "对新认定的区级孵化器，给予最高 20 万元一次性奖励，实际运营满一年后再给予最高 10 万元一次性奖励。"
+    )
+    assert [(s.value, s.role, s.after_months) for s in u.sums] == [
+        (Decimal(200000), "ceiling", 0),
+        (Decimal(100000), "staged", 12),
+    ]
 
 
 def test_cases_within_one_sentence_are_labelled():
@@ -113,7 +135,10 @@ def test_cases_within_one_sentence_are_labelled():
         "（1）获得临床批件并开展临床试验的 1 类中药、化学药和生物制品，按照项目研发投入的 10%，I 期临床试验择优最高给予 100 万元支持，"
         "II、III 期临床试验分别择优最高给予 200 万元支持；"
     )
-    assert [(s.label, s.value) for s in u.awards] == [("I 期临床试验", Decimal(1000000)), ("II、III 期临床试验", Decimal(2000000))]
+    assert [(s.label, s.value) for s in u.awards] == [
+        ("I 期临床试验", Decimal(1000000)),
+        ("II、III 期临床试验", Decimal(2000000)),
+    ]
     # Huangpu line 65: 给予 I 期最高 200 万元、II 期最高 500 万元支持
     u = P.parse_support("按照不超过研发投入的 30%,给予 I 期最高 200 万元、II 期最高 500 万元支持。")
     assert [(s.label, s.value) for s in u.awards] == [("I 期", Decimal(2000000)), ("II 期", Decimal(5000000))]
@@ -127,8 +152,15 @@ def test_respectively_pairs_listed_categories():
 
 def test_in_principle_is_soft_and_no_sum_is_no_support():
     # line 52: （2）申报单位原则上在限定期间内，在区内落户并租赁入驻……
-    assert P.SOFT.search("（2）申报单位原则上在限定期间内，在区内落户并租赁入驻亭林镇、山阳镇、高新区、碳谷绿湾的生物医药企业。")
-    assert P.parse_support("（2）申报单位原则上在限定期间内，在区内落户并租赁入驻亭林镇、山阳镇、高新区、碳谷绿湾的生物医药企业。") is None
+    assert P.SOFT.search(
+        "（2）申报单位原则上在限定期间内，在区内落户并租赁入驻亭林镇、山阳镇、高新区、碳谷绿湾的生物医药企业。"
+    )
+    assert (
+        P.parse_support(
+            "（2）申报单位原则上在限定期间内，在区内落户并租赁入驻亭林镇、山阳镇、高新区、碳谷绿湾的生物医药企业。"
+        )
+        is None
+    )
     # Huangpu line 77: 按规定给予相应奖励 — support without a sum
     u = P.parse_support("对入选人才计划的，按规定给予相应奖励，并在人才落户、安居、医疗等方面，给予相关服务保障。")
     assert u is not None and not u.quantified
@@ -136,7 +168,9 @@ def test_in_principle_is_soft_and_no_sum_is_no_support():
 
 def test_threshold_in_a_criterion_is_not_an_award():
     # line 1002: 企业上年度主营业务收入不低于 3000 万元
-    u = P.parse_support("（5）企业上年度主营业务收入不低于 3000 万元，前三年主营业务收入或净利润的平均增长率达到20％以上")
+    u = P.parse_support(
+        "（5）企业上年度主营业务收入不低于 3000 万元，前三年主营业务收入或净利润的平均增长率达到20％以上"
+    )
     assert u is None or not u.awards
 
 
@@ -144,9 +178,15 @@ def test_public_notice_days_stages_and_mode():
     # line 93–95: 公示期限为 5 个工作日
     assert P.notice_days("拟立项的项目，由区科委向社会公示，公示期限为 5 个工作日。") == 5
     # line 1138–1142: 自公布之日起10个工作日内，区科委受理有关异议事项
-    assert P.notice_days("拟获奖入围名单通过官方微信公众号、网站等渠道向社会公布，并自公布之日起10个工作日内，区科委受理有关异议事项；") == 10
-    assert P.stages_in("（3）初审：各镇（园区）对辖区企业的申报信息进行确认，区科委对企业填报的申请表及相关证明材料进行初审。")[:3] == [
-        "application", "town_confirmation", "district_check"]
+    assert (
+        P.notice_days(
+            "拟获奖入围名单通过官方微信公众号、网站等渠道向社会公布，并自公布之日起10个工作日内，区科委受理有关异议事项；"
+        )
+        == 10
+    )
+    assert P.stages_in(
+        "（3）初审：各镇（园区）对辖区企业的申报信息进行确认，区科委对企业填报的申请表及相关证明材料进行初审。"
+    )[:3] == ["application", "town_confirmation", "district_check"]
     assert P.mode_in("免申即享。") == "automatic"  # line 922
     assert P.mode_in("（1）符合条件的科技金融服务站，通过线下递交申报材料。") == "offline"  # line 1356
     assert P.mode_in("凡符合条件的申报主体，在规定的时间内均可通过网络系统申报") == "online"  # line 959
@@ -168,6 +208,10 @@ def test_validity_sentences():
     v = P.parse_validity("2025 年 1 月 1 日至本措施实施前，相关涉及资金支持的政策参照本措施执行。")
     assert v.retroactive_from == dt.date(2025, 1, 1)
     # 金科〔2025〕25号 line 1679: the period is another document's
-    v = P.parse_validity("本实施细则由区科委负责解释，施行时间同《金山区关于……的若干政策》（金发改规〔2025〕1 号）规定的有效期。")
+    v = P.parse_validity(
+        "本实施细则由区科委负责解释，施行时间同《金山区关于……的若干政策》（金发改规〔2025〕1 号）规定的有效期。"
+    )
     assert v.refers_elsewhere and v.until is None
-    assert P.parse_validity("对首次认定、有效期满重新认定通过的高新技术企业，给予最高 20 万元奖励。") is None  # line 892: not validity
+    assert (
+        P.parse_validity("对首次认定、有效期满重新认定通过的高新技术企业，给予最高 20 万元奖励。") is None
+    )  # line 892: not validity

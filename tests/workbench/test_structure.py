@@ -9,10 +9,35 @@ from huiqi.workbench.structure import outline
 
 # INVENTORY.md: the 29 topics of 金科〔2025〕25号 (8 sets of rules) with the line of each heading.
 JINSHAN_TOPICS = {
-    "J1.1": 38, "J1.2": 103, "J2.1": 198, "J2.2": 270, "J2.3": 339, "J2.4": 415, "J2.5": 507, "J2.6": 581,
-    "J3.1": 665, "J4.1": 753, "J4.2": 823, "J5.1": 910, "J5.2": 924, "J5.3": 969, "J5.4": 982, "J5.5": 1025,
-    "J5.6": 1041, "J5.7": 1150, "J6.1": 1188, "J6.2": 1249, "J6.3": 1268, "J6.4": 1284, "J6.5": 1301,
-    "J7.1": 1334, "J7.2": 1361, "J7.3": 1404, "J7.4": 1453, "J8.1": 1496, "J8.2": 1559,
+    "J1.1": 38,
+    "J1.2": 103,
+    "J2.1": 198,
+    "J2.2": 270,
+    "J2.3": 339,
+    "J2.4": 415,
+    "J2.5": 507,
+    "J2.6": 581,
+    "J3.1": 665,
+    "J4.1": 753,
+    "J4.2": 823,
+    "J5.1": 910,
+    "J5.2": 924,
+    "J5.3": 969,
+    "J5.4": 982,
+    "J5.5": 1025,
+    "J5.6": 1041,
+    "J5.7": 1150,
+    "J6.1": 1188,
+    "J6.2": 1249,
+    "J6.3": 1268,
+    "J6.4": 1284,
+    "J6.5": 1301,
+    "J7.1": 1334,
+    "J7.2": 1361,
+    "J7.3": 1404,
+    "J7.4": 1453,
+    "J8.1": 1496,
+    "J8.2": 1559,
 }
 # INVENTORY.md: the 12 measures of 黄科委规〔2025〕2号.
 HUANGPU_MEASURES = {f"H{i}": line for i, line in enumerate((45, 47, 51, 55, 57, 59, 65, 67, 69, 73, 75, 77), start=1)}
@@ -22,7 +47,10 @@ def test_header_jinshan(jinshan_source):
     h = _header(jinshan_source)
     assert h["number"] == "金科〔2025〕25号" and h["number_line"] == 3
     assert h["issuer"] == "上海市金山区科学技术委员会"
-    assert h["title"] == "区科委关于印发《金山区关于加快培育发展新质生产力进一步推动产业高质量转型升级的若干政策》相关实施细则的通知"
+    assert (
+        h["title"]
+        == "区科委关于印发《金山区关于加快培育发展新质生产力进一步推动产业高质量转型升级的若干政策》相关实施细则的通知"
+    )
     assert h["issued"] == dt.date(2025, 4, 30)  # line 26, not the printing date of line 1685
     assert h["district"] == "金山区"
 
@@ -31,7 +59,9 @@ def test_header_huangpu(huangpu_source):
     h = _header(huangpu_source)
     assert h["number"] == "黄科委规〔2025〕2号" and h["number_line"] == 7
     assert h["issuer"] == "上海市黄浦区科学技术委员会、上海市黄浦区投资促进办公室"  # two issuers on line 5
-    assert h["title"] == "关于印发《黄浦区关于聚焦转化医学加快推进产医融合创新发展的若干措施》的通知"  # wrap space removed
+    assert (
+        h["title"] == "关于印发《黄浦区关于聚焦转化医学加快推进产医融合创新发展的若干措施》的通知"
+    )  # wrap space removed
     assert h["issued"] == dt.date(2025, 12, 25)
     assert h["district"] == "黄浦区"
 

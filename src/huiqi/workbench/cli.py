@@ -20,7 +20,9 @@ def draft(
     source: Path = typer.Argument(..., help="the document as published: .txt (UTF-8) or .docx / 政策原文"),
     doc_id: str = typer.Option(..., "--id", help="document id, e.g. jinshan-2026-3 / 文件标识"),
     out: Path = typer.Option(..., "--out", help="the draft policy file to write (.yaml) / 输出草稿"),
-    prefix: Optional[str] = typer.Option(None, "--prefix", help="programme id prefix (default: the id's first letter)"),
+    prefix: Optional[str] = typer.Option(
+        None, "--prefix", help="programme id prefix (default: the id's first letter)"
+    ),
     force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
 ) -> None:
     """Draft a policy file from a document's text: a skeleton with TODOs for review / 由原文生成待审草稿."""
@@ -31,7 +33,9 @@ def draft(
     if source.suffix.lower() not in (".txt", ".docx", ".md"):
         raise _bad("SOURCE", "原文须为 .txt 或 .docx", "the source must be .txt or .docx", str(source))
     if out.exists() and not force:
-        raise _bad("--out", f"文件已存在：{out}（用 --force 覆盖）", f"{out} exists (use --force to overwrite)", str(out))
+        raise _bad(
+            "--out", f"文件已存在：{out}（用 --force 覆盖）", f"{out} exists (use --force to overwrite)", str(out)
+        )
     try:
         text = read_source(source)
     except UnicodeDecodeError:
@@ -55,8 +59,12 @@ def draft(
 
 def draft_score(
     draft_file: Path = typer.Argument(..., help="the draft (huiqi policies draft)"),
-    reviewed: Path = typer.Argument(..., help="the reviewed policy file of the same document (in its policy directory)"),
-    source: Optional[Path] = typer.Option(None, "--source", help="the source text (default: sources/<seed> beside the reviewed file)"),
+    reviewed: Path = typer.Argument(
+        ..., help="the reviewed policy file of the same document (in its policy directory)"
+    ),
+    source: Optional[Path] = typer.Option(
+        None, "--source", help="the source text (default: sources/<seed> beside the reviewed file)"
+    ),
     details: bool = typer.Option(False, "--details", help="list every item not matched"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -73,13 +81,29 @@ def draft_score(
     if as_json:
         data = {
             "programmes": [
-                {"programme": r.programme, "draft": r.draft, "total": r.total, "found": r.found, "recall": round(r.recall, 4),
-                 "draft_items": r.draft_total, "draft_correct": r.draft_correct, "precision": round(r.precision, 4)}
+                {
+                    "programme": r.programme,
+                    "draft": r.draft,
+                    "total": r.total,
+                    "found": r.found,
+                    "recall": round(r.recall, 4),
+                    "draft_items": r.draft_total,
+                    "draft_correct": r.draft_correct,
+                    "precision": round(r.precision, 4),
+                }
                 for r in result.rows
             ],
-            "totals": {k: {"total": result.total[k], "found": result.found[k], "recall": round(result.recall(k), 4),
-                           "draft_items": result.draft_total[k], "draft_correct": result.draft_correct[k],
-                           "precision": round(result.precision(k), 4)} for k in KINDS},
+            "totals": {
+                k: {
+                    "total": result.total[k],
+                    "found": result.found[k],
+                    "recall": round(result.recall(k), 4),
+                    "draft_items": result.draft_total[k],
+                    "draft_correct": result.draft_correct[k],
+                    "precision": round(result.precision(k), 4),
+                }
+                for k in KINDS
+            },
             "recall": round(result.recall(), 4),
             "precision": round(result.precision(), 4),
         }

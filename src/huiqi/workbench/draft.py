@@ -114,7 +114,11 @@ def _fixed(value: Decimal, label: str = "") -> dict:
 def _alternatives(unit: P.SupportSentence, sentence: Sentence) -> list[Alternative]:
     awards = unit.awards
     out: list[Alternative] = []
-    if awards and (unit.highest_only or (len(unit.thresholds) == len(awards) and len(awards) >= 2)) and len(unit.thresholds) == len(awards):
+    if (
+        awards
+        and (unit.highest_only or (len(unit.thresholds) == len(awards) and len(awards) >= 2))
+        and len(unit.thresholds) == len(awards)
+    ):
         tiers = [Flow(at_least=_money(t), amount=_money(a.value)) for t, a in zip(unit.thresholds, awards)]
         out.append(Alternative("", {"highest_tier": {"value": TODO, "tiers": tiers}}, sentence))
     elif any(a.role == "staged" for a in awards):
@@ -135,7 +139,9 @@ def _alternatives(unit: P.SupportSentence, sentence: Sentence) -> list[Alternati
         if unit.rate:
             amount = _rate_form(unit, a.value)
         elif a.role == "unit":
-            amount = Flow(per_unit=Flow(count=TODO, count_label=Flow(zh=a.label or "数量"), unit_amount=_money(a.value)))
+            amount = Flow(
+                per_unit=Flow(count=TODO, count_label=Flow(zh=a.label or "数量"), unit_amount=_money(a.value))
+            )
         else:
             amount = _fixed(a.value)
         out.append(Alternative(a.label or _short(unit.condition), amount, sentence))
@@ -180,7 +186,9 @@ def _bands(units: list[tuple[P.SupportSentence, Sentence]]) -> Alternative | Non
 # ---------------------------------------------------------------- programmes
 
 
-def _criterion(sentence: Sentence, ref: str, ids: set[str], text: str | None = None, *, hint: str = "") -> Commented | dict:
+def _criterion(
+    sentence: Sentence, ref: str, ids: set[str], text: str | None = None, *, hint: str = ""
+) -> Commented | dict:
     base = f"c{sentence.start_line}"
     cid, n = base, 1
     while cid in ids:
@@ -188,7 +196,10 @@ def _criterion(sentence: Sentence, ref: str, ids: set[str], text: str | None = N
         cid = f"{base}_{n}"
     ids.add(cid)
     quote = Sentence(text or sentence.text, sentence.start_line, sentence.end_line)
-    item: dict = {"id": cid, "test": Commented(TODO, "an expression over declared facts; delete the criterion if the sentence sets none")}
+    item: dict = {
+        "id": cid,
+        "test": Commented(TODO, "an expression over declared facts; delete the criterion if the sentence sets none"),
+    }
     if P.SOFT.search(quote.text):
         item["soft"] = Commented(True, "原则上")
     item["clause"] = clause(quote, ref)
@@ -224,7 +235,9 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
     stats = DraftStats(programmes=1)
     todo: list[Flow] = []
     ids: set[str] = set()
-    criteria: list = [Commented({"use": name}, "a document-level condition: keep it if it applies here") for name in ctx.shared]
+    criteria: list = [
+        Commented({"use": name}, "a document-level condition: keep it if it applies here") for name in ctx.shared
+    ]
     units: list[tuple[P.SupportSentence, Sentence]] = []
     count_once: Sentence | None = None
 
@@ -235,13 +248,27 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
             if P.COUNT_ONCE.search(s.text):
                 count_once = s
             else:
-                todo.append(Flow(line=s.start_line, text=s.text, why="支持标准中未解析的句子 / unparsed sentence of the support standard"))
+                todo.append(
+                    Flow(
+                        line=s.start_line,
+                        text=s.text,
+                        why="支持标准中未解析的句子 / unparsed sentence of the support standard",
+                    )
+                )
             return
         if unit.count_once:
             count_once = s
         units.append((unit, s))
         if conditions and len(unit.condition) >= 4:
-            criteria.append(_criterion(s, ref, ids, unit.condition, hint="the condition of an amount sentence (a case's `when` if cases stay)"))
+            criteria.append(
+                _criterion(
+                    s,
+                    ref,
+                    ids,
+                    unit.condition,
+                    hint="the condition of an amount sentence (a case's `when` if cases stay)",
+                )
+            )
 
     fields = {f.kind for f in prog.fields}
     for f, item, s in prog.field_sentences("criteria"):
@@ -258,7 +285,10 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
                     support_sentence(s, prog.ref, conditions=True)
     else:
         for item in prog.body:
-            todo.extend(Flow(line=s.start_line, text=s.text, why="不在任何栏目中 / outside every field") for s in item.sentences)
+            todo.extend(
+                Flow(line=s.start_line, text=s.text, why="不在任何栏目中 / outside every field")
+                for s in item.sentences
+            )
     # A sum stated only in the heading (专题三 ……市、区两级给予最高 300 万元) caps the rate of the standard.
     body_values = {a.value for u, _ in units for a in u.sums}
     for s in prog.title_sentences:
@@ -268,7 +298,13 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
         extra = [a for a in t.awards if a.value not in body_values]
         if not units and (t.quantified):
             units.append((t, s))
-        elif len(units) == 1 and units[0][0].rate and not units[0][0].awards and len(extra) == 1 and extra[0].role == "ceiling":
+        elif (
+            len(units) == 1
+            and units[0][0].rate
+            and not units[0][0].awards
+            and len(extra) == 1
+            and extra[0].role == "ceiling"
+        ):
             units[0][0].sums.append(extra[0])
             units[0][0].discretionary = True
             units[0] = (units[0][0], Sentence(f"{s.text}……{units[0][1].text}", s.start_line, units[0][1].end_line))
@@ -282,7 +318,13 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
             if unit.highest_only:
                 for other, _ in units:
                     other.highest_only = True
-            todo.append(Flow(line=s.start_line, text=s.text, why="支持标准中无金额的句子：核对其对金额的影响 / no sum: check how it qualifies the amounts"))
+            todo.append(
+                Flow(
+                    line=s.start_line,
+                    text=s.text,
+                    why="支持标准中无金额的句子：核对其对金额的影响 / no sum: check how it qualifies the amounts",
+                )
+            )
         units = kept
     stats.criteria = sum(1 for c in criteria if not (isinstance(c, Commented) and "use" in c.value))
 
@@ -293,7 +335,9 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
             ctx.caps.append(
                 {
                     "id": f"{pid}-per-entity{'-year' if cap.role == 'entity_year' else ''}",
-                    "label": Flow(zh=f"{cap.label}{'每年' if cap.role == 'entity_year' else ''}最高 {P.scalar_decimal(cap.value / 10000)} 万元"),
+                    "label": Flow(
+                        zh=f"{cap.label}{'每年' if cap.role == 'entity_year' else ''}最高 {P.scalar_decimal(cap.value / 10000)} 万元"
+                    ),
                     "amount": _money(cap.value),
                     "programmes": [pid],
                     "clause": clause(s),
@@ -304,7 +348,12 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
     banded = _bands(amount_units)
     alternatives = [banded] if banded else [alt for unit, s in amount_units for alt in _alternatives(unit, s)]
     stats.amounts = len(alternatives)
-    support: dict = {"discretionary": Commented(any(u.discretionary for u, _ in units), "最高 / 择优 / 不超过 found" if any(u.discretionary for u, _ in units) else "")}
+    support: dict = {
+        "discretionary": Commented(
+            any(u.discretionary for u, _ in units),
+            "最高 / 择优 / 不超过 found" if any(u.discretionary for u, _ in units) else "",
+        )
+    }
     if not alternatives:
         support["clause"] = Flow(text=TODO, line=prog.line)
         support["amount"] = Commented(TODO, "no sentence of this programme states an amount")
@@ -316,7 +365,12 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
         support["amount"] = Commented(
             {
                 "cases": [
-                    {"label": Flow(zh=alt.label or f"第{i + 1}种情形"), "when": TODO, "clause": clause(alt.sentence), "amount": alt.amount}
+                    {
+                        "label": Flow(zh=alt.label or f"第{i + 1}种情形"),
+                        "when": TODO,
+                        "clause": clause(alt.sentence),
+                        "amount": alt.amount,
+                    }
                     for i, alt in enumerate(alternatives)
                 ]
             },
@@ -333,7 +387,13 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
     for f, item, s in prog.field_sentences("materials"):
         if item.marker is None:
             if not P.STAMPED.search(s.text):
-                todo.append(Flow(line=s.start_line, text=s.text, why="申报材料中未解析的句子 / unparsed sentence of the materials"))
+                todo.append(
+                    Flow(
+                        line=s.start_line,
+                        text=s.text,
+                        why="申报材料中未解析的句子 / unparsed sentence of the materials",
+                    )
+                )
             continue
         m = P.parse_material(s.text)
         entry = Flow(id=f"m{len(materials) + 1}", name=m.name, form=m.form or TODO)
@@ -364,7 +424,9 @@ def _programme(prog: ProgrammeOutline, pid: str, ctx: _Context) -> tuple[dict, D
         "subject": Commented(TODO, "enterprise, or the claim subject counted (declared in facts.yaml)"),
         "criteria": criteria,
         "support": support,
-        "materials": materials if materials else Commented([], f"{TODO} 原文未列申报材料" if "materials" not in fields else ""),
+        "materials": (
+            materials if materials else Commented([], f"{TODO} 原文未列申报材料" if "materials" not in fields else "")
+        ),
     }
     if process is not None:
         data["process"] = process
@@ -382,8 +444,14 @@ def _process(sentences: list[Sentence]) -> dict:
     stages = [s for s in PROCESS_STAGES if s in found]
     days = P.notice_days(text)
     notice = next((s for s in sentences if "公示" in s.text or "公布" in s.text), sentences[0])
-    out: dict = {"stages": Commented(Flow() if False else stages, "pre-parsed from the process sentences: check the order and the steps")}
-    out["notice_working_days"] = Commented(days, "公示期限" if days is not None else "the text gives no notice period")
+    out: dict = {
+        "stages": Commented(
+            Flow() if False else stages, "pre-parsed from the process sentences: check the order and the steps"
+        )
+    }
+    out["notice_working_days"] = Commented(
+        days, "公示期限" if days is not None else "the text gives no notice period"
+    )
     out["clause"] = clause(notice)
     return out
 
@@ -402,7 +470,9 @@ def _header(source: SourceText) -> dict:
     before = [line for line in lines[:number_at] if line and P.ISSUER_END.search(line.split()[-1])]
     if before:
         out["issuer"] = "、".join(before[-1].split())
-    text = "".join(tidy(line) for line in lines[number_at + 1 : number_at + 12] if line and not re.match(r"^[-—]{3,}$", line))
+    text = "".join(
+        tidy(line) for line in lines[number_at + 1 : number_at + 12] if line and not re.match(r"^[-—]{3,}$", line)
+    )
     m = re.search(r"[^，。：:]*?关于[^》]*?(?:《[^》]*》)?[^，。：:《]*?(?:通知|决定|意见|批复|公告)", text)
     if m:
         out["title"] = m.group(0)
@@ -424,7 +494,14 @@ def _validity(sentences: list[Sentence], issued: object) -> tuple[dict, dict | N
     retroactive = None
     if not found:
         return in_force, None, [], notes
-    main, v = next(((s, v) for s, v in found if v.until or v.start or v.start_days_after_issue or v.starts_on_issue or v.refers_elsewhere), found[0])
+    main, v = next(
+        (
+            (s, v)
+            for s, v in found
+            if v.until or v.start or v.start_days_after_issue or v.starts_on_issue or v.refers_elsewhere
+        ),
+        found[0],
+    )
     issued_day = issued if isinstance(issued, dt.date) else None
     start: object = TODO
     if v.start:
@@ -443,7 +520,10 @@ def _validity(sentences: list[Sentence], issued: object) -> tuple[dict, dict | N
     until: object = v.until if v.until else (TODO if v.refers_elsewhere else None)
     in_force = {
         "from": Commented(start, "" if start != TODO else "the sentence does not give a date: look it up"),
-        "until": Commented(until, "施行时间同另一文件：look its validity up" if v.refers_elsewhere else ("" if until else "not stated")),
+        "until": Commented(
+            until,
+            "施行时间同另一文件：look its validity up" if v.refers_elsewhere else ("" if until else "not stated"),
+        ),
         "clause": clause(main),
     }
     for s, rv in found:
@@ -476,7 +556,13 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
             if s.start_line in validity_lines:
                 continue
             if sec.kind == "set" and not sec.title == s.text:
-                doc_todo.append(Flow(line=s.start_line, text=s.text, why=f"{sec.title} 的总述：与各专题核对 / the set's summary: check each topic against it"))
+                doc_todo.append(
+                    Flow(
+                        line=s.start_line,
+                        text=s.text,
+                        why=f"{sec.title} 的总述：与各专题核对 / the set's summary: check each topic against it",
+                    )
+                )
                 continue
             if m := P.DEPARTMENT.search(s.text):
                 department = department or m.group("d")
@@ -490,8 +576,12 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
             elif P.stages_in(s.text) and sec.kind in ("part", "set") and ("受理" in s.text or "申报" in s.text):
                 process_sentences.append(s)
             else:
-                doc_todo.append(Flow(line=s.start_line, text=s.text, why=f"{sec.title or '正文'}：未解析 / not parsed"))
-    ctx = _Context(doc_id, prefix, list(shared), department, _process(process_sentences) if process_sentences else None)
+                doc_todo.append(
+                    Flow(line=s.start_line, text=s.text, why=f"{sec.title or '正文'}：未解析 / not parsed")
+                )
+    ctx = _Context(
+        doc_id, prefix, list(shared), department, _process(process_sentences) if process_sentences else None
+    )
 
     used: set[str] = set()
     programmes, sections, stats = [], [], DraftStats()
@@ -499,14 +589,20 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
         pid = _programme_id(prog, prefix, used)
         data, pstats = _programme(prog, pid, ctx)
         programmes.append(data)
-        sections.append(Flow(id=pid, title=prog.title if not prog.implicit else prog.set_title, line=prog.line, to=prog.end_line))
+        sections.append(
+            Flow(id=pid, title=prog.title if not prog.implicit else prog.set_title, line=prog.line, to=prog.end_line)
+        )
         stats.programmes += 1
         stats.criteria += pstats.criteria
         stats.amounts += pstats.amounts
         stats.todos += pstats.todos
     n_parts = 0
     for sec in doc_sections:
-        if sec.kind in ("set", "part") and not any(p.line >= sec.line and p.line <= sec.end_line for p in o.programmes) and sec.items:
+        if (
+            sec.kind in ("set", "part")
+            and not any(p.line >= sec.line and p.line <= sec.end_line for p in o.programmes)
+            and sec.items
+        ):
             if sec.kind == "set" and any(p.set_ordinal == sec.set_ordinal for p in o.programmes):
                 continue
             n_parts += 1
@@ -516,7 +612,9 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
 
     document: dict = {
         "id": doc_id,
-        "number": Commented(header["number"], f"line {header['number_line']}" if header["number_line"] else "文号 not found"),
+        "number": Commented(
+            header["number"], f"line {header['number_line']}" if header["number_line"] else "文号 not found"
+        ),
         "issuer": header["issuer"],
         "title": header["title"],
         "district": header["district"],
@@ -524,9 +622,11 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
         "seed": seed or source.name,
         "window_basis": Commented(
             TODO,
-            "event_date (the text dates support by the supported event; it has a retroactive window)"
-            if retroactive
-            else "application_date or event_date: what the validity window is checked against",
+            (
+                "event_date (the text dates support by the supported event; it has a retroactive window)"
+                if retroactive
+                else "application_date or event_date: what the validity window is checked against"
+            ),
         ),
         "in_force": in_force,
     }
@@ -535,7 +635,11 @@ def draft_document(source: SourceText, *, doc_id: str, prefix: str | None = None
     first_condition = next(iter(shared.values()), None)
     document["scope"] = [
         Commented(
-            {"id": "scope", "test": TODO, "clause": first_condition["clause"] if first_condition else Flow(text=TODO)},
+            {
+                "id": "scope",
+                "test": TODO,
+                "clause": first_condition["clause"] if first_condition else Flow(text=TODO),
+            },
             "who the whole document is for (e.g. registered in the district); failing it means out of scope",
         )
     ]

@@ -39,7 +39,11 @@ def scalar(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        return format(value.quantize(Decimal(1)), "f") if value == value.to_integral_value() else format(value.normalize(), "f")
+        return (
+            format(value.quantize(Decimal(1)), "f")
+            if value == value.to_integral_value()
+            else format(value.normalize(), "f")
+        )
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     text = str(value)
@@ -61,9 +65,15 @@ def _flow(value: Any) -> str:
 def _is_block(value: Any) -> bool:
     if isinstance(value, list):
         value = [v.value if isinstance(v, Commented) else v for v in value]
-    return (isinstance(value, dict) and not isinstance(value, Flow) and bool(value)) or (
-        isinstance(value, list) and bool(value) and any(isinstance(v, (dict, list)) and not isinstance(v, Flow) for v in value)
-    ) or (isinstance(value, list) and len(value) > 0 and any(isinstance(v, Flow) for v in value))
+    return (
+        (isinstance(value, dict) and not isinstance(value, Flow) and bool(value))
+        or (
+            isinstance(value, list)
+            and bool(value)
+            and any(isinstance(v, (dict, list)) and not isinstance(v, Flow) for v in value)
+        )
+        or (isinstance(value, list) and len(value) > 0 and any(isinstance(v, Flow) for v in value))
+    )
 
 
 def _comment(text: str) -> str:
@@ -106,7 +116,7 @@ def _sequence(items: list, indent: int) -> list[str]:
             k = next(i for i, line in enumerate(lines) if not line.lstrip().startswith("#"))
             out.extend(f"{pad}{line.lstrip()}" for line in lines[:k])
             out.append(f"{pad}- {lines[k][indent + 2:]}")
-            out.extend(lines[k + 1:])
+            out.extend(lines[k + 1 :])
         else:
             out.append(f"{pad}- {_flow(item)}{_comment(comment)}\n")
     return out

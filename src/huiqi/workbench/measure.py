@@ -59,8 +59,26 @@ from huiqi.workbench.text import normalise
 KINDS = ("money", "rate", "criterion")
 MIN_MONEY = Decimal(1000)
 MIN_COMMON = 8
-_SKIP_FIELDS = {"when", "base", "grant", "count", "value", "label", "base_label", "grant_label", "count_label", "value_label",
-                "count_once_per", "count_once_clause", "clause", "test", "applies_when", "event_date", "id", "programmes"}
+_SKIP_FIELDS = {
+    "when",
+    "base",
+    "grant",
+    "count",
+    "value",
+    "label",
+    "base_label",
+    "grant_label",
+    "count_label",
+    "value_label",
+    "count_once_per",
+    "count_once_clause",
+    "clause",
+    "test",
+    "applies_when",
+    "event_date",
+    "id",
+    "programmes",
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +137,12 @@ def _literals(node: Any) -> Iterable[Decimal]:
         if isinstance(node.value, Decimal):
             yield node.value
         return
-    for child in (getattr(node, "left", None), getattr(node, "right", None), getattr(node, "operand", None), *getattr(node, "args", ())):
+    for child in (
+        getattr(node, "left", None),
+        getattr(node, "right", None),
+        getattr(node, "operand", None),
+        *getattr(node, "args", ()),
+    ):
         if child is not None:
             yield from _literals(child)
 
@@ -139,7 +162,9 @@ def _classify(value: Decimal, field_name: str) -> str | None:
 # ---------------------------------------------------------------- the reviewed file, through the model
 
 
-def _walk_model(obj: Any, clause: M.Clause | None, field_name: str, where: str, loc: Locator, out: list[Item]) -> None:
+def _walk_model(
+    obj: Any, clause: M.Clause | None, field_name: str, where: str, loc: Locator, out: list[Item]
+) -> None:
     if isinstance(obj, (E.Literal, E.Name, E.Unary, E.Binary, E.In, E.Call)):
         for value in _literals(obj):
             kind = _classify(value, field_name)
@@ -166,11 +191,20 @@ def _criterion_item(c: M.Criterion, loc: Locator, where: str) -> Item:
     return Item("criterion", bool(c.soft), first, last, normalise(c.clause.text), where)
 
 
-def reviewed_items(path: Path, loc_for: Any = None, *, source: Path | None = None) -> tuple[dict[str, list[Item]], Locator, M.Document]:
+def reviewed_items(
+    path: Path, loc_for: Any = None, *, source: Path | None = None
+) -> tuple[dict[str, list[Item]], Locator, M.Document]:
     """Items of each programme of the reviewed file (loaded with its directory)."""
     path = Path(path).resolve()
     ps = load_policies(path.parent)
-    doc = next((d for d in ps.documents if Path(d.file).resolve() == path or str(path) in (str(Path(x).resolve()) for x in d.parts)), None)
+    doc = next(
+        (
+            d
+            for d in ps.documents
+            if Path(d.file).resolve() == path or str(path) in (str(Path(x).resolve()) for x in d.parts)
+        ),
+        None,
+    )
     if doc is None:
         raise ValueError(f"{path} holds no document")
     src = source or path.parent / "sources" / doc.seed
@@ -254,10 +288,15 @@ def draft_items(path: Path, loc: Locator) -> tuple[dict[str, list[Item]], dict[s
         items[pid] = out
     for cap in data.get("caps") or ():
         out = []
-        _walk_yaml({k: v for k, v in cap.items() if k != "programmes"}, None, "amount", f"cap {cap.get('id')}", loc, out)
+        _walk_yaml(
+            {k: v for k, v in cap.items() if k != "programmes"}, None, "amount", f"cap {cap.get('id')}", loc, out
+        )
         for pid in cap.get("programmes") or ():
             items.setdefault(str(pid), []).extend(out)
-    spans = {str(s.get("id")): (_int(s.get("line")) or 0, _int(s.get("to")) or _int(s.get("line")) or 0) for s in data.get("sections") or ()}
+    spans = {
+        str(s.get("id")): (_int(s.get("line")) or 0, _int(s.get("to")) or _int(s.get("line")) or 0)
+        for s in data.get("sections") or ()
+    }
     return {k: _dedup(v) for k, v in items.items()}, spans
 
 
@@ -338,8 +377,10 @@ def score(draft: Path, reviewed: Path, *, source: Path | None = None) -> Score:
     rows = []
     for pid, items in rev.items():
         counts = {
-            q: (sum(1 for d in ditems if d.kind != "criterion" and any(matches(d, s) for s in items)),
-                sum(1 for d in ditems if d.kind == "criterion" and any(matches(d, s) for s in items)))
+            q: (
+                sum(1 for d in ditems if d.kind != "criterion" and any(matches(d, s) for s in items)),
+                sum(1 for d in ditems if d.kind == "criterion" and any(matches(d, s) for s in items)),
+            )
             for q, ditems in drf.items()
         }
         best = max(counts, key=lambda q: counts[q], default="")

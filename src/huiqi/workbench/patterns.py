@@ -24,7 +24,13 @@ from decimal import Decimal
 from huiqi.workbench.text import CN_NUM, cn_number, marker_of
 
 NUM = r"\d+(?:\.\d+)?"
-_UNIT_SCALE = {"亿元": Decimal(100_000_000), "亿": Decimal(100_000_000), "万元": Decimal(10_000), "万": Decimal(10_000), "元": Decimal(1)}
+_UNIT_SCALE = {
+    "亿元": Decimal(100_000_000),
+    "亿": Decimal(100_000_000),
+    "万元": Decimal(10_000),
+    "万": Decimal(10_000),
+    "元": Decimal(1),
+}
 MONEY = re.compile(
     rf"(?P<a>{NUM})\s*(?:[-－—~～]\s*(?P<b>{NUM})\s*)?"
     r"(?P<unit>亿元|万元|万(?=[奖支补资的一，,。；;、/\s（(]|$)|亿(?=[元，,。；;、\s]|$)|(?<![单美])元)"
@@ -101,13 +107,22 @@ class RateMention:
 
 def rate_mentions(text: str) -> list[RateMention]:
     out = [
-        RateMention(Decimal(m.group("n")) * _PCT_SCALE[m.group("s")], f"{m.group('n')}{m.group('s').replace('％', '%')}", m.start(), m.end())
+        RateMention(
+            Decimal(m.group("n")) * _PCT_SCALE[m.group("s")],
+            f"{m.group('n')}{m.group('s').replace('％', '%')}",
+            m.start(),
+            m.end(),
+        )
         for m in PERCENT.finditer(text)
     ]
     for m in RATIO.finditer(text):
         x = Decimal(m.group("x"))
         if x:
-            out.append(RateMention(Decimal(m.group("y")) / x, f"{m.group('x')}:{m.group('y')}", m.start(), m.end(), ratio=True))
+            out.append(
+                RateMention(
+                    Decimal(m.group("y")) / x, f"{m.group('x')}:{m.group('y')}", m.start(), m.end(), ratio=True
+                )
+            )
     return sorted(out, key=lambda r: r.start)
 
 
@@ -239,15 +254,22 @@ def parse_support(text: str) -> SupportSentence | None:
         value = mention.upper if mention.upper is not None else mention.value
         if mention.upper is not None:
             role = "ceiling"  # 50-200 万元: the upper end is the most
-        result.sums.append(Sum(value, role, _label(text, mention, prev_end), _months(text[: mention.start]) if role == "staged" else 0))
+        result.sums.append(
+            Sum(
+                value,
+                role,
+                _label(text, mention, prev_end),
+                _months(text[: mention.start]) if role == "staged" else 0,
+            )
+        )
         prev_end = mention.end
     for r in rate_mentions(text):
         a, _ = _clause_bounds(text, r.start)
-        pre = text[:r.start]
+        pre = text[: r.start]
         anchor = max(pre.rfind("按照"), pre.rfind("按"))
-        if anchor < 0 or (not r.ratio and anchor < a and not re.search(r"按照?[^，,；;。]*$", text[:r.start])):
+        if anchor < 0 or (not r.ratio and anchor < a and not re.search(r"按照?[^，,；;。]*$", text[: r.start])):
             continue
-        base = text[anchor:r.start]
+        base = text[anchor : r.start]
         base = re.sub(r"^按照?", "", base)
         base = re.sub(r"^(?:不超过|不高于)", "", base)
         base = re.sub(r"(?:给予|给与|最高|不超过|的|\s)+$", "", base)
@@ -278,7 +300,9 @@ DOC_NUMBER = re.compile(r"^(?P<n>[\u4e00-\u9fff]{1,12}\s*〔\s*\d{4}\s*〕\s*\d+
 DATE = re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
 ISSUER_END = re.compile(r"(委员会|办公室|人民政府|政府|局|委|厅|部|中心|办)$")
 DISTRICT = re.compile(r"[省市](?P<d>[\u4e00-\u9fff]{2,3}?[区县])")
-VALIDITY = re.compile(r"有效期(?:至|为|截止|自|[^。；]{0,6}规定)|施行|起实施|后实施|之日起\S{0,6}实施|参照本\S{0,6}执行")
+VALIDITY = re.compile(
+    r"有效期(?:至|为|截止|自|[^。；]{0,6}规定)|施行|起实施|后实施|之日起\S{0,6}实施|参照本\S{0,6}执行"
+)
 UNTIL = re.compile(rf"有效期(?:至|截止到?)\s*{DATE.pattern}")
 FROM_DATE = re.compile(rf"自\s*{DATE.pattern}\s*起\S{{0,2}}(?:施行|实施|执行)")
 FROM_ISSUE = re.compile(r"自(?:颁布|印发|发布|公布)之日起\s*(?:(?P<n>\d+)\s*日后)?\S{0,2}(?:施行|实施)")

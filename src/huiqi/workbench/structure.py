@@ -167,7 +167,18 @@ def outline(source: SourceText) -> Outline:
     def open_programme(marker: Marker | None, title: str, line: int, *, implicit: bool = False) -> ProgrammeOutline:
         nonlocal prog, current_field
         prog = ProgrammeOutline(
-            marker, title, line, line, set_title, set_ordinal, part, part_marker, group, group_marker, group_ordinal, implicit=implicit
+            marker,
+            title,
+            line,
+            line,
+            set_title,
+            set_ordinal,
+            part,
+            part_marker,
+            group,
+            group_marker,
+            group_ordinal,
+            implicit=implicit,
         )
         programmes.append(prog)
         current_field = None
@@ -188,7 +199,11 @@ def outline(source: SourceText) -> Outline:
             continue
         in_fields = prog is not None and bool(prog.fields)
         if kind == "cn_paren" and _heading_like(p, body) and (p.md_heading or not in_fields):
-            group, group_marker, group_ordinal = f"{marker.text}{tidy(body)}" if marker else tidy(p.text), marker.text if marker else "", group_ordinal + 1
+            group, group_marker, group_ordinal = (
+                f"{marker.text}{tidy(body)}" if marker else tidy(p.text),
+                marker.text if marker else "",
+                group_ordinal + 1,
+            )
             new_section("group", group, p.start_line)
             continue
         if kind == "topic" or (kind == "article" and SUPPORT_WORDS.search(p.text)):
@@ -196,7 +211,9 @@ def outline(source: SourceText) -> Outline:
             if kind == "article":  # 第一条 ……: the article's own sentences are its body; the title is its first words
                 first = sentences_of(p, offset)
                 head = first[0].text.rstrip("。；;") if first else tidy(body)
-                prog = open_programme(marker, f"{marker.text} {head[:30]}{'…' if len(head) > 30 else ''}", p.start_line)
+                prog = open_programme(
+                    marker, f"{marker.text} {head[:30]}{'…' if len(head) > 30 else ''}", p.start_line
+                )
                 prog.body.append(_item(p, None, offset))
             else:
                 prog = open_programme(marker, f"{marker.text.rstrip('：: ')} {tidy(body)}", p.start_line)
@@ -238,10 +255,14 @@ def outline(source: SourceText) -> Outline:
             prog.end_line = p.end_line
             continue
         item = _item(p, marker, offset if marker else 0)
-        item.sentences = sentences_of(p, 0) if marker is None else [
-            # keep the numbering in the quotation of an item's first sentence, as the shipped files do
-            *sentences_of(p, 0)
-        ]
+        item.sentences = (
+            sentences_of(p, 0)
+            if marker is None
+            else [
+                # keep the numbering in the quotation of an item's first sentence, as the shipped files do
+                *sentences_of(p, 0)
+            ]
+        )
         if prog is not None:
             (current_field.items if current_field is not None else prog.body).append(item)
             prog.end_line = p.end_line

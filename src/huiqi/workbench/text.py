@@ -78,7 +78,7 @@ def strip_markdown(line: str) -> tuple[str, bool]:
     m = re.match(r"^#{1,6}\s*", s)
     if m:
         heading = True
-        s = s[m.end():]
+        s = s[m.end() :]
     s = s.replace("**", "").replace("__", "")
     return s.strip(), heading
 
@@ -97,7 +97,7 @@ def marker_of(text: str) -> tuple[Marker | None, str]:
         if m:
             raw = m.group(1)
             number = cn_number(raw) if kind != "circled" else "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳".index(raw) + 1
-            return Marker(kind, number, _canonical(kind, raw, m.group(0))), text[m.end():]
+            return Marker(kind, number, _canonical(kind, raw, m.group(0))), text[m.end() :]
     return None, text
 
 
@@ -129,7 +129,10 @@ class Paragraph:
     def lines_of(self, start: int, end: int) -> tuple[int, int]:
         """Source lines of text[start:end]."""
         end = max(start + 1, end)
-        return self.char_lines[min(start, len(self.char_lines) - 1)], self.char_lines[min(end, len(self.char_lines)) - 1]
+        return (
+            self.char_lines[min(start, len(self.char_lines) - 1)],
+            self.char_lines[min(end, len(self.char_lines)) - 1],
+        )
 
 
 @dataclass(frozen=True)
@@ -188,11 +191,20 @@ def _paragraphs(lines: list[str]) -> list[Paragraph]:
         )
         if joins:
             assert current is not None
-            glue = " " if current.text[-1:].isascii() and current.text[-1:].isalnum() and clean[:1].isascii() and clean[:1].isalnum() else ""
+            glue = (
+                " "
+                if current.text[-1:].isascii()
+                and current.text[-1:].isalnum()
+                and clean[:1].isascii()
+                and clean[:1].isalnum()
+                else ""
+            )
             current.text += glue + clean
             current.char_lines.extend([number] * (len(glue) + len(clean)))
         else:
-            current = Paragraph(clean, [number] * len(clean), md_heading=md_heading, set_heading=is_set, standalone=standalone)
+            current = Paragraph(
+                clean, [number] * len(clean), md_heading=md_heading, set_heading=is_set, standalone=standalone
+            )
             out.append(current)
     return out
 
@@ -220,5 +232,19 @@ def normalise(text: str) -> str:
     """For comparing quotations: no layout, no Markdown, unified punctuation."""
     text = re.sub(r"-\s*\d+\s*-", "", text)
     text = re.sub(r"[\s*#]+", "", text)
-    table = str.maketrans({",": "，", ";": "；", ":": "：", "(": "（", ")": "）", "!": "！", "?": "？", "％": "%", "—": "-", "－": "-", "–": "-"})
+    table = str.maketrans(
+        {
+            ",": "，",
+            ";": "；",
+            ":": "：",
+            "(": "（",
+            ")": "）",
+            "!": "！",
+            "?": "？",
+            "％": "%",
+            "—": "-",
+            "－": "-",
+            "–": "-",
+        }
+    )
     return text.translate(table)
