@@ -446,7 +446,7 @@ def _process(sentences: list[Sentence]) -> dict:
     notice = next((s for s in sentences if "公示" in s.text or "公布" in s.text), sentences[0])
     out: dict = {
         "stages": Commented(
-            Flow() if False else stages, "pre-parsed from the process sentences: check the order and the steps"
+            stages, "pre-parsed from the process sentences: check the order and the steps"
         )
     }
     out["notice_working_days"] = Commented(

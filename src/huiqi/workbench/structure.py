@@ -254,15 +254,8 @@ def outline(source: SourceText) -> Outline:
                 prog.body.append(_item(p, None, rest_start))
             prog.end_line = p.end_line
             continue
-        item = _item(p, marker, offset if marker else 0)
-        item.sentences = (
-            sentences_of(p, 0)
-            if marker is None
-            else [
-                # keep the numbering in the quotation of an item's first sentence, as the shipped files do
-                *sentences_of(p, 0)
-            ]
-        )
+        # an item's quotation keeps its numbering（1）, as the shipped files quote it
+        item = _item(p, marker, 0)
         if prog is not None:
             (current_field.items if current_field is not None else prog.body).append(item)
             prog.end_line = p.end_line
