@@ -44,7 +44,11 @@ def _why(results: list[dict]) -> tuple[str, str]:
     """Why a whole document does not apply: the one scope criterion they all fail, else the reason."""
     first = results[0]
     failed = [r["failed"][0] for r in results if r.get("failed")]
-    if first["status"] == "out_of_scope" and len(failed) == len(results) and len({f["criterion"] for f in failed}) == 1:
+    if (
+        first["status"] == "out_of_scope"
+        and len(failed) == len(results)
+        and len({f["criterion"] for f in failed}) == 1
+    ):
         f = failed[0]
         return f"不满足“{f['label_zh']}”", f"not met: “{f['label_en'] or f['label_zh']}”"
     return first.get("reason_zh") or first["status_zh"], first.get("reason_en") or first["status_en"]
@@ -60,7 +64,9 @@ def group_report(report: dict, documents: Iterable[Any] = ()) -> list[DocumentGr
         g = groups.get(r["document_id"])
         if g is None:
             d = meta.get(r["document_id"])
-            g = groups[r["document_id"]] = DocumentGroup(r["document"], r["document_id"], getattr(d, "title", ""), getattr(d, "district", ""))
+            g = groups[r["document_id"]] = DocumentGroup(
+                r["document"], r["document_id"], getattr(d, "title", ""), getattr(d, "district", "")
+            )
         g.results.append(r)
     out = list(groups.values())
     for g in out:

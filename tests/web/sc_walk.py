@@ -51,11 +51,20 @@ class Walk:
 
     def labels(self) -> list[str]:
         """The questions on the page, by their visible label (unit included)."""
-        found = re.findall(r'<label for="q-(?:enterprise-|claim-(?!label))[^"]+">(.*?)</label>|<legend>(.*?)</legend>', self.html, re.S)
+        found = re.findall(
+            r'<label for="q-(?:enterprise-|claim-(?!label))[^"]+">(.*?)</label>|<legend>(.*?)</legend>',
+            self.html,
+            re.S,
+        )
         return [re.sub(r"<[^>]+>", "", a or b).strip() for a, b in found]
 
     def post(self, action: str = "next", answers: dict | None = None, url: str = "/selfcheck", **extra) -> "Walk":
-        data: dict = {"csrf_token": _attr(self.html, "csrf_token"), "state": self.state, "page": self.page, "action": action}
+        data: dict = {
+            "csrf_token": _attr(self.html, "csrf_token"),
+            "state": self.state,
+            "page": self.page,
+            "action": action,
+        }
         for name in ("keys", "return"):
             if _attr(self.html, name) is not None:
                 data[name] = _attr(self.html, name)

@@ -33,7 +33,12 @@ def real_site(tmp_path_factory):
     from huiqi.api import Settings, create_app
     from huiqi.rules import load_policies
 
-    app = create_app(Settings(with_database=False, data_dir=tmp_path_factory.mktemp("real"), secure_cookies=False, secret_key="r" * 40), policies=load_policies("policies"))
+    app = create_app(
+        Settings(
+            with_database=False, data_dir=tmp_path_factory.mktemp("real"), secure_cookies=False, secret_key="r" * 40
+        ),
+        policies=load_policies("policies"),
+    )
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -55,12 +60,27 @@ def axe_scan(page, label: str) -> list[dict]:
     bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     out = ARTIFACTS / "axe"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{label}.json").write_text(json.dumps([{k: v[k] for k in ("id", "impact", "help", "nodes")} for v in result["violations"]], ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]} for v in bad]
+    (out / f"{label}.json").write_text(
+        json.dumps(
+            [{k: v[k] for k in ("id", "impact", "help", "nodes")} for v in result["violations"]],
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        for v in bad
+    ]
 
 
 def h1_is(page, text: str) -> None:
-    page.wait_for_function("t => { const h = document.querySelector('#selfcheck h1, main h1'); return h && h.textContent.includes(t); }", arg=text, timeout=15000)
+    page.wait_for_function(
+        "t => { const h = document.querySelector('#selfcheck h1, main h1'); return h && h.textContent.includes(t); }",
+        arg=text,
+        timeout=15000,
+    )
 
 
 def cont(page, text: str) -> None:
@@ -73,7 +93,11 @@ def step(page, button: str = "#sc-next") -> None:
     """Press a button of the step's form and wait until htmx has swapped the next step in."""
     before = page.get_attribute("#selfcheck input[name=state]", "value")
     page.click(button)
-    page.wait_for_function("v => { const s = document.querySelector('#selfcheck input[name=state]'); return s && s.value !== v; }", arg=before, timeout=15000)
+    page.wait_for_function(
+        "v => { const s = document.querySelector('#selfcheck input[name=state]'); return s && s.value !== v; }",
+        arg=before,
+        timeout=15000,
+    )
 
 
 def fits_the_phone(page) -> tuple[int, int]:
@@ -92,7 +116,9 @@ def test_cold_start_to_a_result_with_an_inline_error_and_the_result_sheet(browse
     page.goto(f"{real_site}/selfcheck?on={ON}")
     assert page.title().startswith("企业基本情况")
     # the district is a select: 金山区 cannot be typed wrong
-    assert sorted(page.locator("select#q-enterprise-registered_district option").all_inner_texts()[1:3]) == sorted(["金山区", "黄浦区"])
+    assert sorted(page.locator("select#q-enterprise-registered_district option").all_inner_texts()[1:3]) == sorted(
+        ["金山区", "黄浦区"]
+    )
     page.fill("#q-enterprise-name", "上海金山测试科技有限公司")
     page.fill("#q-enterprise-uscc", "91310116MA1J8ABC1X")  # a typo in the check character
     page.select_option("#q-enterprise-registered_district", "金山区")
@@ -132,7 +158,10 @@ def test_cold_start_to_a_result_with_an_inline_error_and_the_result_sheet(browse
     text = page.inner_text("main")
     assert "黄浦区政策《黄科委规〔2025〕2号》：不适用（不满足“在黄浦区注册登记”）" in text
     assert "无需申报，由区科委主动核定" in text
-    assert "补充信息后可能的上限" in text and "0.00 万元" not in page.inner_text("#totals").split("补充信息后可能的上限")[1]
+    assert (
+        "补充信息后可能的上限" in text
+        and "0.00 万元" not in page.inner_text("#totals").split("补充信息后可能的上限")[1]
+    )
     with page.expect_popup() as popup:
         page.click("#sc-pdf")
     pdf = popup.value
@@ -201,7 +230,14 @@ def test_works_without_javascript(browser, live):
 
 
 def _public_pages(base: str) -> list[tuple[str, str]]:
-    return [("home", "/"), ("policies", "/policies"), ("document", "/policies/jinshan-2025-25"), ("programme", "/programmes/J1.1"), ("login", "/login"), ("not-found", "/programmes/nope")]
+    return [
+        ("home", "/"),
+        ("policies", "/policies"),
+        ("document", "/policies/jinshan-2025-25"),
+        ("programme", "/programmes/J1.1"),
+        ("login", "/login"),
+        ("not-found", "/programmes/nope"),
+    ]
 
 
 def _selfcheck_steps(page, base: str, label: str, visit) -> None:
@@ -222,7 +258,9 @@ def _selfcheck_steps(page, base: str, label: str, visit) -> None:
     page.check("#has-lease")
     cont(page, "企业情况")
     visit(page, f"{label}-questions")
-    page.fill("#q-enterprise-debt_to_asset_ratio", "abc") if page.locator("#q-enterprise-debt_to_asset_ratio").count() else None
+    page.fill("#q-enterprise-debt_to_asset_ratio", "abc") if page.locator(
+        "#q-enterprise-debt_to_asset_ratio"
+    ).count() else None
     for _ in range(10):
         step(page)
         if page.locator("#error-summary").count():
@@ -240,7 +278,9 @@ def _selfcheck_steps(page, base: str, label: str, visit) -> None:
 
 
 def test_axe_finds_no_serious_or_critical_violation_on_the_public_pages(browser, real_site):
-    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", bypass_csp=True)  # the app's CSP forbids the injected script
+    ctx = browser.new_context(
+        viewport=DESKTOP, locale="zh-CN", bypass_csp=True
+    )  # the app's CSP forbids the injected script
     page = ctx.new_page()
     found: dict[str, list] = {}
     for name, path in _public_pages(real_site):
@@ -260,7 +300,9 @@ def test_axe_finds_no_serious_or_critical_violation_on_the_public_pages(browser,
 
 def test_phone_no_sideways_scroll_small_header_tables_as_cards(browser, real_site):
     shot = Shots("phone")
-    ctx = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2, is_mobile=True, has_touch=True, bypass_csp=True)
+    ctx = browser.new_context(
+        viewport=PHONE, locale="zh-CN", device_scale_factor=2, is_mobile=True, has_touch=True, bypass_csp=True
+    )
     page = ctx.new_page()
     measured: dict[str, tuple[int, int]] = {}
     bad: dict[str, list] = {}
@@ -274,7 +316,9 @@ def test_phone_no_sideways_scroll_small_header_tables_as_cards(browser, real_sit
     cell = page.locator("table.cards td.nowrap").first
     box = cell.bounding_box()
     assert box["height"] < 40, box  # one line
-    assert page.evaluate("() => getComputedStyle(document.querySelector('table.cards tr')).display") == "block"  # a card
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('table.cards tr')).display") == "block"
+    )  # a card
 
     def visit(p, name):
         measured[name] = fits_the_phone(p)

@@ -43,7 +43,13 @@ def test_no_label_is_defined_twice():
 
 @pytest.mark.parametrize(
     "state, machine, zh",
-    [("open", "round", "受理中"), ("closed", "round", "已截止"), ("paid", "instalment", "已拨付"), ("scheduled", "instalment", "待拨付"), ("draft", "application", "草稿")],
+    [
+        ("open", "round", "受理中"),
+        ("closed", "round", "已截止"),
+        ("paid", "instalment", "已拨付"),
+        ("scheduled", "instalment", "待拨付"),
+        ("draft", "application", "草稿"),
+    ],
 )
 def test_states_in_chinese(state, machine, zh):
     assert state_label(state, machine)[0] == zh

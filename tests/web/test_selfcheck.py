@@ -31,7 +31,9 @@ def real_policies():
 @pytest.fixture(scope="module")
 def real(tmp_path_factory, real_policies):
     """The real policies, rules only (no database): what an anonymous visitor sees."""
-    settings = Settings(with_database=False, data_dir=tmp_path_factory.mktemp("sc"), secure_cookies=False, secret_key="k" * 40)
+    settings = Settings(
+        with_database=False, data_dir=tmp_path_factory.mktemp("sc"), secure_cookies=False, secret_key="k" * 40
+    )
     with TestClient(create_app(settings, policies=real_policies)) as c:
         yield c
 
@@ -63,11 +65,29 @@ def test_cold_start_asks_place_then_only_the_facts_the_engine_says_are_missing(c
     assert w.page == "questions"
     # exactly the enterprise facts WF-RENT's needs-info result lists as missing (place and call facts excluded)
     answers = _state(w, client)
-    report = evaluate(wf_policies, parse_profile(sc.profile_for_match(answers), wf_policies.vocabulary), on=dt.date.fromisoformat(ON), programmes=["WF-RENT"]).to_dict()
+    report = evaluate(
+        wf_policies,
+        parse_profile(sc.profile_for_match(answers), wf_policies.vocabulary),
+        on=dt.date.fromisoformat(ON),
+        programmes=["WF-RENT"],
+    ).to_dict()
     missing = {m["fact"] for r in report["results"] for m in r["missing"] if m["fact"].startswith("enterprise.")}
-    assert {f"enterprise:{f.split('.')[1]}" for f in missing} - {"enterprise:registered_district", "enterprise:town"} == set(w.keys)
-    assert set(w.keys) == {"enterprise:independent_legal_person", "enterprise:serious_dishonesty_last_3_years", "enterprise:debt_to_asset_ratio"}
-    w.post(answers={"f:enterprise:independent_legal_person": "true", "f:enterprise:serious_dishonesty_last_3_years": "false", "f:enterprise:debt_to_asset_ratio": "50"})
+    assert {f"enterprise:{f.split('.')[1]}" for f in missing} - {
+        "enterprise:registered_district",
+        "enterprise:town",
+    } == set(w.keys)
+    assert set(w.keys) == {
+        "enterprise:independent_legal_person",
+        "enterprise:serious_dishonesty_last_3_years",
+        "enterprise:debt_to_asset_ratio",
+    }
+    w.post(
+        answers={
+            "f:enterprise:independent_legal_person": "true",
+            "f:enterprise:serious_dishonesty_last_3_years": "false",
+            "f:enterprise:debt_to_asset_ratio": "50",
+        }
+    )
     assert w.page == "questions" and w.keys == ["claim:lease-1:annual_rent"]
     assert "年租金（元）" in w.labels()
     w.post(answers={"f:claim:lease-1:annual_rent": "120万"})
@@ -122,7 +142,9 @@ def test_免申即享_programmes_ask_nothing_and_say_no_application(real, real_p
     assert "获上海市科技型中小企业技术创新资金立项" not in flat
     w.post()  # 查看测算结果
     assert w.page == "results"
-    auto = re.search(r'免申即享：无需申报，由区科委主动核定.*?(?=<h3 class="bucket|<details class="more"|</section>)', w.html, re.S).group(0)
+    auto = re.search(
+        r'免申即享：无需申报，由区科委主动核定.*?(?=<h3 class="bucket|<details class="more"|</section>)', w.html, re.S
+    ).group(0)
     j51 = real_policies.programme("J5.1")
     assert j51.title in auto and "无需申报，由区科委主动核定" in auto
     assert "selfcheck.apply" not in auto and "/my/applications/new" not in auto
@@ -137,7 +159,9 @@ def test_a_uscc_typo_keeps_the_value_and_names_the_field_at_the_top_and_beside_i
     assert w.page == "place"  # stays on the page
     summary = re.search(r'<div class="error-summary".*?</div>', w.html, re.S).group(0)
     assert 'href="#q-enterprise-uscc"' in summary and "统一社会信用代码" in summary and "校验码错误" in summary
-    assert re.search(r'id="q-enterprise-uscc" name="f:enterprise:uscc" value="91310116MA1J8ABC1X"', w.html)  # not erased
+    assert re.search(
+        r'id="q-enterprise-uscc" name="f:enterprise:uscc" value="91310116MA1J8ABC1X"', w.html
+    )  # not erased
     assert 'class="fielderr" id="q-enterprise-uscc-error"' in w.html
     assert "f:enterprise:uscc" not in _visible(w.html)  # the field's internal name is never shown
     assert "<title>错误：" in w.html
@@ -149,11 +173,26 @@ def test_amounts_in_yuan_accept_万_and_commas_ratios_are_percentages(client):
     w = Walk(client).start(f"/selfcheck?programme=WF-RENT&on={ON}")
     w.post(answers={"f:enterprise:registered_district": "金山区"})
     w.post(answers={"has": "lease"})
-    w.post(answers={"f:enterprise:independent_legal_person": "true", "f:enterprise:serious_dishonesty_last_3_years": "false", "f:enterprise:debt_to_asset_ratio": "abc"})
+    w.post(
+        answers={
+            "f:enterprise:independent_legal_person": "true",
+            "f:enterprise:serious_dishonesty_last_3_years": "false",
+            "f:enterprise:debt_to_asset_ratio": "abc",
+        }
+    )
     assert w.page == "questions" and "请填百分数" in w.html
     assert re.search(r'name="f:enterprise:debt_to_asset_ratio" value="abc"', w.html)  # what was typed is kept
-    assert re.search(r'<input type="radio" id="q-enterprise-independent_legal_person" name="f:enterprise:independent_legal_person" value="true" checked>', w.html)
-    w.post(answers={"f:enterprise:debt_to_asset_ratio": "65%", "f:enterprise:independent_legal_person": "true", "f:enterprise:serious_dishonesty_last_3_years": "false"})
+    assert re.search(
+        r'<input type="radio" id="q-enterprise-independent_legal_person" name="f:enterprise:independent_legal_person" value="true" checked>',
+        w.html,
+    )
+    w.post(
+        answers={
+            "f:enterprise:debt_to_asset_ratio": "65%",
+            "f:enterprise:independent_legal_person": "true",
+            "f:enterprise:serious_dishonesty_last_3_years": "false",
+        }
+    )
     assert _state(w, client).enterprise["debt_to_asset_ratio"] == "0.65"
     w.post(answers={"f:claim:lease-1:annual_rent": "1,200,000"})
     assert _state(w, client).claim("lease-1")["annual_rent"] == "1200000"
@@ -169,7 +208,13 @@ def test_check_your_answers_change_one_answer_keeps_the_others(client):
     w = Walk(client).start(f"/selfcheck?programme=WF-RENT&on={ON}")
     w.post(answers={"f:enterprise:registered_district": "金山区"})
     w.post(answers={"has": "lease"})
-    w.post(answers={"f:enterprise:independent_legal_person": "true", "f:enterprise:serious_dishonesty_last_3_years": "false", "f:enterprise:debt_to_asset_ratio": "50"})
+    w.post(
+        answers={
+            "f:enterprise:independent_legal_person": "true",
+            "f:enterprise:serious_dishonesty_last_3_years": "false",
+            "f:enterprise:debt_to_asset_ratio": "50",
+        }
+    )
     w.post(answers={"f:claim:lease-1:annual_rent": "100万"})
     assert w.page == "check"
     assert 'value="edit:claim:lease-1:annual_rent"' in w.html
@@ -180,7 +225,9 @@ def test_check_your_answers_change_one_answer_keeps_the_others(client):
     assert w.page == "check"
     answers = _state(w, client)
     assert answers.claim("lease-1")["annual_rent"] == "2000000"
-    assert answers.enterprise["debt_to_asset_ratio"] == "0.5" and answers.enterprise["independent_legal_person"] is True
+    assert (
+        answers.enterprise["debt_to_asset_ratio"] == "0.5" and answers.enterprise["independent_legal_person"] is True
+    )
     w.post()  # results: min(2,000,000 × 30%, 500,000) = 500,000 × 3 = 150.00 万元
     assert "150.00 万元" in re.search(r'<article class="result st-eligible.*?</article>', w.html, re.S).group(0)
     # back from the results to the check page, nothing lost
@@ -200,7 +247,15 @@ def test_back_keeps_the_answers(client):
 
 def test_a_tampered_state_starts_over_without_an_error(real):
     w = Walk(real).start()
-    r = real.post("/selfcheck", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', w.html).group(1), "state": w.state[:-3] + "abc", "page": "place", "action": "next"})
+    r = real.post(
+        "/selfcheck",
+        data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', w.html).group(1),
+            "state": w.state[:-3] + "abc",
+            "page": "place",
+            "action": "next",
+        },
+    )
     assert r.status_code == 200 and 'name="page" value="place"' in r.text
 
 
@@ -233,11 +288,20 @@ def test_from_a_result_to_a_draft_application(client):
     web_login(client, "ent1")
     w = Walk(client).start(f"/selfcheck?programme=WF-RENT&on={ON}")
     w.post(answers={"has": "lease"})
-    w.post(answers={"f:enterprise:independent_legal_person": "true", "f:enterprise:serious_dishonesty_last_3_years": "false", "f:enterprise:debt_to_asset_ratio": "50"})
+    w.post(
+        answers={
+            "f:enterprise:independent_legal_person": "true",
+            "f:enterprise:serious_dishonesty_last_3_years": "false",
+            "f:enterprise:debt_to_asset_ratio": "50",
+        }
+    )
     w.post(answers={"f:claim:lease-1:annual_rent": "100万"})
     w.post()
     form = re.search(r'<form method="post" action="/my/applications/new".*?</form>', w.html, re.S).group(0)
-    data = {m.group(1): re.sub("&#34;", '"', m.group(2)).replace("&amp;", "&") for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', form)}
+    data = {
+        m.group(1): re.sub("&#34;", '"', m.group(2)).replace("&amp;", "&")
+        for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', form)
+    }
     assert data["programme"] == "WF-RENT" and data["claim"] == "lease-1"
     r = client.post("/my/applications/new", data=data, follow_redirects=False)
     assert r.status_code == 303 and re.match(r"^/my/applications/\d+$", r.headers["location"]), r.headers
@@ -276,9 +340,17 @@ def test_possible_ceiling_is_the_standard_s_most_not_0(real):
     # 金科〔2025〕25号 专题二 3.支持标准 (line 941): “首次认定……给予 20 万元奖励；有效期满重新认定……5 万元” — while the
     # kind of recognition is unknown, at most 20 万元; 专题一 3.支持标准 (line 920): “市、区两级给予最高 30 万元”.
     w = _jinshan_results(real)
-    j52 = re.search(r'<article class="result[^"]*">(?:(?!</article>).)*?专题二 对首次认定(?:(?!</article>).)*</article>', w.html, re.S).group(0)
+    j52 = re.search(
+        r'<article class="result[^"]*">(?:(?!</article>).)*?专题二 对首次认定(?:(?!</article>).)*</article>',
+        w.html,
+        re.S,
+    ).group(0)
     assert "补充信息后可能的上限 <strong>20.00 万元</strong>" in j52
-    j51 = re.search(r'<article class="result[^"]*">(?:(?!</article>).)*?专题一 对立项的上海市科技型中小企业(?:(?!</article>).)*</article>', w.html, re.S).group(0)
+    j51 = re.search(
+        r'<article class="result[^"]*">(?:(?!</article>).)*?专题一 对立项的上海市科技型中小企业(?:(?!</article>).)*</article>',
+        w.html,
+        re.S,
+    ).group(0)
     assert "补充信息后可能的上限 <strong>30.00 万元</strong>" in j51
     total = re.search(r"补充信息后可能的上限</span><strong>([\d,.]+) 万元</strong>", w.html).group(1)
     assert float(total.replace(",", "")) >= 50.0  # never the 0 万元 the issue saw
@@ -294,18 +366,25 @@ def test_codes_only_behind_technical_details(real):
 def test_the_result_sheet_pdf_embeds_a_chinese_font(real, real_policies):
     pypdf = pytest.importorskip("pypdf")
     w = _jinshan_results(real)
-    r = real.post("/selfcheck/pdf", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', w.html).group(1), "state": w.state})
+    r = real.post(
+        "/selfcheck/pdf",
+        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', w.html).group(1), "state": w.state},
+    )
     if r.status_code == 503:
         pytest.skip("no CJK font on this machine (apt-get install fonts-noto-cjk)")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     reader = pypdf.PdfReader(io.BytesIO(r.content))
-    text = re.sub(r"[\s\x00]", "", "".join(p.extract_text() for p in reader.pages))  # pypdf pads 2-byte codes with NULs
+    text = re.sub(
+        r"[\s\x00]", "", "".join(p.extract_text() for p in reader.pages)
+    )  # pypdf pads 2-byte codes with NULs
     assert "政策自测结果单" in text and "上海金山测试科技有限公司" in text
     assert real_policies.programme("J5.2").title.replace(" ", "") in text
     assert "黄浦区政策《黄科委规〔2025〕2号》：不适用" in text
     fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].values()]
     descendant = fonts[0]["/DescendantFonts"][0].get_object()
-    assert "CJK" in str(fonts[0]["/BaseFont"]) and ("/FontFile3" in descendant["/FontDescriptor"] or "/FontFile2" in descendant["/FontDescriptor"])  # embedded
+    assert "CJK" in str(fonts[0]["/BaseFont"]) and (
+        "/FontFile3" in descendant["/FontDescriptor"] or "/FontFile2" in descendant["/FontDescriptor"]
+    )  # embedded
 
 
 def test_without_a_chinese_font_the_pdf_falls_back_to_a_clear_page(real, monkeypatch):
@@ -313,6 +392,9 @@ def test_without_a_chinese_font_the_pdf_falls_back_to_a_clear_page(real, monkeyp
 
     monkeypatch.setattr(selfcheck_pdf, "find_font", lambda: None)
     w = _jinshan_results(real)
-    r = real.post("/selfcheck/pdf", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', w.html).group(1), "state": w.state})
+    r = real.post(
+        "/selfcheck/pdf",
+        data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', w.html).group(1), "state": w.state},
+    )
     assert r.status_code == 503 and "text/html" in r.headers["content-type"]
     assert "服务器上没有中文字体" in r.text and "打印" in r.text

@@ -29,7 +29,8 @@ def _why(r: dict) -> list[str]:
     why += [f"⚠ 原则上：{f['label_zh'] or f['criterion']} — 需经办人决定" for f in r["soft_failed"]]
     asks = [f"? {m['zh']}" if m["type"] == "claim" else f"? {m['zh']}（{m['fact']}）" for m in r["missing"]]
     if len(asks) > MISSING_SHOWN + 1:
-        asks = asks[:MISSING_SHOWN] + [f"? …另 {len(asks) - MISSING_SHOWN} 项 / {len(asks) - MISSING_SHOWN} more (--json)"]
+        more = len(asks) - MISSING_SHOWN
+        asks = asks[:MISSING_SHOWN] + [f"? …另 {more} 项 / {more} more (--json)"]
     why += asks
     for step in r["steps"]:
         formula = step["formula"] if step["formula"] and not _CODE.search(step["formula"]) else ""
@@ -72,11 +73,13 @@ def render_report(console: Console, report: MatchReport) -> None:
         for r in g.results:
             style = _STYLE[r["status"]]
             status = f"[{style}]{r['status_zh']}\n{r['status_en']}[/]" + ("\n免申即享" if r["mode"] == "automatic" else "")
-            table.add_row(f"{r['title']}\n[dim]{r['programme']}[/]", r["claim"] or "—", status, _ceiling(r), "\n".join(_why(r)))
+            name = f"{r['title']}\n[dim]{r['programme']}[/]"
+            table.add_row(name, r["claim"] or "—", status, _ceiling(r), "\n".join(_why(r)))
         console.print(table)
     total, potential = Decimal(data["total_ceiling"]), Decimal(data["potential_ceiling"])
     console.print(f"符合条件合计上限 / total ceiling (eligible): [bold]{total:,}[/] 元 ({_wan(total)} 万元)")
-    console.print(f"补充信息后可能的上限 / possible once complete: {potential:,} 元 ({_wan(potential)} 万元) — policy version {report.policy_version}")
+    console.print(f"补充信息后可能的上限 / possible once complete: {potential:,} 元 ({_wan(potential)} 万元)")
+    console.print(f"policy version {report.policy_version}")
 
 
 def report_documents(report: MatchReport) -> list:

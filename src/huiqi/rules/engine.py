@@ -130,10 +130,8 @@ class MatchReport:
         """What the enterprise might get once the facts are in: eligible ceilings plus, for each
         needs-info result about a described subject, its possible ceiling (a result still waiting
         for a claim subject to be described is not counted: the enterprise has not said it has one)."""
-        return sum(
-            (r.possible_ceiling for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and r.possible_ceiling is not None and not r.missing_claim),
-            Decimal(0),
-        )
+        counted = [r for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and not r.missing_claim]
+        return sum((r.possible_ceiling for r in counted if r.possible_ceiling is not None), Decimal(0))
 
     def to_dict(self) -> dict:
         from huiqi.rules.report import report_to_dict
@@ -392,11 +390,15 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
             r.possible_ceiling = r.ceiling
             continue
         if r.status == NEEDS_INFO:
-            most = amount_bound(r.programme.support.amount, _Lookup(profile, r.claim, r.programme, r.document, on), nonneg)
+            lookup = _Lookup(profile, r.claim, r.programme, r.document, on)
+            most = amount_bound(r.programme.support.amount, lookup, nonneg)
             r.possible_ceiling = None if most is None else to_fen(most)
     for document in policies.documents:
         for cap in document.caps:
-            members = [r for r in results if r.programme.id in cap.programmes and r.status in (ELIGIBLE, NEEDS_INFO) and r.possible_ceiling is not None]
+            members = [
+                r for r in results
+                if r.programme.id in cap.programmes and r.status in (ELIGIBLE, NEEDS_INFO) and r.possible_ceiling is not None
+            ]
             if not members:
                 continue
             limit = E.evaluate(cap.amount, _Lookup(profile, None, members[0].programme, document, on))
@@ -407,7 +409,8 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
                 used = sum((r.ceiling for r in in_year if r.ceiling is not None), Decimal(0))
                 for r in in_year:
                     if r.ceiling is None:  # a bound, not a computed ceiling: what room the cap leaves
-                        r.possible_ceiling = to_fen(min(r.possible_ceiling, max(limit - used, Decimal(0))))  # type: ignore[type-var]
+                        room = max(limit - used, Decimal(0))
+                        r.possible_ceiling = to_fen(min(r.possible_ceiling, room))  # type: ignore[type-var]
                         used += r.possible_ceiling
 
 

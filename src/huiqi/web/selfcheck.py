@@ -111,7 +111,11 @@ def load(token: str | None, secret: str) -> Answers | None:
 def profile_for_match(answers: Answers) -> dict:
     """The profile as ``huiqi match`` / ``POST /api/v1/match`` / a draft application take it."""
     prof = answers.profile
-    return {"enterprise": dict(prof["enterprise"]), "call": dict(prof["call"]), "claims": [dict(c) for c in prof["claims"]]}
+    return {
+        "enterprise": dict(prof["enterprise"]),
+        "call": dict(prof["call"]),
+        "claims": [dict(c) for c in prof["claims"]],
+    }
 
 
 # ------------------------------------------------------------------ what the policies name
@@ -175,7 +179,11 @@ def towns(ps: PolicySet, on_record: dict[str, list[str]]) -> dict[str, list[str]
 def areas_of(ps: PolicySet, report: dict | None) -> list[dict]:
     """Business areas: the sections of the documents that may apply (not wholly out of scope),
     each with the programmes it holds, in the documents' order."""
-    applies = {r["document_id"] for r in (report or {}).get("results", []) if r["status"] not in ("out_of_scope", "not_in_force")}
+    applies = {
+        r["document_id"]
+        for r in (report or {}).get("results", [])
+        if r["status"] not in ("out_of_scope", "not_in_force")
+    }
     out: dict[str, dict] = {}
     for d in ps.documents:
         if report is not None and d.id not in applies:
@@ -267,7 +275,9 @@ def read_field(fdef: FactDef, raw: str) -> str | bool:
     elif t == "date":
         m = _DATE.match(text)
         if not m:
-            raise FieldError("请按 年-月-日 填写日期，如 2025-03-18", "enter the date as year-month-day, e.g. 2025-03-18")
+            raise FieldError(
+                "请按 年-月-日 填写日期，如 2025-03-18", "enter the date as year-month-day, e.g. 2025-03-18"
+            )
         try:
             value_date = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
@@ -275,7 +285,9 @@ def read_field(fdef: FactDef, raw: str) -> str | bool:
         return value_date.isoformat()
     elif t == "enum":
         if text not in fdef.values:
-            raise FieldError(f"请从列出的选项中选择：{'、'.join(fdef.values)}", f"choose one of: {', '.join(fdef.values)}")
+            raise FieldError(
+                f"请从列出的选项中选择：{'、'.join(fdef.values)}", f"choose one of: {', '.join(fdef.values)}"
+            )
         return text
     else:
         if len(text) > 200:
@@ -286,7 +298,9 @@ def read_field(fdef: FactDef, raw: str) -> str | bool:
         fdef.coerce(plain, field="value")
     except (FactValueError, ValueError) as exc:
         problem = getattr(exc, "problem", None)
-        raise FieldError(problem.message_zh if problem else str(exc), problem.message_en if problem else str(exc)) from None
+        raise FieldError(
+            problem.message_zh if problem else str(exc), problem.message_en if problem else str(exc)
+        ) from None
     return plain
 
 
@@ -321,11 +335,15 @@ def show_answer(fdef: FactDef, stored: Any, lang: str) -> str:
             return f"{(Decimal(str(stored)) * 100).normalize():f}%"
         if t == "money" or (t == "number" and fdef.unit and "元" in fdef.unit):
             d = Decimal(str(stored))
-            return f"{d:,.2f} 元（{d / 10000:,.2f} 万元）" if lang != "en" else f"{d:,.2f} yuan ({d / 10000:,.2f} 万元)"
+            return (
+                f"{d:,.2f} 元（{d / 10000:,.2f} 万元）" if lang != "en" else f"{d:,.2f} yuan ({d / 10000:,.2f} 万元)"
+            )
     except InvalidOperation:
         pass
     unit = unit_of(fdef)
-    return f"{stored} {unit[0] if lang != 'en' else unit[1]}".strip() if unit and t in ("int", "number") else str(stored)
+    return (
+        f"{stored} {unit[0] if lang != 'en' else unit[1]}".strip() if unit and t in ("int", "number") else str(stored)
+    )
 
 
 # ------------------------------------------------------------------ questions
@@ -393,7 +411,11 @@ def question_for(ps: PolicySet, answers: Answers, key: str) -> Question | None:
 
 def _synonyms(ps: PolicySet, fdef: FactDef) -> list[str]:
     """Other facts of the same subject declared with the same label and type: one question."""
-    return [n for n, f in ps.vocabulary.facts.items() if f is not fdef and f.subject == fdef.subject and f.zh == fdef.zh and f.type == fdef.type]
+    return [
+        n
+        for n, f in ps.vocabulary.facts.items()
+        if f is not fdef and f.subject == fdef.subject and f.zh == fdef.zh and f.type == fdef.type
+    ]
 
 
 def candidates(ps: PolicySet, answers: Answers, report: dict) -> list[dict]:
@@ -425,7 +447,11 @@ def pending(ps: PolicySet, answers: Answers, report: dict) -> list[Question]:
             subject, _, name = m["fact"].partition(".")
             if subject == "call" or (subject == "enterprise" and name in PLACE_FACTS):
                 continue
-            key = f"enterprise:{name}" if subject == "enterprise" else (f"claim:{r['claim']}:{name}" if r["claim"] else None)
+            key = (
+                f"enterprise:{name}"
+                if subject == "enterprise"
+                else (f"claim:{r['claim']}:{name}" if r["claim"] else None)
+            )
             if key is None:
                 continue
             key = aliases.get(key, key)
@@ -446,7 +472,12 @@ def pending(ps: PolicySet, answers: Answers, report: dict) -> list[Question]:
     claims_order = {c["id"]: i for i, c in enumerate(answers.claims)}
     return sorted(
         found.values(),
-        key=lambda q: (q.claim is not None, claims_order.get(q.claim or "", 0), -len(q.programmes) if q.claim is None else 0, order.get(q.fdef.name, 0)),
+        key=lambda q: (
+            q.claim is not None,
+            claims_order.get(q.claim or "", 0),
+            -len(q.programmes) if q.claim is None else 0,
+            order.get(q.fdef.name, 0),
+        ),
     )
 
 
@@ -474,7 +505,16 @@ def offered_kinds(ps: PolicySet, answers: Answers, report: dict) -> list[dict]:
             continue
         if not answers.programmes and answers.areas and p.section and p.section not in answers.areas:
             continue
-        k = kinds.setdefault(p.subject, {"kind": p.subject, "zh": subject_name(ps, p.subject, "zh"), "en": subject_name(ps, p.subject, "en"), "programmes": [], "section": p.section})
+        k = kinds.setdefault(
+            p.subject,
+            {
+                "kind": p.subject,
+                "zh": subject_name(ps, p.subject, "zh"),
+                "en": subject_name(ps, p.subject, "en"),
+                "programmes": [],
+                "section": p.section,
+            },
+        )
         if p.title not in k["programmes"]:
             k["programmes"].append(p.title)
     for k in kinds.values():
@@ -531,7 +571,9 @@ def claim_title(ps: PolicySet, answers: Answers, claim: dict, lang: str = "zh") 
 
 @dataclass
 class PageErrors:
-    items: list[tuple[str, tuple[str, str], str, str]] = field(default_factory=list)  # (field id, label, message zh, en)
+    items: list[tuple[str, tuple[str, str], str, str]] = field(
+        default_factory=list
+    )  # (field id, label, message zh, en)
     typed: dict[str, str] = field(default_factory=dict)  # field name → what was typed
 
     def add(self, fid: str, label: tuple[str, str], zh: str, en: str) -> None:
@@ -580,7 +622,9 @@ def apply_questions(ps: PolicySet, answers: Answers, keys: Iterable[str], form: 
     return errors
 
 
-def apply_place(ps: PolicySet, answers: Answers, form: dict[str, str], known_towns: dict[str, list[str]]) -> PageErrors:
+def apply_place(
+    ps: PolicySet, answers: Answers, form: dict[str, str], known_towns: dict[str, list[str]]
+) -> PageErrors:
     """District (select), town (select or "other"), and — when not signed in — name and USCC."""
     from huiqi.uscc import USCCError, validate_uscc
 
@@ -600,18 +644,33 @@ def apply_place(ps: PolicySet, answers: Answers, form: dict[str, str], known_tow
             try:
                 ent["uscc"] = validate_uscc(raw, field="uscc")
             except USCCError as exc:
-                errors.add("q-enterprise-uscc", ("统一社会信用代码", "Unified social credit code"), exc.message_zh, exc.message_en)
+                errors.add(
+                    "q-enterprise-uscc",
+                    ("统一社会信用代码", "Unified social credit code"),
+                    exc.message_zh,
+                    exc.message_en,
+                )
         else:
             ent.pop("uscc", None)
     if "registered_district" not in answers.locked:
         district = str(form.get("f:enterprise:registered_district", "")).strip()
         errors.typed["f:enterprise:registered_district"] = district
         if district == "":
-            errors.add("q-enterprise-registered_district", ("注册登记所在区", "District of registration"), "请选择企业注册登记所在的区", "choose the district the enterprise is registered in")
+            errors.add(
+                "q-enterprise-registered_district",
+                ("注册登记所在区", "District of registration"),
+                "请选择企业注册登记所在的区",
+                "choose the district the enterprise is registered in",
+            )
         elif district in districts(ps) or district == "其他区":
             ent["registered_district"] = district
         else:
-            errors.add("q-enterprise-registered_district", ("注册登记所在区", "District of registration"), "请从列表中选择", "choose from the list")
+            errors.add(
+                "q-enterprise-registered_district",
+                ("注册登记所在区", "District of registration"),
+                "请从列表中选择",
+                "choose from the list",
+            )
     if "town" not in answers.locked:
         town = str(form.get("f:enterprise:town", "")).strip()
         other = str(form.get("f:enterprise:town_other", "")).strip()[:50]
@@ -621,7 +680,12 @@ def apply_place(ps: PolicySet, answers: Answers, form: dict[str, str], known_tow
             if other:
                 ent["town"] = other
             else:
-                errors.add("q-enterprise-town_other", ("所在镇（园区）", "Town or park"), "选择了“其他”，请填写镇（园区）名称", "you chose “other”: write the town or park's name")
+                errors.add(
+                    "q-enterprise-town_other",
+                    ("所在镇（园区）", "Town or park"),
+                    "选择了“其他”，请填写镇（园区）名称",
+                    "you chose “other”: write the town or park's name",
+                )
         elif town:
             ent["town"] = town
         else:
@@ -743,17 +807,33 @@ def review(ps: PolicySet, answers: Answers, lang: str) -> dict:
     locked = set(answers.locked)
     place_edit = None if {"registered_district", "town"} <= locked else "place"
     place: list[Row] = []
-    for key, zh, en in (("name", "企业名称", "Enterprise name"), ("uscc", "统一社会信用代码", "Unified social credit code")):
+    for key, zh, en in (
+        ("name", "企业名称", "Enterprise name"),
+        ("uscc", "统一社会信用代码", "Unified social credit code"),
+    ):
         if ent.get(key) or key not in locked:
-            place.append(Row((zh, en), str(ent.get(key) or ("未填写" if lang != "en" else "not given")), None if key in locked else "place"))
+            place.append(
+                Row(
+                    (zh, en),
+                    str(ent.get(key) or ("未填写" if lang != "en" else "not given")),
+                    None if key in locked else "place",
+                )
+            )
     for key in PLACE_FACTS:
         fdef = vocab.fact(f"enterprise.{key}")
         if fdef is not None:
-            place.append(Row((fdef.zh, fdef.en), show_answer(fdef, ent.get(key), lang), None if key in locked else place_edit))
+            place.append(
+                Row((fdef.zh, fdef.en), show_answer(fdef, ent.get(key), lang), None if key in locked else place_edit)
+            )
     enterprise: list[Row] = []
     shown: set[str] = set()
-    keys = [k for k in ent if k not in ("name", "uscc", *PLACE_FACTS)] + [k.split(":", 1)[1] for k in answers.skipped if k.startswith("enterprise:")]
-    for name in sorted(dict.fromkeys(keys), key=lambda n: list(vocab.facts).index(f"enterprise.{n}") if f"enterprise.{n}" in vocab.facts else 0):
+    keys = [k for k in ent if k not in ("name", "uscc", *PLACE_FACTS)] + [
+        k.split(":", 1)[1] for k in answers.skipped if k.startswith("enterprise:")
+    ]
+    for name in sorted(
+        dict.fromkeys(keys),
+        key=lambda n: list(vocab.facts).index(f"enterprise.{n}") if f"enterprise.{n}" in vocab.facts else 0,
+    ):
         q = question_for(ps, answers, f"enterprise:{name}")
         if q is None or shown & set(q.facts):
             continue
@@ -762,7 +842,9 @@ def review(ps: PolicySet, answers: Answers, lang: str) -> dict:
     claims = []
     for c in answers.claims:
         rows = []
-        facts = [k for k in c if k not in ("id", "kind", "label")] + [k.split(":", 2)[2] for k in answers.skipped if k.startswith(f"claim:{c['id']}:")]
+        facts = [k for k in c if k not in ("id", "kind", "label")] + [
+            k.split(":", 2)[2] for k in answers.skipped if k.startswith(f"claim:{c['id']}:")
+        ]
         seen: set[str] = set()
         for name in dict.fromkeys(facts):
             q = question_for(ps, answers, f"claim:{c['id']}:{name}")
@@ -815,7 +897,9 @@ def results_view(ps: PolicySet, answers: Answers, report: dict, lang: str) -> li
             waiting = next((m for m in r["missing"] if m["type"] == "claim"), None)
             item["asks"] = [m for m in r["missing"] if m["type"] != "claim" and not m["fact"].startswith("call.")]
             item["needs_round"] = any(m["fact"].startswith("call.") for m in r["missing"])
-            outside = bool(p and not answers.programmes and answers.areas and p.section and p.section not in answers.areas)
+            outside = bool(
+                p and not answers.programmes and answers.areas and p.section and p.section not in answers.areas
+            )
             if r["status"] in ("not_in_force", "out_of_scope"):
                 view.other.append(item)
             elif item["automatic"] and r["status"] in ("eligible", "needs_info"):
@@ -824,9 +908,12 @@ def results_view(ps: PolicySet, answers: Answers, report: dict, lang: str) -> li
                 if outside:
                     item["why_unasked"] = ("不在所选的经营领域", "outside the areas chosen")
                 else:
-                    zh, en = subject_name(ps, waiting["subject"], "zh"), subject_name(ps, waiting["subject"], "en")  # type: ignore[index]
-                    declined = waiting["subject"] in answers.declined  # type: ignore[index]
-                    item["why_unasked"] = (f"你没有{zh}", f"you have no {en}") if declined else (f"需先添加{zh}", f"add a {en} first")
+                    kind = waiting["subject"]  # type: ignore[index]
+                    zh, en = subject_name(ps, kind, "zh"), subject_name(ps, kind, "en")
+                    declined = kind in answers.declined
+                    item["why_unasked"] = (
+                        (f"你没有{zh}", f"you have no {en}") if declined else (f"需先添加{zh}", f"add a {en} first")
+                    )
                 view.unasked.append(item)
             else:
                 getattr(view, r["status"]).append(item)

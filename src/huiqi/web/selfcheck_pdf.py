@@ -47,7 +47,9 @@ def find_font() -> tuple[str, int] | None:
             return path, _sc_face(path)
     if shutil.which("fc-match"):
         try:
-            out = subprocess.run(["fc-match", "-f", "%{file}\n%{index}", ":lang=zh-cn"], capture_output=True, text=True, timeout=5).stdout.split("\n")
+            out = subprocess.run(
+                ["fc-match", "-f", "%{file}\n%{index}", ":lang=zh-cn"], capture_output=True, text=True, timeout=5
+            ).stdout.split("\n")
         except (OSError, subprocess.SubprocessError):
             return None
         if out and out[0] and Path(out[0]).is_file() and Path(out[0]).suffix.lower() in (".ttf", ".otf", ".ttc"):
@@ -80,108 +82,134 @@ def _wan(value: Any) -> str:
 
 def build(ps: PolicySet, answers: Any, report: dict, *, lang: str = "zh", round_: dict | None = None) -> bytes:
     """The 自测结果单 as PDF bytes."""
-    from huiqi.web import selfcheck as sc
-
     try:
         from fpdf import FPDF
-        from fpdf.enums import XPos, YPos
     except ModuleNotFoundError:
         raise PdfUnavailable("服务器未安装 fpdf2", "fpdf2 is not installed on the server") from None
     font = find_font()
     if font is None:
-        raise PdfUnavailable("服务器上没有中文字体（请安装 fonts-noto-cjk）", "no Chinese font on the server (install fonts-noto-cjk)")
-    en = lang == "en"
+        raise PdfUnavailable(
+            "服务器上没有中文字体（请安装 fonts-noto-cjk）", "no Chinese font on the server (install fonts-noto-cjk)"
+        )
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.set_margins(16, 14, 16)
+    path, face = font
     try:
-        pdf.add_font("cjk", "", font[0], collection_font_number=font[1]) if font[0].lower().endswith(".ttc") else pdf.add_font("cjk", "", font[0])
+        if path.lower().endswith(".ttc"):
+            pdf.add_font("cjk", "", path, collection_font_number=face)
+        else:
+            pdf.add_font("cjk", "", path)
     except Exception as exc:  # noqa: BLE001 - a broken font file: say so, do not crash
-        raise PdfUnavailable(f"中文字体无法读取：{font[0]}", f"the Chinese font cannot be read: {font[0]} ({exc})") from None
-    pdf.set_title("自测结果单" if not en else "Self-check result sheet")
-    pdf.set_creator("huiqi")
-    pdf.add_page()
-    nl = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
-    width = pdf.epw
+        raise PdfUnavailable(f"中文字体无法读取：{path}", f"the Chinese font cannot be read: {path} ({exc})") from None
+    _write(pdf, ps, answers, report, lang, round_)
+    return bytes(pdf.output())
+
+
+def _write(pdf: Any, ps: PolicySet, answers: Any, report: dict, lang: str, round_: dict | None) -> None:
+    """The sheet's content: who, when, the totals, each document's results, the answers given."""
+    from fpdf.enums import XPos, YPos
+
+    from huiqi.web import selfcheck as sc
+    from huiqi.web.i18n import pick, translate
+
+    en = lang == "en"
+
+    def t(key: str, **kw: Any) -> str:
+        return translate(key, lang).format(**kw)
+
+    def say(zh: str, en_: str) -> str:
+        return pick(zh, en_, lang)
 
     def line(text: str, size: float = 10, h: float = 5.6, gray: int = 0) -> None:
         pdf.set_font("cjk", size=size)
         pdf.set_text_color(gray, gray, gray)
-        pdf.multi_cell(width, h, text, **nl)
+        pdf.multi_cell(pdf.epw, h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
 
     def rule() -> None:
         pdf.set_draw_color(200, 200, 200)
-        pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + width, pdf.get_y() + 1)
+        pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.l_margin + pdf.epw, pdf.get_y() + 1)
         pdf.ln(3)
 
+    pdf.set_title(say("政策自测结果单", "Self-check result sheet"))
+    pdf.set_creator("huiqi")
+    pdf.add_page()
     ent = answers.enterprise
-    line("政策自测结果单" if not en else "Self-check result sheet", size=17, h=9)
-    line(f"{'申报日期' if not en else 'Application date'} {answers.day().isoformat()} · {'生成于' if not en else 'made'} {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} · {'政策版本' if not en else 'policy version'} {report['policy_version']}", size=8.5, gray=90)
+    line(say("政策自测结果单", "Self-check result sheet"), size=17, h=9)
+    made = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    line(
+        f"{t('sc.results.on')} {answers.day().isoformat()} · {say('生成于', 'made')} {made}"
+        f" · {t('sc.results.policy_version')} {report['policy_version']}",
+        size=8.5,
+        gray=90,
+    )
     rule()
-    who = [ent.get("name") or ("（未填写企业名称）" if not en else "(no name given)")]
+    who = [ent.get("name") or say("（未填写企业名称）", "(no name given)")]
     if ent.get("uscc"):
-        who.append(f"{'统一社会信用代码' if not en else 'USCC'} {ent['uscc']}")
+        who.append(f"{t('sc.place.uscc')} {ent['uscc']}")
     where = " ".join(str(ent.get(k)) for k in ("registered_district", "town") if ent.get(k))
     if where:
         who.append(where)
     line(" · ".join(who), size=11, h=6.5)
     if round_:
-        line(f"{'限定期间' if not en else 'Qualifying period'} {round_['period_start']} – {round_['period_end']}（{round_['name']}）", size=9, gray=60)
+        period = f"{round_['period_start']} – {round_['period_end']}（{round_['name']}）"
+        line(f"{t('sc.check.period')} {period}", size=9, gray=60)
     pdf.ln(2)
-    line(f"{'可申请上限合计（符合条件的项目）' if not en else 'Total ceiling (eligible)'}：{_wan(report['total_ceiling'])}", size=12, h=7)
-    line(f"{'补充信息后可能的上限' if not en else 'Possible once complete'}：{_wan(report['potential_ceiling'])}", size=10.5, h=6.2)
+    line(f"{t('selfcheck.total')}：{_wan(report['total_ceiling'])}", size=12, h=7)
+    line(f"{t('selfcheck.potential')}：{_wan(report['potential_ceiling'])}", size=10.5, h=6.2)
     rule()
-    labels = {
-        "eligible": ("符合条件", "Eligible"), "needs_info": ("需补充信息", "Needs information"),
-        "automatic": ("免申即享：无需申报，由区科委主动核定", "Granted without application"), "ineligible": ("不符合条件", "Not eligible"),
-    }
+    sep = say("、", "; ")
     for d in sc.results_view(ps, answers, report, lang):
         g = d.group
         if g.collapsed:
             line(g.summary_en if en else g.summary_zh, size=9.5, gray=70)
             pdf.ln(1)
             continue
-        line(f"{g.district}{'政策' if not en else ' policy'}《{g.document}》", size=12.5, h=7.5)
+        line(f"{g.district}{say('政策', ' policy')}《{g.document}》", size=12.5, h=7.5)
         for key in ("eligible", "needs_info", "automatic", "ineligible"):
             bucket = getattr(d, key)
-            if not bucket:
-                continue
-            line(f"{labels[key][1] if en else labels[key][0]}（{len(bucket)}）", size=10.5, h=6.5, gray=40)
+            if bucket:
+                line(f"{t('sc.results.' + key)}（{len(bucket)}）", size=10.5, h=6.5, gray=40)
             for r in bucket:
-                title = r["title_en"] if en and r.get("title_en") else r["title"]
-                if r.get("claim_title"):
-                    title += f" — {r['claim_title']}"
+                title = pick(r["title"], r.get("title_en"), lang) + (
+                    f" — {r['claim_title']}" if r.get("claim_title") else ""
+                )
                 money = ""
                 if r["ceiling"] is not None and r["status"] in ("eligible", "needs_info"):
-                    money = f"{'上限' if not en else 'ceiling'} {_wan(r['ceiling'])}" + ("（择优）" if r["discretionary"] and not en else "")
+                    money = f"{t('result.ceiling')} {_wan(r['ceiling'])}" + (
+                        say("（择优）", "") if r["discretionary"] else ""
+                    )
                 elif r["status"] == "needs_info" and r.get("possible_ceiling"):
-                    money = f"{'补充信息后可能的上限' if not en else 'possible'} {_wan(r['possible_ceiling'])}"
+                    money = f"{t('sc.results.possible')} {_wan(r['possible_ceiling'])}"
                 line(f"• {title}" + (f"    {money}" if money else ""), size=9.5)
                 extra = []
                 if r.get("automatic"):
-                    extra.append(f"无需申报，由{r['department']}主动核定" if not en else f"no application: {r['department']} decides")
+                    extra.append(t("sc.results.automatic_one", department=r["department"]))
                 if r["status"] == "needs_info" and r.get("asks"):
-                    extra.append(("还需要：" if not en else "still needed: ") + ("、" if not en else "; ").join((m["en"] if en else m["zh"]) for m in r["asks"][:8]) + (" …" if len(r["asks"]) > 8 else ""))
+                    asks = sep.join(pick(m["zh"], m["en"], lang) for m in r["asks"][:8])
+                    extra.append(t("sc.results.asks") + asks + (" …" if len(r["asks"]) > 8 else ""))
                 for f in r["failed"][:3]:
-                    extra.append(f"{'未满足' if not en else 'not met'}：{f['label_en'] if en else f['label_zh']}（{f['clause']['ref']}）")
+                    extra.append(
+                        f"{say('未满足', 'not met')}：{pick(f['label_zh'], f['label_en'], lang)}（{f['clause']['ref']}）"
+                    )
                 for f in r["soft_failed"][:3]:
-                    extra.append(f"{'原则上条件，需审核决定' if not en else 'in principle, an officer decides'}：{f['label_en'] if en else f['label_zh']}")
+                    extra.append(f"{t('result.soft_failed')}：{pick(f['label_zh'], f['label_en'], lang)}")
                 for text in extra:
                     line(f"    {text}", size=8.5, h=4.8, gray=70)
-            pdf.ln(1)
+            if bucket:
+                pdf.ln(1)
         if d.unasked or d.other:
-            line(f"{'未测算的项目' if not en else 'Not assessed'}：{len(d.unasked) + len(d.other)}", size=8.5, gray=90)
+            line(f"{t('sc.results.unasked')}：{len(d.unasked) + len(d.other)}", size=8.5, gray=90)
         pdf.ln(2)
     rule()
-    line("你的回答" if not en else "Your answers", size=11, h=6.5)
+    line(say("你的回答", "Your answers"), size=11, h=6.5)
     rv = sc.review(ps, answers, lang)
-    rows = [(r.label[1] if en else r.label[0], r.value) for r in rv["place"] + rv["enterprise"]]
+    rows = [(pick(*r.label, lang), r.value) for r in rv["place"] + rv["enterprise"]]
     for c in rv["claims"]:
         rows.append((c["title"], ""))
-        rows += [(f"    {r.label[1] if en else r.label[0]}", r.value) for r in c["rows"]]
+        rows += [(f"    {pick(*r.label, lang)}", r.value) for r in c["rows"]]
     for label, value in rows:
         line(f"{label}：{value}" if value else label, size=8.5, h=4.8)
     pdf.ln(3)
-    line("本结果依据政策原文自动测算，仅供参考；是否支持及金额以主管部门审核为准。" if not en else "Computed from the policy text, for guidance only; the department's review decides.", size=8, gray=100)
-    return bytes(pdf.output())
+    line(t("sc.results.disclaimer"), size=8, gray=100)

@@ -105,7 +105,12 @@ def _on(value: str | None) -> str | None:
         try:
             return dt.date.fromisoformat(value).isoformat()
         except ValueError:
-            raise ApiError(422, f"不是有效日期（应为 YYYY-MM-DD）：{value!r}", f"not a real date (YYYY-MM-DD): {value!r}", field="on") from None
+            raise ApiError(
+                422,
+                f"不是有效日期（应为 YYYY-MM-DD）：{value!r}",
+                f"not a real date (YYYY-MM-DD): {value!r}",
+                field="on",
+            ) from None
     return None
 
 
@@ -124,7 +129,11 @@ def _known(request: Request, user: Any, answers: sc.Answers) -> dict:
 
     session = state.sessionmaker()
     try:
-        ent = session.get(Enterprise, user.enterprise_id) if user is not None and user.role == "enterprise" and user.enterprise_id else None
+        ent = (
+            session.get(Enterprise, user.enterprise_id)
+            if user is not None and user.role == "enterprise" and user.enterprise_id
+            else None
+        )
         if ent is not None:
             record = {"name": ent.name, "uscc": ent.uscc, "registered_district": ent.district, "town": ent.town}
             for key, value in record.items():
@@ -132,7 +141,9 @@ def _known(request: Request, user: Any, answers: sc.Answers) -> dict:
                     answers.enterprise[key] = value
                     if key not in answers.locked:
                         answers.locked.append(key)
-        for district, town in session.execute(select(Enterprise.district, Enterprise.town).where(Enterprise.town.is_not(None)).distinct()):
+        for district, town in session.execute(
+            select(Enterprise.district, Enterprise.town).where(Enterprise.town.is_not(None)).distinct()
+        ):
             if district:
                 out["towns_on_record"].setdefault(district, []).append(town)
         district = answers.enterprise.get("registered_district")
@@ -143,8 +154,16 @@ def _known(request: Request, user: Any, answers: sc.Answers) -> dict:
                 continue
             if wanted and not wanted & set(r.programmes or []):
                 continue
-            answers.profile["call"] = {"period_start": r.period_start.isoformat(), "period_end": r.period_end.isoformat()}
-            out["round"] = {"name": r.name, "period_start": r.period_start, "period_end": r.period_end, "closes_on": r.closes_on}
+            answers.profile["call"] = {
+                "period_start": r.period_start.isoformat(),
+                "period_end": r.period_end.isoformat(),
+            }
+            out["round"] = {
+                "name": r.name,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+                "closes_on": r.closes_on,
+            }
             break
         else:
             answers.profile["call"] = {}
@@ -157,7 +176,17 @@ def _same(a: dict, b: dict) -> bool:
     return a.get("page") == b.get("page") and list(a.get("keys") or []) == list(b.get("keys") or [])
 
 
-def _page(request: Request, answers: sc.Answers, nav: dict, *, known: dict, report: dict | None = None, errors: sc.PageErrors | None = None, problems: list | None = None, status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    answers: sc.Answers,
+    nav: dict,
+    *,
+    known: dict,
+    report: dict | None = None,
+    errors: sc.PageErrors | None = None,
+    problems: list | None = None,
+    status_code: int = 200,
+) -> Response:
     """Render one page of the self-check (the whole page, or the fragment for htmx)."""
     from huiqi.web.render import page_lang
 
@@ -169,9 +198,17 @@ def _page(request: Request, answers: sc.Answers, nav: dict, *, known: dict, repo
     if not answers.trail or not _same(answers.trail[-1], nav):
         answers.trail.append(nav)
     ctx: dict = {
-        "nav": nav, "page": page, "answers": answers, "errors": errors or sc.PageErrors(), "problems": problems or [],
-        "round": known.get("round"), "report": report, "ps": ps, "sc": sc,
-        "token": sc.dump(answers, _secret(request)), "can_back": len(answers.trail) > 1,
+        "nav": nav,
+        "page": page,
+        "answers": answers,
+        "errors": errors or sc.PageErrors(),
+        "problems": problems or [],
+        "round": known.get("round"),
+        "report": report,
+        "ps": ps,
+        "sc": sc,
+        "token": sc.dump(answers, _secret(request)),
+        "can_back": len(answers.trail) > 1,
     }
     if page == "place":
         ctx["districts"] = sc.districts(ps)
@@ -192,8 +229,12 @@ def _page(request: Request, answers: sc.Answers, nav: dict, *, known: dict, repo
         ctx["questions"] = questions
         claim_ids = {q.claim for q in questions if q.claim}
         ctx["claim"] = claim = answers.claim(next(iter(claim_ids))) if len(claim_ids) == 1 else None
-        ctx["ask_name"] = claim is not None and page == "questions" and not any(
-            k not in ("id", "kind") for k in claim) and not any(k.startswith(f"claim:{claim['id']}:") for k in answers.skipped)
+        ctx["ask_name"] = (
+            claim is not None
+            and page == "questions"
+            and not any(k not in ("id", "kind") for k in claim)
+            and not any(k.startswith(f"claim:{claim['id']}:") for k in answers.skipped)
+        )
         ctx["remaining"] = len(sc.pending(ps, answers, report))
     elif page == "check":
         ctx["review"] = sc.review(ps, answers, lang)
@@ -228,7 +269,9 @@ async def selfcheck_step(request: Request) -> Response:
         known = _known(request, user, answers)
         report, problems = sc.run(ps, answers)
         answers.trail = []
-        return _page(request, answers, sc.first_page(ps, answers, report), known=known, report=report, problems=problems)
+        return _page(
+            request, answers, sc.first_page(ps, answers, report), known=known, report=report, problems=problems
+        )
     known = _known(request, user, answers)
     report, _ = sc.run(ps, answers)
     page = values.get("page", "")
@@ -247,7 +290,9 @@ async def selfcheck_step(request: Request) -> Response:
     elif page == "area":
         sc.apply_areas(ps, answers, [v for v in form.getlist("area") if isinstance(v, str)], report)
     elif page == "subjects":
-        sc.apply_subjects(ps, answers, [v for v in form.getlist("has") if isinstance(v, str)], sc.offered_kinds(ps, answers, report))
+        sc.apply_subjects(
+            ps, answers, [v for v in form.getlist("has") if isinstance(v, str)], sc.offered_kinds(ps, answers, report)
+        )
         if action.startswith("add:"):
             sc.add_claim(answers, action[4:])
         elif action.startswith("remove:"):
@@ -255,13 +300,23 @@ async def selfcheck_step(request: Request) -> Response:
     elif page in ("questions", "edit"):
         errors = sc.apply_questions(ps, answers, keys, values)
     if errors:
-        return _page(request, answers, {**current, **({"return": "check"} if back_to_check else {})}, known=known, errors=errors, status_code=200)
+        return _page(
+            request,
+            answers,
+            {**current, **({"return": "check"} if back_to_check else {})},
+            known=known,
+            errors=errors,
+            status_code=200,
+        )
     report, problems = sc.run(ps, answers)
     if page == "subjects" and (action.startswith("add:") or action.startswith("remove:")):
         return _page(request, answers, current, known=known, report=report, problems=problems)
     if action.startswith("goto:") and action[5:] in ("place", "area", "subjects", "check", "results"):
         target = action[5:]
-        nav = {"page": target, **({"return": "check"} if target in ("place", "area", "subjects") and page == "check" else {})}
+        nav = {
+            "page": target,
+            **({"return": "check"} if target in ("place", "area", "subjects") and page == "check" else {}),
+        }
     elif action.startswith("edit:"):
         nav = {"page": "edit", "keys": [action[5:]], "return": "check"}
     elif back_to_check:
@@ -294,6 +349,15 @@ async def selfcheck_pdf(request: Request) -> Response:
     try:
         data = pdf.build(ps, answers, report, lang=lang, round_=known.get("round"))
     except pdf.PdfUnavailable as exc:
-        return render(request, "selfcheck_nopdf.html", {"reason": exc, "token": sc.dump(answers, _secret(request))}, status_code=503)
+        return render(
+            request,
+            "selfcheck_nopdf.html",
+            {"reason": exc, "token": sc.dump(answers, _secret(request))},
+            status_code=503,
+        )
     name = f"huiqi-selfcheck-{answers.day().isoformat()}.pdf"
-    return Response(data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
+    )
