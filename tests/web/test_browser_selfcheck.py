@@ -127,6 +127,7 @@ def test_cold_start_to_a_result_with_an_inline_error_and_the_result_sheet(browse
     page.wait_for_selector("#error-summary")
     shot(page, "error-kept")
     assert page.input_value("#q-enterprise-uscc") == "91310116MA1J8ABC1X"  # not erased
+    assert page.title().startswith("错误：企业基本情况")  # htmx swapped the step in, and its <title>
     assert page.evaluate("() => document.activeElement.id") == "error-summary"  # focus moved to the summary
     assert "f:enterprise:uscc" not in page.inner_text("body")
     page.click("#error-summary a[href='#q-enterprise-uscc']")
@@ -134,6 +135,7 @@ def test_cold_start_to_a_result_with_an_inline_error_and_the_result_sheet(browse
     assert page.input_value("#q-enterprise-name") == "上海金山测试科技有限公司"  # the rest of the page kept too
     page.fill("#q-enterprise-uscc", "")
     cont(page, "经营领域")
+    assert page.title().startswith("经营领域 · 政策自测")
     shot(page, "areas")
     page.check("label:has-text('关于支持创新主体培育实施细则')")
     page.check("label:has-text('关于引导重点产业集聚壮大实施细则')")

@@ -128,6 +128,12 @@ def test_claim_subjects_are_offered_by_kind_not_48_checkboxes(real):
     # 关于引导重点产业集聚壮大实施细则 has two topics: 专题一 租赁 and 专题二 首次购建 — two kinds to offer
     assert re.findall(r'name="has" value="(\w+)"', w.html) == ["lease", "premises"]
     assert "（J1.1）" not in _visible(w.html)  # the subject's label without the programme code
+    # 专题一 reads the town (原则上 亭林镇、山阳镇、高新区、碳谷绿湾) and the 限定期间: the town belongs to the first
+    # page (left blank there: 暂不清楚), the period to the round — neither is asked among the questions
+    w.post(answers={"has": ["lease"]})
+    asked = " ".join(label for page in w.blank_until("check") for label in page)
+    assert "年租金" in asked
+    assert "所在镇" not in asked and "限定期间" not in asked and "注册登记所在区" not in asked
 
 
 def test_免申即享_programmes_ask_nothing_and_say_no_application(real, real_policies):
@@ -398,3 +404,18 @@ def test_without_a_chinese_font_the_pdf_falls_back_to_a_clear_page(real, monkeyp
     )
     assert r.status_code == 503 and "text/html" in r.headers["content-type"]
     assert "服务器上没有中文字体" in r.text and "打印" in r.text
+
+
+def test_in_english_too(real):
+    real.cookies.set("lang", "en")
+    try:
+        w = Walk(real).start(f"/selfcheck?programme=J5.2&on={ON}")
+        assert w.h1 == "About the enterprise" and "<title>About the enterprise · Self-check" in w.html
+        w.post(answers={"f:enterprise:registered_district": "金山区"})
+        w.blank_until("check")
+        assert w.h1 == "Check your answers" and "Don&#39;t know" in w.html
+        w.post()
+        assert w.page == "results" and "Possible ceiling once complete <strong>20.00 万元</strong>" in w.html
+        assert "policy 黄科委规〔2025〕2号: does not apply" not in w.html  # only J5.2 was asked for: no Huangpu line
+    finally:
+        real.cookies.delete("lang")

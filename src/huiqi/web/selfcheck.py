@@ -325,7 +325,7 @@ def show_field(fdef: FactDef, stored: Any) -> str:
 def show_answer(fdef: FactDef, stored: Any, lang: str) -> str:
     """An answer as the check-your-answers page and the PDF say it (是 / 65% / 1,200,000 元（120.00 万元））."""
     if stored is None or stored == "":
-        return "暂不清楚" if lang != "en" else "don't know"
+        return "暂不清楚" if lang != "en" else "Don't know"
     t = fdef.type
     if t == "bool" or isinstance(stored, bool):
         yes = stored is True or str(stored).lower() == "true"
