@@ -273,10 +273,11 @@ def _most(node: E.Node, lookup: Lookup, nonneg: Callable[[str], bool]) -> Decima
     return _interval(node, lookup, nonneg)[1]
 
 
-def _bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool]) -> Decimal:
-    exact = _eval(amount, lookup, AmountOutcome(None))
-    if exact is not None:
-        return exact
+def _bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool], *, try_exact: bool = True) -> Decimal:
+    if try_exact:  # a part whose inputs are all known (a case, a stage) counts at its value
+        exact = _eval(amount, lookup, AmountOutcome(None))
+        if exact is not None:
+            return exact
     if isinstance(amount, M.Fixed):
         return _most(amount.amount, lookup, nonneg)
     if isinstance(amount, (M.Rate, M.PerUnit)):
@@ -313,11 +314,12 @@ def _bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool]) -> D
 
 def amount_bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool]) -> Decimal | None:
     """The most the support standard can give once the missing facts are known (最高 / the highest
-    case, tier or band still possible); ``None`` when it has no upper limit (a rate without a cap
-    on an unknown base) or names no sum. ``nonneg(fact)`` says a fact is never negative."""
+    case, tier or band still possible), for an amount whose value is unknown; ``None`` when it has no
+    upper limit (a rate without a cap on an unknown base) or names no sum. ``nonneg(fact)`` says a
+    fact is never negative."""
     with localcontext() as ctx:
         ctx.traps[InvalidOperation] = False
-        most = _bound(amount, lookup, nonneg)
+        most = _bound(amount, lookup, nonneg, try_exact=False)  # the caller knows the whole is unknown
     if most.is_nan() or most.is_infinite():
         return None
     return max(most, Decimal(0))
