@@ -263,6 +263,7 @@ def test_a_tampered_state_starts_over_without_an_error(real):
         },
     )
     assert r.status_code == 200 and 'name="page" value="place"' in r.text
+    assert 'id="expired"' in r.text and "已过期" in r.text  # said, not silent
 
 
 # ------------------------------------------------------------------ signed in: what is on record is not asked

@@ -186,6 +186,7 @@ def _page(
     errors: sc.PageErrors | None = None,
     problems: list | None = None,
     status_code: int = 200,
+    expired: bool = False,
 ) -> Response:
     """Render one page of the self-check (the whole page, or the fragment for htmx)."""
     from huiqi.web.render import page_lang
@@ -209,6 +210,7 @@ def _page(
         "sc": sc,
         "token": sc.dump(answers, _secret(request)),
         "can_back": len(answers.trail) > 1,
+        "expired": expired,
     }
     if page == "place":
         ctx["districts"] = sc.districts(ps)
@@ -265,13 +267,13 @@ async def selfcheck_step(request: Request) -> Response:
     action = values.get("action", "next")
     answers = sc.load(values.get("state"), _secret(request))
     if answers is None or action == "restart":
+        expired = answers is None  # a state from another key (a restart with a new secret) or tampered with
         answers = sc.Answers(programmes=answers.programmes if answers else [], on=answers.on if answers else None)
         known = _known(request, user, answers)
         report, problems = sc.run(ps, answers)
         answers.trail = []
-        return _page(
-            request, answers, sc.first_page(ps, answers, report), known=known, report=report, problems=problems
-        )
+        nav = sc.first_page(ps, answers, report)
+        return _page(request, answers, nav, known=known, report=report, problems=problems, expired=expired)
     known = _known(request, user, answers)
     report, _ = sc.run(ps, answers)
     page = values.get("page", "")
