@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "docs" / "img"
+OUT = Path(os.environ.get("HUIQI_SHOTS_OUT") or ROOT / "docs" / "img")  # another folder: try without touching docs/
 PASSWORD = "huiqi-demo-2026"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -97,6 +97,11 @@ def shoot(browser, base: str) -> None:
         page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
 
+    def next_step(page) -> None:
+        before = page.get_attribute("#selfcheck input[name=state]", "value")
+        page.click("#sc-next")
+        page.wait_for_function("v => { const s = document.querySelector('#selfcheck input[name=state]'); return s && s.value !== v; }", arg=before)
+
     def snap(page, name: str, full: bool = True) -> None:
         page.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
 
@@ -107,13 +112,18 @@ def shoot(browser, base: str) -> None:
     page.goto(f"{base}/programmes/J2.3")
     snap(page, "programme", full=False)
     login(page, "ent-js2")
+    # the guided self-check (docs/guide-enterprise.md §2): what is on record is not asked
     page.goto(f"{base}/selfcheck?programme=J2.5")
+    if page.locator("#has-device").count():
+        page.check("#has-device")
+        next_step(page)
     snap(page, "selfcheck-questions", full=False)
-    if page.locator("input[name=add_claim][value=device]").count():
-        page.check("input[name=add_claim][value=device]")
-    page.click("#selfcheck-submit")
-    page.wait_for_load_state("networkidle")
-    page.locator("#results").scroll_into_view_if_needed()
+    for _ in range(12):
+        if page.locator("#sc-next:has-text('查看测算结果')").count():
+            break
+        next_step(page)
+    snap(page, "selfcheck-check", full=False)
+    next_step(page)
     snap(page, "selfcheck-results", full=False)
     page.goto(f"{base}/my")
     snap(page, "enterprise-my", full=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,29 @@ def test_match_json_schema_and_values():
 def test_match_table_renders():
     out = huiqi("match", "examples/jinshan-clinical-stage-biotech.yaml", "--on", "2025-10-15")
     assert out.returncode == 0 and "J2.4" in out.stdout
+
+
+def test_match_table_groups_by_document_eligible_first_and_collapses_a_document_that_does_not_apply():
+    # Issue 16: a Jinshan company's table opened with 19 Huangpu “不在政策适用范围” rows. 黄科委规〔2025〕2号
+    # applies to units 符合黄浦产业导向 registered in Huangpu (scope criterion registered_in_huangpu): for
+    # this Jinshan profile all 19 measures are out of scope and must read as one line, after Jinshan's table.
+    import os
+
+    env = dict(os.environ, COLUMNS="400")
+    out = subprocess.run([sys.executable, "-m", "huiqi.cli.main", "match", "examples/jinshan-clinical-stage-biotech.yaml", "--on", "2025-10-15"], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    huangpu = [i for i, line in enumerate(lines) if "黄科委规〔2025〕2号" in line]
+    assert len(huangpu) == 1, huangpu  # one line, not 19 rows
+    assert "不适用" in lines[huangpu[0]] and "在黄浦区注册登记" in lines[huangpu[0]] and "19 个项目" in lines[huangpu[0]]
+    assert not any(re.search(r"\bH\d+[a-c]?\b", line) for line in lines)  # no Huangpu programme row at all
+    jinshan = next(i for i, line in enumerate(lines) if "金科〔2025〕25号" in line)
+    assert jinshan < huangpu[0]
+    # within Jinshan's table: every eligible row before the first needs-info row, and those before ineligible
+    rows = [line for line in lines[jinshan:huangpu[0]] if re.search(r"│ (符合条件|需补充信息|不符合条件) ", line)]
+    order = [re.search(r"│ (符合条件|需补充信息|不符合条件) ", r).group(1) for r in rows]
+    rank = {"符合条件": 0, "需补充信息": 1, "不符合条件": 2}
+    assert order == sorted(order, key=rank.get) and order[0] == "符合条件" and order.count("符合条件") == 4
 
 
 @pytest.mark.parametrize(

@@ -57,24 +57,28 @@ def test_enterprise_to_payment(browser, live, tmp_path):
     assert page.url.endswith("/my")
     page.goto(f"{base}/selfcheck?programme=WF-RENT")
     shot(page, "selfcheck-start")
-    assert page.locator("input[name='f:enterprise:name']").input_value() == "测试企业1"  # from the district's register
-    page.check("input[name=add_claim][value=lease]")
-    page.select_option("select[name='f:enterprise:independent_legal_person']", "true")
-    page.select_option("select[name='f:enterprise:serious_dishonesty_last_3_years']", "false")
-    page.fill("input[name='f:enterprise:debt_to_asset_ratio']", "0.5")
-    page.click("#selfcheck-submit")
-    page.wait_for_selector("input[name='f:claim:lease-1:annual_rent']")
+    # the guided self-check (tests/web/test_browser_selfcheck.py): name, USCC, district and town are on
+    # the district's register, so it starts at "do you have a …"; then only the facts still missing
+    assert page.locator("#q-enterprise-registered_district").count() == 0
+    page.check("#has-lease")
+    page.click("#sc-next")
+    page.wait_for_selector("#q-enterprise-debt_to_asset_ratio")
+    page.check("input[name='f:enterprise:independent_legal_person'][value='true']")
+    page.check("input[name='f:enterprise:serious_dishonesty_last_3_years'][value='false']")
+    page.fill("#q-enterprise-debt_to_asset_ratio", "50")
+    page.click("#sc-next")
+    page.wait_for_selector("#q-claim-lease-1-annual_rent")
     shot(page, "selfcheck-claim-added")
-    # answered facts are no longer asked
-    assert page.locator("select[name='f:enterprise:independent_legal_person']").count() == 0
-    page.fill("input[name='f:claim:lease-1:annual_rent']", "100万")
-    page.click("#selfcheck-submit")
+    page.fill("#q-claim-lease-1-annual_rent", "100万")
+    page.click("#sc-next")
+    page.wait_for_selector("#sc-next:has-text('查看测算结果')")  # check your answers
+    page.click("#sc-next")
     page.wait_for_selector("article.result.st-eligible")
     shot(page, "selfcheck-eligible")
     result = page.locator("article.result.st-eligible").first
-    # 1,000,000 × 30% = 300,000 a year, for three years (fixture 专题一 支持标准) → 90 万元
-    assert "90 万元" in result.inner_text()
-    result.locator("button[type=submit]").click()
+    # 1,000,000 × 30% = 300,000 a year, for three years (fixture 专题一 支持标准) → 90.00 万元
+    assert "90.00 万元" in result.inner_text()
+    result.locator("form.apply button").click()
     page.wait_for_load_state("networkidle")
     assert re.search(r"/my/applications/\d+$", page.url), page.url
     app_id = int(page.url.rsplit("/", 1)[1])

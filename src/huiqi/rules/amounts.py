@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Callable
 
 from huiqi.rules import expr as E
@@ -220,3 +220,106 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
         out.steps.append(Step(amount.reason.zh, amount.reason.en, "—", None))
         return None
     raise TypeError(amount)  # pragma: no cover
+
+
+# ---------------------------------------------------------------- the most an amount can reach
+
+_INF = Decimal("Infinity")
+
+
+def _interval(node: E.Node, lookup: Lookup, nonneg: Callable[[str], bool]) -> tuple[Decimal, Decimal]:
+    """The range a numeric expression can take while some facts are unknown: an unknown money or
+    count fact lies in [0, ∞) (the profile refuses negatives), any other unknown in (−∞, ∞)."""
+    exact = E.evaluate(node, lookup)
+    if isinstance(exact, Decimal):
+        return exact, exact
+    if isinstance(node, E.Name):
+        return (Decimal(0), _INF) if nonneg(node.name) else (-_INF, _INF)
+    if isinstance(node, E.Unary) and node.op == "-":
+        lo, hi = _interval(node.operand, lookup, nonneg)
+        return -hi, -lo
+    if isinstance(node, E.Binary) and node.op in ("+", "-", "*"):
+        a_lo, a_hi = _interval(node.left, lookup, nonneg)
+        b_lo, b_hi = _interval(node.right, lookup, nonneg)
+        if node.op == "+":
+            return a_lo + b_lo, a_hi + b_hi
+        if node.op == "-":
+            return a_lo - b_hi, a_hi - b_lo
+        ends = [_times(x, y) for x in (a_lo, a_hi) for y in (b_lo, b_hi)]
+        return min(ends), max(ends)
+    if isinstance(node, E.Call) and node.function in ("min", "max") and node.args:
+        spans = [_interval(a, lookup, nonneg) for a in node.args]
+        pick = min if node.function == "min" else max
+        return pick(s[0] for s in spans), pick(s[1] for s in spans)
+    if isinstance(node, E.Call) and node.function == "if" and len(node.args) == 3:
+        cond = E.evaluate(node.args[0], lookup)
+        if cond is True:
+            return _interval(node.args[1], lookup, nonneg)
+        if cond is False:
+            return _interval(node.args[2], lookup, nonneg)
+        (a_lo, a_hi), (b_lo, b_hi) = _interval(node.args[1], lookup, nonneg), _interval(node.args[2], lookup, nonneg)
+        return min(a_lo, b_lo), max(a_hi, b_hi)
+    return -_INF, _INF
+
+
+def _times(x: Decimal, y: Decimal) -> Decimal:
+    """An end of an interval product: 0 × ∞ counts as 0 (the usual convention of interval arithmetic)."""
+    if x == 0 or y == 0:
+        return Decimal(0)
+    return x * y
+
+
+def _most(node: E.Node, lookup: Lookup, nonneg: Callable[[str], bool]) -> Decimal:
+    return _interval(node, lookup, nonneg)[1]
+
+
+def _bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool], *, try_exact: bool = True) -> Decimal:
+    if try_exact:  # a part whose inputs are all known (a case, a stage) counts at its value
+        exact = _eval(amount, lookup, AmountOutcome(None))
+        if exact is not None:
+            return exact
+    if isinstance(amount, M.Fixed):
+        return _most(amount.amount, lookup, nonneg)
+    if isinstance(amount, (M.Rate, M.PerUnit)):
+        a, b = (amount.base, amount.rate) if isinstance(amount, M.Rate) else (amount.count, amount.unit_amount)
+        (a_lo, a_hi), (b_lo, b_hi) = _interval(a, lookup, nonneg), _interval(b, lookup, nonneg)
+        most = max(_times(x, y) for x in (a_lo, a_hi) for y in (b_lo, b_hi))
+        return most if amount.cap is None else min(most, _most(amount.cap, lookup, nonneg))
+    if isinstance(amount, M.Cases):
+        best = Decimal(0)
+        for case in amount.cases:
+            cond = E.evaluate(case.when, lookup)
+            if cond is False:
+                continue
+            best = max(best, _bound(case.amount, lookup, nonneg))
+            if cond is True:
+                break
+        return best
+    if isinstance(amount, M.Bands):
+        best = Decimal(0)
+        base_hi = _most(amount.base, lookup, nonneg)
+        for band in amount.bands:
+            top = base_hi if band.upper is None else min(base_hi, _most(band.upper, lookup, nonneg))
+            most = _times(top, _most(band.rate, lookup, nonneg))
+            best = max(best, most if band.cap is None else min(most, _most(band.cap, lookup, nonneg)))
+        return best
+    if isinstance(amount, M.HighestTier):
+        return max((_most(t.amount, lookup, nonneg) for t in amount.tiers), default=Decimal(0))
+    if isinstance(amount, M.Staged):
+        return sum((_bound(s.amount, lookup, nonneg) for s in amount.stages), Decimal(0))
+    if isinstance(amount, M.MultiYear):
+        return _bound(amount.each_year, lookup, nonneg) * amount.years
+    return _INF  # NoAmount: nothing to bound
+
+
+def amount_bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool]) -> Decimal | None:
+    """The most the support standard can give once the missing facts are known (最高 / the highest
+    case, tier or band still possible), for an amount whose value is unknown; ``None`` when it has no
+    upper limit (a rate without a cap on an unknown base) or names no sum. ``nonneg(fact)`` says a
+    fact is never negative."""
+    with localcontext() as ctx:
+        ctx.traps[InvalidOperation] = False
+        most = _bound(amount, lookup, nonneg, try_exact=False)  # the caller knows the whole is unknown
+    if most.is_nan() or most.is_infinite():
+        return None
+    return max(most, Decimal(0))

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
-from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, evaluate_amount, show, to_fen
+from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, amount_bound, evaluate_amount, show, to_fen
 from huiqi.rules.facts import CALL, ENTERPRISE
 from huiqi.rules.profile import Claim, Profile
 
@@ -103,6 +103,10 @@ class Result:
     reason_en: str = ""
     uncapped: Decimal | None = None
     cap_year: int = 0
+    # The most this result can reach once the missing facts are given: the ceiling when known,
+    # else the support standard's 最高 / highest case still possible (after per-entity caps);
+    # None when unbounded or not eligible / needs_info.
+    possible_ceiling: Decimal | None = None
 
     @property
     def discretionary(self) -> bool:
@@ -123,8 +127,11 @@ class MatchReport:
 
     @property
     def potential_ceiling(self) -> Decimal:
-        """Eligible plus needs-info ceilings: what the enterprise might get once the facts are in."""
-        return sum((r.ceiling for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and r.ceiling is not None), Decimal(0))
+        """What the enterprise might get once the facts are in: eligible ceilings plus, for each
+        needs-info result about a described subject, its possible ceiling (a result still waiting
+        for a claim subject to be described is not counted: the enterprise has not said it has one)."""
+        counted = [r for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and not r.missing_claim]
+        return sum((r.possible_ceiling for r in counted if r.possible_ceiling is not None), Decimal(0))
 
     def to_dict(self) -> dict:
         from huiqi.rules.report import report_to_dict
@@ -368,6 +375,45 @@ def _clip(cap: M.Cap, limit: Decimal, members: list[Result]) -> None:
             r.ceiling = to_fen(room)
         used += r.ceiling  # type: ignore[operator]
 
+
+def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile, on: dt.date) -> None:
+    """Each eligible / needs-info result's possible ceiling (see ``Result.possible_ceiling``)."""
+    vocab: Any = policies.vocabulary
+
+    def nonneg(name: str) -> bool:  # the profile refuses negative money and counts
+        return getattr(vocab.fact(name), "type", None) in ("money", "int")
+
+    for r in results:
+        if r.status not in (ELIGIBLE, NEEDS_INFO):
+            continue
+        if r.ceiling is not None:
+            r.possible_ceiling = r.ceiling
+            continue
+        if r.status == NEEDS_INFO:
+            lookup = _Lookup(profile, r.claim, r.programme, r.document, on)
+            most = amount_bound(r.programme.support.amount, lookup, nonneg)
+            r.possible_ceiling = None if most is None else to_fen(most)
+    for document in policies.documents:
+        for cap in document.caps:
+            members = [
+                r for r in results
+                if r.programme.id in cap.programmes and r.status in (ELIGIBLE, NEEDS_INFO) and r.possible_ceiling is not None
+            ]
+            if not members:
+                continue
+            limit = E.evaluate(cap.amount, _Lookup(profile, None, members[0].programme, document, on))
+            if not isinstance(limit, Decimal):
+                continue
+            for year in sorted({r.cap_year for r in members}):
+                in_year = [r for r in members if r.cap_year == year]
+                used = sum((r.ceiling for r in in_year if r.ceiling is not None), Decimal(0))
+                for r in in_year:
+                    if r.ceiling is None:  # a bound, not a computed ceiling: what room the cap leaves
+                        room = max(limit - used, Decimal(0))
+                        r.possible_ceiling = to_fen(min(r.possible_ceiling, room))  # type: ignore[type-var]
+                        used += r.possible_ceiling
+
+
 def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = None, programmes: Iterable[str] | None = None) -> MatchReport:
     """Evaluate a profile against every programme (or the ones named) on a date."""
     on = on or dt.date.today()
@@ -398,4 +444,5 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
             _count_once(prog_results, programme, document)
             results.extend(prog_results)
     _apply_caps(results, policies.documents, profile, on)
+    _set_possible(results, policies, profile, on)
     return MatchReport(on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile)

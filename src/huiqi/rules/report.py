@@ -59,6 +59,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "reason_en": result.reason_en or None,
         "ceiling": None if result.ceiling is None else str(result.ceiling),
         "ceiling_before_caps": None if result.uncapped is None else str(result.uncapped),
+        "possible_ceiling": None if result.possible_ceiling is None else str(result.possible_ceiling),
         "discretionary": result.discretionary,
         "steps": [s.to_dict() for s in result.steps],
         "schedule": [s.to_dict() for s in result.schedule],

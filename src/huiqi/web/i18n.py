@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.logout": ("退出", "Log out"),
     "nav.api": ("API 文档", "API docs"),
     "lang.switch": ("English", "中文"),
+    "nav.skip": ("跳到正文", "Skip to main content"),
+    "nav.main": ("主导航", "Main navigation"),
     "login.title": ("登录", "Log in"),
     "login.username": ("用户名", "User name"),
     "login.password": ("密码", "Password"),
@@ -48,6 +50,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "policies.soft": ("原则上（需审核人员决定）", "in principle (an officer decides)"),
     "policies.discretionary": ("择优 / 最高：上限以内择优确定", "merit-selected: discretionary up to the ceiling"),
     "policies.line": ("行", "line"),
+    "policies.merit": ("择优", "merit"),
     "policies.selfcheck_this": ("自测此项目", "Self-check this programme"),
     "mode.online": ("网上申报", "online"),
     "mode.offline": ("线下递交", "offline"),
@@ -60,24 +63,96 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.optional": ("如适用", "if applicable"),
     "selfcheck.title": ("政策自测", "Self-check"),
     "selfcheck.intro": (
-        "只需回答仍然缺少的信息；每次提交后重新测算，可随时停下查看结果。留空表示“暂不清楚”。",
-        "Answer only what is still missing; each submission re-evaluates, and you may stop at any time. Leave a field blank for “don't know”.",
+        "回答几个简短的问题，看看你的企业可以申请哪些扶持项目、最多多少。只问还缺的信息；不清楚的可以留空。",
+        "Answer a few short questions to see which programmes your enterprise may apply for, and the most each can give. Only what is still missing is asked; leave what you do not know blank.",
     ),
-    "selfcheck.questions": ("还需要的信息", "Information still needed"),
-    "selfcheck.none_missing": ("没有需要补充的信息了。", "Nothing more is needed."),
-    "selfcheck.submit": ("重新测算", "Re-evaluate"),
-    "selfcheck.reset": ("重新开始", "Start over"),
-    "selfcheck.results": ("测算结果", "Results"),
-    "selfcheck.programmes": ("只看这些项目（可选）", "Only these programmes (optional)"),
-    "selfcheck.on": ("评估日期", "Evaluation date"),
-    "selfcheck.add_claim": ("我有需要申报的", "I have a"),
-    "selfcheck.unknown": ("暂不清楚", "don't know"),
-    "selfcheck.yes": ("是", "yes"),
-    "selfcheck.no": ("否", "no"),
-    "selfcheck.total": ("可申请上限合计", "Total ceiling"),
-    "selfcheck.potential": ("补充信息后可能的上限", "Potential ceiling once information is complete"),
+    "selfcheck.total": ("可申请上限合计（符合条件的项目）", "Total ceiling (eligible programmes)"),
+    "selfcheck.potential": ("补充信息后可能的上限", "Possible ceiling once the missing information is given"),
+    "selfcheck.potential_hint": (
+        "包括需补充信息的项目按政策最高标准可能达到的金额；不包括尚未添加申报主体的项目。",
+        "Adds what the programmes needing information may reach at most under their support standard; programmes waiting for a subject you have not added are not counted.",
+    ),
     "selfcheck.apply": ("申报此项目", "Apply for this programme"),
-    "selfcheck.profile_json": ("企业画像（JSON，可保存后用 huiqi match 复算）", "Profile (JSON; re-run with huiqi match)"),
+    "sc.continue": ("继续", "Continue"),
+    "sc.back": ("返回上一步", "Back"),
+    "sc.restart": ("重新开始", "Start again"),
+    "sc.save": ("保存并返回检查页", "Save and go back to the check page"),
+    "sc.errors": ("请更正以下问题", "There is a problem"),
+    "sc.unknown": ("暂不清楚", "Don't know"),
+    "sc.yes": ("是", "Yes"),
+    "sc.no": ("否", "No"),
+    "sc.choose": ("请选择", "Choose"),
+    "sc.optional": ("（可不填）", "(optional)"),
+    "sc.needed_by": ("用于：", "Needed for: "),
+    "sc.place.title": ("企业基本情况", "About the enterprise"),
+    "sc.place.lead": ("先告诉我们企业在哪里注册：各区的政策只适用于本区注册的企业。", "First, where the enterprise is registered: each district's policy applies to enterprises registered there."),
+    "sc.place.on_record": ("以下信息来自企业登记，无需填写", "From the enterprise's record: nothing to enter"),
+    "sc.place.name": ("企业名称", "Enterprise name"),
+    "sc.place.name_hint": ("打印在自测结果单上", "printed on the result sheet"),
+    "sc.place.uscc": ("统一社会信用代码", "Unified social credit code"),
+    "sc.place.uscc_hint": ("18 位；填写后会核对校验码", "18 characters; the check character is verified"),
+    "sc.place.district": ("注册登记所在区", "District of registration"),
+    "sc.place.other_district": ("其他区（本系统暂无该区政策）", "another district (no policy loaded for it)"),
+    "sc.place.town": ("所在镇（园区）", "Town or park"),
+    "sc.place.town_hint": ("部分项目只支持入驻指定镇（园区）的企业", "some programmes support only enterprises in named towns or parks"),
+    "sc.place.town_other_option": ("不在列表中（请在下面填写）", "not in the list (write it below)"),
+    "sc.place.town_other": ("其他镇（园区）名称", "Other town or park"),
+    "sc.area.title": ("经营领域", "Business areas"),
+    "sc.area.lead": ("选择与企业相关的领域，可多选；都不选表示全部。", "Choose the areas that concern the enterprise (several if you like); none means all."),
+    "sc.area.programmes": ("{n} 个项目", "{n} programmes"),
+    "sc.subjects.title": ("你有以下哪些事项？", "Which of these do you have?"),
+    "sc.subjects.lead": ("有些项目按具体事项申报（一份租房合同、一个药品品种……）。勾选你有的，之后会就每一项问几个问题。", "Some programmes are claimed per item (a lease, a drug variety…). Tick those you have; a few questions follow for each."),
+    "sc.subjects.for": ("可申报：", "For: "),
+    "sc.subjects.added": ("已添加", "Added"),
+    "sc.subjects.add_another": ("再添加一个", "Add another"),
+    "sc.subjects.remove": ("删除", "Remove"),
+    "sc.questions.title": ("企业情况", "About the enterprise"),
+    "sc.questions.claim_title": ("关于{name}", "About {name}"),
+    "sc.questions.lead": ("还有 {n} 个问题（本页 {m} 个）。不清楚的可以留空，留空不等于“否”。", "{n} questions left ({m} on this page). Leave blank what you do not know: blank is not “no”."),
+    "sc.questions.label": ("名称", "Name"),
+    "sc.questions.label_hint": ("如药品名称或合同编号，便于区分", "e.g. the drug's or contract's name, to tell them apart"),
+    "sc.edit.title": ("修改回答", "Change an answer"),
+    "sc.check.title": ("检查你的回答", "Check your answers"),
+    "sc.check.lead": ("确认以下回答后查看测算结果；任何一项都可以修改。", "Check these answers, then see the results; change any of them."),
+    "sc.check.remaining": ("还有 {n} 个问题可以回答，回答越多结果越准。", "{n} more questions can be answered: the more you answer, the firmer the results."),
+    "sc.check.continue": ("继续回答", "Answer more"),
+    "sc.check.see": ("查看测算结果", "See the results"),
+    "sc.check.change": ("修改", "Change"),
+    "sc.check.enterprise": ("企业", "Enterprise"),
+    "sc.check.facts": ("企业情况", "About the enterprise"),
+    "sc.check.areas": ("经营领域", "Business areas"),
+    "sc.check.subjects": ("申报事项", "Items to claim"),
+    "sc.check.no_subjects": ("没有", "none"),
+    "sc.check.programmes": ("只测算这些项目", "Only these programmes"),
+    "sc.check.period": ("限定期间", "Qualifying period"),
+    "sc.check.period_from_round": ("来自申报批次“{name}”", "from the round “{name}”"),
+    "sc.check.no_round": ("以区科委当年申报通知为准；目前没有开放的申报批次", "set by the year's call; no round is open at present"),
+    "sc.check.on_record": ("来自企业登记", "on record"),
+    "sc.results.title": ("测算结果", "Results"),
+    "sc.results.on": ("申报日期", "Application date"),
+    "sc.results.change": ("修改回答", "Change answers"),
+    "sc.results.pdf": ("打印自测结果单（PDF）", "Print the result sheet (PDF)"),
+    "sc.results.eligible": ("符合条件", "Eligible"),
+    "sc.results.needs_info": ("需补充信息", "Needs information"),
+    "sc.results.ineligible": ("不符合条件", "Not eligible"),
+    "sc.results.automatic": ("免申即享：无需申报，由区科委主动核定", "Granted without application: the commission decides"),
+    "sc.results.automatic_one": ("无需申报，由{department}主动核定", "No application: {department} decides and grants it"),
+    "sc.results.unasked": ("未测算的项目", "Programmes not assessed"),
+    "sc.results.programmes": ("{n} 个项目", "{n} programmes"),
+    "sc.results.asks": ("还需要：", "Still needed: "),
+    "sc.results.needs_round": ("限定期间以当年申报通知为准；申报批次开放后即可确定。", "The qualifying period comes from the year's call; it is known once a round opens."),
+    "sc.results.possible": ("补充信息后可能的上限", "Possible ceiling once complete"),
+    "sc.results.tech": ("技术细节", "Technical details"),
+    "sc.results.code": ("项目编号", "Programme code"),
+    "sc.results.claim_id": ("申报主体编号", "Claim id"),
+    "sc.results.formula": ("算式", "Arithmetic"),
+    "sc.results.rule": ("规则", "Rule"),
+    "sc.results.profile": ("企业画像（JSON，可用 huiqi match 或 POST /api/v1/match 复算，结果相同）", "Profile (JSON; huiqi match or POST /api/v1/match give the same result)"),
+    "sc.results.policy_version": ("政策版本", "Policy version"),
+    "sc.results.disclaimer": ("本结果依据政策原文自动测算，仅供参考；是否支持及金额以主管部门审核为准。", "Computed from the policy text for guidance only; the department's review decides support and amount."),
+    "sc.expired": ("这一页已过期（服务已重启或页面被改动），只能重新开始；请重新填写。", "This page has expired (the service restarted, or the page was altered): please start again."),
+    "sc.nopdf.title": ("暂时无法生成 PDF", "The PDF cannot be made at present"),
+    "sc.nopdf.print": ("请用浏览器的“打印”功能打印测算结果页（已为打印排版）。", "Use your browser's Print on the results page (it is laid out for printing)."),
     "result.status": ("状态", "Status"),
     "result.ceiling": ("上限", "Ceiling"),
     "result.steps": ("计算过程", "Calculation"),
@@ -112,6 +187,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.id": ("编号", "No."),
     "common.empty": ("暂无记录", "Nothing here yet"),
     "error.title": ("出错了", "Something went wrong"),
+    "home.for_enterprise": ("企业", "Enterprises"),
+    "home.for_officer": ("审核人员", "Officers"),
+    "home.for_expert": ("评审专家", "Experts"),
     "home.enterprise": ("企业：查政策、自测、申报、跟踪进度", "Enterprises: read policies, self-check, apply, follow progress"),
     "home.officer": ("审核人员：按阶段和镇/园区办理、公示、拨付、统计", "Officers: queues by stage and town, notices, payments, statistics"),
     "home.expert": ("评审专家：评分、利益冲突声明", "Experts: scoring, conflict declarations"),
@@ -130,3 +208,85 @@ def pick(zh: str | None, en: str | None, lang: str) -> str:
     if lang == "en":
         return en or zh or ""
     return zh or en or ""
+
+
+# ------------------------------------------------------------------ states and events in words
+#
+# States and state-machine steps take their labels from ``huiqi.workflow.states`` (one table per
+# kind of record); the other audit actions (the services' ``audit.record(action=...)`` names) are
+# labelled here, once. ``tests/web/test_plain_language.py`` checks every action name in the
+# workflow has a label, so a new one cannot reach the Chinese UI as ``application.freeze · system``.
+
+OTHER_EVENTS: dict[str, tuple[str, str]] = {
+    "application.create": ("建立申报草稿", "started a draft application"),
+    "application.freeze": ("按提交日的政策冻结测算结果", "froze the evaluation at submission"),
+    "application.credit_hold": ("发现失信记录，暂停办理待核查", "held for a credit check (dishonesty record found)"),
+    "application.credit_override": ("审核人员书面决定继续办理（原则上条件）", "an officer decided in writing to continue (in-principle criterion)"),
+    "material.upload": ("上传申报材料", "uploaded a material"),
+    "progress.report": ("报告项目进展", "reported progress"),
+    "change.request": ("报告项目变更", "reported a change"),
+    "review.score": ("专家评分", "an expert scored"),
+    "review.consult": ("征求部门意见", "consulted a department"),
+    "expert.tie": ("专家声明利益冲突", "an expert declared a conflict of interest"),
+    "objection.create": ("受理公示异议", "received an objection"),
+    "notice.publish": ("发布公示", "published the notice"),
+    "notice.close": ("公示期满", "closed the notice"),
+    "payment.batch": ("编制拨付批次", "prepared a payment batch"),
+    "payment.run": ("执行拨付", "ran the payment batch"),
+    "receivable.create": ("登记应收回款项", "recorded an amount to recover"),
+    "cap.release": ("释放单位年度上限额度", "released room under the per-entity annual cap"),
+    "round.create": ("建立申报批次", "created a round"),
+    "round.budget": ("调整批次预算", "changed the round's budget"),
+    "enterprise.create": ("登记企业", "registered an enterprise"),
+    "user.create": ("建立用户", "created a user"),
+    "user.password": ("修改密码", "changed a password"),
+    "import.credit": ("导入信用记录", "imported credit records"),
+    "import.automatic": ("导入免申即享名单", "imported a grant-without-application list"),
+    "export.payments": ("导出拨付清单", "exported the payments"),
+    "export.notice": ("导出公示名单", "exported the notice list"),
+}
+
+ACTORS: dict[str, tuple[str, str]] = {"system": ("系统", "the system")}
+
+
+def _machines() -> dict:
+    try:
+        from huiqi.workflow.states import MACHINES
+    except ModuleNotFoundError:  # pragma: no cover - a rules-only install has no workflow
+        return {}
+    return MACHINES
+
+
+def state_label(state: str, machine: str = "application") -> tuple[str, str]:
+    """A record's state in words (草稿, 受理中, 已拨付 …), from the state table of its kind."""
+    m = _machines().get(machine)
+    if m is not None:
+        try:
+            s = m.state(state)
+            return s.zh, s.en
+        except KeyError:
+            pass
+    return state, state
+
+
+def event_label(action: str) -> tuple[str, str]:
+    """An audit action (``application.submit``, ``application.freeze`` …) in words."""
+    kind, _, step = action.partition(".")
+    m = _machines().get(kind)
+    if m is not None:
+        try:
+            t = m.transition(step)
+            return t.zh, t.en
+        except KeyError:
+            pass
+    return OTHER_EVENTS.get(action, (action, action))
+
+
+def actor_label(actor: str) -> tuple[str, str]:
+    return ACTORS.get(actor, (actor, actor))
+
+
+def event_sentence(action: str, actor: str, lang: str) -> str:
+    """One line of 办理记录: who did what, e.g. “系统：按提交日的政策冻结测算结果”."""
+    sep = ": " if lang == "en" else "："
+    return f"{pick(*actor_label(actor), lang)}{sep}{pick(*event_label(action), lang)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from huiqi.money import format_wan, format_yuan, to_chinese_capital
-from huiqi.web.i18n import DEFAULT_LANG, LANGS, pick, translate
+from huiqi.money import format_yuan, to_chinese_capital, to_wan
+from huiqi.web.i18n import DEFAULT_LANG, LANGS, actor_label, event_label, event_sentence, pick, state_label, translate
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,9 +23,23 @@ _env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select
 
 
 def _wan(value: Any) -> str:
+    """An amount in 万元 to two decimals (266667 → “26.67 万元”): one unit on every screen."""
     if value is None or value == "":
         return "—"
-    return f"{format_wan(Decimal(str(value)))} 万元"
+    try:
+        return f"{to_wan(Decimal(str(value))):,.2f} 万元"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _pct(value: Any) -> str:
+    """A ratio as a percentage (0.65 → “65%”)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{(Decimal(str(value)) * 100).normalize():f}%"
+    except (InvalidOperation, ValueError):
+        return str(value)
 
 
 def _yuan(value: Any) -> str:
@@ -82,17 +96,10 @@ def set_vocabulary(vocab: Any) -> None:
     _VOCAB_SUBJECTS.update(vocab.subjects)
 
 
-def _state_label(state: str) -> tuple[str, str]:
-    try:
-        from huiqi.workflow.states import APPLICATION
-
-        st = APPLICATION.state(state)
-        return (st.zh, st.en)
-    except (ModuleNotFoundError, KeyError):
-        return (state, state)
-
-
-_env.globals["state_label"] = _state_label
+_env.globals["state_label"] = state_label  # state_label(state, machine="application") → (zh, en)
+_env.globals["event_label"] = event_label  # an audit action in words
+_env.globals["actor_label"] = actor_label
+_env.filters["pct"] = _pct
 _env.filters["attrjson"] = _attrjson
 _env.globals["role_label"] = _role_label
 _env.globals["stage_label"] = _stage_label
@@ -101,6 +108,18 @@ _env.filters["wan"] = _wan
 _env.filters["yuan"] = _yuan
 _env.filters["capital"] = _capital
 _env.filters["pretty_json"] = _tojson_pretty
+
+
+def _programme_namer(request: Request, lang: str) -> Any:
+    """``programme_name(code)`` in templates: the programme's title wherever a code would appear."""
+    state = getattr(request.app.state, "huiqi", None)
+    ps = getattr(state, "policies", None)
+
+    def name(code: str | None) -> str:
+        p = ps.programme(code) if ps is not None and code else None
+        return pick(p.title, p.title_en, lang) if p is not None else (code or "")
+
+    return name
 
 
 def page_lang(request: Request) -> str:
@@ -124,11 +143,13 @@ def render(request: Request, template: str, context: dict | None = None, *, stat
     ctx = {
         "request": request,
         "lang": lang,
-        "t": lambda key: translate(key, lang),
+        "t": lambda key, **kw: translate(key, lang).format(**kw) if kw else translate(key, lang),
         "pick": lambda zh, en: pick(zh, en, lang),
         "user": user,
         "csrf": csrf_token(request),
         "path": request.url.path,
+        "programme_name": _programme_namer(request, lang),
+        "event_sentence": lambda action, actor: event_sentence(action, actor, lang),
         "htmx": request.headers.get("HX-Request") == "true",
         **(context or {}),
     }
