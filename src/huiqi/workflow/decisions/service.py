@@ -81,8 +81,11 @@ def charge_caps(*, session: Session, app: Application, amount: Decimal) -> list[
                 field="amount", details={"cap": cap["cap"], "year": year, "limit": str(row.limit), "used": str(row.used), "room": str(room)},
             )
         row.used = row.used + amount
-        session.add(CapCharge(application_id=app.id, ledger_id=row.id, amount=amount, released=Decimal(0)))
-        out.append({"cap": cap["cap"], "year": year, "limit": row.limit, "used": row.used})
+        charge = CapCharge(application_id=app.id, ledger_id=row.id, amount=amount, released=Decimal(0))
+        session.add(charge)
+        session.flush()
+        # charge id and amount: what ``huiqi audit verify`` reconciles the cap_charges row against
+        out.append({"cap": cap["cap"], "year": year, "limit": row.limit, "used": row.used, "ledger": row.id, "charge": charge.id, "amount": amount})
     session.flush()
     return out
 
@@ -104,7 +107,7 @@ def release_caps(*, session: Session, app: Application, amount: Decimal, actor: 
             continue
         ch.released = ch.released + give
         row.used = row.used - give
-        out.append({"cap": row.cap_id, "year": row.year, "released": give, "used": row.used, "limit": row.limit})
+        out.append({"cap": row.cap_id, "year": row.year, "released": give, "used": row.used, "limit": row.limit, "ledger": row.id, "charge": ch.id, "charge_released": ch.released})
     session.flush()
     if out:
         audit.record(session, actor=actor.username, action="cap.release", entity="application", entity_id=app.id, reason=why, data={"amount": amount, "caps": out})
@@ -181,11 +184,13 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
     budget = check_budget(session=session, r=r, amount=amount)
     charged = charge_caps(session=session, app=app, amount=amount)
     credit_data = {"credit_overrides": [o.id for o in cst["overrides"]]} if cst["overrides"] else {}
-    fire(session, machine=states.APPLICATION, obj=app, name="approve", actor=actor, reason=reason, stages=stages_of(app), data={"amount": amount, "ceiling": app.ceiling, "overrides": overrides, "caps": charged, "budget": budget, "policy_version": app.policy_version, **credit_data})
     app.approved_amount, app.approved_on = amount, on
     d = Decision(application_id=app.id, outcome="approved", amount=amount, ceiling=app.ceiling, reason=reason, overrides=overrides, actor_id=actor.id)
     session.add(d)
-    schedule_instalments(session=session, app=app, amount=amount, start=on)
+    plan = schedule_instalments(session=session, app=app, amount=amount, start=on)
+    # the decision, its instalments and cap charges are in the entry: ``huiqi audit verify`` reconciles them
+    instalments = [{"id": i.id, "seq": i.seq, "amount": i.amount, "due_on": i.due_on} for i in plan]
+    fire(session, machine=states.APPLICATION, obj=app, name="approve", actor=actor, reason=reason, stages=stages_of(app), data={"amount": amount, "ceiling": app.ceiling, "overrides": overrides, "caps": charged, "budget": budget, "policy_version": app.policy_version, "decision": d.id, "approved_on": on, "instalments": instalments, **credit_data})
     session.flush()
     return d
 
@@ -193,10 +198,11 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
 def decline(*, session: Session, application_id: int, actor: User, reason: str) -> Decision:
     """Decline (不予立项), with the written reason."""
     app = get(session=session, application_id=application_id, lock=True)
-    fire(session, machine=states.APPLICATION, obj=app, name="decline", actor=actor, reason=reason, stages=stages_of(app))
+    states.check_transition(states.APPLICATION, app.state, "decline", actor.role, stages=stages_of(app), reason=reason)
     d = Decision(application_id=app.id, outcome="declined", amount=None, ceiling=app.ceiling, reason=reason, overrides=[], actor_id=actor.id)
     session.add(d)
     session.flush()
+    fire(session, machine=states.APPLICATION, obj=app, name="decline", actor=actor, reason=reason, stages=stages_of(app), data={"decision": d.id, "ceiling": app.ceiling})
     return d
 
 

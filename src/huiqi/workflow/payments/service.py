@@ -52,7 +52,9 @@ def _disburse(session: Session, inst: Instalment, batch: PaymentBatch, actor: Us
     """Record one disbursement (the place a bank transfer would be made)."""
     p = Payment(instalment_id=inst.id, application_id=inst.application_id, batch_id=batch.id, amount=inst.amount, paid_on=batch.pay_on, reference=f"{batch.code}/{inst.id}")
     session.add(p)
-    fire(session, machine=states.INSTALMENT, obj=inst, name="pay", actor=actor, data={"amount": inst.amount, "batch": batch.code, "application": inst.application_id})
+    session.flush()
+    # every column of the payment is in the entry: ``huiqi audit verify`` reconciles the row against it
+    fire(session, machine=states.INSTALMENT, obj=inst, name="pay", actor=actor, data={"amount": inst.amount, "batch": batch.code, "application": inst.application_id, "payment": p.id, "batch_id": batch.id, "paid_on": p.paid_on, "reference": p.reference})
     session.flush()
     return p
 
