@@ -659,6 +659,8 @@ def import_credit(file: Path, actor: Optional[str] = ActorOpt) -> None:
         with _session() as s:
             run = imports.import_credit(session=s, path=file, actor=_actor(s, actor))
             typer.echo(f"✓ 导入 {run.rows} 条失信记录 / imported {run.rows} records")
+            for k in getattr(run, "skipped", []):
+                typer.echo(f"  第{k['row']}行 row {k['row']}: 已有此记录，未重复导入 / already recorded (record {k['record']}), not stored twice")
     except Exception as exc:
         _problems(exc)
         raise
