@@ -30,7 +30,7 @@ from huiqi.money import to_fen
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
-from huiqi.workflow.common import money
+from huiqi.workflow.common import id_in_range, money, require_id
 from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
 from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
@@ -155,7 +155,8 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
     standard need a written ``reason``."""
     from huiqi.workflow.credit import service as credit
 
-    round_id = session.execute(select(Application.round_id).where(Application.id == application_id)).scalar()
+    key = require_id(session, Application, application_id, zh="申报", en="application", field="application")
+    round_id = session.execute(select(Application.round_id).where(Application.id == key)).scalar()
     r = lock_round(session, round_id)  # round first, then the application: the order shortlisting uses
     app = get(session=session, application_id=application_id, lock=True)
     states.check_transition(states.APPLICATION, app.state, "approve", actor.role, stages=stages_of(app))
@@ -234,4 +235,6 @@ def schedule_instalments(*, session: Session, app: Application, amount: Decimal,
 
 def cap_usage(*, session: Session, enterprise_id: int, year: int) -> list[CapLedger]:
     """The cap ledger rows of an enterprise for a year."""
+    if id_in_range(session, CapLedger, enterprise_id) is None:
+        return []
     return list(session.execute(select(CapLedger).where(CapLedger.enterprise_id == enterprise_id, CapLedger.year == year).order_by(CapLedger.cap_id)).scalars())

@@ -20,7 +20,7 @@ from huiqi.rules import PolicySet
 from huiqi.rules.model import MATERIAL_FORMS
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
-from huiqi.workflow.common import get_or_404
+from huiqi.workflow.common import get_or_404, id_in_range
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.materials.models import MaterialFile
 from huiqi.workflow.policy import default_policies, programme
@@ -123,6 +123,8 @@ def read(*, sha256: str, root: Path | None = None) -> bytes:
 
 def files(*, session: Session, application_id: int) -> list[MaterialFile]:
     """The application's uploads, oldest first."""
+    if id_in_range(session, MaterialFile, application_id) is None:
+        return []
     return list(session.execute(select(MaterialFile).where(MaterialFile.application_id == application_id).order_by(MaterialFile.id)).scalars())
 
 
