@@ -122,6 +122,10 @@ def test_full_lifecycle(session, world, tmp_path):
     assert sorted((p.application_id, p.amount) for p in paid2) == [(b.id, Decimal("400000.00")), (c.id, Decimal("50000.00"))]
     session.commit()
     assert audit.verify(session).ok
+    from huiqi.workflow.reconcile import verify_all
+
+    result = verify_all(session)  # every money row agrees with what the log recorded
+    assert result.ok and not result.mismatches, result.message_en
 
 
 def test_objection_upheld_rejects(session, world):
