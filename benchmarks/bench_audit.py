@@ -36,20 +36,56 @@ def build(engine, n: int, pays: int) -> None:
     t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     prev, rows = GENESIS, []
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO enterprises (id, uscc, name, created_at) VALUES (1, '91310116MA1000001X', 'bench', :t)"), {"t": t0})
-        conn.execute(text("INSERT INTO applications (id, enterprise_id, programme_id, channel, year, state, profile, cap_limits, created_at, credit_hold) "
-                          "VALUES (1, 1, 'BENCH', 'online', 2026, 'approved', '{}', '[]', :t, false)"), {"t": t0})
+        conn.execute(
+            text("INSERT INTO enterprises (id, uscc, name, created_at) VALUES (1, '91310116MA1000001X', 'bench', :t)"),
+            {"t": t0},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO applications (id, enterprise_id, programme_id, channel, year, state, profile, cap_limits, created_at, credit_hold) "
+                "VALUES (1, 1, 'BENCH', 'online', 2026, 'approved', '{}', '[]', :t, false)"
+            ),
+            {"t": t0},
+        )
         for i in range(1, pays + 1):
-            conn.execute(text("INSERT INTO instalments (id, application_id, seq, label_zh, label_en, after_months, due_on, amount, state, created_at) "
-                              "VALUES (:i, 1, :i, 'x', 'x', 0, '2026-01-01', 100000, 'paid', :t)"), {"i": i, "t": t0})
-            conn.execute(text("INSERT INTO payments (id, instalment_id, application_id, amount, paid_on, reference, created_at) VALUES (:i, :i, 1, 100000, '2026-01-01', :r, :t)"),
-                         {"i": i, "r": f"B/{i}", "t": t0})
+            conn.execute(
+                text(
+                    "INSERT INTO instalments (id, application_id, seq, label_zh, label_en, after_months, due_on, amount, state, created_at) "
+                    "VALUES (:i, 1, :i, 'x', 'x', 0, '2026-01-01', 100000, 'paid', :t)"
+                ),
+                {"i": i, "t": t0},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO payments (id, instalment_id, application_id, amount, paid_on, reference, created_at) VALUES (:i, :i, 1, 100000, '2026-01-01', :r, :t)"
+                ),
+                {"i": i, "r": f"B/{i}", "t": t0},
+            )
         for seq in range(1, n + 1):
             paid = seq <= pays
-            row = {"seq": seq, "at": t0 + dt.timedelta(seconds=seq), "actor": "officer", "action": "instalment.pay" if paid else "application.view",
-                   "entity": "instalment" if paid else "application", "entity_id": str(seq if paid else 1), "reason": None,
-                   "data": plain({"from": "scheduled", "to": "paid", "amount": Decimal("1000.00"), "application": 1, "payment": seq, "paid_on": "2026-01-01", "reference": f"B/{seq}"} if paid else {"n": seq}),
-                   "prev_hash": prev}
+            row = {
+                "seq": seq,
+                "at": t0 + dt.timedelta(seconds=seq),
+                "actor": "officer",
+                "action": "instalment.pay" if paid else "application.view",
+                "entity": "instalment" if paid else "application",
+                "entity_id": str(seq if paid else 1),
+                "reason": None,
+                "data": plain(
+                    {
+                        "from": "scheduled",
+                        "to": "paid",
+                        "amount": Decimal("1000.00"),
+                        "application": 1,
+                        "payment": seq,
+                        "paid_on": "2026-01-01",
+                        "reference": f"B/{seq}",
+                    }
+                    if paid
+                    else {"n": seq}
+                ),
+                "prev_hash": prev,
+            }
             row["hash"] = entry_mac(key, row)
             prev = row["hash"]
             rows.append(row)
@@ -58,7 +94,9 @@ def build(engine, n: int, pays: int) -> None:
                 rows = []
         if rows:
             conn.execute(log.insert(), rows)
-        conn.execute(head.insert().values(id=1, seq=n, hash=prev, key_id=keys.key_id(key), mac=head_mac(key, seq=n, last=prev)))
+        conn.execute(
+            head.insert().values(id=1, seq=n, hash=prev, key_id=keys.key_id(key), mac=head_mac(key, seq=n, last=prev))
+        )
 
 
 def main() -> None:
@@ -81,7 +119,9 @@ def main() -> None:
         upgrade(engine)
         t = time.perf_counter()
         build(engine, args.entries, args.payments)
-        print(f"database: {engine.dialect.name}; built {args.entries} entries ({args.payments} payments) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"database: {engine.dialect.name}; built {args.entries} entries ({args.payments} payments) in {time.perf_counter() - t:.1f} s"
+        )
         from huiqi.workflow.reconcile import reconcile, verify_all
 
         maker = make_sessionmaker(engine)
@@ -97,7 +137,9 @@ def main() -> None:
             t = time.perf_counter()
             assert verify_all(s).ok
             total = time.perf_counter() - t
-        print(f"verify: chain {chain:.2f} s ({args.entries / chain:,.0f} entries/s), reconcile {money:.2f} s, both {total:.2f} s")
+        print(
+            f"verify: chain {chain:.2f} s ({args.entries / chain:,.0f} entries/s), reconcile {money:.2f} s, both {total:.2f} s"
+        )
         with maker() as s:
             t = time.perf_counter()
             for i in range(args.appends):

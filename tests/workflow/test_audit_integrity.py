@@ -54,7 +54,15 @@ def money(session, world):
     payments.run_batch(session=session, batch_id=batch.id, actor=w.officer)
     decisions.approve(session=session, application_id=b.id, amount="600000", actor=w.officer, on=LATER)
     decisions.decline(session=session, application_id=c.id, actor=w.officer, reason="经评审不予支持")
-    changes.revoke(session=session, application_id=a.id, ground="conditions_changed", reason="项目无法继续实施", actor=w.officer, on=dt.date(2026, 9, 1), policies=w.policies)
+    changes.revoke(
+        session=session,
+        application_id=a.id,
+        ground="conditions_changed",
+        reason="项目无法继续实施",
+        actor=w.officer,
+        on=dt.date(2026, 9, 1),
+        policies=w.policies,
+    )
     [rec] = changes.receivables(session=session, application_id=a.id)
     payments.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 10, 9))
     session.commit()
@@ -81,7 +89,9 @@ def _entry(session, seq: int) -> AuditEntry:
 
 
 def _seq_of(session, action: str, entity_id) -> int:
-    return session.execute(select(AuditEntry.seq).where(AuditEntry.action == action, AuditEntry.entity_id == str(entity_id))).scalar_one()
+    return session.execute(
+        select(AuditEntry.seq).where(AuditEntry.action == action, AuditEntry.entity_id == str(entity_id))
+    ).scalar_one()
 
 
 # ------------------------------------------------------------------ the chain
@@ -170,7 +180,7 @@ def _rewrite(engine, session, *, start: int, mac, edit=None) -> None:
     prev = rows[start - 2]["hash"] if start > 1 else GENESIS
     t = AuditEntry.__table__
     with engine.begin() as conn:
-        for r in rows[start - 1:]:
+        for r in rows[start - 1 :]:
             if r["seq"] == start and edit:
                 r.update(edit(r))
             r["prev_hash"] = prev
@@ -184,8 +194,18 @@ def _rewrite(engine, session, *, start: int, mac, edit=None) -> None:
 @pytest.mark.parametrize("start", ["first", "payment"])
 def test_a_chain_recomputed_with_the_public_hash_is_detected(engine, session, money, start):
     """The finding: edit an entry and recompute the later hashes with the public (unkeyed) SHA-256."""
-    k = 1 if start == "first" else _seq_of(session, "instalment.pay", session.execute(select(Payment.instalment_id).limit(1)).scalar())
-    _rewrite(engine, session, start=k, mac=lambda prev, r: legacy_entry_hash(prev, r), edit=lambda r: {"data": {**r["data"], "amount": "3000000.00"}})
+    k = (
+        1
+        if start == "first"
+        else _seq_of(session, "instalment.pay", session.execute(select(Payment.instalment_id).limit(1)).scalar())
+    )
+    _rewrite(
+        engine,
+        session,
+        start=k,
+        mac=lambda prev, r: legacy_entry_hash(prev, r),
+        edit=lambda r: {"data": {**r["data"], "amount": "3000000.00"}},
+    )
     result = audit.verify(session)
     assert (result.ok, result.first_bad_seq, result.problem) == (False, k, "mac"), result.message_en
 
@@ -197,7 +217,10 @@ def test_a_chain_recomputed_with_another_key_is_detected(engine, session, money)
     # … and claiming the head for the other key only says the key is not the chain's
     _sql(engine, session, "UPDATE audit_head SET key_id = :k", k=keys.key_id(other))
     result = audit.verify(session)
-    assert (result.ok, result.problem) == (False, "key") and "not the key this log was written with" in result.message_en
+    assert (result.ok, result.problem) == (
+        False,
+        "key",
+    ) and "not the key this log was written with" in result.message_en
 
 
 # ------------------------------------------------------------------ checkpoints
@@ -232,8 +255,15 @@ def test_an_old_head_put_back_is_caught_by_a_checkpoint(engine, factory, session
 
 def test_a_checkpoint_compares_money_rows_and_its_own_signature(engine, session, money, tmp_path):
     taken = cp.make(session, tables=reconcile.money_totals(session))
-    assert taken["tables"]["payments"] == {"rows": 2, "max_id": taken["tables"]["payments"]["max_id"], "sums": {"amount": "1800000.00"}}
-    assert taken["tables"]["decisions"]["sums"] == {"amount": "2400000.00", "ceiling": "2700000.00"}  # c was declined at its 300,000 ceiling
+    assert taken["tables"]["payments"] == {
+        "rows": 2,
+        "max_id": taken["tables"]["payments"]["max_id"],
+        "sums": {"amount": "1800000.00"},
+    }
+    assert taken["tables"]["decisions"]["sums"] == {
+        "amount": "2400000.00",
+        "ceiling": "2700000.00",
+    }  # c was declined at its 300,000 ceiling
     forged = {**taken, "seq": taken["seq"] - 1}
     [problem] = cp.compare(session, forged, tables_now=lambda t: reconcile.money_totals(session, upto=t))
     assert problem["problem"] == "checkpoint" and "signature" in problem["message_en"]
@@ -252,31 +282,142 @@ def _one(session, sql: str, **params):
 
 MONEY_EDITS = [
     # (name, table, the row's id (SQL), the edit, column, value in the table, value in the log)
-    ("payment×10", "payments", "SELECT p.id FROM payments p WHERE p.application_id = :d", "UPDATE payments SET amount = amount * 10 WHERE id = :id", "amount", "3000000.00", "300000.00"),
-    ("payment date", "payments", "SELECT p.id FROM payments p WHERE p.application_id = :d", "UPDATE payments SET paid_on = '2026-06-02' WHERE id = :id", "paid_on", "2026-06-02", "2026-06-01"),
-    ("decision", "decisions", "SELECT id FROM decisions WHERE application_id = :b", "UPDATE decisions SET amount = 70000000 WHERE id = :id", "amount", "700000.00", "600000.00"),
-    ("approved sum", "applications", "SELECT :b", "UPDATE applications SET approved_amount = 70000000 WHERE id = :id", "approved_amount", "700000.00", "600000.00"),
-    ("instalment", "instalments", "SELECT id FROM instalments WHERE application_id = :b", "UPDATE instalments SET amount = 70000000 WHERE id = :id", "amount", "700000.00", "600000.00"),
-    ("instalment state", "instalments", "SELECT id FROM instalments WHERE application_id = :b", "UPDATE instalments SET state = 'cancelled' WHERE id = :id", "state", "cancelled", "scheduled"),
-    ("receivable", "receivables", "SELECT :receivable", "UPDATE receivables SET amount = 15000000 WHERE id = :id", "amount", "150000.00", "1500000.00"),
-    ("receivable state", "receivables", "SELECT :receivable", "UPDATE receivables SET state = 'open' WHERE id = :id", "state", "open", "recovered"),
-    ("revocation", "revocations", "SELECT id FROM revocations WHERE application_id = :a", "UPDATE revocations SET paid_total = 0 WHERE id = :id", "paid_total", "0.00", "1500000.00"),
-    ("cap charge", "cap_charges", "SELECT id FROM cap_charges WHERE application_id = :b", "UPDATE cap_charges SET amount = 6000000 WHERE id = :id", "amount", "60000.00", "600000.00"),
-    ("cap release", "cap_charges", "SELECT id FROM cap_charges WHERE application_id = :a", "UPDATE cap_charges SET released = 0 WHERE id = :id", "released", "0.00", "1500000.00"),
-    ("cap ledger", "cap_ledger", "SELECT l.id FROM cap_ledger l JOIN cap_charges c ON c.ledger_id = l.id WHERE c.application_id = :b", "UPDATE cap_ledger SET used = 0 WHERE id = :id", "used", "0.00", "900000.00"),
+    (
+        "payment×10",
+        "payments",
+        "SELECT p.id FROM payments p WHERE p.application_id = :d",
+        "UPDATE payments SET amount = amount * 10 WHERE id = :id",
+        "amount",
+        "3000000.00",
+        "300000.00",
+    ),
+    (
+        "payment date",
+        "payments",
+        "SELECT p.id FROM payments p WHERE p.application_id = :d",
+        "UPDATE payments SET paid_on = '2026-06-02' WHERE id = :id",
+        "paid_on",
+        "2026-06-02",
+        "2026-06-01",
+    ),
+    (
+        "decision",
+        "decisions",
+        "SELECT id FROM decisions WHERE application_id = :b",
+        "UPDATE decisions SET amount = 70000000 WHERE id = :id",
+        "amount",
+        "700000.00",
+        "600000.00",
+    ),
+    (
+        "approved sum",
+        "applications",
+        "SELECT :b",
+        "UPDATE applications SET approved_amount = 70000000 WHERE id = :id",
+        "approved_amount",
+        "700000.00",
+        "600000.00",
+    ),
+    (
+        "instalment",
+        "instalments",
+        "SELECT id FROM instalments WHERE application_id = :b",
+        "UPDATE instalments SET amount = 70000000 WHERE id = :id",
+        "amount",
+        "700000.00",
+        "600000.00",
+    ),
+    (
+        "instalment state",
+        "instalments",
+        "SELECT id FROM instalments WHERE application_id = :b",
+        "UPDATE instalments SET state = 'cancelled' WHERE id = :id",
+        "state",
+        "cancelled",
+        "scheduled",
+    ),
+    (
+        "receivable",
+        "receivables",
+        "SELECT :receivable",
+        "UPDATE receivables SET amount = 15000000 WHERE id = :id",
+        "amount",
+        "150000.00",
+        "1500000.00",
+    ),
+    (
+        "receivable state",
+        "receivables",
+        "SELECT :receivable",
+        "UPDATE receivables SET state = 'open' WHERE id = :id",
+        "state",
+        "open",
+        "recovered",
+    ),
+    (
+        "revocation",
+        "revocations",
+        "SELECT id FROM revocations WHERE application_id = :a",
+        "UPDATE revocations SET paid_total = 0 WHERE id = :id",
+        "paid_total",
+        "0.00",
+        "1500000.00",
+    ),
+    (
+        "cap charge",
+        "cap_charges",
+        "SELECT id FROM cap_charges WHERE application_id = :b",
+        "UPDATE cap_charges SET amount = 6000000 WHERE id = :id",
+        "amount",
+        "60000.00",
+        "600000.00",
+    ),
+    (
+        "cap release",
+        "cap_charges",
+        "SELECT id FROM cap_charges WHERE application_id = :a",
+        "UPDATE cap_charges SET released = 0 WHERE id = :id",
+        "released",
+        "0.00",
+        "1500000.00",
+    ),
+    (
+        "cap ledger",
+        "cap_ledger",
+        "SELECT l.id FROM cap_ledger l JOIN cap_charges c ON c.ledger_id = l.id WHERE c.application_id = :b",
+        "UPDATE cap_ledger SET used = 0 WHERE id = :id",
+        "used",
+        "0.00",
+        "900000.00",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "table", "find", "edit", "column", "in_table", "in_log"), MONEY_EDITS, ids=[m[0] for m in MONEY_EDITS])
-def test_a_direct_edit_of_a_money_table_is_named(engine, session, money, name, table, find, edit, column, in_table, in_log):
+@pytest.mark.parametrize(
+    ("name", "table", "find", "edit", "column", "in_table", "in_log"), MONEY_EDITS, ids=[m[0] for m in MONEY_EDITS]
+)
+def test_a_direct_edit_of_a_money_table_is_named(
+    engine, session, money, name, table, find, edit, column, in_table, in_log
+):
     row_id = _one(session, find, **{k: v for k, v in money.items() if f":{k}" in find})
     _sql(engine, session, edit, id=row_id)
     assert audit.verify(session).ok  # the log itself was not touched …
     result = reconcile.verify_all(session)
     assert (result.ok, result.problem) == (False, "money")  # … the table disagrees with it
     first = result.mismatches[0]
-    assert (first["table"], first["id"], first["column"], first["in_table"], first["in_log"]) == (table, row_id, column, in_table, in_log)
-    assert first["seq"] and f"{table} id={row_id}" in result.message_en and in_table in result.message_en and in_log in result.message_en
+    assert (first["table"], first["id"], first["column"], first["in_table"], first["in_log"]) == (
+        table,
+        row_id,
+        column,
+        in_table,
+        in_log,
+    )
+    assert (
+        first["seq"]
+        and f"{table} id={row_id}" in result.message_en
+        and in_table in result.message_en
+        and in_log in result.message_en
+    )
 
 
 def test_a_deleted_or_inserted_payment_is_named(engine, session, money):
@@ -284,14 +425,34 @@ def test_a_deleted_or_inserted_payment_is_named(engine, session, money):
     pay_id, inst_id, batch_id, ref = pay.id, pay.instalment_id, pay.batch_id, pay.reference
     _sql(engine, session, "DELETE FROM payments WHERE id = :id", id=pay_id)
     result = reconcile.verify_all(session)
-    assert not result.ok and (result.mismatches[0]["table"], result.mismatches[0]["id"], result.mismatches[0]["column"]) == ("payments", pay_id, "(row)")
+    assert not result.ok and (
+        result.mismatches[0]["table"],
+        result.mismatches[0]["id"],
+        result.mismatches[0]["column"],
+    ) == ("payments", pay_id, "(row)")
     assert "missing from the table (deleted)" in result.message_en
     put_back = "INSERT INTO payments (id, instalment_id, application_id, batch_id, amount, paid_on, reference, created_at) VALUES (:id, :i, :a, :b, 30000000, '2026-06-01', :r, :t)"
-    _sql(engine, session, put_back, id=pay_id, i=inst_id, a=money["d"], b=batch_id, r=ref, t=dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc))
+    _sql(
+        engine,
+        session,
+        put_back,
+        id=pay_id,
+        i=inst_id,
+        a=money["d"],
+        b=batch_id,
+        r=ref,
+        t=dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc),
+    )
     assert reconcile.verify_all(session).ok  # put back as it was: agrees again
     b_inst = session.execute(select(Instalment.id).where(Instalment.application_id == money["b"])).scalar_one()
-    _sql(engine, session, "INSERT INTO payments (instalment_id, application_id, amount, paid_on, reference, created_at) VALUES (:i, :a, 60000000, '2026-06-11', 'fake', :t)",
-         i=b_inst, a=money["b"], t=dt.datetime(2026, 6, 11, tzinfo=dt.timezone.utc))
+    _sql(
+        engine,
+        session,
+        "INSERT INTO payments (instalment_id, application_id, amount, paid_on, reference, created_at) VALUES (:i, :a, 60000000, '2026-06-11', 'fake', :t)",
+        i=b_inst,
+        a=money["b"],
+        t=dt.datetime(2026, 6, 11, tzinfo=dt.timezone.utc),
+    )
     result = reconcile.verify_all(session)
     assert not result.ok and (result.mismatches[0]["table"], result.mismatches[0]["column"]) == ("payments", "(row)")
     assert "no record of this row" in result.message_en
@@ -331,10 +492,33 @@ def test_a_new_chain_creates_its_key_file(monkeypatch, tmp_path, engine, session
     key = path.read_bytes()
     entry = audit.entries(session)[0]
     assert entry.hash == entry_mac(key, audit.row_of(entry))
-    assert entry.hash == hmac.new(key, b"huiqi-audit-entry/1\n" + json.dumps(
-        {"seq": 1, "at": entry.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if entry.at.tzinfo else entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-         "actor": "system", "action": "test.first", "entity": "test", "entity_id": "1", "data": {"n": 1}, "prev_hash": GENESIS},
-        ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(), hashlib.sha256).hexdigest()
+    assert (
+        entry.hash
+        == hmac.new(
+            key,
+            b"huiqi-audit-entry/1\n"
+            + json.dumps(
+                {
+                    "seq": 1,
+                    "at": (
+                        entry.at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                        if entry.at.tzinfo
+                        else entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                    ),
+                    "actor": "system",
+                    "action": "test.first",
+                    "entity": "test",
+                    "entity_id": "1",
+                    "data": {"n": 1},
+                    "prev_hash": GENESIS,
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+                separators=(",", ":"),
+            ).encode(),
+            hashlib.sha256,
+        ).hexdigest()
+    )
     assert audit.verify(session).ok
     keys.configure(key=TEST_AUDIT_KEY)  # the settings' key wins over the file: not this chain's key
     assert audit.verify(session).problem == "key"
@@ -376,8 +560,17 @@ def _legacy_chain(engine, n: int, *, break_at: int | None = None) -> str:
     prev = GENESIS
     with engine.begin() as conn:
         for seq in range(1, n + 1):
-            row = {"seq": seq, "at": dt.datetime(2026, 3, 1, 9, 0, seq, tzinfo=dt.timezone.utc), "actor": "officer", "action": "payment.run", "entity": "payment_batch",
-                   "entity_id": str(seq), "reason": None, "data": {"total": f"{seq}00000.00"}, "prev_hash": prev}
+            row = {
+                "seq": seq,
+                "at": dt.datetime(2026, 3, 1, 9, 0, seq, tzinfo=dt.timezone.utc),
+                "actor": "officer",
+                "action": "payment.run",
+                "entity": "payment_batch",
+                "entity_id": str(seq),
+                "reason": None,
+                "data": {"total": f"{seq}00000.00"},
+                "prev_hash": prev,
+            }
             row["hash"] = legacy_entry_hash(prev, row)
             conn.execute(log.insert().values(**row))
             prev = row["hash"]
@@ -400,8 +593,15 @@ def test_upgrading_rekeys_the_old_chain_and_records_it(blank_engine, intact):
         assert (result.ok, result.entries) == (True, 6), result.message_en
         note = audit.entries(s)[-1]
         assert (note.seq, note.action, note.actor) == (6, "audit.rekey", "system")
-        assert note.data == {"scheme": "hmac-sha256/1", "entries": 5, "legacy_head": old_head, "legacy_head_seq": 5, "legacy_chain_ok": intact,
-                             "legacy_first_bad_seq": None if intact else 3, "key_id": keys.key_id(TEST_AUDIT_KEY.encode())}
+        assert note.data == {
+            "scheme": "hmac-sha256/1",
+            "entries": 5,
+            "legacy_head": old_head,
+            "legacy_head_seq": 5,
+            "legacy_chain_ok": intact,
+            "legacy_first_bad_seq": None if intact else 3,
+            "key_id": keys.key_id(TEST_AUDIT_KEY.encode()),
+        }
         if intact:
             assert result.notes == []
         else:  # tampering done before the upgrade is not laundered: it stays on record
@@ -420,7 +620,9 @@ def test_upgrading_rekeys_the_old_chain_and_records_it(blank_engine, intact):
 
     command.downgrade(alembic_config(engine), "0002")  # back to the unkeyed chain of 0002
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(*AuditEntry.__table__.columns).order_by(AuditEntry.seq)).mappings()]
+        rows = [
+            dict(r) for r in conn.execute(select(*AuditEntry.__table__.columns).order_by(AuditEntry.seq)).mappings()
+        ]
         head = conn.execute(text("SELECT seq, hash FROM audit_head")).one()
     prev = GENESIS
     for r in rows:

@@ -35,7 +35,9 @@ def test_a_notice_naming_a_draft_is_a_bilingual_invalid_input(session, world):
     with pytest.raises(InvalidInput) as exc:
         notices.publish(session=session, application_ids=[draft.id], published_on=dt.date(2026, 9, 1), actor=w.officer)
     assert exc.value.field == "applications" and exc.value.details == [{"application": draft.id, "state": "draft"}]
-    assert f"申报 {draft.id}（草稿）" in exc.value.message_zh and f"application {draft.id} (draft)" in exc.value.message_en
+    assert (
+        f"申报 {draft.id}（草稿）" in exc.value.message_zh and f"application {draft.id} (draft)" in exc.value.message_en
+    )
     # a programme whose process has no public notice (WF-PROJECT: application, district check, approval)
     session.rollback()
     proj = h.checked_project(session, w, 1, "1000000")
@@ -43,7 +45,9 @@ def test_a_notice_naming_a_draft_is_a_bilingual_invalid_input(session, world):
         notices.publish(session=session, application_ids=[proj.id], published_on=dt.date(2026, 9, 1), actor=w.officer)
 
 
-@pytest.mark.parametrize("bad", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "1e999", float("nan"), float("inf"), "", "八十"])
+@pytest.mark.parametrize(
+    "bad", ["NaN", "nan", "sNaN", "Infinity", "-Infinity", "1e999", float("nan"), float("inf"), "", "八十"]
+)
 def test_an_expert_score_must_be_a_finite_number(session, world, bad):
     w = world
     app = h.submitted(session, w, 0, "WF-AWARD", [])
@@ -62,7 +66,15 @@ def test_a_change_ratio_must_be_a_finite_number(session, world, bad):
     app = h.checked_project(session, w, 0, "5000000")
     decisions.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=dt.date(2026, 6, 1))
     with pytest.raises(InvalidInput) as exc:
-        changes.request_change(session=session, application_id=app.id, kind="investment_structure", description="调整", structure_change=bad, actor=w.ent_users[0], policies=w.policies)
+        changes.request_change(
+            session=session,
+            application_id=app.id,
+            kind="investment_structure",
+            description="调整",
+            structure_change=bad,
+            actor=w.ent_users[0],
+            policies=w.policies,
+        )
     assert exc.value.field == "structure_change"
 
 
@@ -78,13 +90,19 @@ def test_an_id_no_row_can_have_is_not_found(session, world, tmp_path, ident):
         "approve": lambda: decisions.approve(session=session, application_id=ident, amount="1", actor=o),
         "decline": lambda: decisions.decline(session=session, application_id=ident, actor=o, reason="x"),
         "confirm": lambda: imports.confirm(session=session, application_id=ident, actor=o),
-        "revoke": lambda: changes.revoke(session=session, application_id=ident, ground="conditions_changed", reason="x", actor=o, policies=w.policies),
-        "decide_change": lambda: changes.decide_change(session=session, change_id=ident, approve=True, reason="x", actor=o),
+        "revoke": lambda: changes.revoke(
+            session=session, application_id=ident, ground="conditions_changed", reason="x", actor=o, policies=w.policies
+        ),
+        "decide_change": lambda: changes.decide_change(
+            session=session, change_id=ident, approve=True, reason="x", actor=o
+        ),
         "recover": lambda: payments.record_recovery(session=session, receivable_id=ident, actor=o, on="2026-06-01"),
         "run_batch": lambda: payments.run_batch(session=session, batch_id=ident, actor=o),
         "notice_close": lambda: notices.close(session=session, batch_id=ident, on="2026-06-01", actor=o),
         "objection": lambda: notices.resolve(session=session, objection_id=ident, upheld=False, finding="x", actor=o),
-        "publish": lambda: notices.publish(session=session, application_ids=[ident], published_on="2026-06-01", actor=o),
+        "publish": lambda: notices.publish(
+            session=session, application_ids=[ident], published_on="2026-06-01", actor=o
+        ),
         "score": lambda: reviews.score(session=session, application_id=ident, actor=w.experts[0], score=80),
         "assign": lambda: reviews.assign_experts(session=session, application_id=app.id, expert_ids=[ident], actor=o),
         "shortlist": lambda: reviews.shortlist(session=session, round_id=ident, actor=o),
@@ -130,7 +148,25 @@ def test_the_upload_limit_is_the_documented_10_mb(session, world):
     assert materials.MAX_BYTES == 10 * 1024 * 1024 == Settings.__dataclass_fields__["max_upload_bytes"].default
     app = h.draft(session, world, 0, "WF-RENT", h.rent())
     big = h.PDF + b"0" * (materials.MAX_BYTES - len(h.PDF))
-    materials.upload(session=session, application_id=app.id, material_id="form", filename="f.pdf", content=big, actor=world.ent_users[0], stamped=True, policies=world.policies)
+    materials.upload(
+        session=session,
+        application_id=app.id,
+        material_id="form",
+        filename="f.pdf",
+        content=big,
+        actor=world.ent_users[0],
+        stamped=True,
+        policies=world.policies,
+    )
     with pytest.raises(InvalidInput) as exc:
-        materials.upload(session=session, application_id=app.id, material_id="lease", filename="l.pdf", content=big + b"0", actor=world.ent_users[0], stamped=True, policies=world.policies)
+        materials.upload(
+            session=session,
+            application_id=app.id,
+            material_id="lease",
+            filename="l.pdf",
+            content=big + b"0",
+            actor=world.ent_users[0],
+            stamped=True,
+            policies=world.policies,
+        )
     assert exc.value.field == "file" and "10 MB" in exc.value.message_en and "10 MB" in exc.value.message_zh

@@ -32,7 +32,17 @@ from huiqi.audit.keys import AuditKeyError
 from huiqi.audit.mac import GENESIS, SCHEME, entry_mac, head_mac, legacy_entry_hash, plain, same
 from huiqi.store import Base
 
-__all__ = ["GENESIS", "AuditEntry", "AuditHead", "AuditKeyError", "VerifyResult", "entries", "record", "rekey_legacy_chain", "verify"]
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "AuditHead",
+    "AuditKeyError",
+    "VerifyResult",
+    "entries",
+    "record",
+    "rekey_legacy_chain",
+    "verify",
+]
 
 
 class AuditEntry(Base):
@@ -90,18 +100,36 @@ def _writing_key(head: AuditHead) -> bytes:
     elif head.key_id != kid:
         raise AuditKeyError(
             f"审计密钥（指纹 {kid}）不是写入本日志所用的密钥（指纹 {head.key_id}），拒绝写入",
-            f"the audit key (fingerprint {kid}) is not the key this log is written with ({head.key_id}): refusing to write",
+            f"the audit key (fingerprint {kid}) is not the key this log is written with ({head.key_id}): "
+            "refusing to write",
         )
     return key
 
 
-def record(session: Session, *, actor: str, action: str, entity: str, entity_id: Any, reason: str | None = None, data: dict | None = None, at: dt.datetime | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    reason: str | None = None,
+    data: dict | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEntry:
     """Append one entry to the chain (in the caller's transaction)."""
     head = _head(session)
     key = _writing_key(head)
     entry = AuditEntry(
-        seq=head.seq + 1, at=at or dt.datetime.now(dt.timezone.utc), actor=actor, action=action, entity=entity,
-        entity_id=str(entity_id), reason=reason, data=plain(data or {}), prev_hash=head.hash,
+        seq=head.seq + 1,
+        at=at or dt.datetime.now(dt.timezone.utc),
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        reason=reason,
+        data=plain(data or {}),
+        prev_hash=head.hash,
     )
     for attr in sa.inspect(AuditEntry).column_attrs:  # a column with a plain default gets it now, so the MAC covers it
         col = attr.columns[0]
@@ -130,14 +158,29 @@ class VerifyResult:
 
     def to_dict(self) -> dict:
         return {
-            "ok": self.ok, "entries": self.entries, "first_bad_seq": self.first_bad_seq, "message_zh": self.message_zh,
-            "message_en": self.message_en, "problem": self.problem, "notes": self.notes, "mismatches": self.mismatches,
-            "head_seq": self.head_seq, "head_mac": self.head_mac,
+            "ok": self.ok,
+            "entries": self.entries,
+            "first_bad_seq": self.first_bad_seq,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "problem": self.problem,
+            "notes": self.notes,
+            "mismatches": self.mismatches,
+            "head_seq": self.head_seq,
+            "head_mac": self.head_mac,
         }
 
 
 def _bad(n: int, seq: int, problem: str, zh: str, en: str, notes: list[dict]) -> VerifyResult:
-    return VerifyResult(False, n, seq, f"审计日志第 {seq} 条起被篡改：{zh}", f"audit log tampered from entry {seq}: {en}", problem=problem, notes=notes)
+    return VerifyResult(
+        False,
+        n,
+        seq,
+        f"审计日志第 {seq} 条起被篡改：{zh}",
+        f"audit log tampered from entry {seq}: {en}",
+        problem=problem,
+        notes=notes,
+    )
 
 
 def _rows(session: Session):  # noqa: ANN202
@@ -155,45 +198,103 @@ def verify(session: Session, *, key: bytes | None = None) -> VerifyResult:
     try:
         key = key or keys.load()
     except AuditKeyError as exc:
-        return VerifyResult(False, 0, None, f"无法校验审计日志：{exc.message_zh}", f"cannot verify the audit log: {exc.message_en}", problem="key")
+        return VerifyResult(
+            False,
+            0,
+            None,
+            f"无法校验审计日志：{exc.message_zh}",
+            f"cannot verify the audit log: {exc.message_en}",
+            problem="key",
+        )
     if head is not None and head.key_id and head.key_id != keys.key_id(key):
         return VerifyResult(
-            False, 0, None, f"审计密钥（指纹 {keys.key_id(key)}）不是写入本日志所用的密钥（指纹 {head.key_id}）",
-            f"the audit key (fingerprint {keys.key_id(key)}) is not the key this log was written with ({head.key_id})", problem="key",
+            False,
+            0,
+            None,
+            f"审计密钥（指纹 {keys.key_id(key)}）不是写入本日志所用的密钥（指纹 {head.key_id}）",
+            f"the audit key (fingerprint {keys.key_id(key)}) is not the key this log was written with ({head.key_id})",
+            problem="key",
         )
     prev, n, expected = GENESIS, 0, 1
     notes: list[dict] = []
     for row in _rows(session):
         n += 1
         if row["seq"] != expected:
-            return _bad(n, expected, "gap", "序号不连续（有条目被删除或改号）", "sequence gap (an entry was deleted or renumbered)", notes)
+            return _bad(
+                n,
+                expected,
+                "gap",
+                "序号不连续（有条目被删除或改号）",
+                "sequence gap (an entry was deleted or renumbered)",
+                notes,
+            )
         if row["prev_hash"] != prev:
             return _bad(n, expected, "link", "与前一条目的链接不符", "link to the previous entry broken", notes)
         if not same(entry_mac(key, row), row["hash"]):
-            return _bad(n, expected, "mac", "内容与密钥校验码不符（被篡改）", "content does not match its MAC (tampered)", notes)
+            return _bad(
+                n, expected, "mac", "内容与密钥校验码不符（被篡改）", "content does not match its MAC (tampered)", notes
+            )
         if row["action"] == "audit.rekey" and (row["data"] or {}).get("legacy_chain_ok") is False:
             bad_at = row["data"].get("legacy_first_bad_seq")
-            notes.append({
-                "seq": row["seq"],
-                "message_zh": f"升级（0004）前的旧哈希链在第 {bad_at} 条已不完整，升级时照原样加密钥（见第 {row['seq']} 条）",
-                "message_en": f"before the upgrade (0004) the old hash chain was already broken at entry {bad_at}; it was keyed as it stood (see entry {row['seq']})",
-            })
+            notes.append(
+                {
+                    "seq": row["seq"],
+                    "message_zh": f"升级（0004）前的旧哈希链在第 {bad_at} 条已不完整，升级时照原样加密钥（见第 {row['seq']} 条）",
+                    "message_en": f"before the upgrade (0004) the old hash chain was already broken at entry {bad_at}; "
+                    f"it was keyed as it stood (see entry {row['seq']})",
+                }
+            )
         prev = row["hash"]
         expected += 1
     if head is None:
         return _bad(n, n, "head", "链头记录被删除", "the chain's head row was deleted", notes)
     if head.seq > n:
         k = head.seq - n
-        return VerifyResult(False, n, n + 1, f"审计日志末尾有 {k} 条被删除（第 {n + 1} 条起）", f"{k} entr(y/ies) deleted from the end of the audit log (from entry {n + 1})", problem="tail", notes=notes)
+        return VerifyResult(
+            False,
+            n,
+            n + 1,
+            f"审计日志末尾有 {k} 条被删除（第 {n + 1} 条起）",
+            f"{k} entr(y/ies) deleted from the end of the audit log (from entry {n + 1})",
+            problem="tail",
+            notes=notes,
+        )
     if head.seq < n or head.hash != prev:
         at = head.seq + 1 if head.seq < n else n
-        return VerifyResult(False, n, at, f"审计日志链头被改动（链头记为第 {head.seq} 条，日志有 {n} 条）", f"the audit log's head was altered (head says {head.seq} entries, the log has {n})", problem="head", notes=notes)
+        return VerifyResult(
+            False,
+            n,
+            at,
+            f"审计日志链头被改动（链头记为第 {head.seq} 条，日志有 {n} 条）",
+            f"the audit log's head was altered (head says {head.seq} entries, the log has {n})",
+            problem="head",
+            notes=notes,
+        )
     if not same(head.mac, head_mac(key, seq=head.seq, last=head.hash)):
-        return VerifyResult(False, n, n, "审计日志链头的校验码不符（末尾条目被删除后链头被改写）", "the audit log's head does not match its MAC (entries cut off the end and the head rewritten)", problem="head", notes=notes)
-    return VerifyResult(True, n, None, f"审计日志完整：{n} 条", f"audit log intact: {n} entries", notes=notes, head_seq=head.seq, head_mac=head.hash)
+        return VerifyResult(
+            False,
+            n,
+            n,
+            "审计日志链头的校验码不符（末尾条目被删除后链头被改写）",
+            "the audit log's head does not match its MAC (entries cut off the end and the head rewritten)",
+            problem="head",
+            notes=notes,
+        )
+    return VerifyResult(
+        True,
+        n,
+        None,
+        f"审计日志完整：{n} 条",
+        f"audit log intact: {n} entries",
+        notes=notes,
+        head_seq=head.seq,
+        head_mac=head.hash,
+    )
 
 
-def entries(session: Session, *, entity: str | None = None, entity_id: Any = None, limit: int | None = None) -> list[AuditEntry]:
+def entries(
+    session: Session, *, entity: str | None = None, entity_id: Any = None, limit: int | None = None
+) -> list[AuditEntry]:
     """Entries, oldest first, optionally for one record."""
     q = select(AuditEntry).order_by(AuditEntry.seq)
     if entity:
@@ -211,9 +312,12 @@ def entries(session: Session, *, entity: str | None = None, entity_id: Any = Non
 def _tables(conn: sa.Connection) -> tuple[sa.TableClause, sa.TableClause]:
     """``audit_log`` and ``audit_head`` with the columns that exist in the database now (a migration
     runs before later revisions add theirs)."""
+
     def light(model: type[Base]) -> sa.TableClause:
         names = {c["name"] for c in sa.inspect(conn).get_columns(model.__tablename__)}
-        return sa.table(model.__tablename__, *[sa.column(c.name, c.type) for c in model.__table__.columns if c.name in names])
+        return sa.table(
+            model.__tablename__, *[sa.column(c.name, c.type) for c in model.__table__.columns if c.name in names]
+        )
 
     return light(AuditEntry), light(AuditHead)
 
@@ -248,16 +352,35 @@ def rekey_legacy_chain(conn: sa.Connection, *, key: bytes | None = None, revisio
         prev = r["hash"]
     seq = rows[-1]["seq"] + 1
     note = {
-        "seq": seq, "at": dt.datetime.now(dt.timezone.utc), "actor": "system", "action": "audit.rekey", "entity": "audit", "entity_id": revision,
+        "seq": seq,
+        "at": dt.datetime.now(dt.timezone.utc),
+        "actor": "system",
+        "action": "audit.rekey",
+        "entity": "audit",
+        "entity_id": revision,
         "reason": "审计日志改用密钥校验（HMAC-SHA256）/ the audit log is keyed (HMAC-SHA256) from here on",
-        "data": plain({"scheme": SCHEME, "entries": len(rows), "legacy_head": old_head.hash if old_head else None, "legacy_head_seq": old_head.seq if old_head else None,
-                       "legacy_chain_ok": first_bad is None, "legacy_first_bad_seq": first_bad, "key_id": keys.key_id(key)}),
+        "data": plain(
+            {
+                "scheme": SCHEME,
+                "entries": len(rows),
+                "legacy_head": old_head.hash if old_head else None,
+                "legacy_head_seq": old_head.seq if old_head else None,
+                "legacy_chain_ok": first_bad is None,
+                "legacy_first_bad_seq": first_bad,
+                "key_id": keys.key_id(key),
+            }
+        ),
         "prev_hash": prev,
     }
     note = {c.name: note.get(c.name) for c in log.columns if c.name not in ("id", "hash")}
     note["hash"] = entry_mac(key, note)
     conn.execute(log.insert().values(**note))
-    values = {"seq": seq, "hash": note["hash"], "key_id": keys.key_id(key), "mac": head_mac(key, seq=seq, last=note["hash"])}
+    values = {
+        "seq": seq,
+        "hash": note["hash"],
+        "key_id": keys.key_id(key),
+        "mac": head_mac(key, seq=seq, last=note["hash"]),
+    }
     if old_head is None:
         conn.execute(head_t.insert().values(id=1, **values))
     else:

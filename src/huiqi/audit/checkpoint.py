@@ -48,7 +48,14 @@ def make(session: Session, *, tables: dict[str, Any], key: bytes | None = None, 
     key = key or keys.load()
     head = session.get(AuditHead, 1)
     seq, last = (head.seq, head.hash) if head is not None else (0, None)
-    body = {"format": FORMAT, "seq": seq, "head": last, "at": at_text(at or dt.datetime.now(dt.timezone.utc)), "key_id": keys.key_id(key), "tables": tables}
+    body = {
+        "format": FORMAT,
+        "seq": seq,
+        "head": last,
+        "at": at_text(at or dt.datetime.now(dt.timezone.utc)),
+        "key_id": keys.key_id(key),
+        "tables": tables,
+    }
     return {**body, "mac": signed(key, _LABEL, body)}
 
 
@@ -58,15 +65,23 @@ def read(path: str | Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CheckpointError(f"无法读取检查点文件 {path}：{exc.strerror}", f"cannot read the checkpoint file {path}: {exc.strerror}") from None
+        raise CheckpointError(
+            f"无法读取检查点文件 {path}：{exc.strerror}", f"cannot read the checkpoint file {path}: {exc.strerror}"
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise CheckpointError(f"{path} 不是检查点文件（应为 JSON）", f"{path} is not a checkpoint file (JSON expected)") from None
+        raise CheckpointError(
+            f"{path} 不是检查点文件（应为 JSON）", f"{path} is not a checkpoint file (JSON expected)"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise CheckpointError(f"{path} 不是检查点文件（格式应为 {FORMAT}）", f"{path} is not a checkpoint file (format {FORMAT} expected)")
+        raise CheckpointError(
+            f"{path} 不是检查点文件（格式应为 {FORMAT}）", f"{path} is not a checkpoint file (format {FORMAT} expected)"
+        )
     return data
 
 
-def compare(session: Session, checkpoint: dict, *, tables_now: Callable[[dict], dict], key: bytes | None = None, name: str = "") -> list[dict]:
+def compare(
+    session: Session, checkpoint: dict, *, tables_now: Callable[[dict], dict], key: bytes | None = None, name: str = ""
+) -> list[dict]:
     """What no longer agrees with ``checkpoint`` (empty: all of it does). ``tables_now(cp_tables)``
     recomputes the tables' figures over the rows the checkpoint counted. Each problem has
     ``problem``, ``message_zh``, ``message_en`` (and ``table``/``column`` for money)."""
@@ -75,29 +90,68 @@ def compare(session: Session, checkpoint: dict, *, tables_now: Callable[[dict], 
     label_en = f"checkpoint {name}" if name else "the checkpoint"
     body = {k: v for k, v in checkpoint.items() if k != "mac"}
     if not same(checkpoint.get("mac"), signed(key, _LABEL, body)):
-        return [{"problem": "checkpoint", "message_zh": f"{label}的签名不符：文件被改动，或不是用本审计密钥签发的",
-                 "message_en": f"{label_en} does not match its signature: the file was altered or signed with another key"}]
+        return [
+            {
+                "problem": "checkpoint",
+                "message_zh": f"{label}的签名不符：文件被改动，或不是用本审计密钥签发的",
+                "message_en": f"{label_en} does not match its signature: "
+                "the file was altered or signed with another key",
+            }
+        ]
     seq, when = int(checkpoint["seq"]), checkpoint.get("at")
     out: list[dict] = []
     if seq:
         have = session.execute(select(AuditEntry.hash).where(AuditEntry.seq == seq)).scalar()
         length = session.execute(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1)).scalar() or 0
         if have is None:
-            out.append({"problem": "truncated", "seq": seq, "message_zh": f"审计日志被截短：{when} 的{label}记录了 {seq} 条，现只有 {length} 条",
-                        "message_en": f"the audit log was cut back: {label_en} of {when} recorded {seq} entries, it now has {length}"})
+            out.append(
+                {
+                    "problem": "truncated",
+                    "seq": seq,
+                    "message_zh": f"审计日志被截短：{when} 的{label}记录了 {seq} 条，现只有 {length} 条",
+                    "message_en": f"the audit log was cut back: {label_en} of {when} recorded {seq} entries, "
+                    f"it now has {length}",
+                }
+            )
         elif not same(have, checkpoint.get("head")):
-            out.append({"problem": "rewritten", "seq": seq, "message_zh": f"审计日志第 {seq} 条与{when} 的{label}不符：日志被重写",
-                        "message_en": f"entry {seq} differs from {label_en} of {when}: the log was rewritten"})
+            out.append(
+                {
+                    "problem": "rewritten",
+                    "seq": seq,
+                    "message_zh": f"审计日志第 {seq} 条与{when} 的{label}不符：日志被重写",
+                    "message_en": f"entry {seq} differs from {label_en} of {when}: the log was rewritten",
+                }
+            )
     now = tables_now(checkpoint.get("tables") or {})
     for table, then in (checkpoint.get("tables") or {}).items():
         cur = now.get(table) or {}
         if cur.get("rows") != then.get("rows"):
-            out.append({"problem": "money", "table": table, "column": "rows", "in_checkpoint": then.get("rows"), "now": cur.get("rows"),
-                        "message_zh": f"{table}：{when} 的{label}有 {then.get('rows')} 行（id ≤ {then.get('max_id')}），现有 {cur.get('rows')} 行",
-                        "message_en": f"{table}: {label_en} of {when} counted {then.get('rows')} rows (id ≤ {then.get('max_id')}), there are now {cur.get('rows')}"})
+            out.append(
+                {
+                    "problem": "money",
+                    "table": table,
+                    "column": "rows",
+                    "in_checkpoint": then.get("rows"),
+                    "now": cur.get("rows"),
+                    "message_zh": f"{table}：{when} 的{label}有 {then.get('rows')} 行（id ≤ {then.get('max_id')}），"
+                    f"现有 {cur.get('rows')} 行",
+                    "message_en": f"{table}: {label_en} of {when} counted {then.get('rows')} rows "
+                    f"(id ≤ {then.get('max_id')}), there are now {cur.get('rows')}",
+                }
+            )
         for col, total in (then.get("sums") or {}).items():
             if str((cur.get("sums") or {}).get(col)) != str(total):
-                out.append({"problem": "money", "table": table, "column": col, "in_checkpoint": total, "now": (cur.get("sums") or {}).get(col),
-                            "message_zh": f"{table}.{col}：{when} 的{label}合计 {total}，同样的行现合计 {(cur.get('sums') or {}).get(col)}",
-                            "message_en": f"{table}.{col}: {label_en} of {when} summed {total}, the same rows now sum {(cur.get('sums') or {}).get(col)}"})
+                out.append(
+                    {
+                        "problem": "money",
+                        "table": table,
+                        "column": col,
+                        "in_checkpoint": total,
+                        "now": (cur.get("sums") or {}).get(col),
+                        "message_zh": f"{table}.{col}：{when} 的{label}合计 {total}，"
+                        f"同样的行现合计 {(cur.get('sums') or {}).get(col)}",
+                        "message_en": f"{table}.{col}: {label_en} of {when} summed {total}, "
+                        f"the same rows now sum {(cur.get('sums') or {}).get(col)}",
+                    }
+                )
     return out

@@ -62,7 +62,10 @@ def key_file_path() -> Path:
 
 def _checked(key: bytes, source: str) -> bytes:
     if len(key) < MIN_KEY_CHARS:
-        raise AuditKeyError(f"审计密钥过短（{source}）：至少 {MIN_KEY_CHARS} 个字符", f"the audit key ({source}) is too short: at least {MIN_KEY_CHARS} characters")
+        raise AuditKeyError(
+            f"审计密钥过短（{source}）：至少 {MIN_KEY_CHARS} 个字符",
+            f"the audit key ({source}) is too short: at least {MIN_KEY_CHARS} characters",
+        )
     return key
 
 
@@ -72,13 +75,17 @@ def _read_file(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise AuditKeyError(f"无法读取审计密钥文件 {path}：{exc.strerror}", f"cannot read the audit key file {path}: {exc.strerror}") from None
+        raise AuditKeyError(
+            f"无法读取审计密钥文件 {path}：{exc.strerror}", f"cannot read the audit key file {path}: {exc.strerror}"
+        ) from None
     cache_key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
     if cache_key not in _file_cache:
         try:
             _file_cache[cache_key] = _checked(path.read_bytes().strip(), str(path))
         except OSError as exc:
-            raise AuditKeyError(f"无法读取审计密钥文件 {path}：{exc.strerror}", f"cannot read the audit key file {path}: {exc.strerror}") from None
+            raise AuditKeyError(
+                f"无法读取审计密钥文件 {path}：{exc.strerror}", f"cannot read the audit key file {path}: {exc.strerror}"
+            ) from None
     return _file_cache[cache_key]
 
 
@@ -92,7 +99,9 @@ def _create_file(path: Path) -> bytes:
         assert found is not None
         return found
     except OSError as exc:
-        raise AuditKeyError(f"无法创建审计密钥文件 {path}：{exc.strerror}", f"cannot create the audit key file {path}: {exc.strerror}") from None
+        raise AuditKeyError(
+            f"无法创建审计密钥文件 {path}：{exc.strerror}", f"cannot create the audit key file {path}: {exc.strerror}"
+        ) from None
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
     return key

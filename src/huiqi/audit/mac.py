@@ -50,7 +50,11 @@ def at_text(at: dt.datetime) -> str:
 def canonical(row: Mapping[str, Any]) -> bytes:
     """The canonical JSON of an entry: every column but ``id`` and the MAC, NULLs left out, keys sorted;
     a timestamp column as UTC text (databases differ in how they return time zones)."""
-    body = {name: at_text(value) if isinstance(value, dt.datetime) else plain(value) for name, value in row.items() if name not in NOT_COVERED and value is not None}
+    body = {
+        name: at_text(value) if isinstance(value, dt.datetime) else plain(value)
+        for name, value in row.items()
+        if name not in NOT_COVERED and value is not None
+    }
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -79,8 +83,18 @@ def legacy_entry_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     """The unkeyed SHA-256 chain of revisions before 0004 (public: anyone could recompute it).
     Only the upgrade uses it, to check the old chain before re-keying it."""
     body = json.dumps(
-        {"seq": row["seq"], "at": at_text(row["at"]), "actor": row["actor"], "action": row["action"], "entity": row["entity"],
-         "entity_id": row["entity_id"], "reason": row["reason"], "data": plain(row["data"])},
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        {
+            "seq": row["seq"],
+            "at": at_text(row["at"]),
+            "actor": row["actor"],
+            "action": row["action"],
+            "entity": row["entity"],
+            "entity_id": row["entity_id"],
+            "reason": row["reason"],
+            "data": plain(row["data"]),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()

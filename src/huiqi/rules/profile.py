@@ -141,13 +141,15 @@ def read_profile_file(path: str | Path, vocab: Vocabulary) -> Profile:
     except FileNotFoundError:
         raise ProfileError([Problem("profile", f"文件不存在：{path}", f"no such file: {path}", str(path))]) from None
     except OSError as exc:
-        raise ProfileError([Problem("profile", f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", str(path))]) from None
+        problem = Problem("profile", f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", str(path))
+        raise ProfileError([problem]) from None
     try:
         text = decode_utf8(raw, file=str(path), field="profile")
     except PolicyError as exc:
         raise ProfileError(exc.problems) from None
     if not text.strip():
-        raise ProfileError([Problem("profile", "文件为空（应为含 enterprise 与 claims 的企业画像）", "the file is empty (a profile with 'enterprise' and 'claims' is expected)", str(path))])
+        empty = ("文件为空（应为含 enterprise 与 claims 的企业画像）", "the file is empty (a profile with 'enterprise' and 'claims' is expected)")
+        raise ProfileError([Problem("profile", *empty, str(path))])
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -156,7 +158,8 @@ def read_profile_file(path: str | Path, vocab: Vocabulary) -> Profile:
         except RecursionError:
             raise ProfileError([Problem("profile", "JSON 嵌套过深", "the JSON is nested too deeply", str(path))]) from None
         except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-            raise ProfileError([Problem("profile", f"JSON 中有无法读取的值：{exc}", f"a value in the JSON cannot be read: {exc}", str(path))]) from None
+            problem = Problem("profile", f"JSON 中有无法读取的值：{exc}", f"a value in the JSON cannot be read: {exc}", str(path))
+            raise ProfileError([problem]) from None
     else:
         try:
             data = load_yaml_text(text, file=str(path))

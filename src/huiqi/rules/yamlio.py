@@ -54,7 +54,9 @@ class _Loader(yaml.SafeLoader):
         try:
             if self._depth > MAX_DEPTH:
                 line = self.peek_event().start_mark.line + 1
-                raise _Refused(f"YAML 嵌套超过 {MAX_DEPTH} 层（第 {line} 行）", f"YAML nested more than {MAX_DEPTH} levels deep (line {line})", line)
+                raise _Refused(
+                    f"YAML 嵌套超过 {MAX_DEPTH} 层（第 {line} 行）", f"YAML nested more than {MAX_DEPTH} levels deep (line {line})", line
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -86,7 +88,9 @@ def _check_size(root: yaml.Node) -> None:
                 line = node.start_mark.line + 1
                 raise _Refused(
                     f"YAML 展开别名后超过 {MAX_NODES} 个值（第 {line} 行起，疑为“十亿笑声”攻击）",
-                    f"YAML expands to more than {MAX_NODES} values once its aliases are followed (from line {line}; a 'billion laughs' file?)", line,
+                    f"YAML expands to more than {MAX_NODES} values once its aliases are followed "
+                    f"(from line {line}; a 'billion laughs' file?)",
+                    line,
                 )
             continue
         stack.append((node, True))
@@ -169,7 +173,8 @@ def load_yaml_text(text: str, *, file: str) -> Any:
     except yaml.YAMLError as exc:  # e.g. a control character the reader refuses
         raise PolicyError([Problem("yaml", f"YAML 格式错误：{exc}", f"malformed YAML: {exc}", file)]) from None
     except (ValueError, RecursionError) as exc:  # a value the constructor cannot build (an int of 5,000 digits …)
-        raise PolicyError([Problem("yaml", f"YAML 中有无法读取的值：{exc}", f"a value in the YAML cannot be read: {exc}", file)]) from None
+        problem = Problem("yaml", f"YAML 中有无法读取的值：{exc}", f"a value in the YAML cannot be read: {exc}", file)
+        raise PolicyError([problem]) from None
 
 
 def decode_utf8(data: bytes, *, file: str, field: str = "file") -> str:
@@ -180,7 +185,8 @@ def decode_utf8(data: bytes, *, file: str, field: str = "file") -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise PolicyError([Problem(
             field, f"文件不是 UTF-8 文本（第 {line} 行，第 {exc.start + 1} 个字节：0x{data[exc.start]:02x}）；请另存为 UTF-8",
-            f"the file is not UTF-8 text (line {line}, byte {exc.start + 1}: 0x{data[exc.start]:02x}); save it as UTF-8", file, line,
+            f"the file is not UTF-8 text (line {line}, byte {exc.start + 1}: 0x{data[exc.start]:02x}); save it as UTF-8",
+            file, line,
         )]) from None
 
 
@@ -192,5 +198,6 @@ def load_yaml_file(path: str | Path) -> Any:
     except FileNotFoundError:
         raise PolicyError([Problem("file", f"文件不存在：{path}", f"no such file: {path}", str(path))]) from None
     except OSError as exc:
-        raise PolicyError([Problem("file", f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", str(path))]) from None
+        problem = Problem("file", f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", str(path))
+        raise PolicyError([problem]) from None
     return load_yaml_text(decode_utf8(data, file=str(path)), file=str(path))

@@ -132,7 +132,8 @@ def _shown(engine: Engine) -> str:
 def _unreachable(engine: Engine, exc: Exception) -> DatabaseNotReady:
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = detail[0] if detail else type(exc).__name__
-    return DatabaseNotReady(f"无法连接数据库 {_shown(engine)}：{first}", f"cannot connect to the database {_shown(engine)}: {first}")
+    shown = _shown(engine)
+    return DatabaseNotReady(f"无法连接数据库 {shown}：{first}", f"cannot connect to the database {shown}: {first}")
 
 
 def check_connection(engine: Engine) -> None:
@@ -157,7 +158,8 @@ def check_ready(engine: Engine) -> None:
 
     not_set_up = ("数据库尚未初始化，请先运行 `huiqi db upgrade`", "the database is not set up: run `huiqi db upgrade` first")
     db = engine.url.database
-    if engine.dialect.name == "sqlite" and db and db != ":memory:" and not db.startswith("file:") and not Path(db).exists():
+    is_file = engine.dialect.name == "sqlite" and db and db != ":memory:" and not db.startswith("file:")
+    if is_file and not Path(db).exists():
         raise DatabaseNotReady(f"{not_set_up[0]}（{db} 不存在）", f"{not_set_up[1]} ({db} does not exist)")
     try:
         with engine.connect() as conn:

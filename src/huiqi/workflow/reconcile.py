@@ -46,8 +46,26 @@ from huiqi.workflow.changes.models import Revocation
 from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
 from huiqi.workflow.payments.models import Instalment, Payment, Receivable
 
-ACTIONS = ("application.approve", "application.decline", "application.revoke", "instalment.pay", "instalment.cancel", "receivable.create", "receivable.recover", "cap.release")
-TABLE_ORDER = ("decisions", "applications", "instalments", "payments", "receivables", "revocations", "cap_charges", "cap_ledger")
+ACTIONS = (
+    "application.approve",
+    "application.decline",
+    "application.revoke",
+    "instalment.pay",
+    "instalment.cancel",
+    "receivable.create",
+    "receivable.recover",
+    "cap.release",
+)
+TABLE_ORDER = (
+    "decisions",
+    "applications",
+    "instalments",
+    "payments",
+    "receivables",
+    "revocations",
+    "cap_charges",
+    "cap_ledger",
+)
 # columns that never change once a row is written: what a checkpoint can sum and compare later
 MONEY_SUMS: dict[str, tuple[type, tuple[str, ...]]] = {
     "decisions": (Decision, ("amount", "ceiling")),
@@ -73,19 +91,35 @@ class Mismatch:
 
     def to_dict(self) -> dict:
         zh, en = self.messages()
-        return {"table": self.table, "id": self.row_id, "column": self.column, "in_table": _text(self.in_table), "in_log": _text(self.in_log), "seq": self.seq, "message_zh": zh, "message_en": en}
+        return {
+            "table": self.table,
+            "id": self.row_id,
+            "column": self.column,
+            "in_table": _text(self.in_table),
+            "in_log": _text(self.in_log),
+            "seq": self.seq,
+            "message_zh": zh,
+            "message_en": en,
+        }
 
     def messages(self) -> tuple[str, str]:
         where = f"{self.table} id={self.row_id}"
         entry_zh = f"（审计日志第 {self.seq} 条）" if self.seq else ""
         entry_en = f" (audit entry {self.seq})" if self.seq else ""
         if self.column == ROW and self.in_table is None:
-            return f"{where}：日志{entry_zh}记录的这一行在表中不存在（被删除）", f"{where}: the row the log recorded{entry_en} is missing from the table (deleted)"
+            return (
+                f"{where}：日志{entry_zh}记录的这一行在表中不存在（被删除）",
+                f"{where}: the row the log recorded{entry_en} is missing from the table (deleted)",
+            )
         if self.column == ROW:
-            return f"{where}：表中这一行在审计日志中没有记录（被直接写入）", f"{where}: the audit log has no record of this row (written directly into the table)"
+            return (
+                f"{where}：表中这一行在审计日志中没有记录（被直接写入）",
+                f"{where}: the audit log has no record of this row (written directly into the table)",
+            )
         return (
             f"{where} 的 {self.column}：表中为 {_text(self.in_table)}，审计日志{entry_zh}记录为 {_text(self.in_log)}",
-            f"{where} column {self.column}: {_text(self.in_table)} in the table, {_text(self.in_log)} in the audit log{entry_en}",
+            f"{where} column {self.column}: {_text(self.in_table)} in the table, "
+            f"{_text(self.in_log)} in the audit log{entry_en}",
         )
 
 
@@ -130,7 +164,11 @@ class _Expected:
 
 def _expected(session: Session) -> _Expected:
     exp = _Expected()
-    q = select(AuditEntry.seq, AuditEntry.action, AuditEntry.entity_id, AuditEntry.data).where(AuditEntry.action.in_(ACTIONS)).order_by(AuditEntry.seq)
+    q = (
+        select(AuditEntry.seq, AuditEntry.action, AuditEntry.entity_id, AuditEntry.data)
+        .where(AuditEntry.action.in_(ACTIONS))
+        .order_by(AuditEntry.seq)
+    )
     for seq, action, entity_id, data in session.execute(q.execution_options(yield_per=2000)):
         data = data or {}
         try:
@@ -145,20 +183,48 @@ def _expected(session: Session) -> _Expected:
         elif action == "application.revoke":
             exp.put("revocations", ident, seq, paid_total=data.get("paid"), cancelled_total=data.get("cancelled"))
         elif action == "instalment.pay":
-            extra = {k: data[src] for k, src in (("id", "payment"), ("paid_on", "paid_on"), ("reference", "reference"), ("batch_id", "batch_id")) if src in data}
+            extra = {
+                k: data[src]
+                for k, src in (
+                    ("id", "payment"),
+                    ("paid_on", "paid_on"),
+                    ("reference", "reference"),
+                    ("batch_id", "batch_id"),
+                )
+                if src in data
+            }
             exp.put("payments", ident, seq, application_id=data.get("application"), amount=data.get("amount"), **extra)
-            exp.put("instalments", ident, seq, state="paid", amount=data.get("amount"), application_id=data.get("application"))
+            exp.put(
+                "instalments",
+                ident,
+                seq,
+                state="paid",
+                amount=data.get("amount"),
+                application_id=data.get("application"),
+            )
         elif action == "instalment.cancel":
             exp.put("instalments", ident, seq, state="cancelled")
         elif action == "receivable.create":
-            exp.put("receivables", ident, seq, application_id=data.get("application"), amount=data.get("amount"), state="open", recovered_on=None)
+            exp.put(
+                "receivables",
+                ident,
+                seq,
+                application_id=data.get("application"),
+                amount=data.get("amount"),
+                state="open",
+                recovered_on=None,
+            )
         elif action == "receivable.recover":
             exp.put("receivables", ident, seq, state="recovered", recovered_on=data.get("on"))
         elif action == "cap.release":
             for c in data.get("caps") or []:
                 key = (ident, c["cap"])
                 before = exp.rows["cap_charges"].get(key, {}).get("released", ("0", seq))[0]
-                released = c["charge_released"] if "charge_released" in c else Decimal(str(before)) + Decimal(str(c["released"]))
+                released = (
+                    c["charge_released"]
+                    if "charge_released" in c
+                    else Decimal(str(before)) + Decimal(str(c["released"]))
+                )
                 exp.put("cap_charges", key, seq, released=released)
                 exp.ledger_used[_ledger_key(ident, c)] = (c.get("used"), c.get("limit"), seq)
     return exp
@@ -166,15 +232,28 @@ def _expected(session: Session) -> _Expected:
 
 def _approved(exp: _Expected, seq: int, app_id: int, data: dict) -> None:
     extra = {"id": data["decision"]} if "decision" in data else {}
-    exp.put("decisions", app_id, seq, outcome="approved", amount=data.get("amount"), ceiling=data.get("ceiling"), **extra)
+    exp.put(
+        "decisions", app_id, seq, outcome="approved", amount=data.get("amount"), ceiling=data.get("ceiling"), **extra
+    )
     exp.put("applications", app_id, seq, approved_amount=data.get("amount"))
     if "instalments" in data:
         exp.scheduled.add(app_id)
         for i in data["instalments"]:
-            exp.put("instalments", i["id"], seq, application_id=app_id, seq=i["seq"], amount=i["amount"], due_on=i["due_on"], state="scheduled")
+            exp.put(
+                "instalments",
+                i["id"],
+                seq,
+                application_id=app_id,
+                seq=i["seq"],
+                amount=i["amount"],
+                due_on=i["due_on"],
+                state="scheduled",
+            )
     for c in data.get("caps") or []:
         extra = {"id": c["charge"]} if "charge" in c else {}
-        exp.put("cap_charges", (app_id, c["cap"]), seq, amount=c.get("amount", data.get("amount")), released="0", **extra)
+        exp.put(
+            "cap_charges", (app_id, c["cap"]), seq, amount=c.get("amount", data.get("amount")), released="0", **extra
+        )
         exp.ledger_used[_ledger_key(app_id, c)] = (c.get("used"), c.get("limit"), seq)
 
 
@@ -218,12 +297,25 @@ def reconcile(session: Session) -> tuple[list[Mismatch], list[dict]]:
     _missing(out, "decisions", exp.rows["decisions"], seen, lambda k: f"application {k}")
 
     want = exp.rows["applications"]
-    q = select(Application.id, Application.approved_amount).where((Application.approved_amount.is_not(None)) | (Application.id.in_(list(want) or [-1]))).order_by(Application.id)
+    q = (
+        select(Application.id, Application.approved_amount)
+        .where((Application.approved_amount.is_not(None)) | (Application.id.in_(list(want) or [-1])))
+        .order_by(Application.id)
+    )
     for app_id, amount in session.execute(q):
         if app_id not in want:
             out.append(Mismatch("applications", app_id, "approved_amount", amount, None))
         elif not _equal(amount, want[app_id]["approved_amount"][0]):
-            out.append(Mismatch("applications", app_id, "approved_amount", amount, want[app_id]["approved_amount"][0], want[app_id]["approved_amount"][1]))
+            out.append(
+                Mismatch(
+                    "applications",
+                    app_id,
+                    "approved_amount",
+                    amount,
+                    want[app_id]["approved_amount"][0],
+                    want[app_id]["approved_amount"][1],
+                )
+            )
 
     seen, unverified = set(), 0
     for i in session.execute(select(Instalment).order_by(Instalment.id)).scalars():
@@ -238,9 +330,15 @@ def reconcile(session: Session) -> tuple[list[Mismatch], list[dict]]:
         _compare(out, "instalments", i.id, i, e)
     _missing(out, "instalments", exp.rows["instalments"], seen)
     if unverified:
-        notes.append({"table": "instalments", "rows": unverified,
-                      "message_zh": f"{unverified} 条拨付计划写于 0004 之前，审计日志未记录其金额，只能在拨付或取消时核对",
-                      "message_en": f"{unverified} instalment(s) scheduled before revision 0004: the log did not record their amounts; they are checked when paid or cancelled"})
+        notes.append(
+            {
+                "table": "instalments",
+                "rows": unverified,
+                "message_zh": f"{unverified} 条拨付计划写于 0004 之前，审计日志未记录其金额，只能在拨付或取消时核对",
+                "message_en": f"{unverified} instalment(s) scheduled before revision 0004: the log did not record "
+                "their amounts; they are checked when paid or cancelled",
+            }
+        )
 
     seen = set()
     for p in session.execute(select(Payment).order_by(Payment.id)).scalars():
@@ -290,7 +388,11 @@ def reconcile(session: Session) -> tuple[list[Mismatch], list[dict]]:
 def _ledgers(session: Session, exp: _Expected, ledgers: dict[int, CapLedger]) -> Iterable[Mismatch]:
     """Each ledger row's limit and used as the last entry that touched it left them."""
     apps = {k[1] for k in exp.ledger_used if k[0] == "app"}
-    ent = dict(session.execute(select(Application.id, Application.enterprise_id).where(Application.id.in_(list(apps) or [-1]))).all())
+    ent = dict(
+        session.execute(
+            select(Application.id, Application.enterprise_id).where(Application.id.in_(list(apps) or [-1]))
+        ).all()
+    )
     by_natural = {(row.enterprise_id, row.year, row.cap_id): row for row in ledgers.values()}
     last: dict[int, tuple[Any, Any, int]] = {}
     for key, (used, limit, seq) in exp.ledger_used.items():
@@ -316,11 +418,17 @@ def money_totals(session: Session, upto: dict | None = None) -> dict:
     out = {}
     for table, (model, cols) in MONEY_SUMS.items():
         limit = ((upto or {}).get(table) or {}).get("max_id") if upto is not None else None
-        q = select(func.count(model.id), func.max(model.id), *[func.coalesce(func.sum(getattr(model, c)), 0) for c in cols])
+        q = select(
+            func.count(model.id), func.max(model.id), *[func.coalesce(func.sum(getattr(model, c)), 0) for c in cols]
+        )
         if upto is not None:
             q = q.where(model.id <= (limit or 0))
         n, max_id, *sums = session.execute(q).one()
-        out[table] = {"rows": n, "max_id": limit if upto is not None else (max_id or 0), "sums": {c: str(Decimal(s).quantize(Decimal("0.01"))) for c, s in zip(cols, sums)}}
+        out[table] = {
+            "rows": n,
+            "max_id": limit if upto is not None else (max_id or 0),
+            "sums": {c: str(Decimal(s).quantize(Decimal("0.01"))) for c, s in zip(cols, sums)},
+        }
     return out
 
 
