@@ -87,6 +87,38 @@ def test_bad_profile_exits_2_with_bilingual_message(tmp_path, content, suffix, f
     assert field in out.stderr and "错误" in out.stderr and "error" in out.stderr
 
 
+LAUGHS = "".join(f"{c}: &{c} [{', '.join(['*' + p] * 9) if p else ', '.join(['lol'] * 9)}]\n" for p, c in zip([""] + list("abcdefgh"), "abcdefghi"))
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("gbk.yaml", "enterprise: {registered_district: 金山区}\n".encode("gbk"), ["not UTF-8", ":1:", "line 1"]),
+        ("binary.yaml", b"enterprise: {}\n" + bytes(range(128, 256)), ["not UTF-8", "line 2"]),
+        ("deep.yaml", ("a: " + "[" * 10_000 + "]" * 10_000).encode(), ["nested more than 100 levels", ":1:"]),
+        ("deep-block.yaml", "".join("  " * i + "k:\n" for i in range(10_000)).encode(), ["nested more than 100 levels", "line 100"]),
+        ("laughs.yaml", LAUGHS.encode(), ["billion laughs", "line"]),
+        ("list.json", b"[1, 2]", ["must be a mapping"]),
+        ("scalar.json", b"3", ["must be a mapping"]),
+        ("empty.yaml", b"", ["the file is empty"]),
+        ("empty.json", b"  \n", ["the file is empty"]),
+        ("deep.json", b"[" * 100_000 + b"]" * 100_000, ["nested too deeply"]),
+    ],
+)
+def test_hostile_profile_files_exit_2_naming_the_file(tmp_path, name, content, expected):
+    """Issue 14, finding 6: “`huiqi match` on a non-UTF-8 file or YAML nested 10,000 deep” gave an
+    internal error; now a bilingual error naming the file (and the line where there is one)."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    out = huiqi("match", str(path))
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr + out.stdout and "internal error" not in out.stderr
+    text = " ".join(out.stderr.split())  # rich wraps long lines
+    assert name in text and "错误" in text and "error" in text
+    for piece in expected:
+        assert piece in text, (piece, text)
+
+
 def test_bad_date_option():
     out = huiqi("match", "examples/jinshan-clinical-stage-biotech.yaml", "--on", "2025-13-01")
     assert out.returncode == 2 and "--on" in out.stderr and "Traceback" not in out.stderr

@@ -137,3 +137,7 @@ def test_revoking_part_paid_releases_the_unpaid_part(session, world):
     assert _used(session, w) == Decimal("1700000.00")
     session.commit()
     assert audit.verify(session).ok
+    from huiqi.workflow.reconcile import verify_all
+
+    result = verify_all(session)  # every money row agrees with what the log recorded
+    assert result.ok and not result.mismatches, result.message_en

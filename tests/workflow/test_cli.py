@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 
@@ -233,3 +234,80 @@ def test_a_fresh_process_maps_every_table(cli, engine, tmp_path):
     out = subprocess.run([sys.executable, "-m", "huiqi.cli.main", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "id=1" in out.stdout and "draft" in out.stdout
+
+
+@pytest.fixture
+def bare(monkeypatch, capsys, tmp_path):
+    """`huiqi` in an empty folder, with no database set up (the database URL as each test says)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HUIQI_DATABASE_URL", raising=False)
+    from huiqi.cli.main import run
+
+    def call(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["huiqi", *args])
+        try:
+            run()
+            rc = 0
+        except SystemExit as exc:
+            rc = exc.code or 0
+        out = capsys.readouterr()
+        text = " ".join((out.out + out.err).split())
+        assert "Traceback" not in text and "sqlalche" not in text and "internal error" not in text, text
+        return rc, text
+
+    return call
+
+
+@pytest.mark.parametrize("command", [("audit", "verify"), ("round", "list"), ("user", "list"), ("payment", "ledger"), ("audit", "checkpoint")])
+def test_commands_in_a_folder_without_a_database_say_run_db_upgrade(bare, tmp_path, command):
+    """Issue 14, finding 6: workflow commands in a folder with no migrated database printed an
+    SQLAlchemy error instead of “run `huiqi db upgrade` first”."""
+    rc, text = bare(*command)
+    assert rc == 2
+    assert "数据库尚未初始化，请先运行 `huiqi db upgrade`" in text and "the database is not set up: run `huiqi db upgrade` first" in text
+    assert not (tmp_path / "var" / "huiqi.sqlite").exists()  # reading never creates an empty database
+
+
+def test_a_database_not_migrated_or_at_an_old_revision_says_run_db_upgrade(bare, monkeypatch, tmp_path):
+    from huiqi.store import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    monkeypatch.setenv("HUIQI_DATABASE_URL", url)
+    make_engine(url).connect().close()  # an empty file: no tables
+    rc, text = bare("round", "list")
+    assert rc == 2 and "the database is not set up: run `huiqi db upgrade` first" in text
+    upgrade(url, "0002")
+    rc, text = bare("audit", "verify")
+    assert rc == 2 and "the database is at revision 0002" in text and "run `huiqi db upgrade` first" in text
+    rc, text = bare("db", "upgrade")
+    assert rc == 0
+    rc, text = bare("audit", "verify")
+    assert rc == 0 and "audit log intact: 0 entries" in text
+
+
+def test_an_unreachable_postgresql_is_named_without_its_password(bare, monkeypatch):
+    monkeypatch.setenv("HUIQI_DATABASE_URL", "postgresql+psycopg://huiqi:secret-pw@127.0.0.1:1/huiqi")
+    for command in (("round", "list"), ("db", "upgrade")):
+        rc, text = bare(*command)
+        assert rc == 2, text
+        assert "无法连接数据库" in text and "cannot connect to the database postgresql+psycopg://huiqi:***@127.0.0.1:1/huiqi" in text
+        assert "secret-pw" not in text
+
+
+def test_audit_checkpoint_and_verify_from_the_command_line(cli, engine, tmp_path):
+    cli("db", "upgrade")
+    e1 = _project_round(cli, tmp_path, budget="2000000")
+    cp_file = tmp_path / "cp" / "head.json"
+    out = cli("audit", "checkpoint", "--out", str(cp_file))
+    assert "keep this file away from the database server" in out
+    data = json.loads(cp_file.read_text(encoding="utf-8"))
+    assert data["format"] == "huiqi-audit-checkpoint/1" and data["seq"] > 0 and len(data["mac"]) == 64
+    assert "audit log intact" in cli("audit", "verify", "--checkpoint", str(cp_file))
+    assert "agree with the log and with 1 checkpoint(s)" in cli("audit", "verify", "--checkpoint", str(cp_file))
+    data["tables"]["payments"]["rows"] = 5  # a checkpoint edited by hand no longer holds
+    cp_file.write_text(json.dumps(data), encoding="utf-8")
+    out = cli("audit", "verify", "--checkpoint", str(cp_file), code=1)
+    assert "does not match its signature" in out
+    out = cli("audit", "verify", "--checkpoint", str(tmp_path / "none.json"), code=2)
+    assert "cannot read the checkpoint file" in out
+    _ = e1

@@ -99,3 +99,129 @@ def test_bad_credit_files_import_nothing(session, world, tmp_path, rows, expecte
     assert [(p["row"], p["column"]) for p in exc.value.problems] == expected
     session.rollback()
     assert _nothing_imported(session)
+
+
+# ------------------------------------------------------------------ idempotency (issue 14, finding 1)
+
+
+def _grant_list(tmp_path, name, rows):
+    """A 免申即享 list for WF-LAB: 1:1 match of the municipal grant, at most 5,000,000."""
+    return _csv(tmp_path, name, [["uscc", "name", "municipal_grant"], *rows])
+
+
+def _import(session, w, path):
+    return imports.import_automatic(session=session, path=path, programme_id="WF-LAB", year=2026, actor=w.officer, on=ON, defaults=DEFAULTS, policies=w.policies)
+
+
+def test_the_same_list_imported_again_proposes_nothing_twice(session, world, tmp_path):
+    """Finding: “the same 免申即享 list imported three times gave 9,000 proposed grants from 3,000
+    rows; one enterprise's grant was confirmed three times”."""
+    from huiqi.workflow.decisions.models import Decision
+    from huiqi.workflow.errors import AlreadyImported, IllegalTransition
+    from huiqi.workflow.payments.models import Instalment
+
+    w = world
+    rows = [[h.uscc(1), "测试企业1", "3000000"], [h.uscc(2), "测试企业2", "1000000"], [h.uscc(3), "测试企业3", "200000"]]
+    first = _import(session, w, _grant_list(tmp_path, "list.csv", rows))
+    session.commit()
+    assert [a.ceiling for a in first] == [Decimal("3000000.00"), Decimal("1000000.00"), Decimal("200000.00")]
+    run = session.query(ImportRun).one()
+    # the very same file again: refused, naming the earlier import (which, when, by whom)
+    with pytest.raises(AlreadyImported) as exc:
+        _import(session, w, _grant_list(tmp_path, "list-again.csv", rows))
+    assert f"import {run.id}" in exc.value.message_en and "by officer" in exc.value.message_en and "list.csv" in exc.value.message_en
+    assert f"导入批次 {run.id}" in exc.value.message_zh and "由 officer 导入" in exc.value.message_zh
+    assert exc.value.details["by"] == "officer" and exc.value.status_code == 409
+    session.rollback()
+    # the same rows in another file (re-ordered, with one new enterprise): every old row is named
+    with pytest.raises(ImportRejected) as exc:
+        _import(session, w, _grant_list(tmp_path, "list-v2.csv", [rows[2], [h.uscc(7), "新企业7", "500000"], rows[0], rows[1]]))
+    assert [(p["row"], p["column"]) for p in exc.value.problems] == [(2, "uscc"), (4, "uscc"), (5, "uscc")]
+    assert f"application {first[2].id} (proposed" in exc.value.problems[0]["message_en"] and f"import {run.id}" in exc.value.problems[0]["message_en"]
+    session.rollback()
+    assert session.query(Application).count() == 3 and session.query(ImportRun).count() == 1
+    # the new enterprise alone is imported
+    [new] = _import(session, w, _grant_list(tmp_path, "list-new.csv", [[h.uscc(7), "新企业7", "500000"]]))
+    session.commit()
+    assert session.query(Application).count() == 4
+    # a grant is confirmed once: the second confirmation is refused, nothing is charged twice
+    imports.confirm(session=session, application_id=first[0].id, actor=w.officer, on=ON)
+    session.commit()
+    for _ in range(2):
+        with pytest.raises(IllegalTransition, match="approved"):
+            imports.confirm(session=session, application_id=first[0].id, actor=w.officer, on=ON)
+        session.rollback()
+    assert session.query(Decision).filter_by(application_id=first[0].id).count() == 1
+    assert session.query(Instalment).filter_by(application_id=first[0].id).count() == 1
+    assert new.state == "proposed"
+
+
+def test_a_declined_proposal_may_be_proposed_again(session, world, tmp_path):
+    from huiqi.workflow.decisions import service as decisions
+
+    w = world
+    [a] = _import(session, w, _grant_list(tmp_path, "a.csv", [[h.uscc(1), "测试企业1", "3000000"]]))
+    decisions.decline(session=session, application_id=a.id, actor=w.officer, reason="市级资助金额有误，待更正")
+    [b] = _import(session, w, _grant_list(tmp_path, "b.csv", [[h.uscc(1), "测试企业1", "2000000"]]))
+    assert (a.state, b.state, b.ceiling) == ("rejected", "proposed", Decimal("2000000.00"))
+
+
+def test_a_credit_record_imported_twice_is_one_record(session, world, tmp_path):
+    from huiqi.workflow.errors import AlreadyImported
+
+    w = world
+    head = ["uscc", "name", "record_date", "authority", "description"]
+    rec1 = [h.uscc(1), "测试企业1", "2024-05-06", "上海市市场监督管理局", "列入严重违法失信名单"]
+    rec2 = [h.uscc(2), "测试企业2", "2025-01-10", "区税务局", "重大税收违法"]
+    run1 = imports.import_credit(session=session, path=_csv(tmp_path, "may.csv", [head, rec1]), actor=w.officer)
+    session.commit()
+    with pytest.raises(AlreadyImported, match="already imported"):
+        imports.import_credit(session=session, path=_csv(tmp_path, "may-copy.csv", [head, rec1]), actor=w.officer)
+    session.rollback()
+    # the authority's cumulative list: the known record is skipped (listed), the new one stored
+    run2 = imports.import_credit(session=session, path=_csv(tmp_path, "june.csv", [head, rec1, rec2]), actor=w.officer)
+    session.commit()
+    assert (run1.rows, run2.rows) == (1, 1)
+    assert [(s["row"], s["uscc"]) for s in run2.skipped] == [(2, h.uscc(1))]
+    assert sorted(r.uscc for r in session.query(CreditRecord)) == sorted([h.uscc(1), h.uscc(2)])
+
+
+def test_two_officers_importing_the_same_list_at_once_propose_it_once(factory, session, world, tmp_path):
+    """Imports are serialised (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE), so the checks
+    above hold when two imports race."""
+    import threading
+    import time
+
+    from huiqi.workflow.errors import AlreadyImported
+
+    w = world
+    session.close()
+    path = _grant_list(tmp_path, "list.csv", [[h.uscc(1), "测试企业1", "3000000"], [h.uscc(2), "测试企业2", "1000000"]])
+    barrier = threading.Barrier(2)
+    outcome: list[str] = []
+
+    def run():
+        s = factory()
+        try:
+            barrier.wait()
+            officer = s.get(type(w.officer), w.officer.id)
+            apps = imports.import_automatic(session=s, path=path, programme_id="WF-LAB", year=2026, actor=officer, on=ON, defaults=DEFAULTS, policies=w.policies)
+            time.sleep(0.3)  # hold the lock while the other import tries
+            s.commit()
+            outcome.append(f"imported {len(apps)}")
+        except AlreadyImported:
+            s.rollback()
+            outcome.append("refused")
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion
+            s.rollback()
+            outcome.append(f"error:{exc!r}")
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcome) == ["imported 2", "refused"]
+    assert session.query(Application).count() == 2

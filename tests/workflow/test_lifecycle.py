@@ -80,7 +80,7 @@ def test_full_lifecycle(session, world, tmp_path):
 
     xlsx = exports.notice_list(session=session, batch_id=batch.id, path=tmp_path / "notice.xlsx", actor=w.officer)
     ws = load_workbook(xlsx).active
-    assert [c.value for c in ws[3]] == [1, "测试企业2", h.uscc(2), "WF-RENT", "租赁（三年）", "120", "壹佰贰拾万元整"]
+    assert [c.value for c in ws[3]] == [1, "测试企业2", h.uscc(2), "WF-RENT", "租赁（三年）", 120, "壹佰贰拾万元整"]  # 万元: a number
 
     approve_day = dt.date(2026, 10, 15)
     with pytest.raises(CapExceeded):  # never above the frozen ceiling
@@ -102,7 +102,7 @@ def test_full_lifecycle(session, world, tmp_path):
     assert sum(p.amount for p in paid) == Decimal("800000.00")
     assert payments.run_batch(session=session, batch_id=pb.id, actor=w.officer) == []  # nothing twice
     ws = load_workbook(exports.payment_list(session=session, batch_id=pb.id, path=tmp_path / "pay.xlsx")).active
-    assert [c.value for c in ws[ws.max_row]][:7] == ["合计", None, None, None, None, "80", "捌拾万元整"]
+    assert [c.value for c in ws[ws.max_row]][:7] == ["合计", None, None, None, None, 80, "捌拾万元整"]
 
     # after approval: progress, a minor and a major change, then revocation with claw-back
     changes.report_progress(session=session, application_id=a.id, period="2026Q4", progress="已入驻", funds_used="300000", actor=w.ent_users[0], on=dt.date(2027, 1, 5))
@@ -122,6 +122,10 @@ def test_full_lifecycle(session, world, tmp_path):
     assert sorted((p.application_id, p.amount) for p in paid2) == [(b.id, Decimal("400000.00")), (c.id, Decimal("50000.00"))]
     session.commit()
     assert audit.verify(session).ok
+    from huiqi.workflow.reconcile import verify_all
+
+    result = verify_all(session)  # every money row agrees with what the log recorded
+    assert result.ok and not result.mismatches, result.message_en
 
 
 def test_objection_upheld_rejects(session, world):

@@ -110,7 +110,7 @@ def test_migration_0002_backfills_cap_charges(tmp_path):
             c.execute(text("INSERT INTO applications (id, enterprise_id, programme_id, channel, year, state, profile, approved_amount, cap_limits, created_at) "
                            "VALUES (:i, 1, 'WF-PROJECT', 'online', 2026, :s, '{}', :fen, :caps, :t)"), {"i": i, "s": state, "fen": 50_000_000 if i < 3 else None, "caps": caps, "t": now})
         c.execute(text("INSERT INTO cap_ledger (id, enterprise_id, year, cap_id, \"limit\", used, created_at) VALUES (1, 1, 2026, 'wf-fixture/annual', 200000000, 100000000, :t)"), {"t": now})
-    assert upgrade(engine) == "0002"
+    assert upgrade(engine, "0002") == "0002"
     with engine.connect() as c:
         assert c.execute(text("SELECT application_id, ledger_id, amount, released FROM cap_charges ORDER BY application_id")).all() == [(1, 1, 50_000_000, 0), (2, 1, 50_000_000, 0)]
         assert c.execute(text("SELECT id, cap_year, credit_hold FROM applications ORDER BY id")).all() == [(1, 2026, 0), (2, 2026, 0), (3, 2026, 0)]

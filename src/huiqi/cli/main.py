@@ -24,8 +24,8 @@ schema_app = typer.Typer(help="JSON Schemas / 数据结构", no_args_is_help=Tru
 app.add_typer(policies_app, name="policies")
 app.add_typer(schema_app, name="schema")
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)  # "file:100:" stays text, never 💯
+err_console = Console(stderr=True, emoji=False)
 
 # Sub-command groups that live beside their own services: (module, attribute, name).
 # A module that is not there yet is skipped, so each domain adds one line here.

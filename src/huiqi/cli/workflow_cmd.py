@@ -48,10 +48,11 @@ PoliciesOpt = typer.Option(None, "--policies", "-p", envvar="HUIQI_POLICY_DIR", 
 @contextlib.contextmanager
 def _session() -> Iterator[Any]:
     import huiqi.workflow.models  # noqa: F401 - every table mapped (applications.import_id → import_runs, …)
-    from huiqi.store import make_engine, make_sessionmaker, session_scope
+    from huiqi.store import check_ready, make_engine, make_sessionmaker, session_scope
 
     engine = make_engine()
     try:
+        check_ready(engine)  # not set up / unreachable / not migrated: say so (exit 2), no SQL error
         with session_scope(make_sessionmaker(engine)) as s:
             yield s
     finally:
@@ -658,6 +659,8 @@ def import_credit(file: Path, actor: Optional[str] = ActorOpt) -> None:
         with _session() as s:
             run = imports.import_credit(session=s, path=file, actor=_actor(s, actor))
             typer.echo(f"✓ 导入 {run.rows} 条失信记录 / imported {run.rows} records")
+            for k in getattr(run, "skipped", []):
+                typer.echo(f"  第{k['row']}行 row {k['row']}: 已有此记录，未重复导入 / already recorded (record {k['record']}), not stored twice")
     except Exception as exc:
         _problems(exc)
         raise
@@ -687,15 +690,52 @@ def export_payments(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -
 
 
 @audit_app.command("verify")
-def audit_verify(as_json: bool = JsonOpt) -> None:
-    """Check the hash chain; report the first tampered entry (exit 1 if any)."""
-    from huiqi import audit
+def audit_verify(
+    checkpoint: list[Path] = typer.Option([], "--checkpoint", "-c", help="a checkpoint file to compare (repeatable) / 检查点文件"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check the keyed chain, reconcile the money tables against it, compare checkpoints; name the
+    first entry or row that disagrees (exit 1 if any)."""
+    from huiqi.audit import checkpoint as cp
+    from huiqi.workflow.reconcile import verify_all
 
+    cps = [(str(path), cp.read(path)) for path in checkpoint]
     with _session() as s:
-        r = audit.verify(s)
-    _out(r.to_dict(), as_json, f"{'✓' if r.ok else '✗'} {r.message_zh} / {r.message_en}")
+        r = verify_all(s, checkpoints=cps)
+    lines = [f"{'✓' if r.ok else '✗'} {r.message_zh} / {r.message_en}"]
+    lines += [f"  {m['message_zh']} / {m['message_en']}" for m in r.mismatches[1:20] if "message_zh" in m]
+    lines += [f"  ! {n['message_zh']} / {n['message_en']}" for n in r.notes]
+    _out(r.to_dict(), as_json, "\n".join(lines))
     if not r.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the checkpoint here (default: print it)")) -> None:
+    """Sign a checkpoint of the chain's head and the money tables' totals, to keep outside the
+    database and compare later (`huiqi audit verify --checkpoint FILE`). Refused if the log does
+    not verify (exit 1)."""
+    from huiqi.audit import checkpoint as cp
+    from huiqi.workflow.reconcile import money_totals, verify_all
+
+    with _session() as s:
+        r = verify_all(s)
+        if not r.ok:
+            typer.echo(f"✗ {r.message_zh} / {r.message_en}", err=True)
+            typer.echo("未签发检查点 / no checkpoint signed", err=True)
+            raise typer.Exit(1)
+        data = cp.make(s, tables=money_totals(s))
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"无法写入 {out}：{exc.strerror}", f"cannot write {out}: {exc.strerror}", field="--out") from None
+    typer.echo(f"✓ 检查点 checkpoint: 第 {data['seq']} 条 / entry {data['seq']}，{data['head']} → {out}")
+    typer.echo("  请将该文件保存在数据库服务器以外 / keep this file away from the database server")
 
 
 @audit_app.command("log")

@@ -132,20 +132,35 @@ def parse_profile(data: Any, vocab: Vocabulary) -> Profile:
 
 def read_profile_file(path: str | Path, vocab: Vocabulary) -> Profile:
     """Read a YAML or JSON profile file."""
+    from huiqi.rules.errors import PolicyError
+    from huiqi.rules.yamlio import decode_utf8, load_yaml_text
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ProfileError([Problem("profile", f"文件不存在：{path}", f"no such file: {path}", str(path))]) from None
+    except OSError as exc:
+        problem = Problem("profile", f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", str(path))
+        raise ProfileError([problem]) from None
+    try:
+        text = decode_utf8(raw, file=str(path), field="profile")
+    except PolicyError as exc:
+        raise ProfileError(exc.problems) from None
+    if not text.strip():
+        empty = ("文件为空（应为含 enterprise 与 claims 的企业画像）", "the file is empty (a profile with 'enterprise' and 'claims' is expected)")
+        raise ProfileError([Problem("profile", *empty, str(path))])
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ProfileError([Problem("profile", f"JSON 格式错误：{exc.msg}", f"malformed JSON: {exc.msg}", str(path), exc.lineno)]) from None
+        except RecursionError:
+            raise ProfileError([Problem("profile", "JSON 嵌套过深", "the JSON is nested too deeply", str(path))]) from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            problem = Problem("profile", f"JSON 中有无法读取的值：{exc}", f"a value in the JSON cannot be read: {exc}", str(path))
+            raise ProfileError([problem]) from None
     else:
-        from huiqi.rules.errors import PolicyError
-        from huiqi.rules.yamlio import load_yaml_text
-
         try:
             data = load_yaml_text(text, file=str(path))
         except PolicyError as exc:

@@ -115,6 +115,67 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+class DatabaseNotReady(Exception):
+    """The database cannot be reached, or is not migrated to the schema this huiqi needs."""
+
+    status_code = 503
+
+    def __init__(self, message_zh: str, message_en: str, *, field: str = "database") -> None:
+        self.message_zh, self.message_en, self.field = message_zh, message_en, field
+        super().__init__(f"{field}: {message_zh} / {message_en}")
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _unreachable(engine: Engine, exc: Exception) -> DatabaseNotReady:
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = detail[0] if detail else type(exc).__name__
+    shown = _shown(engine)
+    return DatabaseNotReady(f"无法连接数据库 {shown}：{first}", f"cannot connect to the database {shown}: {first}")
+
+
+def check_connection(engine: Engine) -> None:
+    """Raise :class:`DatabaseNotReady` (bilingual, naming the URL without its password) unless the
+    database answers."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise _unreachable(engine, exc) from None
+
+
+def check_ready(engine: Engine) -> None:
+    """Raise :class:`DatabaseNotReady` unless the database answers and is migrated to the packaged
+    head revision — so a command run in a folder with no database says to run ``huiqi db upgrade``
+    instead of failing on a missing table. A SQLite file that does not exist is not created."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.exc import DBAPIError
+
+    not_set_up = ("数据库尚未初始化，请先运行 `huiqi db upgrade`", "the database is not set up: run `huiqi db upgrade` first")
+    db = engine.url.database
+    is_file = engine.dialect.name == "sqlite" and db and db != ":memory:" and not db.startswith("file:")
+    if is_file and not Path(db).exists():
+        raise DatabaseNotReady(f"{not_set_up[0]}（{db} 不存在）", f"{not_set_up[1]} ({db} does not exist)")
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        raise _unreachable(engine, exc) from None
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    if current is None:
+        raise DatabaseNotReady(f"{not_set_up[0]}：{_shown(engine)}", f"{not_set_up[1]}: {_shown(engine)}")
+    if current != head:
+        raise DatabaseNotReady(
+            f"数据库版本为 {current}，本程序需要 {head}：请先运行 `huiqi db upgrade`",
+            f"the database is at revision {current}, this huiqi needs {head}: run `huiqi db upgrade` first",
+        )
+
+
 def alembic_config(engine_or_url: Engine | str | None = None):  # noqa: ANN201
     """An Alembic ``Config`` pointing at the packaged migrations (works from an installed wheel)."""
     from alembic.config import Config
@@ -136,8 +197,9 @@ def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -
 
     import huiqi.workflow.models  # noqa: F401 - every table registered on Base.metadata
 
+    engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
+    check_connection(engine)
     cfg = alembic_config(engine_or_url)
     command.upgrade(cfg, revision)
-    engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() or ""

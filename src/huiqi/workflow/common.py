@@ -23,10 +23,39 @@ class IdMixin:
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
 
 
+def id_in_range(session: Session, model: type, ident: Any) -> int | None:
+    """``ident`` as an int if it can name a row of ``model`` on this database, else None: a value
+    that is not a whole number, or out of the key column's range (PostgreSQL ``integer``: ±2³¹;
+    ``bigint`` and SQLite: ±2⁶³), would fail in the database instead of finding nothing."""
+    if isinstance(ident, bool):
+        return None
+    try:
+        value = int(ident) if isinstance(ident, int) or (isinstance(ident, str) and ident.strip().lstrip("+-").isdigit()) else None
+    except ValueError:  # more digits than Python converts
+        return None
+    if value is None:
+        return None
+    from sqlalchemy import BigInteger
+    from sqlalchemy import inspect as sa_inspect
+
+    [column] = sa_inspect(model).primary_key
+    bits = 32 if session.get_bind().dialect.name == "postgresql" and not isinstance(column.type, BigInteger) else 64
+    return value if -(2 ** (bits - 1)) <= value < 2 ** (bits - 1) else None
+
+
+def require_id(session: Session, model: type, ident: Any, *, zh: str, en: str, field: str = "id") -> int:
+    """``ident`` as a key of ``model``, or the bilingual NotFound an id no row can have deserves."""
+    key = id_in_range(session, model, ident)
+    if key is None:
+        raise NotFound(f"{zh}不存在：{ident}", f"no such {en}: {ident}", field=field)
+    return key
+
+
 def get_or_404(session: Session, model: type[M], ident: Any, *, zh: str, en: str, field: str = "id", lock: bool = False) -> M:
-    """Load a row by primary key or raise a bilingual NotFound."""
+    """Load a row by primary key or raise a bilingual NotFound (also for an id no row can have)."""
+    key = require_id(session, model, ident, zh=zh, en=en, field=field)
     # locked: always read the row again (a copy already in the session may be stale)
-    obj = session.get(model, ident, with_for_update=True, populate_existing=True) if lock else session.get(model, ident)
+    obj = session.get(model, key, with_for_update=True, populate_existing=True) if lock else session.get(model, key)
     if obj is None:
         raise NotFound(f"{zh}不存在：{ident}", f"no such {en}: {ident}", field=field)
     return obj

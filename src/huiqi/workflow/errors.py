@@ -61,6 +61,12 @@ class CapExceeded(WorkflowError):
     status_code = 409
 
 
+class AlreadyImported(WorkflowError):
+    """This very file (same SHA-256) was imported before; ``details`` names that import."""
+
+    status_code = 409
+
+
 class ImportRejected(WorkflowError):
     """An import file with bad rows; ``details`` lists every bad row. Nothing was imported."""
 

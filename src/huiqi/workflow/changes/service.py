@@ -16,7 +16,7 @@ from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import check_can_act_for, get
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
-from huiqi.workflow.common import get_or_404, money, parse_day
+from huiqi.workflow.common import get_or_404, id_in_range, money, parse_day, require_id
 from huiqi.workflow.decisions.service import release_caps
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
@@ -30,9 +30,12 @@ from huiqi.workflow.users.service import require_role
 def _ratio(value, *, field: str) -> Decimal:  # noqa: ANN001
     text = str(value).strip()
     try:
-        return Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+        ratio = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
     except Exception:  # noqa: BLE001
-        raise InvalidInput(f"政策数据中的比例无法读取：{value!r}", f"cannot read the ratio {value!r} in the policy data", field=field) from None
+        raise InvalidInput(f"比例无法读取：{value!r}", f"cannot read the ratio {value!r}", field=field) from None
+    if not ratio.is_finite() or ratio < 0:  # NaN / Infinity would break every comparison below
+        raise InvalidInput(f"比例应为非负的有限数：{value!r}", f"the ratio must be a finite number ≥ 0: {value!r}", field=field)
+    return ratio
 
 
 def _approved(session: Session, application_id: int):  # noqa: ANN202
@@ -126,7 +129,8 @@ def revoke(*, session: Session, application_id: int, ground: str, reason: str, a
     require_role(actor, states.OFFICER)
     from huiqi.workflow.decisions.service import lock_round
 
-    round_id = session.execute(select(Application.round_id).where(Application.id == application_id)).scalar()
+    key = require_id(session, Application, application_id, zh="申报", en="application", field="application")
+    round_id = session.execute(select(Application.round_id).where(Application.id == key)).scalar()
     lock_round(session, round_id)  # the round's commitments change: the same lock order as approval
     app = get(session=session, application_id=application_id, lock=True)
     states.check_transition(states.APPLICATION, app.state, "revoke", actor.role, reason=reason)
@@ -171,6 +175,8 @@ def revoke(*, session: Session, application_id: int, ground: str, reason: str, a
 def receivables(*, session: Session, application_id: int | None = None) -> list[Receivable]:
     """Claw-back receivables."""
     q = select(Receivable).order_by(Receivable.id)
+    if application_id is not None and id_in_range(session, Receivable, application_id) is None:
+        return []
     if application_id is not None:
         q = q.where(Receivable.application_id == application_id)
     return list(session.execute(q).scalars())

@@ -132,6 +132,10 @@ def records_for(*, session: Session, app: Any) -> list[CreditRecord]:
 
 
 def overrides(*, session: Session, application_id: int) -> list[CreditOverride]:
+    from huiqi.workflow.common import id_in_range
+
+    if id_in_range(session, CreditOverride, application_id) is None:
+        return []
     return list(session.execute(select(CreditOverride).where(CreditOverride.application_id == application_id).order_by(CreditOverride.id)).scalars())
 
 

@@ -30,7 +30,7 @@ from huiqi.money import to_fen
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
-from huiqi.workflow.common import money
+from huiqi.workflow.common import id_in_range, money, require_id
 from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
 from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
@@ -81,8 +81,11 @@ def charge_caps(*, session: Session, app: Application, amount: Decimal) -> list[
                 field="amount", details={"cap": cap["cap"], "year": year, "limit": str(row.limit), "used": str(row.used), "room": str(room)},
             )
         row.used = row.used + amount
-        session.add(CapCharge(application_id=app.id, ledger_id=row.id, amount=amount, released=Decimal(0)))
-        out.append({"cap": cap["cap"], "year": year, "limit": row.limit, "used": row.used})
+        charge = CapCharge(application_id=app.id, ledger_id=row.id, amount=amount, released=Decimal(0))
+        session.add(charge)
+        session.flush()
+        # charge id and amount: what ``huiqi audit verify`` reconciles the cap_charges row against
+        out.append({"cap": cap["cap"], "year": year, "limit": row.limit, "used": row.used, "ledger": row.id, "charge": charge.id, "amount": amount})
     session.flush()
     return out
 
@@ -104,7 +107,7 @@ def release_caps(*, session: Session, app: Application, amount: Decimal, actor: 
             continue
         ch.released = ch.released + give
         row.used = row.used - give
-        out.append({"cap": row.cap_id, "year": row.year, "released": give, "used": row.used, "limit": row.limit})
+        out.append({"cap": row.cap_id, "year": row.year, "released": give, "used": row.used, "limit": row.limit, "ledger": row.id, "charge": ch.id, "charge_released": ch.released})
     session.flush()
     if out:
         audit.record(session, actor=actor.username, action="cap.release", entity="application", entity_id=app.id, reason=why, data={"amount": amount, "caps": out})
@@ -152,7 +155,8 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
     standard need a written ``reason``."""
     from huiqi.workflow.credit import service as credit
 
-    round_id = session.execute(select(Application.round_id).where(Application.id == application_id)).scalar()
+    key = require_id(session, Application, application_id, zh="申报", en="application", field="application")
+    round_id = session.execute(select(Application.round_id).where(Application.id == key)).scalar()
     r = lock_round(session, round_id)  # round first, then the application: the order shortlisting uses
     app = get(session=session, application_id=application_id, lock=True)
     states.check_transition(states.APPLICATION, app.state, "approve", actor.role, stages=stages_of(app))
@@ -181,11 +185,13 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
     budget = check_budget(session=session, r=r, amount=amount)
     charged = charge_caps(session=session, app=app, amount=amount)
     credit_data = {"credit_overrides": [o.id for o in cst["overrides"]]} if cst["overrides"] else {}
-    fire(session, machine=states.APPLICATION, obj=app, name="approve", actor=actor, reason=reason, stages=stages_of(app), data={"amount": amount, "ceiling": app.ceiling, "overrides": overrides, "caps": charged, "budget": budget, "policy_version": app.policy_version, **credit_data})
     app.approved_amount, app.approved_on = amount, on
     d = Decision(application_id=app.id, outcome="approved", amount=amount, ceiling=app.ceiling, reason=reason, overrides=overrides, actor_id=actor.id)
     session.add(d)
-    schedule_instalments(session=session, app=app, amount=amount, start=on)
+    plan = schedule_instalments(session=session, app=app, amount=amount, start=on)
+    # the decision, its instalments and cap charges are in the entry: ``huiqi audit verify`` reconciles them
+    instalments = [{"id": i.id, "seq": i.seq, "amount": i.amount, "due_on": i.due_on} for i in plan]
+    fire(session, machine=states.APPLICATION, obj=app, name="approve", actor=actor, reason=reason, stages=stages_of(app), data={"amount": amount, "ceiling": app.ceiling, "overrides": overrides, "caps": charged, "budget": budget, "policy_version": app.policy_version, "decision": d.id, "approved_on": on, "instalments": instalments, **credit_data})
     session.flush()
     return d
 
@@ -193,10 +199,11 @@ def approve(*, session: Session, application_id: int, amount: Decimal | str, act
 def decline(*, session: Session, application_id: int, actor: User, reason: str) -> Decision:
     """Decline (不予立项), with the written reason."""
     app = get(session=session, application_id=application_id, lock=True)
-    fire(session, machine=states.APPLICATION, obj=app, name="decline", actor=actor, reason=reason, stages=stages_of(app))
+    states.check_transition(states.APPLICATION, app.state, "decline", actor.role, stages=stages_of(app), reason=reason)
     d = Decision(application_id=app.id, outcome="declined", amount=None, ceiling=app.ceiling, reason=reason, overrides=[], actor_id=actor.id)
     session.add(d)
     session.flush()
+    fire(session, machine=states.APPLICATION, obj=app, name="decline", actor=actor, reason=reason, stages=stages_of(app), data={"decision": d.id, "ceiling": app.ceiling})
     return d
 
 
@@ -228,4 +235,6 @@ def schedule_instalments(*, session: Session, app: Application, amount: Decimal,
 
 def cap_usage(*, session: Session, enterprise_id: int, year: int) -> list[CapLedger]:
     """The cap ledger rows of an enterprise for a year."""
+    if id_in_range(session, CapLedger, enterprise_id) is None:
+        return []
     return list(session.execute(select(CapLedger).where(CapLedger.enterprise_id == enterprise_id, CapLedger.year == year).order_by(CapLedger.cap_id)).scalars())

@@ -1,5 +1,15 @@
 """Exports as .xlsx: the public-notice list (公示名单) and the payment list (拨付清单), amounts in
-万元 and in Chinese capitals (大写) as official documents require."""
+万元 and in Chinese capitals (大写) as official documents require.
+
+Cells are written for what they are:
+
+* **text from users** (enterprise names, titles, references …) that starts with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return is stored as a text cell marked “quote prefix” (OWASP, CSV
+  injection): the spreadsheet shows it as typed and never runs it as a formula — an imported
+  enterprise name ``=HYPERLINK(…)`` stays a name;
+* **amounts are numbers** with a number format — 万元 with two decimals (``#,##0.00``) in the 万元
+  columns — never text, so they can be summed; the 大写 column beside them carries the exact sum.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
-from huiqi.money import format_wan, to_chinese_capital
+from huiqi.money import to_chinese_capital
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.common import get_or_404
 from huiqi.workflow.enterprises.models import Enterprise
@@ -20,18 +31,48 @@ from huiqi.workflow.notices.models import NoticeBatch
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch
 from huiqi.workflow.users.models import User
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: cells must not start with these
+WAN_FORMAT = "#,##0.00"  # 万元, two decimals
+YUAN_FORMAT = "#,##0.00"  # yuan
+
+
+class Wan:
+    """An amount in yuan to be shown in 万元 (a number cell, ``WAN_FORMAT``)."""
+
+    __slots__ = ("yuan",)
+
+    def __init__(self, yuan: Decimal) -> None:
+        self.yuan = Decimal(yuan)
+
+
+def put(cell: Cell, value: object) -> None:
+    """Write one value: text that could start a formula stays text; 万元 amounts are numbers."""
+    if isinstance(value, Wan):
+        cell.value = value.yuan / Decimal(10000)
+        cell.number_format = WAN_FORMAT
+        return
+    if isinstance(value, Decimal):
+        cell.value = value
+        cell.number_format = YUAN_FORMAT
+        return
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
+        cell.quotePrefix = True  # and the spreadsheet keeps it text when the cell is edited
+
 
 def _sheet(title: str, header: list[str], rows: list[list], path: Path, caption: str) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    ws.append([caption])
+    put(ws.cell(row=1, column=1), caption)
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(header)
-    for c in ws[2]:
-        c.font = Font(bold=True)
-    for r in rows:
-        ws.append(r)
+    for j, name in enumerate(header, start=1):
+        put(ws.cell(row=2, column=j), name)
+        ws.cell(row=2, column=j).font = Font(bold=True)
+    for i, r in enumerate(rows, start=3):
+        for j, value in enumerate(r, start=1):
+            put(ws.cell(row=i, column=j), value)
     for col, width in zip("ABCDEFGHIJ", (6, 36, 22, 14, 40, 16, 30, 14, 14, 14)):
         ws.column_dimensions[col].width = width
     path = Path(path)
@@ -48,7 +89,7 @@ def notice_list(*, session: Session, batch_id: int, path: str | Path, actor: Use
     for i, (app, ent) in enumerate(apps, start=1):
         amount = app.proposed_amount if app.proposed_amount is not None else (app.requested_amount or Decimal(0))
         title = ((app.evaluation or {}).get("result") or {}).get("title") or app.programme_id
-        rows.append([i, ent.name, ent.uscc, app.programme_id, title, format_wan(amount), to_chinese_capital(amount)])
+        rows.append([i, ent.name, ent.uscc, app.programme_id, title, Wan(amount), to_chinese_capital(amount)])
     caption = f"{batch.title}（公示期：{batch.published_on.isoformat()} 发布，{batch.working_days} 个工作日，至 {batch.ends_on.isoformat()}）"
     out = _sheet("公示名单", ["序号", "企业名称", "统一社会信用代码", "项目编号", "项目名称", "拟支持金额（万元）", "金额（大写）"], rows, Path(path), caption)
     if actor is not None:
@@ -70,8 +111,8 @@ def payment_list(*, session: Session, batch_id: int, path: str | Path, actor: Us
     rows, total = [], Decimal(0)
     for i, (pay, inst, app, ent) in enumerate(session.execute(q), start=1):
         total += pay.amount
-        rows.append([i, ent.name, ent.uscc, app.programme_id, f"{inst.label_zh}（第{inst.seq}期）", format_wan(pay.amount), to_chinese_capital(pay.amount), pay.paid_on.isoformat(), pay.reference])
-    rows.append(["合计", "", "", "", "", format_wan(total), to_chinese_capital(total), "", ""])
+        rows.append([i, ent.name, ent.uscc, app.programme_id, f"{inst.label_zh}（第{inst.seq}期）", Wan(pay.amount), to_chinese_capital(pay.amount), pay.paid_on.isoformat(), pay.reference])
+    rows.append(["合计", None, None, None, None, Wan(total), to_chinese_capital(total), None, None])
     out = _sheet("拨付清单", ["序号", "企业名称", "统一社会信用代码", "项目编号", "拨付期次", "拨付金额（万元）", "金额（大写）", "拨付日期", "凭证号"], rows, Path(path), f"专项资金拨付清单 {batch.code}")
     if actor is not None:
         audit.record(session, actor=actor.username, action="export.payments", entity="payment_batch", entity_id=batch.id, data={"rows": len(rows) - 1, "total": total, "file": out.name})

@@ -14,7 +14,7 @@ class ImportRun(IdMixin, Base):
 
     kind: Mapped[str] = mapped_column(String(30), nullable=False)  # automatic / credit
     filename: Mapped[str] = mapped_column(String(300), nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # an import of a file already imported is refused
     rows: Mapped[int] = mapped_column(Integer, nullable=False)
     programme_id: Mapped[str | None] = mapped_column(String(50))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)

@@ -4,6 +4,25 @@ Files are CSV (UTF-8, with or without BOM) or .xlsx, first row = column names. E
 checked before anything is written: wrong or missing columns, a bad USCC, a bad date or
 amount, duplicate rows — all are reported together (row number, column, bilingual message)
 in an :class:`~huiqi.workflow.errors.ImportRejected`, and nothing is imported.
+
+Idempotency (issue 14: the same 免申即享 list imported three times gave 9,000 proposed grants from
+3,000 rows):
+
+* **the same file** (its SHA-256) is imported once: again → :class:`~huiqi.workflow.errors.AlreadyImported`
+  naming the earlier import (which, when, by whom); nothing is written;
+* **a 免申即享 row already imported** — an enterprise (by USCC) that already has a grant of the same
+  programme and year that is still live (proposed, approved or revoked; a declined one may be
+  proposed again) — is a bad row: the whole file is refused, every such row listed with the earlier
+  grant and its import. Refused rather than skipped, so a corrected amount in a list sent again
+  is never dropped silently: the officer removes the rows already done (or declines the old
+  proposal) and imports the rest. A list has one row per enterprise (a second row for the same
+  USCC is refused), so the enterprise's claim under the programme and year is the "claim subject";
+* **a credit record already imported** (same USCC, date, authority — the table's unique key) is
+  skipped and listed (``run.skipped``): the same record twice is one record, and a credit
+  authority's cumulative list can be imported again for its new records.
+
+Imports are serialised (PostgreSQL: a transaction-scoped advisory lock; SQLite: ``BEGIN IMMEDIATE``
+already), so two officers importing at once cannot both pass these checks.
 """
 
 from __future__ import annotations
@@ -16,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from huiqi import audit
@@ -26,7 +45,7 @@ from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.credit.models import CreditRecord
 from huiqi.workflow.enterprises import service as enterprises
-from huiqi.workflow.errors import ImportRejected, InvalidInput
+from huiqi.workflow.errors import AlreadyImported, ImportRejected, InvalidInput
 from huiqi.workflow.imports.models import ImportRun
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.users.models import User
@@ -115,6 +134,64 @@ def _uscc(row: int, value: str, problems: list[dict]) -> str | None:
         return None
 
 
+IMPORT_LOCK = 0x68756971_0001  # pg_advisory_xact_lock key: one import at a time ("huiq" · 1)
+NOT_LIVE = ("rejected", "withdrawn", "not_selected")  # a grant in these states may be proposed again
+
+
+def _serialise(session: Session) -> None:
+    """One import at a time (PostgreSQL; SQLite's writers are serialised by ``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+
+
+def _who_when(session: Session, run: ImportRun) -> tuple[str, str]:
+    user = session.get(User, run.actor_id)
+    when = run.created_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if run.created_at.tzinfo else run.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (user.username if user else str(run.actor_id)), when
+
+
+def refuse_same_file(session: Session, *, kind: str, data: bytes, path: Path) -> None:
+    """Raise :class:`AlreadyImported` if this very file (SHA-256) was imported before."""
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = session.execute(select(ImportRun).where(ImportRun.kind == kind, ImportRun.sha256 == digest).order_by(ImportRun.id).limit(1)).scalar_one_or_none()
+    if earlier is None:
+        return
+    who, when = _who_when(session, earlier)
+    raise AlreadyImported(
+        f"该文件已于 {when} 由 {who} 导入（导入批次 {earlier.id}，文件 {earlier.filename}，{earlier.rows} 行），不再重复导入：{path.name}",
+        f"this file was already imported on {when} by {who} (import {earlier.id}, file {earlier.filename}, {earlier.rows} rows); it is not imported again: {path.name}",
+        field="file", details={"import": earlier.id, "filename": earlier.filename, "sha256": digest, "at": when, "by": who, "rows": earlier.rows},
+    )
+
+
+def _already_granted(session: Session, *, n: int, uscc: str, programme_id: str, year: int) -> dict | None:
+    """A problem for row ``n`` if its enterprise already has a live grant of the programme and year."""
+    from huiqi.workflow.enterprises.models import Enterprise
+
+    q = (
+        select(Application, ImportRun)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .outerjoin(ImportRun, ImportRun.id == Application.import_id)
+        .where(Enterprise.uscc == uscc, Application.programme_id == programme_id, Application.year == year, Application.state.not_in(NOT_LIVE))
+        .order_by(Application.id).limit(1)
+    )
+    found = session.execute(q).first()
+    if found is None:
+        return None
+    app, run = found
+    st = states.APPLICATION.state(app.state)
+    if run is not None:
+        who, when = _who_when(session, run)
+        src_zh, src_en = f"导入批次 {run.id}，{when} 由 {who} 导入", f"import {run.id} on {when} by {who}"
+    else:
+        src_zh, src_en = "非导入", "not imported"
+    return _problem(
+        n, "uscc",
+        f"该企业 {year} 年度本项目已有发放：申报 {app.id}（{st.zh}，{app.ceiling} 元；{src_zh}），不再重复导入",
+        f"this enterprise already has a {year} grant of this programme: application {app.id} ({st.en}, {app.ceiling}; {src_en}); not imported again",
+    )
+
+
 def _run(session: Session, *, kind: str, path: Path, data: bytes, rows: int, actor: User, programme_id: str | None = None) -> ImportRun:
     run = ImportRun(kind=kind, filename=path.name, sha256=hashlib.sha256(data).hexdigest(), rows=rows, programme_id=programme_id, actor_id=actor.id)
     session.add(run)
@@ -128,11 +205,13 @@ def import_credit(*, session: Session, path: str | Path, actor: User, content: b
     path = Path(path)
     data = content if content is not None else _read_bytes(path)
     header, rows = read_table(path, content=data)
+    _serialise(session)
+    refuse_same_file(session, kind="credit", data=data, path=path)
     problems = _check_columns(header, CREDIT_COLUMNS, set(CREDIT_COLUMNS))
     if problems:
         raise ImportRejected(problems)
     seen: dict[tuple, int] = {}
-    records = []
+    records, skipped = [], []
     for n, r in rows:
         code = _uscc(n, r["uscc"], problems)
         try:
@@ -149,8 +228,10 @@ def import_credit(*, session: Session, path: str | Path, actor: User, content: b
                 problems.append(_problem(n, "uscc", f"与第 {seen[key]} 行重复", f"duplicates row {seen[key]}"))
             else:
                 seen[key] = n
-                if session.execute(select(CreditRecord.id).where(CreditRecord.uscc == code, CreditRecord.record_date == day, CreditRecord.authority == r["authority"])).first():
-                    problems.append(_problem(n, "uscc", "该记录已导入", "this record was imported before"))
+                known = session.execute(select(CreditRecord.id).where(CreditRecord.uscc == code, CreditRecord.record_date == day, CreditRecord.authority == r["authority"])).scalar()
+                if known is not None:  # the same record twice is one record
+                    skipped.append({"row": n, "uscc": code, "record_date": day.isoformat(), "authority": r["authority"], "record": known})
+                    continue
             records.append((code, r, day))
     if not rows:
         problems.append(_problem(2, "", "没有数据行", "no data rows"))
@@ -160,7 +241,8 @@ def import_credit(*, session: Session, path: str | Path, actor: User, content: b
     for code, r, day in records:
         session.add(CreditRecord(uscc=code, name=r["name"] or None, record_date=day, authority=r["authority"], description=r["description"], import_id=run.id))
     session.flush()
-    audit.record(session, actor=actor.username, action="import.credit", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "rows": len(records)})
+    run.skipped = skipped  # rows whose record was already imported (not stored twice)
+    audit.record(session, actor=actor.username, action="import.credit", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "rows": len(records), "skipped": [s["row"] for s in skipped]})
     from huiqi.workflow.credit import service as credit
 
     credit.flag_after_import(session=session, usccs={code for code, _r, _d in records}, actor=actor)
@@ -183,6 +265,8 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
     path = Path(path)
     data = content if content is not None else _read_bytes(path)
     header, rows = read_table(path, content=data)
+    _serialise(session)
+    refuse_same_file(session, kind="automatic", data=data, path=path)
     vocab = policies.vocabulary
     ent_facts = {f"enterprise.{k}" for k in vocab.facts_of("enterprise")}
     claim_facts = set(vocab.facts_of(prog.subject)) if prog.subject != "enterprise" else set()
@@ -205,6 +289,10 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
                 problems.append(_problem(n, "uscc", f"与第 {seen[code]} 行重复", f"duplicates row {seen[code]}"))
                 continue
             seen[code] = n
+            granted = _already_granted(session, n=n, uscc=code, programme_id=programme_id, year=int(year))
+            if granted:
+                problems.append(granted)
+                continue
         ent: dict[str, Any] = {}
         claim: dict[str, Any] = {}
         for key, value in {**(defaults or {}), **{k: v for k, v in r.items() if k not in AUTOMATIC_BASE and v != ""}}.items():

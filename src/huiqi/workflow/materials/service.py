@@ -20,14 +20,14 @@ from huiqi.rules import PolicySet
 from huiqi.rules.model import MATERIAL_FORMS
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
-from huiqi.workflow.common import get_or_404
+from huiqi.workflow.common import get_or_404, id_in_range
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.materials.models import MaterialFile
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.users.models import User
 from huiqi.workflow.users.service import require_role
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # the upload limit (10 MiB): the web app's default (Settings.max_upload_bytes) is the same
 FORM_LABELS = {"copy": ("复印件", "copy"), "original": ("原件", "original"), "original_for_check": ("原件核验，提交复印件", "copy, original shown for checking"), "electronic": ("电子文件", "electronic")}
 # extension → (content type, magic-byte prefixes)
 TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -85,7 +85,7 @@ def upload(*, session: Session, application_id: int, material_id: str, filename:
     if not content:
         raise InvalidInput("文件为空", "the file is empty", field="file")
     if len(content) > MAX_BYTES:
-        raise InvalidInput(f"文件过大：{len(content)} 字节，上限 {MAX_BYTES}", f"file too large: {len(content)} bytes, limit {MAX_BYTES}", field="file")
+        raise InvalidInput(f"文件过大：{len(content)} 字节，上限 {MAX_BYTES} 字节（{MAX_BYTES // 2**20} MB）", f"file too large: {len(content)} bytes, the limit is {MAX_BYTES} ({MAX_BYTES // 2**20} MB)", field="file")
     if not any(content.startswith(m) for m in magics):
         raise InvalidInput(f"文件内容与扩展名 {ext} 不符", f"the file's content is not a {ext} file", field="file")
     digest = hashlib.sha256(content).hexdigest()
@@ -123,6 +123,8 @@ def read(*, sha256: str, root: Path | None = None) -> bytes:
 
 def files(*, session: Session, application_id: int) -> list[MaterialFile]:
     """The application's uploads, oldest first."""
+    if id_in_range(session, MaterialFile, application_id) is None:
+        return []
     return list(session.execute(select(MaterialFile).where(MaterialFile.application_id == application_id).order_by(MaterialFile.id)).scalars())
 
 

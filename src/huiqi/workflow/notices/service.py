@@ -18,7 +18,7 @@ from huiqi.calendar import CalendarYearMissing, WorkCalendar
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
-from huiqi.workflow.common import get_or_404, parse_day
+from huiqi.workflow.common import get_or_404, id_in_range, parse_day
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.notices.models import NoticeBatch, Objection
@@ -42,10 +42,21 @@ def publish(*, session: Session, application_ids: list[int], published_on: dt.da
     if not application_ids:
         raise InvalidInput("公示名单为空", "the notice list is empty", field="applications")
     apps = [get(session=session, application_id=i, lock=True) for i in dict.fromkeys(application_ids)]
+    # every application named must be one that can be published (not a draft, not decided …) and
+    # have a notice period: checked before the period is counted (a draft has none: it was a 500)
+    sources = states.APPLICATION.transition("publish").sources
+    unfit = [a for a in apps if a.state not in sources]
+    if unfit:
+        zh = "、".join(f"申报 {a.id}（{states.APPLICATION.state(a.state).zh}）" for a in unfit)
+        en = ", ".join(f"application {a.id} ({states.APPLICATION.state(a.state).en})" for a in unfit)
+        raise InvalidInput(f"以下申报不能公示：{zh}", f"these applications cannot be published: {en}", field="applications",
+                           details=[{"application": a.id, "state": a.state} for a in unfit])
     days = set()
     for app in apps:
         nd = ((app.evaluation or {}).get("process") or {}).get("notice_working_days")
-        if nd is None and "public_notice" in stages_of(app):
+        if "public_notice" not in stages_of(app):
+            raise InvalidInput(f"申报 {app.id}（{app.programme_id}）的流程没有公示环节", f"application {app.id} ({app.programme_id}): its process has no public notice", field="applications")
+        if nd is None:
             raise InvalidInput(f"申报 {app.id}（{app.programme_id}）的政策文件未规定公示期限", f"application {app.id} ({app.programme_id}): the policy file gives no notice period", field="notice_working_days")
         days.add(nd)
     if len(days) > 1:
@@ -127,4 +138,6 @@ def close(*, session: Session, batch_id: int, on: dt.date | str, actor: User) ->
 
 def batch_applications(*, session: Session, batch_id: int) -> list[Application]:
     """The applications published in a batch."""
+    if id_in_range(session, NoticeBatch, batch_id) is None:
+        return []
     return list(session.execute(select(Application).where(Application.notice_batch_id == batch_id).order_by(Application.rank, Application.id)).scalars())

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
-from huiqi.workflow.common import get_or_404, parse_day
+from huiqi.workflow.common import get_or_404, id_in_range, parse_day, require_id
 from huiqi.workflow.errors import InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, PaymentBatchItem, Receivable
@@ -52,7 +52,9 @@ def _disburse(session: Session, inst: Instalment, batch: PaymentBatch, actor: Us
     """Record one disbursement (the place a bank transfer would be made)."""
     p = Payment(instalment_id=inst.id, application_id=inst.application_id, batch_id=batch.id, amount=inst.amount, paid_on=batch.pay_on, reference=f"{batch.code}/{inst.id}")
     session.add(p)
-    fire(session, machine=states.INSTALMENT, obj=inst, name="pay", actor=actor, data={"amount": inst.amount, "batch": batch.code, "application": inst.application_id})
+    session.flush()
+    # every column of the payment is in the entry: ``huiqi audit verify`` reconciles the row against it
+    fire(session, machine=states.INSTALMENT, obj=inst, name="pay", actor=actor, data={"amount": inst.amount, "batch": batch.code, "application": inst.application_id, "payment": p.id, "batch_id": batch.id, "paid_on": p.paid_on, "reference": p.reference})
     session.flush()
     return p
 
@@ -108,6 +110,8 @@ def check_budgets(*, session: Session, rounds: dict, due: list) -> None:
 
 def ledger(*, session: Session, application_id: int | None = None, batch_id: int | None = None) -> list[Payment]:
     """Disbursements, oldest first."""
+    if any(v is not None and id_in_range(session, Payment, v) is None for v in (application_id, batch_id)):
+        return []  # an id no row can have: nothing, not a database error
     q = select(Payment).order_by(Payment.id)
     if application_id is not None:
         q = q.where(Payment.application_id == application_id)
@@ -118,6 +122,8 @@ def ledger(*, session: Session, application_id: int | None = None, batch_id: int
 
 def instalments(*, session: Session, application_id: int) -> list[Instalment]:
     """An application's payment schedule."""
+    if id_in_range(session, Instalment, application_id) is None:
+        return []
     return list(session.execute(select(Instalment).where(Instalment.application_id == application_id).order_by(Instalment.seq)).scalars())
 
 
@@ -132,7 +138,8 @@ def record_recovery(*, session: Session, receivable_id: int, actor: User, on: dt
     from huiqi.workflow.decisions.service import lock_round, release_caps
 
     day = parse_day(on, field="on")
-    app_id = session.execute(select(Receivable.application_id).where(Receivable.id == receivable_id)).scalar()
+    key = require_id(session, Receivable, receivable_id, zh="应收回款项", en="receivable")
+    app_id = session.execute(select(Receivable.application_id).where(Receivable.id == key)).scalar()
     if app_id is not None:
         lock_round(session, session.execute(select(Application.round_id).where(Application.id == app_id)).scalar())
     rec = get_or_404(session, Receivable, receivable_id, zh="应收回款项", en="receivable", lock=True)

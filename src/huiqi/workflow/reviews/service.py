@@ -12,7 +12,7 @@ from huiqi import audit
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
-from huiqi.workflow.common import get_or_404, utcnow
+from huiqi.workflow.common import get_or_404, id_in_range, utcnow
 from huiqi.workflow.decisions.service import round_commitments
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.errors import IllegalTransition, InvalidInput, PermissionDenied
@@ -83,16 +83,24 @@ def score(*, session: Session, application_id: int, actor: User, score: Decimal 
         raise PermissionDenied("您未被分配评审此申报", "you are not assigned to this application", field="expert")
     if has_tie(session=session, expert_id=actor.id, enterprise_id=app.enterprise_id):
         raise PermissionDenied("您已申报与该企业存在关联关系，须回避", "you declared a tie with this enterprise and must stand aside", field="expert")
-    try:
-        value = Decimal(str(score))
-    except Exception:  # noqa: BLE001
-        raise InvalidInput(f"评分应为 0–100 的数：{score!r}", f"the score must be a number 0–100: {score!r}", field="score") from None
+    value = _score(score, field="score")
     if not (Decimal(0) <= value <= Decimal(100)):
         raise InvalidInput(f"评分应在 0–100 之间：{value}", f"the score must be within 0–100: {value}", field="score")
     a.score, a.comment, a.scored_at = value.quantize(Decimal("0.01")), comment, utcnow()
     session.flush()
     audit.record(session, actor=actor.username, action="review.score", entity="application", entity_id=app.id, data={"score": a.score, "comment": comment})
     return a
+
+
+def _score(value: Decimal | int | str, *, field: str) -> Decimal:
+    """A score as a finite Decimal: NaN, Infinity and anything not a number are bilingual errors."""
+    try:
+        d = Decimal(str(value).strip())
+    except Exception:  # noqa: BLE001
+        raise InvalidInput(f"评分应为 0–100 的数：{value!r}", f"the score must be a number 0–100: {value!r}", field=field) from None
+    if not d.is_finite():
+        raise InvalidInput(f"评分应为 0–100 的有限数，不能是 {value!r}", f"the score must be a finite number 0–100, not {value!r}", field=field)
+    return d
 
 
 def consult(*, session: Session, application_id: int, actor: User, department: str, opinion: str) -> ReviewOpinion:
@@ -155,7 +163,9 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
         app.score = avg
         ranked.append(app)
     ranked.sort(key=lambda a: (-(a.score if a.score is not None else Decimal(-1)), a.submitted_at, a.id))
-    floor = Decimal(str(min_score)) if min_score is not None else None
+    floor = _score(min_score, field="min_score") if min_score is not None else None
+    if floor is not None and not (Decimal(0) <= floor <= Decimal(100)):
+        raise InvalidInput(f"最低分应在 0–100 之间：{floor}", f"the minimum score must be within 0–100: {floor}", field="min_score")
     # what earlier approvals already hold (0 without a budget: nothing to fit within)
     committed = round_commitments(session=session, round_id=r.id)["committed"] if r.budget is not None else Decimal(0)
     total, full = Decimal(0), False
@@ -177,9 +187,13 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
 
 def opinions(*, session: Session, application_id: int) -> list[ReviewOpinion]:
     """Every opinion recorded on an application, oldest first."""
+    if id_in_range(session, ReviewOpinion, application_id) is None:
+        return []
     return list(session.execute(select(ReviewOpinion).where(ReviewOpinion.application_id == application_id).order_by(ReviewOpinion.id)).scalars())
 
 
 def assignments(*, session: Session, application_id: int) -> list[ExpertAssignment]:
     """The experts assigned to an application and their scores."""
+    if id_in_range(session, ExpertAssignment, application_id) is None:
+        return []
     return list(session.execute(select(ExpertAssignment).where(ExpertAssignment.application_id == application_id).order_by(ExpertAssignment.id)).scalars())
