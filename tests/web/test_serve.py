@@ -10,7 +10,10 @@ from huiqi.rules import load_policies
 
 
 def test_demo_database_seeded_once_and_log_ins_work(tmp_path, monkeypatch):
+    from huiqi.config import set_settings
+
     monkeypatch.setenv("HUIQI_STORAGE_DIR", str(tmp_path / "files"))
+    set_settings(None)
     ps = load_policies()
     url = _db_url(str(tmp_path / "demo.sqlite"), True)
     logins = prepare_database(url, ps, demo=True)

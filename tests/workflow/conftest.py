@@ -102,7 +102,12 @@ def session(factory):
 
 @pytest.fixture(autouse=True)
 def _storage(tmp_path, monkeypatch):
+    from huiqi.config import set_settings
+
     monkeypatch.setenv("HUIQI_STORAGE_DIR", str(tmp_path / "files"))
+    set_settings(None)  # the settings are read from the environment again
+    yield
+    set_settings(None)
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ def db(request: Request) -> Iterator[Any]:
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.huiqi.settings.secret_key, salt=TOKEN_SALT)
+    return URLSafeTimedSerializer(request.app.state.huiqi.settings.session_secret(), salt=TOKEN_SALT)
 
 
 def issue_token(request: Request, user: Any) -> str:

@@ -1,6 +1,7 @@
 """Materials (申报材料): the programme's checklist, uploads stored by SHA-256, what is missing.
 
-Files live in ``$HUIQI_STORAGE_DIR`` (default ``./var/files``), outside any web root, at
+Files live in the settings' ``storage_dir`` (``$HUIQI_STORAGE_DIR``, default ``<data dir>/files``:
+the web app and the CLI use the same one), outside any web root, at
 ``<aa>/<bb>/<sha256>``: the same content is stored once. Types are checked by content
 (magic bytes) and extension, sizes against ``MAX_BYTES``.
 """
@@ -42,8 +43,10 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 
 
 def storage_dir() -> Path:
-    """Where uploaded files are kept (``$HUIQI_STORAGE_DIR`` or ``./var/files``)."""
-    return Path(os.environ.get("HUIQI_STORAGE_DIR") or Path("var") / "files")
+    """Where uploaded files are kept: :attr:`huiqi.config.Settings.storage_dir`."""
+    from huiqi.config import get_settings
+
+    return Path(get_settings().storage_dir)  # type: ignore[arg-type]
 
 
 def path_for(sha256: str, *, root: Path | None = None) -> Path:
