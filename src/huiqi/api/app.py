@@ -139,13 +139,13 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
         https_only=settings.secure_cookies,
     )
 
-    from huiqi.api.routers import include_api_routers
+    from huiqi.api.routes import include_api_routers
     from huiqi.web.views import include_web_routers
     from huiqi.web.render import STATIC_DIR, set_vocabulary
 
     set_vocabulary(policies.vocabulary)
 
-    include_api_routers(app)
+    include_api_routers(app, API_PREFIX)
     include_web_routers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     _offline_docs(app)
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
 def _openapi_with_profile(app: FastAPI) -> None:
     from fastapi.openapi.utils import get_openapi
 
-    from huiqi.api.routers.policies import add_profile_schema
+    from huiqi.api.routes.policies import add_profile_schema
 
     def custom_openapi() -> dict:
         if app.openapi_schema is None:

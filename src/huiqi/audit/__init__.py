@@ -36,6 +36,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100), nullable=False)
     entity: Mapped[str] = mapped_column(String(50), nullable=False)
     entity_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # the district the entry belongs to (its record's); None: system-wide (e.g. creating a district's officer by an admin)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -89,14 +91,15 @@ def _head(session: Session) -> AuditHead:
     return head
 
 
-def record(session: Session, *, actor: str, action: str, entity: str, entity_id: Any, reason: str | None = None, data: dict | None = None, at: dt.datetime | None = None) -> AuditEntry:
-    """Append one entry to the chain (in the caller's transaction)."""
+def record(session: Session, *, actor: str, action: str, entity: str, entity_id: Any, reason: str | None = None, data: dict | None = None, at: dt.datetime | None = None, district: str | None = None) -> AuditEntry:
+    """Append one entry to the chain (in the caller's transaction); ``district``: the district of
+    the record it concerns (None: a system-wide entry)."""
     head = _head(session)
     at = at or dt.datetime.now(dt.timezone.utc)
     data = _plain(data or {})
     seq = head.seq + 1
     h = entry_hash(head.hash, seq=seq, at=at, actor=actor, action=action, entity=entity, entity_id=str(entity_id), reason=reason, data=data)
-    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, entity=entity, entity_id=str(entity_id), reason=reason, data=data, prev_hash=head.hash, hash=h)
+    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, entity=entity, entity_id=str(entity_id), district=district, reason=reason, data=data, prev_hash=head.hash, hash=h)
     session.add(entry)
     head.seq, head.hash = seq, h
     session.flush()

@@ -64,11 +64,14 @@ def prepare_database(url: str | None, policies: Any, *, demo: bool) -> list[dict
         if session.execute(select(User.id).limit(1)).first() is None:
             seed_demo(session, policies)
     with session_scope(maker) as session:
+        from huiqi.workflow.enterprises.models import Enterprise
+
         users = list(session.execute(select(User).order_by(User.id)).scalars())
         logins = []
         for u in users:
             zh, en = ROLES.get(u.role, (u.role, u.role))
-            where = u.town or u.district or ""
+            ent = session.get(Enterprise, u.enterprise_id) if u.enterprise_id else None
+            where = " ".join(x for x in ((ent.district, ent.name) if ent else (u.district, u.town)) if x)
             logins.append({"username": u.username, "password": DEMO_PASSWORD, "role": u.role, "label": f"{zh} / {en}" + (f" · {where}" if where else "")})
     engine.dispose()
     return logins
