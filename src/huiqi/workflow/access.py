@@ -409,14 +409,18 @@ def check_new_user(session: Session, actor: Any, *, role: str, district: str | N
     * The administrator creates any user, each with the scope its role needs.
     * A district officer creates users only inside its district (the district defaults to its
       own): officers, reviewers, experts and auditors of its district, and enterprise users for an
-      enterprise it can see — never an administrator, nor anyone of another district or without one.
+      enterprise it can see that is registered in its district — never an administrator, nor
+      anyone of another district or without one. (An enterprise registered elsewhere that applies
+      in the district's rounds is visible to its officers, but its log-ins are its own district's
+      business: a log-in would reach its applications in every district.)
     """
     authorize(actor, "user.create")
     if actor.role == OFFICER:
         if role == ADMIN:
             raise PermissionDenied("区级经办人不能创建系统管理员", "a district officer cannot create an administrator", field="role")
         if role == ENTERPRISE:
-            get(session, actor, Enterprise, enterprise_id, field="enterprise")  # 404 unless the officer sees it
+            ent = get(session, actor, Enterprise, enterprise_id, field="enterprise")  # 404 unless the officer sees it
+            require_district(actor, ent.district, what=("为企业创建用户（该企业注册在其他区）", "create users for enterprises registered there"), field="enterprise")
             district = None
         else:
             district = district or actor.district

@@ -165,9 +165,9 @@ def declare_tie(*, session: Session, expert_id: int, enterprise_id: int, reason:
     from huiqi.workflow.reviews import flows as review_flows
 
     expert = access.get(session, actor, User, expert_id, field="expert")  # an expert sees itself only
+    access.authorize(actor, "expert.tie")
     if expert.role != states.EXPERT:
         raise InvalidInput(f"{expert.username} 不是评审专家", f"{expert.username} is not an expert", field="expert")
-    access.authorize(actor, "expert.tie")
     access.get(session, actor, Enterprise, enterprise_id, field="enterprise")
     if not (reason or "").strip():
         raise InvalidInput("须说明关联关系", "describe the tie", field="reason")
