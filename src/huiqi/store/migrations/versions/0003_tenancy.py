@@ -89,8 +89,8 @@ def _backfill() -> None:
         found = {by_programme[p] for p in (programmes or []) if p in by_programme}
         district = found.pop() if len(found) == 1 else stored
         if district is None:
-            seen = {d for (d,) in bind.execute(sa.select(sa.distinct(ents.c.district)).select_from(apps.join(ents, ents.c.id == apps.c.enterprise_id))
-                                               .where(apps.c.round_id == rid, ents.c.district.is_not(None))).all()}
+            seen = {d for (d,) in bind.execute(sa.select(ents.c.district).select_from(apps.join(ents, ents.c.id == apps.c.enterprise_id))
+                                               .where(apps.c.round_id == rid, ents.c.district.is_not(None)).distinct()).all()}
             district = seen.pop() if len(seen) == 1 else None
         if district != stored:
             bind.execute(rounds.update().where(rounds.c.id == rid).values(district=district))
