@@ -282,6 +282,12 @@ def _of_visible_applications(model: Any, *, district_readers: bool = False) -> A
     return clause
 
 
+def _assignments(actor: Any) -> ColumnElement[bool]:
+    """Expert assignments: with their application; an expert sees its own only (not its peers' scores)."""
+    seen = ExpertAssignment.application_id.in_(_ids(Application, _applications(actor)))
+    return and_(seen, ExpertAssignment.expert_id == actor.id) if actor.role == EXPERT else seen
+
+
 def _notices(actor: Any) -> ColumnElement[bool]:
     if actor.role in (OFFICER, AUDITOR):
         return NoticeBatch.district == actor.district
@@ -334,7 +340,7 @@ FILTERS: dict[type, Any] = {
     Instalment: _of_visible_applications(Instalment),
     MaterialFile: _of_visible_applications(MaterialFile),
     ReviewOpinion: _of_visible_applications(ReviewOpinion),
-    ExpertAssignment: _of_visible_applications(ExpertAssignment),
+    ExpertAssignment: _assignments,
     Decision: _of_visible_applications(Decision),
     CreditOverride: _of_visible_applications(CreditOverride),
     ProgressReport: _of_visible_applications(ProgressReport),

@@ -115,7 +115,7 @@ def rounds_page(request: Request, user: Any = Depends(DISTRICT), session: Any = 
     rows = rounds.list_all(session=session, actor=user)
     committed = {r.id: round_flows.commitments(session=session, round_id=r.id, actor=user) for r in rows}
     ps = _ps(request)
-    mine = [p for p in ps.programmes() if user.role == states.ADMIN or getattr(ps.document(p.document_id), "district", None) == user.district]
+    mine = [p for p in ps.programmes() if not user.district or getattr(ps.document(p.document_id), "district", None) == user.district]
     return render(request, "office_rounds.html", {"rounds": sorted(rows, key=lambda r: -r.id), "committed": committed, "programmes": mine, "flash": pop_flash(request)})
 
 
@@ -228,7 +228,7 @@ async def change_decide(request: Request, change_id: int, user: Any = Depends(OF
 @router.get("/office/imports")
 def imports_page(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
     ps = _ps(request)
-    auto = [p for p in ps.programmes() if p.mode == "automatic" and (user.role == states.ADMIN or getattr(ps.document(p.document_id), "district", None) == user.district)]
+    auto = [p for p in ps.programmes() if p.mode == "automatic" and (not user.district or getattr(ps.document(p.document_id), "district", None) == user.district)]
     return render(request, "office_imports.html", {"runs": imports.runs(session=session, actor=user), "automatic": auto, "flash": pop_flash(request)})
 
 

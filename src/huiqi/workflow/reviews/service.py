@@ -138,8 +138,8 @@ def assignments(*, session: Session, application_id: int, actor: User) -> list[E
     app = get(session=session, application_id=application_id, actor=actor)
     if not access.role_may(actor.role, "application.read_assignments"):
         return []
-    rows = assignments_for(session=session, app=app)
-    return [a for a in rows if a.expert_id == actor.id] if actor.role == states.EXPERT else rows
+    q = select(ExpertAssignment).where(ExpertAssignment.application_id == app.id, access.visible(actor, ExpertAssignment)).order_by(ExpertAssignment.id)
+    return list(session.execute(q).scalars())
 
 
 def assignments_for(*, session: Session, app: Application) -> list[ExpertAssignment]:
