@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from huiqi.api import schemas
-from huiqi.api.deps import CurrentUser, SessionDep
+from huiqi.api.deps import CurrentUser, PoliciesDep, SessionDep
 from huiqi.api.routes.common import LIST, WRITE
 from huiqi.api.serialize import user_dict
 from huiqi.workflow.users import service as users
@@ -40,10 +40,10 @@ def list_users(session: SessionDep, user: CurrentUser) -> list[dict]:
 
 
 @router.post("/users", summary="新建用户 / create a user", status_code=201, response_model=schemas.User, responses=WRITE)
-def create_user(body: UserIn, session: SessionDep, user: CurrentUser) -> dict:
-    return user_dict(users.create(session=session, actor=user, **body.model_dump()))
+def create_user(body: UserIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
+    return user_dict(users.create(session=session, actor=user, policies=ps, **body.model_dump()))
 
 
 @router.post("/users/{user_id}/scope", summary="设定用户的区、镇或企业（系统管理员）/ set a user's scope (administrator)", response_model=schemas.User, responses=WRITE)
-def set_scope(user_id: int, body: ScopeIn, session: SessionDep, user: CurrentUser) -> dict:
-    return user_dict(users.set_scope(session=session, user_id=user_id, actor=user, **body.model_dump()))
+def set_scope(user_id: int, body: ScopeIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
+    return user_dict(users.set_scope(session=session, user_id=user_id, actor=user, policies=ps, **body.model_dump()))
