@@ -52,9 +52,23 @@ def test_reading_settings_writes_nothing(tmp_path):
 
 
 def test_from_env_parses_every_variable(tmp_path):
-    env = {"HUIQI_DATA_DIR": str(tmp_path), "HUIQI_DATABASE_URL": "postgresql+psycopg://u@h/db", "HUIQI_POLICY_DIR": str(tmp_path / "p"),
-           "HUIQI_SECRET_KEY": "s" * 40, "HUIQI_INSECURE_COOKIES": "1", "HUIQI_MAX_UPLOAD_BYTES": "1234", "HUIQI_DEMO_LOGINS": '[{"username": "a"}]'}
+    env = {
+        "HUIQI_DATA_DIR": str(tmp_path),
+        "HUIQI_DATABASE_URL": "postgresql+psycopg://u@h/db",
+        "HUIQI_POLICY_DIR": str(tmp_path / "p"),
+        "HUIQI_SECRET_KEY": "s" * 40,
+        "HUIQI_INSECURE_COOKIES": "1",
+        "HUIQI_MAX_UPLOAD_BYTES": "1234",
+        "HUIQI_DEMO_LOGINS": '[{"username": "a"}]',
+    }
     s = Settings.from_env(env)
-    assert (s.data_dir, s.database(), s.policy_dir, s.session_secret(), s.secure_cookies, s.max_upload_bytes, s.demo_logins) == (
-        tmp_path, "postgresql+psycopg://u@h/db", Path(tmp_path / "p"), "s" * 40, False, 1234, [{"username": "a"}])
+    assert (
+        s.data_dir,
+        s.database(),
+        s.policy_dir,
+        s.session_secret(),
+        s.secure_cookies,
+        s.max_upload_bytes,
+        s.demo_logins,
+    ) == (tmp_path, "postgresql+psycopg://u@h/db", Path(tmp_path / "p"), "s" * 40, False, 1234, [{"username": "a"}])
     assert s.storage_dir == tmp_path / "files"

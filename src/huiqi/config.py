@@ -115,7 +115,12 @@ class Settings:
         kw: dict[str, Any] = {}
         if text("HUIQI_DATA_DIR"):
             kw["data_dir"] = Path(text("HUIQI_DATA_DIR"))  # type: ignore[arg-type]
-        for name, key in (("HUIQI_DATABASE_URL", "database_url"), ("HUIQI_STORAGE_DIR", "storage_dir"), ("HUIQI_POLICY_DIR", "policy_dir"), ("HUIQI_SECRET_KEY", "secret_key")):
+        for name, key in (
+            ("HUIQI_DATABASE_URL", "database_url"),
+            ("HUIQI_STORAGE_DIR", "storage_dir"),
+            ("HUIQI_POLICY_DIR", "policy_dir"),
+            ("HUIQI_SECRET_KEY", "secret_key"),
+        ):
             if text(name):
                 kw[key] = text(name)
         if text("HUIQI_INSECURE_COOKIES") == "1":

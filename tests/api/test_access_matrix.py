@@ -25,7 +25,6 @@ district's first expert assigned), ``F`` one of its files, ``S`` one in notice `
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys

@@ -28,7 +28,13 @@ ROLES = ("officer", "reviewer", "expert", "auditor", "enterprise")
 # record → (role → in scope when of the same district); the other district's: never (a published
 # round excepted: every enterprise user may apply to it)
 SAME_DISTRICT_SCOPE = {
-    "A": {"officer", "reviewer", "expert", "auditor", "enterprise"},  # in expert review, assigned to the district's expert
+    "A": {
+        "officer",
+        "reviewer",
+        "expert",
+        "auditor",
+        "enterprise",
+    },  # in expert review, assigned to the district's expert
     "S": {"officer", "reviewer", "expert", "auditor", "enterprise"},  # in notice, scored by that expert
     "P": {"officer", "reviewer", "auditor", "enterprise"},  # no expert stage
     "R": {"officer", "reviewer", "expert", "auditor", "enterprise"},

@@ -13,15 +13,12 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow.changes import service as changes
 from huiqi.workflow.changes import flows as change_flows
-from huiqi.workflow.decisions import service as decisions
 from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.errors import CapExceeded, InvalidInput, PermissionDenied
 from huiqi.workflow.payments import service as payments
 from huiqi.workflow.payments import flows as payment_flows
 from huiqi.workflow.payments.models import Payment
-from huiqi.workflow.rounds import service as rounds
 from huiqi.workflow.rounds import flows as round_flows
 from tests.workflow import helpers as h
 

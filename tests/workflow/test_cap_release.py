@@ -18,7 +18,6 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow.changes import service as changes
 from huiqi.workflow.changes import flows as change_flows
 from huiqi.workflow.decisions import service as decisions
 from huiqi.workflow.decisions import flows as decision_flows

@@ -14,7 +14,6 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow import states
 from huiqi.workflow.credit import service as credit
 from huiqi.workflow.decisions import service as decisions
 from huiqi.workflow.decisions import flows as decision_flows

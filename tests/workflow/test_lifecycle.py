@@ -15,7 +15,6 @@ from huiqi import audit
 from huiqi.workflow.applications import service as applications
 from huiqi.workflow.changes import service as changes
 from huiqi.workflow.changes import flows as change_flows
-from huiqi.workflow.decisions import service as decisions
 from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from huiqi.workflow.exports import service as exports

@@ -33,7 +33,15 @@ from huiqi.workflow import states
 
 E, R, O, X, A, ADMIN = "enterprise", "reviewer", "officer", "expert", "auditor", "admin"
 REVIEWABLE = {"submitted", "town_confirmed", "district_checked", "expert_review"}
-DECIDABLE = {"submitted", "proposed", "town_confirmed", "district_checked", "expert_review", "shortlisted", "notice_cleared"}
+DECIDABLE = {
+    "submitted",
+    "proposed",
+    "town_confirmed",
+    "district_checked",
+    "expert_review",
+    "shortlisted",
+    "notice_cleared",
+}
 
 # machine: {transition: (sources, target, roles, needs a written reason)}
 EXPECTED = {
@@ -65,8 +73,11 @@ EXPECTED = {
 }
 FINAL = {
     "application": {"not_selected", "rejected", "withdrawn", "revoked"},
-    "round": {"closed"}, "objection": {"upheld", "dismissed"}, "change": {"noted", "approved", "refused"},
-    "instalment": {"paid", "cancelled"}, "receivable": {"recovered"},
+    "round": {"closed"},
+    "objection": {"upheld", "dismissed"},
+    "change": {"noted", "approved", "refused"},
+    "instalment": {"paid", "cancelled"},
+    "receivable": {"recovered"},
 }
 NEVER_ACT = {A, X, ADMIN}  # the auditor reads; an expert scores (not a transition); the administrator sets up
 

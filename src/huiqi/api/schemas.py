@@ -34,7 +34,9 @@ def _python_type(column: Any) -> Any:
     return str
 
 
-def record_model(name: str, table_model: Any, *, optional: tuple[str, ...] = (), description: str = "") -> type[BaseModel]:
+def record_model(
+    name: str, table_model: Any, *, optional: tuple[str, ...] = (), description: str = ""
+) -> type[BaseModel]:
     """A response model with every column of ``table_model`` (never a password hash). Columns in
     ``optional`` may be left out of an answer (a reader who may not see them gets null)."""
     fields: dict[str, Any] = {}

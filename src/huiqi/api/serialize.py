@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
-
-from huiqi.workflow.common import plain, row_dict  # noqa: E402,F401 - one definition, re-exported
+from huiqi.workflow.common import plain, row_dict  # noqa: F401 - one definition, re-exported
 
 
 def user_dict(user: Any) -> dict:

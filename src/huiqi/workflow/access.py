@@ -47,7 +47,14 @@ from huiqi.workflow.users.models import ExpertTie, User
 
 M = TypeVar("M")
 MAX_ID = 2**31 - 1
-ADMIN, OFFICER, REVIEWER, EXPERT, AUDITOR, ENTERPRISE = states.ADMIN, states.OFFICER, states.REVIEWER, states.EXPERT, states.AUDITOR, states.ENTERPRISE
+ADMIN, OFFICER, REVIEWER, EXPERT, AUDITOR, ENTERPRISE = (
+    states.ADMIN,
+    states.OFFICER,
+    states.REVIEWER,
+    states.EXPERT,
+    states.AUDITOR,
+    states.ENTERPRISE,
+)
 
 # ------------------------------------------------------------------ scopes
 
@@ -59,7 +66,11 @@ SCOPES: dict[str, tuple[str, ...]] = {
     AUDITOR: ("district",),  # read-only
     ENTERPRISE: ("enterprise_id",),
 }
-SCOPE_LABELS = {"district": ("所在区", "district"), "town": ("所在镇（园区）", "town/park"), "enterprise_id": ("所属企业", "enterprise")}
+SCOPE_LABELS = {
+    "district": ("所在区", "district"),
+    "town": ("所在镇（园区）", "town/park"),
+    "enterprise_id": ("所属企业", "enterprise"),
+}
 
 # ------------------------------------------------------------------ actions that are not state transitions
 
@@ -161,14 +172,22 @@ def authorize(actor: Any, action: str) -> None:
         missing = [f for f in need if getattr(actor, f) in (None, "")] or ["role"]
         zh = "、".join(SCOPE_LABELS.get(f, (f, f))[0] for f in missing)
         en = ", ".join(SCOPE_LABELS.get(f, (f, f))[1] for f in missing)
-        raise PermissionDenied(f"账户尚未设定{zh}，不能进行任何操作；请系统管理员设定", f"this account has no {en} set: it may do nothing until an administrator sets it", field="scope")
+        raise PermissionDenied(
+            f"账户尚未设定{zh}，不能进行任何操作；请系统管理员设定",
+            f"this account has no {en} set: it may do nothing until an administrator sets it",
+            field="scope",
+        )
     roles = roles_for(action)
     if actor.role not in roles:
         zh, en = _action_label(action)
         rz = "、".join(states.ROLES[r][0] for r in roles)
         re_ = ", ".join(states.ROLES[r][1] for r in roles)
         mine = states.ROLES.get(actor.role, (actor.role, actor.role))
-        raise PermissionDenied(f"“{zh}”只能由{rz}进行（当前角色：{mine[0]}）", f"{en!r} may only be done by: {re_} (you are {mine[1]})", field="role")
+        raise PermissionDenied(
+            f"“{zh}”只能由{rz}进行（当前角色：{mine[0]}）",
+            f"{en!r} may only be done by: {re_} (you are {mine[1]})",
+            field="role",
+        )
 
 
 def may(session: Session, actor: Any, action: str, record: Any = None) -> bool:
@@ -188,8 +207,16 @@ def require_channel(actor: Any, mode: str, programme_id: str) -> None:
     if roles is None or actor.role in roles:
         return
     if mode == "offline":
-        raise PermissionDenied(f"{programme_id} 为线下递交：由区级经办人登记纸质申报", f"{programme_id} takes paper submissions: an officer records them", field="channel")
-    raise PermissionDenied(f"{programme_id} 为网上申报：由企业用户提交", f"{programme_id} is applied for online by the enterprise", field="channel")
+        raise PermissionDenied(
+            f"{programme_id} 为线下递交：由区级经办人登记纸质申报",
+            f"{programme_id} takes paper submissions: an officer records them",
+            field="channel",
+        )
+    raise PermissionDenied(
+        f"{programme_id} 为网上申报：由企业用户提交",
+        f"{programme_id} is applied for online by the enterprise",
+        field="channel",
+    )
 
 
 def require_district(actor: Any, district: str | None, *, what: tuple[str, str], field: str = "district") -> None:
@@ -216,7 +243,12 @@ def tied_enterprises(expert_id: int) -> Any:
 def is_tied(session: Session, *, expert_id: int, enterprise_id: int) -> bool:
     """Whether the expert declared a tie with the enterprise: it may then neither be assigned its
     applications nor see or score them (and a score given before the tie is void)."""
-    return session.execute(select(ExpertTie.id).where(ExpertTie.expert_id == expert_id, ExpertTie.enterprise_id == enterprise_id)).first() is not None
+    return (
+        session.execute(
+            select(ExpertTie.id).where(ExpertTie.expert_id == expert_id, ExpertTie.enterprise_id == enterprise_id)
+        ).first()
+        is not None
+    )
 
 
 # ------------------------------------------------------------------ which records an actor sees
@@ -231,10 +263,17 @@ def _applications(actor: Any) -> ColumnElement[bool]:
     if r == OFFICER or r == AUDITOR:
         return Application.district == actor.district
     if r == REVIEWER:  # the district's applications of enterprises in its town/park
-        return and_(Application.district == actor.district, Application.enterprise_id.in_(select(Enterprise.id).where(Enterprise.town == actor.town)))
+        return and_(
+            Application.district == actor.district,
+            Application.enterprise_id.in_(select(Enterprise.id).where(Enterprise.town == actor.town)),
+        )
     if r == EXPERT:  # assigned to it in its district, never an enterprise it declared a tie with
         assigned = select(ExpertAssignment.application_id).where(ExpertAssignment.expert_id == actor.id)
-        return and_(Application.district == actor.district, Application.id.in_(assigned), Application.enterprise_id.not_in(tied_enterprises(actor.id)))
+        return and_(
+            Application.district == actor.district,
+            Application.id.in_(assigned),
+            Application.enterprise_id.not_in(tied_enterprises(actor.id)),
+        )
     if r == ENTERPRISE:
         return Application.enterprise_id == actor.enterprise_id
     return false()
@@ -244,7 +283,10 @@ def _enterprises(actor: Any) -> ColumnElement[bool]:
     r = actor.role
     if r in (OFFICER, AUDITOR, EXPERT, REVIEWER):
         # registered in the district, or applying in its rounds
-        here = or_(Enterprise.district == actor.district, Enterprise.id.in_(select(Application.enterprise_id).where(Application.district == actor.district)))
+        here = or_(
+            Enterprise.district == actor.district,
+            Enterprise.id.in_(select(Application.enterprise_id).where(Application.district == actor.district)),
+        )
         return and_(here, Enterprise.town == actor.town) if r == REVIEWER else here
     if r == ENTERPRISE:
         return Enterprise.id == actor.enterprise_id
@@ -311,7 +353,10 @@ def _ties(actor: Any) -> ColumnElement[bool]:
 
 def _users(actor: Any) -> ColumnElement[bool]:
     if actor.role in (OFFICER, AUDITOR):  # the district's staff, and the users of the enterprises it sees
-        return or_(and_(User.district == actor.district, User.role != ADMIN), User.enterprise_id.in_(_ids(Enterprise, _enterprises(actor))))
+        return or_(
+            and_(User.district == actor.district, User.role != ADMIN),
+            User.enterprise_id.in_(_ids(Enterprise, _enterprises(actor))),
+        )
     return User.id == actor.id
 
 
@@ -360,13 +405,27 @@ def visible(actor: Any, model: type) -> ColumnElement[bool]:
 
 
 LABELS: dict[type, tuple[str, str]] = {
-    Application: ("申报", "application"), Enterprise: ("企业", "enterprise"), Round: ("申报批次", "round"),
-    NoticeBatch: ("公示批次", "notice batch"), Objection: ("异议", "objection"), PaymentBatch: ("拨付批次", "payment batch"),
-    ImportRun: ("导入记录", "import"), CreditRecord: ("失信记录", "credit record"), ExpertTie: ("回避记录", "tie"),
-    User: ("用户", "user"), audit.AuditEntry: ("审计条目", "audit entry"), ChangeRequest: ("变更申请", "change request"),
-    Revocation: ("撤销记录", "revocation"), Receivable: ("应收回款项", "receivable"), Payment: ("拨付记录", "payment"),
-    Instalment: ("拨付计划", "instalment"), MaterialFile: ("文件", "file"), ReviewOpinion: ("审核意见", "opinion"),
-    ExpertAssignment: ("专家分配", "assignment"), Decision: ("立项决定", "decision"), CreditOverride: ("信用审查意见", "credit override"),
+    Application: ("申报", "application"),
+    Enterprise: ("企业", "enterprise"),
+    Round: ("申报批次", "round"),
+    NoticeBatch: ("公示批次", "notice batch"),
+    Objection: ("异议", "objection"),
+    PaymentBatch: ("拨付批次", "payment batch"),
+    ImportRun: ("导入记录", "import"),
+    CreditRecord: ("失信记录", "credit record"),
+    ExpertTie: ("回避记录", "tie"),
+    User: ("用户", "user"),
+    audit.AuditEntry: ("审计条目", "audit entry"),
+    ChangeRequest: ("变更申请", "change request"),
+    Revocation: ("撤销记录", "revocation"),
+    Receivable: ("应收回款项", "receivable"),
+    Payment: ("拨付记录", "payment"),
+    Instalment: ("拨付计划", "instalment"),
+    MaterialFile: ("文件", "file"),
+    ReviewOpinion: ("审核意见", "opinion"),
+    ExpertAssignment: ("专家分配", "assignment"),
+    Decision: ("立项决定", "decision"),
+    CreditOverride: ("信用审查意见", "credit override"),
     ProgressReport: ("进展报告", "progress report"),
 }
 
@@ -385,7 +444,8 @@ def get(session: Session, actor: Any, model: type[M], ident: Any, *, field: str 
         raise not_found(model, ident, field=field) from None
     if not 1 <= key <= MAX_ID:  # ids are 32-bit integers: a larger one names no record
         raise not_found(model, ident, field=field)
-    if session.execute(select(model.id).where(model.id == key, visible(actor, model))).first() is None:  # type: ignore[attr-defined]
+    seen = select(model.id).where(model.id == key, visible(actor, model))  # type: ignore[attr-defined]
+    if session.execute(seen).first() is None:
         raise not_found(model, ident, field=field)
     obj = session.get(model, key, with_for_update=True, populate_existing=True) if lock else session.get(model, key)
     if obj is None:  # deleted in between
@@ -409,7 +469,9 @@ def check(session: Session, actor: Any, action: str, record: Any, *, field: str 
 # ------------------------------------------------------------------ creating users: never more reach than one's own
 
 
-def check_new_user(session: Session, actor: Any, *, role: str, district: str | None, town: str | None, enterprise_id: int | None) -> str | None:
+def check_new_user(
+    session: Session, actor: Any, *, role: str, district: str | None, town: str | None, enterprise_id: int | None
+) -> str | None:
     """Who may create which user, and with which scope. Returns the district the new user gets.
 
     * The administrator creates any user, each with the scope its role needs.
@@ -423,10 +485,17 @@ def check_new_user(session: Session, actor: Any, *, role: str, district: str | N
     authorize(actor, "user.create")
     if actor.role == OFFICER:
         if role == ADMIN:
-            raise PermissionDenied("区级经办人不能创建系统管理员", "a district officer cannot create an administrator", field="role")
+            raise PermissionDenied(
+                "区级经办人不能创建系统管理员", "a district officer cannot create an administrator", field="role"
+            )
         if role == ENTERPRISE:
             ent = get(session, actor, Enterprise, enterprise_id, field="enterprise")  # 404 unless the officer sees it
-            require_district(actor, ent.district, what=("为企业创建用户（该企业注册在其他区）", "create users for enterprises registered there"), field="enterprise")
+            require_district(
+                actor,
+                ent.district,
+                what=("为企业创建用户（该企业注册在其他区）", "create users for enterprises registered there"),
+                field="enterprise",
+            )
             district = None
         else:
             district = district or actor.district

@@ -14,7 +14,10 @@ R422 = {422: {"description": "输入有误 / invalid input", "model": Error}}
 READ = {**R401, **R404, **R422}
 LIST = {**R401, **R403, **R422}
 WRITE = {**R401, **R403, **R404, **R409, **R422}
-TOO_LARGE = {413: {"description": "too large", "model": Error}, 415: {"description": "not a .csv or .xlsx file", "model": Error}}
+TOO_LARGE = {
+    413: {"description": "too large", "model": Error},
+    415: {"description": "not a .csv or .xlsx file", "model": Error},
+}
 
 Date = Optional[str]
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"

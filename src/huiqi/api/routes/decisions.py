@@ -30,7 +30,12 @@ class RequiredReasonIn(BaseModel):
 
 
 class CreditOverrideIn(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=2000, description="同意支持的书面理由 / the written reason for supporting the applicant")
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=2000,
+        description="同意支持的书面理由 / the written reason for supporting the applicant",
+    )
     on: Date = Field(None, pattern=DATE_PATTERN)
 
 
@@ -39,24 +44,61 @@ class ConfirmIn(BaseModel):
     reason: Optional[str] = Field(None, max_length=2000)
 
 
-@router.post("/applications/{application_id}/approve", summary="立项（核定金额）/ approve at an amount", response_model=schemas.Decision, responses=WRITE)
+@router.post(
+    "/applications/{application_id}/approve",
+    summary="立项（核定金额）/ approve at an amount",
+    response_model=schemas.Decision,
+    responses=WRITE,
+)
 def approve(application_id: int, body: ApproveIn, session: SessionDep, user: CurrentUser) -> dict:
-    return row_dict(decision_flows.approve(session=session, application_id=application_id, amount=body.amount, actor=user, reason=body.reason, on=body.on))
+    return row_dict(
+        decision_flows.approve(
+            session=session,
+            application_id=application_id,
+            amount=body.amount,
+            actor=user,
+            reason=body.reason,
+            on=body.on,
+        )
+    )
 
 
-@router.post("/applications/{application_id}/credit-override", summary="信用审查：登记同意支持的书面理由（原则上不予支持）/ record a credit override", status_code=201, response_model=schemas.CreditOverride, responses=WRITE)
+@router.post(
+    "/applications/{application_id}/credit-override",
+    summary="信用审查：登记同意支持的书面理由（原则上不予支持）/ record a credit override",
+    status_code=201,
+    response_model=schemas.CreditOverride,
+    responses=WRITE,
+)
 def credit_override(application_id: int, body: CreditOverrideIn, session: SessionDep, user: CurrentUser) -> dict:
     from huiqi.workflow.common import parse_day
 
     on = parse_day(body.on, field="on") if body.on else None
-    return row_dict(credit.override(session=session, application_id=application_id, actor=user, reason=body.reason, on=on))
+    return row_dict(
+        credit.override(session=session, application_id=application_id, actor=user, reason=body.reason, on=on)
+    )
 
 
-@router.post("/applications/{application_id}/decline", summary="不予立项 / decline", response_model=schemas.Decision, responses=WRITE)
+@router.post(
+    "/applications/{application_id}/decline",
+    summary="不予立项 / decline",
+    response_model=schemas.Decision,
+    responses=WRITE,
+)
 def decline(application_id: int, body: RequiredReasonIn, session: SessionDep, user: CurrentUser) -> dict:
     return row_dict(decisions.decline(session=session, application_id=application_id, actor=user, reason=body.reason))
 
 
-@router.post("/applications/{application_id}/confirm", tags=["imports 导入"], summary="确认免申即享 / confirm a grant without application", response_model=schemas.Decision, responses=WRITE)
+@router.post(
+    "/applications/{application_id}/confirm",
+    tags=["imports 导入"],
+    summary="确认免申即享 / confirm a grant without application",
+    response_model=schemas.Decision,
+    responses=WRITE,
+)
 def confirm(application_id: int, body: ConfirmIn, session: SessionDep, user: CurrentUser) -> dict:
-    return row_dict(imports.confirm(session=session, application_id=application_id, actor=user, amount=body.amount, reason=body.reason))
+    return row_dict(
+        imports.confirm(
+            session=session, application_id=application_id, actor=user, amount=body.amount, reason=body.reason
+        )
+    )

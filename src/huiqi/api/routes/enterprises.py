@@ -24,11 +24,22 @@ class EnterpriseIn(BaseModel):
     town: Optional[str] = Field(None, max_length=50)
 
 
-@router.get("/enterprises", summary="可见的企业 / visible enterprises", response_model=list[schemas.Enterprise], responses={**R401, **R422})
+@router.get(
+    "/enterprises",
+    summary="可见的企业 / visible enterprises",
+    response_model=list[schemas.Enterprise],
+    responses={**R401, **R422},
+)
 def list_enterprises(session: SessionDep, user: CurrentUser) -> list[dict]:
     return [row_dict(e) for e in enterprises.list_all(session=session, actor=user)]
 
 
-@router.post("/enterprises", summary="登记企业 / register an enterprise", status_code=201, response_model=schemas.Enterprise, responses=WRITE)
+@router.post(
+    "/enterprises",
+    summary="登记企业 / register an enterprise",
+    status_code=201,
+    response_model=schemas.Enterprise,
+    responses=WRITE,
+)
 def create_enterprise(body: EnterpriseIn, session: SessionDep, user: CurrentUser) -> dict:
     return row_dict(enterprises.create(session=session, actor=user, **body.model_dump()))

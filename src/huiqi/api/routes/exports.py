@@ -18,8 +18,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS = {"notice": exports.notice_list, "payment": exports.payment_list}
 
 
-@router.get("/exports/{kind}/{batch_id}.xlsx", summary="导出公示或拨付名单 / export a notice or payment list",
-            responses={**READ, **LIST, 200: {"content": {XLSX: {}}, "description": "the .xlsx file"}})
+@router.get(
+    "/exports/{kind}/{batch_id}.xlsx",
+    summary="导出公示或拨付名单 / export a notice or payment list",
+    responses={**READ, **LIST, 200: {"content": {XLSX: {}}, "description": "the .xlsx file"}},
+)
 def export(kind: str, batch_id: int, session: SessionDep, user: CurrentUser) -> Response:
     return export_response(session, user, kind, batch_id)
 
@@ -32,4 +35,6 @@ def export_response(session, user, kind: str, batch_id: int) -> Response:  # noq
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(make(session=session, batch_id=batch_id, path=Path(tmp) / f"{kind}-{batch_id}.xlsx", actor=user))
         data = path.read_bytes()
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{kind}-{batch_id}.xlsx"'})
+    return Response(
+        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{kind}-{batch_id}.xlsx"'}
+    )

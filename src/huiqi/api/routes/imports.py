@@ -27,15 +27,46 @@ async def read_upload(settings, file: UploadFile) -> bytes:  # noqa: ANN001
     return content
 
 
-@router.post("/imports/credit", summary="导入严重失信名单（CSV/xlsx）/ import credit records", status_code=201, response_model=schemas.ImportRun, responses={**WRITE, **TOO_LARGE})
-async def import_credit(session: SessionDep, user: CurrentUser, settings: SettingsDep, file: UploadFile = File(...)) -> dict:
+@router.post(
+    "/imports/credit",
+    summary="导入严重失信名单（CSV/xlsx）/ import credit records",
+    status_code=201,
+    response_model=schemas.ImportRun,
+    responses={**WRITE, **TOO_LARGE},
+)
+async def import_credit(
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, file: UploadFile = File(...)
+) -> dict:
     content = await read_upload(settings, file)
-    return row_dict(imports.import_credit(session=session, path=file.filename or "credit.csv", content=content, actor=user))
+    return row_dict(
+        imports.import_credit(session=session, path=file.filename or "credit.csv", content=content, actor=user)
+    )
 
 
-@router.post("/imports/automatic", summary="导入免申即享名单 / import a grant-without-application list", status_code=201, response_model=list[schemas.ApplicationSummary], responses={**WRITE, **TOO_LARGE})
-async def import_automatic(session: SessionDep, user: CurrentUser, settings: SettingsDep, ps: PoliciesDep,
-                           programme: str = Form(..., max_length=50), year: int = Form(..., ge=2000, le=2100), file: UploadFile = File(...)) -> list[dict]:
+@router.post(
+    "/imports/automatic",
+    summary="导入免申即享名单 / import a grant-without-application list",
+    status_code=201,
+    response_model=list[schemas.ApplicationSummary],
+    responses={**WRITE, **TOO_LARGE},
+)
+async def import_automatic(
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    ps: PoliciesDep,
+    programme: str = Form(..., max_length=50),
+    year: int = Form(..., ge=2000, le=2100),
+    file: UploadFile = File(...),
+) -> list[dict]:
     content = await read_upload(settings, file)
-    apps = imports.import_automatic(session=session, path=file.filename or "list.csv", content=content, programme_id=programme, year=year, actor=user, policies=ps)
+    apps = imports.import_automatic(
+        session=session,
+        path=file.filename or "list.csv",
+        content=content,
+        programme_id=programme,
+        year=year,
+        actor=user,
+        policies=ps,
+    )
     return [applications.summary(a) for a in apps]

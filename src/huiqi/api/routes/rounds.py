@@ -29,7 +29,9 @@ class RoundIn(BaseModel):
     period_start: Date = Field(None, pattern=DATE_PATTERN)
     period_end: Date = Field(None, pattern=DATE_PATTERN)
     budget: Optional[str] = Field(None, max_length=30)
-    district: Optional[str] = Field(None, max_length=50, description="the programmes' document decides it; if given it must match")
+    district: Optional[str] = Field(
+        None, max_length=50, description="the programmes' document decides it; if given it must match"
+    )
 
 
 class BudgetIn(BaseModel):
@@ -46,27 +48,49 @@ def list_rounds(session: SessionDep, user: CurrentUser) -> list[dict]:
     return [row_dict(r) for r in rounds.list_all(session=session, actor=user)]
 
 
-@router.post("/rounds", summary="新建批次 / create a round", status_code=201, response_model=schemas.Round, responses=WRITE)
+@router.post(
+    "/rounds", summary="新建批次 / create a round", status_code=201, response_model=schemas.Round, responses=WRITE
+)
 def create_round(body: RoundIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
     return row_dict(rounds.create(session=session, actor=user, policies=ps, **body.model_dump()))
 
 
-@router.post("/rounds/{round_id}/open", summary="开放申报 / open a round", response_model=schemas.Round, responses=WRITE)
+@router.post(
+    "/rounds/{round_id}/open", summary="开放申报 / open a round", response_model=schemas.Round, responses=WRITE
+)
 def open_round(round_id: int, session: SessionDep, user: CurrentUser) -> dict:
     return row_dict(rounds.open_round(session=session, round_id=round_id, actor=user))
 
 
-@router.post("/rounds/{round_id}/budget", summary="调整预算（须写明理由）/ change a round's budget", response_model=schemas.RoundWithCommitments, responses=WRITE)
+@router.post(
+    "/rounds/{round_id}/budget",
+    summary="调整预算（须写明理由）/ change a round's budget",
+    response_model=schemas.RoundWithCommitments,
+    responses=WRITE,
+)
 def set_budget(round_id: int, body: BudgetIn, session: SessionDep, user: CurrentUser) -> dict:
-    r = round_flows.set_budget(session=session, round_id=round_id, budget=body.budget or None, actor=user, reason=body.reason)
+    r = round_flows.set_budget(
+        session=session, round_id=round_id, budget=body.budget or None, actor=user, reason=body.reason
+    )
     return row_dict(r) | {"commitments": plain(round_flows.commitments(session=session, round_id=r.id, actor=user))}
 
 
-@router.post("/rounds/{round_id}/close", summary="截止申报 / close a round", response_model=schemas.Round, responses=WRITE)
+@router.post(
+    "/rounds/{round_id}/close", summary="截止申报 / close a round", response_model=schemas.Round, responses=WRITE
+)
 def close_round(round_id: int, session: SessionDep, user: CurrentUser) -> dict:
     return row_dict(rounds.close_round(session=session, round_id=round_id, actor=user))
 
 
-@router.post("/rounds/{round_id}/shortlist", tags=["reviews 评审"], summary="择优拟立项 / shortlist by merit within the budget", response_model=list[schemas.ApplicationSummary], responses=WRITE)
+@router.post(
+    "/rounds/{round_id}/shortlist",
+    tags=["reviews 评审"],
+    summary="择优拟立项 / shortlist by merit within the budget",
+    response_model=list[schemas.ApplicationSummary],
+    responses=WRITE,
+)
 def shortlist(round_id: int, body: ShortlistIn, session: SessionDep, user: CurrentUser) -> list[dict]:
-    return [applications.summary(a) for a in review_flows.shortlist(session=session, round_id=round_id, actor=user, min_score=body.min_score)]
+    return [
+        applications.summary(a)
+        for a in review_flows.shortlist(session=session, round_id=round_id, actor=user, min_score=body.min_score)
+    ]

@@ -39,11 +39,18 @@ def list_users(session: SessionDep, user: CurrentUser) -> list[dict]:
     return [user_dict(u) for u in users.list_all(session=session, actor=user)]
 
 
-@router.post("/users", summary="新建用户 / create a user", status_code=201, response_model=schemas.User, responses=WRITE)
+@router.post(
+    "/users", summary="新建用户 / create a user", status_code=201, response_model=schemas.User, responses=WRITE
+)
 def create_user(body: UserIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
     return user_dict(users.create(session=session, actor=user, policies=ps, **body.model_dump()))
 
 
-@router.post("/users/{user_id}/scope", summary="设定用户的区、镇或企业（系统管理员）/ set a user's scope (administrator)", response_model=schemas.User, responses=WRITE)
+@router.post(
+    "/users/{user_id}/scope",
+    summary="设定用户的区、镇或企业（系统管理员）/ set a user's scope (administrator)",
+    response_model=schemas.User,
+    responses=WRITE,
+)
 def set_scope(user_id: int, body: ScopeIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
     return user_dict(users.set_scope(session=session, user_id=user_id, actor=user, policies=ps, **body.model_dump()))

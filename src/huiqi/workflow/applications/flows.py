@@ -5,7 +5,6 @@ all use :func:`detail`."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
@@ -38,20 +37,34 @@ def detail(*, session: Session, application_id: int, actor: User, policies: Poli
     out["stages"] = list(applications.stages_of(app))
     out["materials"] = [row_dict(f) for f in materials.files_for(session=session, app=app)]
     out["checklist"] = materials.checklist_for(app=app, policies=policies)
-    out["materials_missing"] = materials.missing_for(session=session, app=app, policies=policies) if app.state == "draft" else []
-    out["opinions"] = [row_dict(o, exclude=() if access.role_may(actor.role, "application.read_consultation") else ("actor_id",))
-                       for o in reviews.opinions(session=session, application_id=app.id, actor=actor)]
+    out["materials_missing"] = (
+        materials.missing_for(session=session, app=app, policies=policies) if app.state == "draft" else []
+    )
+    out["opinions"] = [
+        row_dict(o, exclude=() if access.role_may(actor.role, "application.read_consultation") else ("actor_id",))
+        for o in reviews.opinions(session=session, application_id=app.id, actor=actor)
+    ]
     out["assignments"] = [row_dict(a) for a in reviews.assignments(session=session, application_id=app.id, actor=actor)]
     out["instalments"] = [row_dict(i) for i in payments.instalments_for(session=session, application_id=app.id)]
     out["payments"] = [row_dict(p) for p in payments.ledger(session=session, actor=actor, application_id=app.id)]
     out["paid_total"] = str(payments.paid_total(session=session, application_id=app.id))
     out["history"] = [
-        {"seq": e.seq, "at": plain(e.at), "actor": e.actor, "action": e.action, "reason": e.reason, "data": plain(e.data)}
+        {
+            "seq": e.seq,
+            "at": plain(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "reason": e.reason,
+            "data": plain(e.data),
+        }
         for e in audit.entries(session, entity="application", entity_id=app.id)
     ]
     out["notice"] = row_dict(session.get(NoticeBatch, app.notice_batch_id)) if app.notice_batch_id else None
     hide = () if access.role_may(actor.role, "application.read_objectors") else ("objector",)
-    out["objections"] = [row_dict(o, exclude=hide) for o in reversed(notices.objections(session=session, actor=actor, application_id=app.id))]
+    out["objections"] = [
+        row_dict(o, exclude=hide)
+        for o in reversed(notices.objections(session=session, actor=actor, application_id=app.id))
+    ]
     if access.role_may(actor.role, "application.read_changes"):
         rows = changes.of_application(session=session, application_id=app.id, actor=actor)
         out.update({k: [row_dict(x) for x in v] for k, v in rows.items()})
@@ -61,10 +74,16 @@ def detail(*, session: Session, application_id: int, actor: User, policies: Poli
 
         try:
             _prog, doc = programme(policies, app.programme_id)
-            out["revocation_grounds"] = [{"id": g["id"], "zh": g.get("zh"), "en": g.get("en")} for g in ((doc.management or {}).get("revocation") or {}).get("grounds") or []]
+            out["revocation_grounds"] = [
+                {"id": g["id"], "zh": g.get("zh"), "en": g.get("en")}
+                for g in ((doc.management or {}).get("revocation") or {}).get("grounds") or []
+            ]
         except Exception:  # noqa: BLE001 - a programme no longer in the policies: no grounds to offer
             out["revocation_grounds"] = []
     st = states.APPLICATION.state(app.state)
-    out["next_steps"] = [{"name": t.name, "zh": t.zh, "en": t.en, "needs_reason": t.needs_reason} for t in states.APPLICATION.available(app.state, actor.role)]
+    out["next_steps"] = [
+        {"name": t.name, "zh": t.zh, "en": t.en, "needs_reason": t.needs_reason}
+        for t in states.APPLICATION.available(app.state, actor.role)
+    ]
     out["state_stage"] = st.stage
     return out

@@ -13,7 +13,15 @@ from huiqi.workflow import access
 from huiqi.workflow.users.models import User
 
 
-def entries(*, session: Session, actor: User, entity: str | None = None, entity_id: Any = None, limit: int | None = None, newest_first: bool = False) -> list[audit.AuditEntry]:
+def entries(
+    *,
+    session: Session,
+    actor: User,
+    entity: str | None = None,
+    entity_id: Any = None,
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[audit.AuditEntry]:
     """The entries the actor may read, oldest first (``newest_first``: the latest ``limit``)."""
     access.authorize(actor, "audit.read")
     E = audit.AuditEntry

@@ -25,7 +25,11 @@ def dashboard(*, session: Session, actor: User) -> dict:
     officers and auditors: what approval checks, ``round_commitments``; a town/park reviewer: the
     approved sums of its own area only)."""
     access.authorize(actor, "dashboard.read")
-    rows = session.execute(select(Application, Enterprise.town).join(Enterprise, Enterprise.id == Application.enterprise_id).where(access.visible(actor, Application))).all()
+    rows = session.execute(
+        select(Application, Enterprise.town)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .where(access.visible(actor, Application))
+    ).all()
     by_programme: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_town: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_month: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -42,16 +46,28 @@ def dashboard(*, session: Session, actor: User) -> dict:
             by_month[app.approved_on.strftime("%Y-%m")] += amt
         if app.round_id:
             by_round[app.round_id] += amt
-    paid = session.execute(select(func.coalesce(func.sum(Payment.amount), 0)).where(access.visible(actor, Payment))).scalar_one()
+    paid = session.execute(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(access.visible(actor, Payment))
+    ).scalar_one()
     whole = access.role_may(actor.role, "round.commitments")
     budgets = []
     for r in session.execute(select(Round).where(access.visible(actor, Round)).order_by(Round.id)).scalars():
-        if whole:  # used = committed, as approval checks it: approved sums, plus what revoked projects were paid and have not repaid
+        if whole:  # used = committed, as approval checks it: approved, plus paid-and-not-repaid on revoked projects
             c = round_commitments(session=session, round_id=r.id)
             used, paid_r = c["committed"], str(c["paid"])
         else:
             used, paid_r = by_round.get(r.id, ZERO), None
-        budgets.append({"round_id": r.id, "code": r.code, "name": r.name, "district": r.district, "budget": None if r.budget is None else str(r.budget), "used": str(used), "paid": paid_r})
+        budgets.append(
+            {
+                "round_id": r.id,
+                "code": r.code,
+                "name": r.name,
+                "district": r.district,
+                "budget": None if r.budget is None else str(r.budget),
+                "used": str(used),
+                "paid": paid_r,
+            }
+        )
 
     def items(d: dict) -> list[dict]:
         return [{"key": k, "amount": str(v)} for k, v in sorted(d.items())]
@@ -70,7 +86,15 @@ def dashboard(*, session: Session, actor: User) -> dict:
 def queue_counts(*, session: Session, actor: User) -> dict:
     """How many applications the actor may see wait in each state, and per town/park."""
     vis = access.visible(actor, Application)
-    by_state = dict(session.execute(select(Application.state, func.count()).where(vis).group_by(Application.state)).all())
-    q = select(Enterprise.town, func.count()).select_from(Application).join(Enterprise, Enterprise.id == Application.enterprise_id).where(vis).group_by(Enterprise.town)
+    by_state = dict(
+        session.execute(select(Application.state, func.count()).where(vis).group_by(Application.state)).all()
+    )
+    q = (
+        select(Enterprise.town, func.count())
+        .select_from(Application)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .where(vis)
+        .group_by(Enterprise.town)
+    )
     by_town = {t or "—": n for t, n in session.execute(q).all()}
     return {"by_state": by_state, "by_town": by_town}

@@ -30,9 +30,24 @@ from huiqi.workflow.users.models import User
 
 def _disburse(session: Session, inst: Instalment, app: Application, batch: PaymentBatch, actor: User) -> Payment:
     """Record one disbursement (the place a bank transfer would be made)."""
-    p = Payment(instalment_id=inst.id, application_id=inst.application_id, batch_id=batch.id, amount=inst.amount, paid_on=batch.pay_on, reference=f"{batch.code}/{inst.id}")
+    p = Payment(
+        instalment_id=inst.id,
+        application_id=inst.application_id,
+        batch_id=batch.id,
+        amount=inst.amount,
+        paid_on=batch.pay_on,
+        reference=f"{batch.code}/{inst.id}",
+    )
     session.add(p)
-    fire(session, machine=states.INSTALMENT, obj=inst, name="pay", actor=actor, district=app.district, data={"amount": inst.amount, "batch": batch.code, "application": inst.application_id})
+    fire(
+        session,
+        machine=states.INSTALMENT,
+        obj=inst,
+        name="pay",
+        actor=actor,
+        district=app.district,
+        data={"amount": inst.amount, "batch": batch.code, "application": inst.application_id},
+    )
     session.flush()
     return p
 
@@ -42,13 +57,28 @@ def run_batch(*, session: Session, batch_id: int, actor: User) -> list[Payment]:
     again pays nothing twice."""
     get_batch(session=session, batch_id=batch_id, actor=actor)  # another district's batch: NotFound
     access.authorize(actor, "instalment.pay")
-    round_ids = sorted({rid for rid in session.execute(
-        select(Application.round_id).join(Instalment, Instalment.application_id == Application.id).join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id)
-        .where(PaymentBatchItem.batch_id == batch_id, Application.round_id.is_not(None))
-    ).scalars()})
+    round_ids = sorted(
+        {
+            rid
+            for rid in session.execute(
+                select(Application.round_id)
+                .join(Instalment, Instalment.application_id == Application.id)
+                .join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id)
+                .where(PaymentBatchItem.batch_id == batch_id, Application.round_id.is_not(None))
+            ).scalars()
+        }
+    )
     rounds = {rid: lock_round(session, rid) for rid in round_ids}  # rounds before instalments, as approval does
     batch = get_batch(session=session, batch_id=batch_id, actor=actor, lock=True)
-    items = list(session.execute(select(Instalment).join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id).where(PaymentBatchItem.batch_id == batch.id).order_by(Instalment.id).with_for_update()).scalars())
+    items = list(
+        session.execute(
+            select(Instalment)
+            .join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id)
+            .where(PaymentBatchItem.batch_id == batch.id)
+            .order_by(Instalment.id)
+            .with_for_update()
+        ).scalars()
+    )
     due = []
     for inst in items:
         if inst.state != "scheduled":
@@ -61,8 +91,15 @@ def run_batch(*, session: Session, batch_id: int, actor: User) -> list[Payment]:
     paid = [_disburse(session, inst, app, batch, actor) for inst, app in due]
     batch.state = "done"
     session.flush()
-    audit.record(session, actor=actor.username, action="payment.run", entity="payment_batch", entity_id=batch.id, district=batch.district,
-                 data={"paid": [p.instalment_id for p in paid], "total": sum((p.amount for p in paid), Decimal(0))})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="payment.run",
+        entity="payment_batch",
+        entity_id=batch.id,
+        district=batch.district,
+        data={"paid": [p.instalment_id for p in paid], "total": sum((p.amount for p in paid), Decimal(0))},
+    )
     return paid
 
 
@@ -80,7 +117,14 @@ def check_budgets(*, session: Session, rounds: dict, due: list) -> None:
             raise CapExceeded(
                 f"拨付将超出批次“{r.code} {r.name}”的预算：预算 {r.budget} 元，已拨付（扣除已收回）{done} 元，本批拨付 {here} 元，尚余 {room} 元；本批未拨付任何款项",
                 f"this payment batch would take round {r.code} ({r.name}) over its budget: budget {r.budget}, already paid (net of recoveries) {done}, this batch {here}, room left {room}; nothing was paid",
-                field="budget", details={"round": r.code, "budget": str(r.budget), "paid": str(done), "requested": str(here), "room": str(room)},
+                field="budget",
+                details={
+                    "round": r.code,
+                    "budget": str(r.budget),
+                    "paid": str(done),
+                    "requested": str(here),
+                    "room": str(room),
+                },
             )
 
 
@@ -93,7 +137,11 @@ def record_recovery(*, session: Session, receivable_id: int, actor: User, on: dt
     app = session.get(Application, seen.application_id)
     lock_round(session, app.round_id)
     rec = access.get(session, actor, Receivable, receivable_id, field="receivable", lock=True)
-    fire(session, machine=states.RECEIVABLE, obj=rec, name="recover", actor=actor, data={"amount": rec.amount, "on": day})
+    fire(
+        session, machine=states.RECEIVABLE, obj=rec, name="recover", actor=actor, data={"amount": rec.amount, "on": day}
+    )
     rec.recovered_on = day
-    release_caps(session=session, app=app, amount=rec.amount, actor=actor, why=f"已收回 {rec.amount} 元 / {rec.amount} recovered")
+    release_caps(
+        session=session, app=app, amount=rec.amount, actor=actor, why=f"已收回 {rec.amount} 元 / {rec.amount} recovered"
+    )
     return rec

@@ -50,11 +50,17 @@ def _score(value: Decimal | int | str) -> Decimal:
     except (InvalidOperation, ValueError):
         d = Decimal("NaN")
     if not d.is_finite() or not (Decimal(0) <= d <= Decimal(100)):
-        raise InvalidInput(f"最低分应为 0–100 的数：{value!r}", f"the minimum score must be a number 0–100: {value!r}", field="min_score")
+        raise InvalidInput(
+            f"最低分应为 0–100 的数：{value!r}",
+            f"the minimum score must be a number 0–100: {value!r}",
+            field="min_score",
+        )
     return d
 
 
-def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decimal | int | str | None = None) -> list[Application]:
+def shortlist(
+    *, session: Session, round_id: int, actor: User, min_score: Decimal | int | str | None = None
+) -> list[Application]:
     """Rank a round's reviewed applications by score and shortlist them in order within the budget.
 
     Reading of 择优 (encoded here): in descending score (ties: earlier submission first), each
@@ -72,7 +78,11 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
     access.authorize(actor, "application.shortlist")
     floor = _score(min_score) if min_score not in (None, "") else None
     r = lock_round(session, round_id)
-    apps = list(session.execute(select(Application).where(Application.round_id == r.id).order_by(Application.id).with_for_update()).scalars())
+    apps = list(
+        session.execute(
+            select(Application).where(Application.round_id == r.id).order_by(Application.id).with_for_update()
+        ).scalars()
+    )
     ranked = []
     for app in apps:
         stages = stages_of(app)
@@ -81,8 +91,19 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
         ok, avg = _ready_for_ranking(session, app)
         if not ok:
             continue
-        if "consultation" in stages and not session.execute(select(ReviewOpinion.id).where(ReviewOpinion.application_id == app.id, ReviewOpinion.kind == "consultation")).first():
-            raise IllegalTransition(f"申报 {app.id} 尚未征求相关部门意见", f"application {app.id}: no department has been consulted yet", field="consultation")
+        if (
+            "consultation" in stages
+            and not session.execute(
+                select(ReviewOpinion.id).where(
+                    ReviewOpinion.application_id == app.id, ReviewOpinion.kind == "consultation"
+                )
+            ).first()
+        ):
+            raise IllegalTransition(
+                f"申报 {app.id} 尚未征求相关部门意见",
+                f"application {app.id}: no department has been consulted yet",
+                field="consultation",
+            )
         app.score = avg
         ranked.append(app)
     ranked.sort(key=lambda a: (-(a.score if a.score is not None else Decimal(-1)), a.submitted_at, a.id))
@@ -91,36 +112,88 @@ def shortlist(*, session: Session, round_id: int, actor: User, min_score: Decima
     total, full = Decimal(0), False
     for rank, app in enumerate(ranked, start=1):
         app.rank = rank
-        amount = min(x for x in (app.requested_amount, app.ceiling) if x is not None) if (app.requested_amount is not None or app.ceiling is not None) else Decimal(0)
+        amount = (
+            min(x for x in (app.requested_amount, app.ceiling) if x is not None)
+            if (app.requested_amount is not None or app.ceiling is not None)
+            else Decimal(0)
+        )
         over = r.budget is not None and committed + total + amount > r.budget
         fits = not full and (floor is None or (app.score is not None and app.score >= floor)) and not over
         if fits:
             total += amount
             app.proposed_amount = amount
-            fire(session, machine=states.APPLICATION, obj=app, name="shortlist", actor=actor, stages=stages_of(app), data={"rank": rank, "score": app.score, "proposed_amount": amount, "running_total": total, "committed": committed, "budget": r.budget})
+            fire(
+                session,
+                machine=states.APPLICATION,
+                obj=app,
+                name="shortlist",
+                actor=actor,
+                stages=stages_of(app),
+                data={
+                    "rank": rank,
+                    "score": app.score,
+                    "proposed_amount": amount,
+                    "running_total": total,
+                    "committed": committed,
+                    "budget": r.budget,
+                },
+            )
         else:
             if over:
                 full = True
-            fire(session, machine=states.APPLICATION, obj=app, name="not_select", actor=actor, stages=stages_of(app), data={"rank": rank, "score": app.score, "amount": amount, "budget": r.budget, "committed": committed, "running_total": total})
+            fire(
+                session,
+                machine=states.APPLICATION,
+                obj=app,
+                name="not_select",
+                actor=actor,
+                stages=stages_of(app),
+                data={
+                    "rank": rank,
+                    "score": app.score,
+                    "amount": amount,
+                    "budget": r.budget,
+                    "committed": committed,
+                    "running_total": total,
+                },
+            )
     return ranked
 
 
-def void_tied_scores(*, session: Session, expert: User, enterprise_id: int, actor: User, reason: str) -> list[ExpertAssignment]:
+def void_tied_scores(
+    *, session: Session, expert: User, enterprise_id: int, actor: User, reason: str
+) -> list[ExpertAssignment]:
     """An expert declared a tie with an enterprise after scoring its applications (回避): each such
     score is void — kept with when and why, audited, and no longer counted in any ranking
     (:func:`shortlist`). An application already ranked keeps its rank (an officer decides what to
     do; the audit entry says ``ranked: true``)."""
-    rows = list(session.execute(
-        select(ExpertAssignment, Application).join(Application, Application.id == ExpertAssignment.application_id)
-        .where(ExpertAssignment.expert_id == expert.id, Application.enterprise_id == enterprise_id, ExpertAssignment.voided_at.is_(None))
-        .order_by(ExpertAssignment.id).with_for_update(of=ExpertAssignment)
-    ).all())
+    rows = list(
+        session.execute(
+            select(ExpertAssignment, Application)
+            .join(Application, Application.id == ExpertAssignment.application_id)
+            .where(
+                ExpertAssignment.expert_id == expert.id,
+                Application.enterprise_id == enterprise_id,
+                ExpertAssignment.voided_at.is_(None),
+            )
+            .order_by(ExpertAssignment.id)
+            .with_for_update(of=ExpertAssignment)
+        ).all()
+    )
     out = []
     for a, app in rows:
         voided = a.score
         a.voided_at, a.void_reason = utcnow(), reason
         out.append(a)
-        audit.record(session, actor=actor.username, action="review.score_void", entity="application", entity_id=app.id, district=app.district, reason=reason,
-                     data={"expert": expert.username, "score": voided, "ranked": app.score is not None, "state": app.state})
+        audit.record(
+            session,
+            actor=actor.username,
+            action="review.score_void",
+            entity="application",
+            entity_id=app.id,
+            district=app.district,
+            reason=reason,
+            data={"expert": expert.username, "score": voided, "ranked": app.score is not None, "state": app.state},
+        )
     session.flush()
     return out

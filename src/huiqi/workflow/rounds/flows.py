@@ -30,13 +30,25 @@ def set_budget(*, session: Session, round_id: int, budget: Decimal | str | None,
     b = money(budget, field="budget") if budget not in (None, "") else None
     c = round_commitments(session=session, round_id=r.id)
     if b is not None and b < c["paid"]:
-        raise InvalidInput(f"批次 {r.code} 已拨付 {c['paid']} 元，预算不能低于此数（{b} 元）", f"round {r.code} has already paid {c['paid']}: the budget cannot be set below it ({b})", field="budget")
+        raise InvalidInput(
+            f"批次 {r.code} 已拨付 {c['paid']} 元，预算不能低于此数（{b} 元）",
+            f"round {r.code} has already paid {c['paid']}: the budget cannot be set below it ({b})",
+            field="budget",
+        )
     before = r.budget
     r.budget = b
     session.flush()
-    audit.record(session, actor=actor.username, action="round.budget", entity="round", entity_id=r.id, district=r.district, reason=reason.strip(), data={"code": r.code, "before": before, "after": b, "committed": c["committed"], "paid": c["paid"]})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="round.budget",
+        entity="round",
+        entity_id=r.id,
+        district=r.district,
+        reason=reason.strip(),
+        data={"code": r.code, "before": before, "after": b, "committed": c["committed"], "paid": c["paid"]},
+    )
     return r
-
 
 
 def commitments(*, session: Session, round_id: int, actor: User) -> dict:
