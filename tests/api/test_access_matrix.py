@@ -28,11 +28,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from huiqi.config import Settings
 from huiqi.rules import load_policies
@@ -128,35 +126,20 @@ LIST_KEY = {"/applications": ("A", "S", "P"), "/rounds": ("R", "R2"), "/notices"
 # ------------------------------------------------------------------ the seeded database, once per backend
 
 
-def _pg_schema():
-    from tests.workflow.conftest import PG_URL, _pg_reachable
-
-    problem = _pg_reachable()
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL at {PG_URL} is unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable ({problem})")
-    schema = f"huiqi_m_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
-    return admin, schema, url
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def world(request, tmp_path_factory):
     from argon2 import PasswordHasher
 
     from huiqi.workflow.users import service as user_service
 
+    from tests.workflow.conftest import new_pg_schema
+
     tmp = tmp_path_factory.mktemp(f"matrix-{request.param}")
-    pg = None
+    drop = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp / 'matrix.sqlite'}"
     else:
-        pg = _pg_schema()
-        url = pg[2]
+        url, drop = new_pg_schema("huiqi_m")
     engine = make_engine(url)
     upgrade(engine)
     policy_dir = td.policy_dir(tmp / "policies")
@@ -179,11 +162,8 @@ def world(request, tmp_path_factory):
     client.close()
     app.state.huiqi.engine.dispose()
     engine.dispose()
-    if pg is not None:
-        admin, schema, _ = pg
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    if drop is not None:
+        drop()
 
 
 def _token(client, username):

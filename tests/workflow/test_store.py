@@ -120,34 +120,19 @@ def test_migration_0002_backfills_cap_charges(tmp_path):
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def blank_engine(request, tmp_path):
     """An empty database, not migrated (SQLite file, or a PostgreSQL schema of its own)."""
-    import os
-    import uuid
-
-    from sqlalchemy import text
-
     from huiqi.store import make_engine
-    from tests.workflow.conftest import PG_URL, _pg_reachable
+    from tests.workflow.conftest import new_pg_schema
 
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
         yield engine
         engine.dispose()
         return
-    problem = _pg_reachable()
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL at {PG_URL} is unreachable in CI: {problem}")
-        pytest.skip(f"PostgreSQL at {PG_URL} is unreachable ({problem})")
-    schema = f"huiqi_o_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    url, drop = new_pg_schema("huiqi_o")
+    engine = make_engine(url)
     yield engine
     engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    drop()
 
 
 def test_migration_0003_gives_every_record_its_district(blank_engine):

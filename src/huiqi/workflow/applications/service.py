@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
@@ -263,7 +263,7 @@ def list_for(*, session: Session, actor: User, round_id: int | None = None, ente
         q = q.where(Application.state == state)
     if stage:
         names = [s.name for s in states.APPLICATION.states if s.stage == stage]
-        q = q.where(Application.state.in_(names or ["\x00"]))
+        q = q.where(Application.state.in_(names) if names else false())
     if town:
         q = q.where(Application.enterprise_id.in_(select(Enterprise.id).where(Enterprise.town == town)))
     if programme_id:
