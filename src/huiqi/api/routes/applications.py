@@ -85,7 +85,7 @@ def list_applications(
     "/applications",
     summary="新建申报草稿 / start a draft",
     status_code=201,
-    response_model=schemas.ApplicationDetail,
+    response_model=schemas.ApplicationDetail, response_model_exclude_unset=True,
     responses=WRITE,
 )
 def create_application(body: DraftIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
@@ -109,7 +109,7 @@ def create_application(body: DraftIn, session: SessionDep, user: CurrentUser, ps
 @router.get(
     "/applications/{application_id}",
     summary="申报详情（冻结的测算、材料、记录）/ one application",
-    response_model=schemas.ApplicationDetail,
+    response_model=schemas.ApplicationDetail, response_model_exclude_unset=True,
     responses=READ,
 )
 def get_application(application_id: int, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
@@ -201,7 +201,7 @@ def material_response(session, user, settings, application_id: int, file_id: int
 @router.post(
     "/applications/{application_id}/submit",
     summary="提交申报（冻结测算结果）/ submit (freezes the evaluation)",
-    response_model=schemas.ApplicationDetail,
+    response_model=schemas.ApplicationDetail, response_model_exclude_unset=True,
     responses=WRITE,
 )
 def submit(application_id: int, body: SubmitIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
