@@ -71,9 +71,9 @@ def advance(base: str) -> None:
         if not apps:
             return
         aid = apps[0]["id"]
-        experts = [e["id"] for e in c.get("/api/v1/experts", headers=off).json() if e["username"] in ("expert-1", "expert-2")]
+        experts = [e["id"] for e in c.get("/api/v1/experts", headers=off).json() if e["username"] in ("expert-js1", "expert-js2")]
         c.post(f"/api/v1/applications/{aid}/experts", json={"expert_ids": experts}, headers=off).raise_for_status()
-        for ex, sc in (("expert-1", "86"), ("expert-2", "90")):
+        for ex, sc in (("expert-js1", "86"), ("expert-js2", "90")):
             c.post(f"/api/v1/applications/{aid}/score", json={"score": sc, "comment": "创新性强，数据可信"}, headers=tok(c, ex)).raise_for_status()
         c.post(f"/api/v1/applications/{aid}/consult", json={"department": "区财政局", "opinion": "同意"}, headers=off).raise_for_status()
         rid = apps[0]["round_id"]
@@ -150,7 +150,7 @@ def shoot(browser, base: str) -> None:
     login(page, "reviewer-shanyang")
     snap(page, "reviewer-queue", full=False)
     page.click("header form[action='/logout'] button")
-    login(page, "expert-1")
+    login(page, "expert-js1")
     snap(page, "expert-home", full=False)
     page.goto(f"{base}/?lang=en")
     page.goto(f"{base}/policies")

@@ -1,6 +1,7 @@
 """Fixtures for the API and page tests: a migrated SQLite file with the workflow tests' world
-(officer, town reviewer, three experts, auditor, three enterprises of 亭林镇 and their users, an
-open round) plus an enterprise in another town, and the web app over it."""
+(administrator, Jinshan's officer, town reviewer, three experts, auditor, three enterprises of 亭林镇
+and their users, an open round) plus an enterprise in another town and Huangpu's officer, and the
+web app over it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from huiqi.workflow.users import service as users
 from tests.workflow import helpers as h
 from tests.workflow.conftest import POLICY_DIR
 
-PASSWORDS = {"officer": "officer-pass", "tinglin": "reviewer-pass", "shanyang": "reviewer-pass", "expert0": "expert-pass", "expert1": "expert-pass", "expert2": "expert-pass", "auditor": "auditor-pass", "ent1": "enterprise-pass", "ent2": "enterprise-pass", "ent3": "enterprise-pass", "ent9": "enterprise-pass", "officer-hp": "officer-pass"}
+PASSWORDS = {"admin": "admin-pass", "officer": "officer-pass", "tinglin": "reviewer-pass", "shanyang": "reviewer-pass", "expert0": "expert-pass", "expert1": "expert-pass", "expert2": "expert-pass", "auditor": "auditor-pass", "ent1": "enterprise-pass", "ent2": "enterprise-pass", "ent3": "enterprise-pass", "ent9": "enterprise-pass", "officer-hp": "officer-pass"}
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +59,10 @@ def _seed(url, wf_policies) -> dict:
     maker = make_sessionmaker(engine)
     with maker() as session:
         w = h.build_world(session, wf_policies)
-        other = enterprises.create(session=session, uscc=h.uscc(9), name="山阳测试企业", district="金山区", town="山阳镇")
-        users.create(session=session, username="ent9", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=other.id)
-        users.create(session=session, username="shanyang", password="reviewer-pass", role=states.REVIEWER, town="山阳镇")
-        users.create(session=session, username="officer-hp", password="officer-pass", role=states.OFFICER, district="黄浦区")
+        other = enterprises.create(session=session, uscc=h.uscc(9), name="山阳测试企业", district="金山区", town="山阳镇", actor=w.officer)
+        users.create(session=session, username="ent9", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=other.id, actor=w.officer, policies=wf_policies)
+        users.create(session=session, username="shanyang", password="reviewer-pass", role=states.REVIEWER, town="山阳镇", actor=w.officer, policies=wf_policies)
+        users.create(session=session, username="officer-hp", password="officer-pass", role=states.OFFICER, district="黄浦区", actor=w.admin, policies=wf_policies)
         session.commit()
         ids = {"round": w.round.id, "ent": [e.id for e in w.ent] + [other.id], "experts": [e.id for e in w.experts]}
     engine.dispose()

@@ -47,9 +47,9 @@ def test_403_role_and_404_invisible(client, env):
     app = draft_and_submit(client, env)
     body = assert_error(client.post(f"/api/v1/applications/{app['id']}/approve", json={"amount": "1"}, headers=token(client, "auditor")), 403, "role")
     assert "区级主管部门经办人" in body["message_zh"]
-    body = assert_error(client.get(f"/api/v1/applications/{app['id']}", headers=token(client, "ent2")), 404, "application_id")
+    body = assert_error(client.get(f"/api/v1/applications/{app['id']}", headers=token(client, "ent2")), 404, "application")
     assert body["message_en"].startswith("no such application")
-    assert_error(client.get("/api/v1/applications/99999", headers=token(client, "officer")), 404, "application_id")
+    assert_error(client.get("/api/v1/applications/99999", headers=token(client, "officer")), 404, "application")
     assert_error(client.get("/api/v1/nothing-here"), 404)
 
 

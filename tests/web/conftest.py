@@ -54,7 +54,7 @@ def live(tmp_path, wf_policies):
     env = make_env(tmp_path, wf_policies)
     today = dt.date.today()
     with env["maker"]() as s:
-        officer = users.get_by_username(session=s, username="officer")
+        officer = users.by_username(session=s, username="officer")
         rounds.close_round(session=s, round_id=env["ids"]["round"], actor=officer)
         r = rounds.create(session=s, code=f"JS-{today.year}-E2E", name=f"{today.year} 年度租房补贴（端到端）", programmes=["WF-RENT"], year=today.year, opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=60), period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), budget="3000000", actor=officer, policies=wf_policies)
         rounds.open_round(session=s, round_id=r.id, actor=officer)

@@ -10,11 +10,17 @@ from huiqi.rules import load_policies
 
 
 def test_demo_database_seeded_once_and_log_ins_work(tmp_path, monkeypatch):
+    from huiqi.config import set_settings
+
     monkeypatch.setenv("HUIQI_STORAGE_DIR", str(tmp_path / "files"))
+    set_settings(None)
     ps = load_policies()
     url = _db_url(str(tmp_path / "demo.sqlite"), True)
     logins = prepare_database(url, ps, demo=True)
-    assert {d["role"] for d in logins} == {"enterprise", "reviewer", "officer", "expert", "auditor"}
+    assert {d["role"] for d in logins} == {"admin", "enterprise", "reviewer", "officer", "expert", "auditor"}
+    # both districts have their officer, reviewers, experts, auditor and enterprise users
+    roles_in = lambda district: {d["role"] for d in logins if district in d["label"]}  # noqa: E731
+    assert roles_in("金山区") == roles_in("黄浦区") == {"officer", "reviewer", "expert", "auditor", "enterprise"}
     again = prepare_database(url, ps, demo=True)  # a second start does not seed twice
     assert [d["username"] for d in again] == [d["username"] for d in logins]
     app = create_app(Settings(database_url=url, data_dir=tmp_path, secure_cookies=False), policies=ps)

@@ -21,6 +21,7 @@ SUBMIT_DAY = dt.date(2026, 3, 10)
 @dataclass
 class World:
     policies: object
+    admin: object
     officer: object
     reviewer: object
     experts: list
@@ -41,18 +42,26 @@ def base_profile(**enterprise) -> dict:
 
 
 def build_world(session, policies, *, budget="3000000") -> World:
-    officer = users.create(session=session, username="officer", password="officer-pass", role=states.OFFICER, district="金山区")
+    """The administrator (bootstrap), then Jinshan's officer, who creates its district's reviewer
+    (亭林镇), three experts, auditor, three enterprises of 亭林镇 and their users."""
+    admin = users.bootstrap_admin(session=session, username="admin", password="admin-pass", policies=policies)
+    officer = users.create(session=session, username="officer", password="officer-pass", role=states.OFFICER, district="金山区", actor=admin, policies=policies)
+
+    def staff(name, role, password, **scope):
+        return users.create(session=session, username=name, password=password, role=role, actor=officer, policies=policies, **scope)
+
     w = World(
         policies=policies,
+        admin=admin,
         officer=officer,
-        reviewer=users.create(session=session, username="tinglin", password="reviewer-pass", role=states.REVIEWER, town="亭林镇"),
-        experts=[users.create(session=session, username=f"expert{i}", password="expert-pass", role=states.EXPERT) for i in range(3)],
-        auditor=users.create(session=session, username="auditor", password="auditor-pass", role=states.AUDITOR),
+        reviewer=staff("tinglin", states.REVIEWER, "reviewer-pass", town="亭林镇"),
+        experts=[staff(f"expert{i}", states.EXPERT, "expert-pass") for i in range(3)],
+        auditor=staff("auditor", states.AUDITOR, "auditor-pass"),
     )
     for i in range(3):
-        e = enterprises.create(session=session, uscc=uscc(i + 1), name=f"测试企业{i + 1}", district="金山区", town="亭林镇")
+        e = enterprises.create(session=session, uscc=uscc(i + 1), name=f"测试企业{i + 1}", district="金山区", town="亭林镇", actor=officer)
         w.ent.append(e)
-        w.ent_users.append(users.create(session=session, username=f"ent{i + 1}", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=e.id))
+        w.ent_users.append(staff(f"ent{i + 1}", states.ENTERPRISE, "enterprise-pass", enterprise_id=e.id))
     r = rounds.create(session=session, code="JS-2026-1", name="2026 年度第一批", programmes=["WF-RENT", "WF-INCUBATOR", "WF-PROJECT", "WF-STATION", "WF-AWARD"], year=2026, opens_on=OPEN, closes_on=dt.date(2026, 4, 30), period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), budget=budget, actor=officer, policies=policies)
     rounds.open_round(session=session, round_id=r.id, actor=officer)
     w.round = r
@@ -67,7 +76,7 @@ def draft(session, w: World, i: int, programme: str, claims: list, *, requested=
 
 
 def upload_all(session, w: World, app, actor=None):
-    for item in materials.checklist(session=session, application_id=app.id, policies=w.policies):
+    for item in materials.checklist(session=session, application_id=app.id, actor=w.officer, policies=w.policies):
         if item["required"]:
             materials.upload(session=session, application_id=app.id, material_id=item["id"], filename=f"{item['id']}.pdf", content=PDF + item["id"].encode(), actor=actor or _owner(session, w, app), stamped=item["stamped"], policies=w.policies)
 
@@ -113,16 +122,28 @@ class Huangpu:
     ent: object
     user: object
     round: object
+    officer: object
+
+
+def huangpu_officer(session, w: World):
+    """Huangpu's district officer (created once, by the administrator)."""
+    from sqlalchemy import select
+
+    from huiqi.workflow.users.models import User
+
+    found = session.execute(select(User).where(User.username == "officer-hp")).scalar_one_or_none()
+    return found or users.create(session=session, username="officer-hp", password="officer-pass", role=states.OFFICER, district="黄浦区", actor=w.admin, policies=w.policies)
 
 
 def huangpu(session, w: World, *, n: int = 1) -> Huangpu:
     """A Huangpu enterprise with its user, and an open 2026 round for the Huangpu-shaped fixture
-    programme WF-HP-FRONTIER (tests/workflow/policies/wf-hp-fixture.yaml)."""
-    e = enterprises.create(session=session, uscc=make_uscc(f"91310101MA1{n:06d}"), name=f"黄浦测试企业{n}", district="黄浦区")
-    u = users.create(session=session, username=f"hp{n}", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=e.id)
-    r = rounds.create(session=session, code=f"HP-2026-{n}", name="2026 年度前沿技术攻关", programmes=["WF-HP-FRONTIER"], year=2026, opens_on=OPEN, closes_on=dt.date(2026, 4, 30), budget=None, actor=w.officer, policies=w.policies)
-    rounds.open_round(session=session, round_id=r.id, actor=w.officer)
-    return Huangpu(e, u, r)
+    programme WF-HP-FRONTIER (tests/workflow/policies/wf-hp-fixture.yaml), set up by Huangpu's officer."""
+    officer = huangpu_officer(session, w)
+    e = enterprises.create(session=session, uscc=make_uscc(f"91310101MA1{n:06d}"), name=f"黄浦测试企业{n}", district="黄浦区", actor=officer)
+    u = users.create(session=session, username=f"hp{n}", password="enterprise-pass", role=states.ENTERPRISE, enterprise_id=e.id, actor=officer, policies=w.policies)
+    r = rounds.create(session=session, code=f"HP-2026-{n}", name="2026 年度前沿技术攻关", programmes=["WF-HP-FRONTIER"], year=2026, opens_on=OPEN, closes_on=dt.date(2026, 4, 30), budget=None, actor=officer, policies=w.policies)
+    rounds.open_round(session=session, round_id=r.id, actor=officer)
+    return Huangpu(e, u, r, officer)
 
 
 def frontier(session, w: World, hp: Huangpu, approval_date: str, *, pid: str = "fp1", on=SUBMIT_DAY):

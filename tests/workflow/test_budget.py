@@ -13,12 +13,13 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow.changes import service as changes
-from huiqi.workflow.decisions import service as decisions
+from huiqi.workflow.changes import flows as change_flows
+from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.errors import CapExceeded, InvalidInput, PermissionDenied
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.payments import flows as payment_flows
 from huiqi.workflow.payments.models import Payment
-from huiqi.workflow.rounds import service as rounds
+from huiqi.workflow.rounds import flows as round_flows
 from tests.workflow import helpers as h
 
 DAY = dt.date(2026, 6, 1)
@@ -36,10 +37,10 @@ def test_approvals_stay_within_the_round_budget(session, small):
     a = h.checked_project(session, w, 0, "5000000")  # 1,500,000
     b = h.checked_project(session, w, 1, "5000000")  # 1,500,000 (another enterprise: its own annual cap)
     c = h.checked_project(session, w, 2, "5000000")
-    decisions.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
     session.commit()
     with pytest.raises(CapExceeded) as exc:
-        decisions.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
     e = exc.value
     assert e.field == "amount" and e.status_code == 409
     assert e.details == {"round": "JS-2026-1", "budget": "2000000.00", "committed": "1500000.00", "requested": "1500000.00", "room": "500000.00"}
@@ -47,12 +48,12 @@ def test_approvals_stay_within_the_round_budget(session, small):
     assert "budget 2000000.00, already committed 1500000.00, this approval 1500000.00" in e.message_en
     session.rollback()
     # exactly the room left fits; one fen more does not
-    decisions.approve(session=session, application_id=b.id, amount="500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=b.id, amount="500000", actor=w.officer, on=DAY)
     session.commit()
     with pytest.raises(CapExceeded):
-        decisions.approve(session=session, application_id=c.id, amount="0.01", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=c.id, amount="0.01", actor=w.officer, on=DAY)
     session.rollback()
-    assert decisions.round_commitments(session=session, round_id=w.round.id) == {"approved": Decimal("2000000.00"), "committed": Decimal("2000000.00"), "paid": Decimal("0.00")}
+    assert decision_flows.round_commitments(session=session, round_id=w.round.id) == {"approved": Decimal("2000000.00"), "committed": Decimal("2000000.00"), "paid": Decimal("0.00")}
     [entry] = [x for x in audit.entries(session, entity="application", entity_id=b.id) if x.action == "application.approve"]
     assert entry.data["budget"] == {"round": "JS-2026-1", "budget": "2000000.00", "committed": "2000000.00"}
 
@@ -62,20 +63,20 @@ def test_revocation_frees_budget_except_what_is_still_held(session, small):
     a = h.checked_project(session, w, 0, "5000000")
     b = h.checked_project(session, w, 1, "5000000")
     c = h.checked_project(session, w, 2, "3000000")  # 900,000
-    decisions.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
-    decisions.approve(session=session, application_id=b.id, amount="500000", actor=w.officer, on=DAY)
-    payments.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
-    changes.revoke(session=session, application_id=b.id, ground="conditions_changed", reason="企业迁出本区", actor=w.officer, on=dt.date(2026, 7, 1), policies=w.policies)
+    decision_flows.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=b.id, amount="500000", actor=w.officer, on=DAY)
+    payment_flows.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
+    change_flows.revoke(session=session, application_id=b.id, ground="conditions_changed", reason="企业迁出本区", actor=w.officer, on=dt.date(2026, 7, 1), policies=w.policies)
     session.commit()
     # b was paid 500,000 and has not repaid it: still committed
-    assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("2000000.00")
+    assert decision_flows.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("2000000.00")
     with pytest.raises(CapExceeded):
-        decisions.approve(session=session, application_id=c.id, amount="900000", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=c.id, amount="900000", actor=w.officer, on=DAY)
     session.rollback()
-    [rec] = changes.receivables(session=session, application_id=b.id)
-    payments.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 8, 1))
-    assert decisions.round_commitments(session=session, round_id=w.round.id) == {"approved": Decimal("1500000.00"), "committed": Decimal("1500000.00"), "paid": Decimal("1500000.00")}
-    decisions.approve(session=session, application_id=c.id, amount="500000", actor=w.officer, on=DAY)
+    [rec] = payments.receivables(session=session, actor=w.officer, application_id=b.id)
+    payment_flows.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 8, 1))
+    assert decision_flows.round_commitments(session=session, round_id=w.round.id) == {"approved": Decimal("1500000.00"), "committed": Decimal("1500000.00"), "paid": Decimal("1500000.00")}
+    decision_flows.approve(session=session, application_id=c.id, amount="500000", actor=w.officer, on=DAY)
     assert c.state == "approved"
 
 
@@ -83,22 +84,22 @@ def test_payments_stay_within_a_cut_budget(session, small):
     w = small
     a = h.checked_project(session, w, 0, "5000000")
     b = h.checked_project(session, w, 1, "1000000")  # 300,000
-    decisions.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
-    decisions.approve(session=session, application_id=b.id, amount="300000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=b.id, amount="300000", actor=w.officer, on=DAY)
     first = payments.create_batch(session=session, pay_on=DAY, actor=w.officer)
     session.commit()
     # only officers, only with a reason, never below what is already paid
     with pytest.raises(PermissionDenied):
-        rounds.set_budget(session=session, round_id=w.round.id, budget="1600000", actor=w.ent_users[0], reason="x")
+        round_flows.set_budget(session=session, round_id=w.round.id, budget="1600000", actor=w.ent_users[0], reason="x")
     with pytest.raises(InvalidInput) as exc:
-        rounds.set_budget(session=session, round_id=w.round.id, budget="1600000", actor=w.officer, reason=" ")
+        round_flows.set_budget(session=session, round_id=w.round.id, budget="1600000", actor=w.officer, reason=" ")
     assert exc.value.field == "reason"
     session.rollback()
     # the budget is cut to 1,600,000 after 1,800,000 was approved: the batch of 1,800,000 would overrun it
-    rounds.set_budget(session=session, round_id=w.round.id, budget="1600000", actor=w.officer, reason="区财政预算调减")
+    round_flows.set_budget(session=session, round_id=w.round.id, budget="1600000", actor=w.officer, reason="区财政预算调减")
     session.commit()
     with pytest.raises(CapExceeded) as exc:
-        payments.run_batch(session=session, batch_id=first.id, actor=w.officer)
+        payment_flows.run_batch(session=session, batch_id=first.id, actor=w.officer)
     e = exc.value
     assert e.field == "budget" and e.details == {"round": "JS-2026-1", "budget": "1600000.00", "paid": "0.00", "requested": "1800000.00", "room": "1600000.00"}
     assert "拨付将超出批次“JS-2026-1" in e.message_zh and "本批未拨付任何款项" in e.message_zh and "nothing was paid" in e.message_en
@@ -106,15 +107,15 @@ def test_payments_stay_within_a_cut_budget(session, small):
     assert session.query(Payment).count() == 0
     # approvals are held to the cut budget too
     with pytest.raises(CapExceeded):
-        decisions.approve(session=session, application_id=h.checked_project(session, w, 2, "1000").id, amount="300", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=h.checked_project(session, w, 2, "1000").id, amount="300", actor=w.officer, on=DAY)
     session.rollback()
     # the 300,000 project is revoked (nothing paid): the batch now fits exactly (1,500,000 ≤ 1,600,000)
-    changes.revoke(session=session, application_id=b.id, ground="conditions_changed", reason="企业注销", actor=w.officer, on=DAY, policies=w.policies)
-    paid = payments.run_batch(session=session, batch_id=first.id, actor=w.officer)
+    change_flows.revoke(session=session, application_id=b.id, ground="conditions_changed", reason="企业注销", actor=w.officer, on=DAY, policies=w.policies)
+    paid = payment_flows.run_batch(session=session, batch_id=first.id, actor=w.officer)
     assert [p.amount for p in paid] == [Decimal("1500000.00")]
     session.commit()
     with pytest.raises(InvalidInput) as exc:
-        rounds.set_budget(session=session, round_id=w.round.id, budget="1499999.99", actor=w.officer, reason="再调减")
+        round_flows.set_budget(session=session, round_id=w.round.id, budget="1499999.99", actor=w.officer, reason="再调减")
     assert exc.value.field == "budget" and "1500000.00" in exc.value.message_zh
     session.rollback()
     [entry] = [x for x in audit.entries(session, entity="round", entity_id=w.round.id) if x.action == "round.budget"]

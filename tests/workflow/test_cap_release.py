@@ -18,13 +18,16 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow.changes import service as changes
+from huiqi.workflow.changes import flows as change_flows
 from huiqi.workflow.decisions import service as decisions
+from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.decisions.models import CapCharge
 from huiqi.workflow.errors import CapExceeded
 from huiqi.workflow.notices import service as notices
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.payments import flows as payment_flows
 from huiqi.workflow.reviews import service as reviews
+from huiqi.workflow.reviews import flows as review_flows
 from tests.workflow import helpers as h
 
 DAY = dt.date(2026, 6, 1)
@@ -32,12 +35,12 @@ DAY = dt.date(2026, 6, 1)
 
 def _used(session, w, i=0, year=2026):
     session.expire_all()
-    rows = {r.cap_id: r.used for r in decisions.cap_usage(session=session, enterprise_id=w.ent[i].id, year=year)}
+    rows = {r.cap_id: r.used for r in decisions.cap_usage(session=session, enterprise_id=w.ent[i].id, year=year, actor=w.admin)}
     return rows.get("wf-fixture/annual", Decimal("0.00"))
 
 
 def _revoke(session, w, app, *, claw_back=True, on=dt.date(2026, 9, 1)):
-    return changes.revoke(session=session, application_id=app.id, ground="conditions_changed", reason="项目实施条件发生重大变化，无法继续实施", actor=w.officer, on=on, claw_back=claw_back, policies=w.policies)
+    return change_flows.revoke(session=session, application_id=app.id, ground="conditions_changed", reason="项目实施条件发生重大变化，无法继续实施", actor=w.officer, on=on, claw_back=claw_back, policies=w.policies)
 
 
 def test_revoking_before_payment_releases_the_whole_sum(session, world):
@@ -45,10 +48,10 @@ def test_revoking_before_payment_releases_the_whole_sum(session, world):
     # 5,000,000 × 30% = 1,500,000 each; together 3,000,000 > 2,000,000 a year
     a = h.checked_project(session, w, 0, "5000000")
     b = h.checked_project(session, w, 0, "5000000")
-    decisions.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
     session.commit()
     with pytest.raises(CapExceeded) as exc:
-        decisions.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
     assert exc.value.details["room"] == "500000.00"
     session.rollback()
     rev = _revoke(session, w, a)
@@ -59,7 +62,7 @@ def test_revoking_before_payment_releases_the_whole_sum(session, world):
     [rel] = [e for e in audit.entries(session, entity="application", entity_id=a.id) if e.action == "cap.release"]
     assert rel.data["amount"] == "1500000.00" and rel.data["caps"][0]["used"] == "0.00"
     # the room is back: the other 1,500,000 now fits
-    decisions.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
     session.commit()
     assert _used(session, w) == Decimal("1500000.00")
 
@@ -68,32 +71,32 @@ def test_paid_sums_stay_charged_until_recovered(session, world):
     w = world
     a = h.checked_project(session, w, 0, "5000000")
     b = h.checked_project(session, w, 0, "5000000")
-    decisions.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
-    payments.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
+    decision_flows.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
+    payment_flows.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
     _revoke(session, w, a)
-    [rec] = changes.receivables(session=session, application_id=a.id)
+    [rec] = payments.receivables(session=session, actor=w.officer, application_id=a.id)
     assert (rec.amount, rec.state) == (Decimal("1500000.00"), "open")
     session.commit()
     # revoked but not yet repaid: the enterprise still holds 1,500,000 — 500,000 is all that is left
     assert _used(session, w) == Decimal("1500000.00")
     with pytest.raises(CapExceeded) as exc:
-        decisions.approve(session=session, application_id=b.id, amount="500000.01", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=b.id, amount="500000.01", actor=w.officer, on=DAY)
     assert (exc.value.details["used"], exc.value.details["room"]) == ("1500000.00", "500000.00")
     session.rollback()
-    payments.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 10, 9))
+    payment_flows.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 10, 9))
     session.commit()
     assert _used(session, w) == Decimal("0.00")
-    decisions.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=b.id, amount="1500000", actor=w.officer, on=DAY)
     assert b.state == "approved" and _used(session, w) == Decimal("1500000.00")
 
 
 def test_not_clawed_back_stays_charged(session, world):
     w = world
     a = h.checked_project(session, w, 0, "5000000")
-    decisions.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
-    payments.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
+    decision_flows.approve(session=session, application_id=a.id, amount="1500000", actor=w.officer, on=DAY)
+    payment_flows.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
     _revoke(session, w, a, claw_back=False)  # 视情收回: the officer decides not to recover
-    assert changes.receivables(session=session, application_id=a.id) == []
+    assert payments.receivables(session=session, actor=w.officer, application_id=a.id) == []
     assert _used(session, w) == Decimal("1500000.00")
 
 
@@ -105,10 +108,10 @@ def _approved_rent(session, w, app, on):
     reviews.assign_experts(session=session, application_id=app.id, expert_ids=[w.experts[1].id], actor=w.officer)
     reviews.score(session=session, application_id=app.id, actor=w.experts[1], score=80)
     reviews.consult(session=session, application_id=app.id, actor=w.officer, department="区财政局", opinion="无意见")
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     batch = notices.publish(session=session, application_ids=[app.id], published_on=dt.date(2026, 9, 30), actor=w.officer)
     notices.close(session=session, batch_id=batch.id, on=dt.date(2026, 10, 14), actor=w.officer)
-    return decisions.approve(session=session, application_id=app.id, amount=app.ceiling, actor=w.officer, on=on)
+    return decision_flows.approve(session=session, application_id=app.id, amount=app.ceiling, actor=w.officer, on=on)
 
 
 def test_revoking_part_paid_releases_the_unpaid_part(session, world):
@@ -120,7 +123,7 @@ def test_revoking_part_paid_releases_the_unpaid_part(session, world):
     approve_day = dt.date(2026, 10, 15)
     _approved_rent(session, w, rent, approve_day)
     assert _used(session, w) == Decimal("900000.00")
-    paid = payments.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=dt.date(2026, 10, 20), actor=w.officer).id, actor=w.officer)
+    paid = payment_flows.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=dt.date(2026, 10, 20), actor=w.officer).id, actor=w.officer)
     assert [p.amount for p in paid] == [Decimal("300000.00")]  # the first year's instalment only
     rev = _revoke(session, w, rent, on=dt.date(2027, 3, 1))
     assert (rev.paid_total, rev.cancelled_total) == (Decimal("300000.00"), Decimal("600000.00"))
@@ -128,12 +131,12 @@ def test_revoking_part_paid_releases_the_unpaid_part(session, world):
     # the 600,000 never to be paid is released; the 300,000 paid and not yet recovered is not
     assert _used(session, w) == Decimal("300000.00")
     with pytest.raises(CapExceeded):  # 300,000 + 1,700,000.01 > 2,000,000
-        decisions.approve(session=session, application_id=proj.id, amount="1700000.01", actor=w.officer, on=dt.date(2027, 3, 2))
+        decision_flows.approve(session=session, application_id=proj.id, amount="1700000.01", actor=w.officer, on=dt.date(2027, 3, 2))
     session.rollback()
-    decisions.approve(session=session, application_id=proj.id, amount="1700000", actor=w.officer, on=dt.date(2027, 3, 2))
+    decision_flows.approve(session=session, application_id=proj.id, amount="1700000", actor=w.officer, on=dt.date(2027, 3, 2))
     assert _used(session, w) == Decimal("2000000.00")
-    [rec] = changes.receivables(session=session, application_id=rent.id)
-    payments.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2027, 4, 1))
+    [rec] = payments.receivables(session=session, actor=w.officer, application_id=rent.id)
+    payment_flows.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2027, 4, 1))
     assert _used(session, w) == Decimal("1700000.00")
     session.commit()
     assert audit.verify(session).ok

@@ -17,6 +17,7 @@ import pytest
 
 from huiqi.rules import evaluate, parse_profile
 from huiqi.workflow.decisions import service as decisions
+from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.errors import CapExceeded
 from huiqi.workflow.reviews import service as reviews
 from tests.workflow import helpers as h
@@ -26,7 +27,7 @@ DAY = dt.date(2026, 6, 1)
 
 def _checked(session, w, hp, approval_date, pid):
     app = h.frontier(session, w, hp, approval_date, pid=pid)
-    reviews.district_check(session=session, application_id=app.id, actor=w.officer, passed=True)
+    reviews.district_check(session=session, application_id=app.id, actor=hp.officer, passed=True)
     return app
 
 
@@ -44,14 +45,14 @@ def test_event_dated_support_counts_in_the_events_year(session, world):
     assert res.cap_year == in_2025.cap_year == 2025
 
     # 2,000,000 for the 2025 project and 2,000,000 for the 2026 one: two years, two caps
-    decisions.approve(session=session, application_id=in_2025.id, amount="2000000", actor=w.officer, on=DAY)
-    decisions.approve(session=session, application_id=in_2026.id, amount="2000000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=in_2025.id, amount="2000000", actor=hp.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=in_2026.id, amount="2000000", actor=hp.officer, on=DAY)
     session.commit()
-    usage = {(r.year, r.cap_id): r.used for ent_year in (2025, 2026) for r in decisions.cap_usage(session=session, enterprise_id=hp.ent.id, year=ent_year)}
+    usage = {(r.year, r.cap_id): r.used for ent_year in (2025, 2026) for r in decisions.cap_usage(session=session, enterprise_id=hp.ent.id, year=ent_year, actor=w.admin)}
     assert usage == {(2025, "wf-hp-fixture/H1-annual"): Decimal("2000000.00"), (2026, "wf-hp-fixture/H1-annual"): Decimal("2000000.00")}
     # a second 2025 project finds 2025 full
     with pytest.raises(CapExceeded) as exc:
-        decisions.approve(session=session, application_id=again_2025.id, amount="0.01", actor=w.officer, on=DAY)
+        decision_flows.approve(session=session, application_id=again_2025.id, amount="0.01", actor=hp.officer, on=DAY)
     assert exc.value.details["year"] == 2025 and "2025" in exc.value.message_zh
 
 
@@ -59,6 +60,6 @@ def test_without_an_event_date_the_round_year_counts(session, world):
     w = world
     app = h.checked_project(session, w, 0, "1000000")
     assert (app.year, app.cap_year) == (2026, 2026)
-    decisions.approve(session=session, application_id=app.id, amount="300000", actor=w.officer, on=dt.date(2027, 1, 5))
-    [row] = decisions.cap_usage(session=session, enterprise_id=w.ent[0].id, year=2026)
+    decision_flows.approve(session=session, application_id=app.id, amount="300000", actor=w.officer, on=dt.date(2027, 1, 5))
+    [row] = decisions.cap_usage(session=session, enterprise_id=w.ent[0].id, year=2026, actor=w.admin)
     assert row.used == Decimal("300000.00")

@@ -39,14 +39,17 @@ def cli(engine, monkeypatch, capsys, tmp_path):
 def test_worked_example(cli, tmp_path):
     e1 = h.uscc(1)
     cli("db", "upgrade")
-    cli("enterprise", "add", e1, "金山某生物医药有限公司", "--district", "金山区", "--town", "亭林镇")
-    for name, role, extra in (("officer", "officer", []), ("tinglin", "reviewer", ["--town", "亭林镇"]), ("exp1", "expert", []), ("exp2", "expert", []), ("ent1", "enterprise", ["--enterprise", e1])):
-        cli("user", "add", name, "--role", role, *extra)
-    out = cli("enterprise", "add", "91310116MA1000001X", "坏代码", code=2)
+    assert "admin" in cli("user", "add", "admin", "--role", "admin")  # bootstrap: no actor while there is no administrator
+    assert "actor" in cli("user", "add", "admin2", "--role", "admin", code=2)  # … and only then
+    cli("user", "add", "officer", "--role", "officer", "--district", "金山区", actor="admin")
+    cli("enterprise", "add", e1, "金山某生物医药有限公司", "--town", "亭林镇", actor="officer")  # in the officer's district
+    for name, role, extra in (("tinglin", "reviewer", ["--town", "亭林镇"]), ("exp1", "expert", []), ("exp2", "expert", []), ("ent1", "enterprise", ["--enterprise", e1])):
+        cli("user", "add", name, "--role", role, *extra, actor="officer")
+    out = cli("enterprise", "add", "91310116MA1000001X", "坏代码", actor="officer", code=2)
     assert "uscc" in out and "校验" in out
     cli("round", "create", "JS-2026", "--name", "2026年度", "--programme", "WF-PROJECT", "--programme", "WF-RENT", "--year", "2026", "--opens", "2026-03-01", "--closes", "2026-04-30", "--budget", "5000000", actor="officer")
     out = cli("round", "open", "JS-2026", actor="ent1", code=2)
-    assert "district officer" in out
+    assert "no such round" in out  # not yet published: out of an enterprise user's scope
     cli("round", "open", "JS-2026", actor="officer")
     prof = tmp_path / "p.yaml"
     prof.write_text("enterprise: {registered_district: 金山区, independent_legal_person: true}\nclaims:\n  - {id: p1, kind: project, total_investment: 4000000}\n", encoding="utf-8")
@@ -71,7 +74,7 @@ def test_worked_example(cli, tmp_path):
     assert (tmp_path / "pay.xlsx").exists()
     out = cli("change", "request", app_id, "investment", "--description", "追加", "--before", "4000000", "--after", "4400000", actor="ent1")
     assert "major" in out
-    assert "audit log intact" in cli("audit", "verify")
+    assert "audit log intact" in cli("audit", "verify", actor="officer")
     bad = tmp_path / "credit.csv"
     bad.write_text("uscc,name,when\n", encoding="utf-8")
     out = cli("import", "credit", str(bad), actor="officer", code=2)
@@ -98,9 +101,10 @@ def _project_round(cli, tmp_path, *, budget: str, credit: bool = False) -> str:
     WF-PROJECT (application → district check → approval → payment) with ``budget``; returns USCC."""
     e1 = h.uscc(1)
     cli("db", "upgrade")
-    cli("enterprise", "add", e1, "金山某科技有限公司", "--district", "金山区", "--town", "亭林镇")
-    cli("user", "add", "officer", "--role", "officer", "--district", "金山区")
-    cli("user", "add", "ent1", "--role", "enterprise", "--enterprise", e1)
+    cli("user", "add", "admin", "--role", "admin")
+    cli("user", "add", "officer", "--role", "officer", "--district", "金山区", actor="admin")
+    cli("enterprise", "add", e1, "金山某科技有限公司", "--district", "金山区", "--town", "亭林镇", actor="officer")
+    cli("user", "add", "ent1", "--role", "enterprise", "--enterprise", e1, actor="officer")
     cli("round", "create", "JS-2026", "--name", "2026年度", "--programme", "WF-PROJECT", "--year", "2026", "--opens", "2026-03-01", "--closes", "2026-04-30", "--budget", budget, actor="officer")
     cli("round", "open", "JS-2026", actor="officer")
     if credit:
@@ -132,7 +136,7 @@ def _unwrapped(cli):
 def _audit(cli, entity: str, entity_id: str, action: str) -> list[dict]:
     import json
 
-    return [e for e in json.loads(cli("audit", "log", "--entity", entity, "--id", entity_id, "--json")) if e["action"] == action]
+    return [e for e in json.loads(cli("audit", "log", "--entity", entity, "--id", entity_id, "--json", actor="officer")) if e["action"] == action]
 
 
 def test_credit_override_cli(cli, tmp_path, monkeypatch):
@@ -142,7 +146,7 @@ def test_credit_override_cli(cli, tmp_path, monkeypatch):
     cli = _unwrapped(cli)
     e1 = _project_round(cli, tmp_path, budget="5000000", credit=True)
     app_id = _checked_project(cli, tmp_path, e1, "p1", "4000000")  # 4,000,000 × 30% = 1,200,000
-    assert "held for a credit check" in cli("application", "show", app_id)
+    assert "held for a credit check" in cli("application", "show", app_id, actor="officer")
     out = cli("decision", "approve", app_id, "1000000", "--reason", "项目质量很好", actor="officer", code=2)
     assert "credit:" in out and "原则上不予支持" in out and "credit override" in out
 
@@ -169,7 +173,7 @@ def test_credit_override_cli(cli, tmp_path, monkeypatch):
     out = cli("application", "credit-override", app_id, "--reason", "再次确认", actor="officer", code=2)
     assert "credit:" in out and "no serious-dishonesty record awaiting" in out
     assert "approved " + app_id + ": 1000000.00" in cli("decision", "approve", app_id, "1000000", "--on", "2026-05-21", actor="officer")
-    assert "held for a credit check" not in cli("application", "show", app_id)
+    assert "held for a credit check" not in cli("application", "show", app_id, actor="ent1")
 
 
 def test_round_budget_cli(cli, tmp_path):
@@ -199,8 +203,8 @@ def test_round_budget_cli(cli, tmp_path):
     out = cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", " ", actor="officer", code=2)
     assert "--reason:" in out and "须写明理由" in out and "written reason" in out
     assert "district officer" in cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", "x", actor="ent1", code=2)
-    assert "no such round: JS-2099" in cli("round", "budget", "JS-2099", "--amount", "1600000", "--reason", "x", actor="officer", code=2)
-    assert [r["budget"] for r in json.loads(cli("round", "list", "--json"))] == ["2000000.00"]
+    assert "no such round, or you may not see it: JS-2099" in cli("round", "budget", "JS-2099", "--amount", "1600000", "--reason", "x", actor="officer", code=2)
+    assert [r["budget"] for r in json.loads(cli("round", "list", "--json", actor="officer"))] == ["2000000.00"]
 
     # cut to 1,600,000: 1,500,000 committed (and paid) → 100,000 left
     out = cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", "区财政预算调减", actor="officer")
@@ -213,7 +217,7 @@ def test_round_budget_cli(cli, tmp_path):
 
     # no limit, then a limit again
     assert "1600000.00 元 → 不限 / no limit" in cli("round", "budget", "JS-2026", "--no-limit", "--reason", "预算另行安排", actor="officer")
-    assert [r["budget"] for r in json.loads(cli("round", "list", "--json"))] == [None]
+    assert [r["budget"] for r in json.loads(cli("round", "list", "--json", actor="officer"))] == [None]
     assert "不限 / no limit → 1600000.00 元" in cli("round", "budget", "JS-2026", "--amount", "1600000", "--reason", "恢复限额", actor="officer")
 
 

@@ -11,8 +11,10 @@ from decimal import Decimal
 import pytest
 
 from huiqi.workflow.decisions import service as decisions
+from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.errors import CapExceeded
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.payments import flows as payment_flows
 from huiqi.workflow.payments.models import Payment
 from huiqi.workflow.reviews import service as reviews
 from tests.workflow import helpers as h
@@ -35,7 +37,7 @@ def _race(factory, w, apps, *, refused) -> dict[int, str]:
         try:
             barrier.wait()  # before touching the database: SQLite takes its write lock at BEGIN
             officer = s.get(type(w.officer), w.officer.id)
-            decisions.approve(session=s, application_id=app_id, amount="1500000", actor=officer, on=dt.date(2026, 6, 1))
+            decision_flows.approve(session=s, application_id=app_id, amount="1500000", actor=officer, on=dt.date(2026, 6, 1))
             time.sleep(0.3)  # hold the lock (ledger or round) while the other transaction tries
             s.commit()
             outcome[app_id] = "approved"
@@ -67,14 +69,14 @@ def test_two_racing_approvals_never_pass_the_annual_cap(factory, session, world)
     outcome = _race(factory, w, (a, b), refused=lambda exc: f"cap:{exc.details['used']}")
     assert sorted(outcome.values()) == ["approved", "cap:1500000.00"]
     session.expire_all()
-    [row] = decisions.cap_usage(session=session, enterprise_id=w.ent[0].id, year=2026)
+    [row] = decisions.cap_usage(session=session, enterprise_id=w.ent[0].id, year=2026, actor=w.admin)
     assert (row.used, row.limit) == (Decimal("1500000.00"), Decimal("2000000.00"))
     # what is left under the cap can still be approved on the other project
     loser = a if outcome[a.id] != "approved" else b
-    decisions.approve(session=session, application_id=loser.id, amount="500000", actor=w.officer)
+    decision_flows.approve(session=session, application_id=loser.id, amount="500000", actor=w.officer)
     with pytest.raises(CapExceeded):
         c = _checked_project(session, w, 0, "1000")
-        decisions.approve(session=session, application_id=c.id, amount="0.01", actor=w.officer)
+        decision_flows.approve(session=session, application_id=c.id, amount="0.01", actor=w.officer)
 
 
 def test_two_racing_approvals_never_pass_the_round_budget(factory, session, policies):
@@ -87,16 +89,16 @@ def test_two_racing_approvals_never_pass_the_round_budget(factory, session, poli
     outcome = _race(factory, w, (a, b), refused=lambda exc: f"budget:{exc.details.get('committed')}")
     assert sorted(outcome.values()) == ["approved", "budget:1500000.00"]
     session.expire_all()
-    assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("1500000.00")
+    assert decision_flows.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("1500000.00")
     loser = a if outcome[a.id] != "approved" else b
-    decisions.approve(session=session, application_id=loser.id, amount="500000", actor=w.officer)
-    assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("2000000.00")
+    decision_flows.approve(session=session, application_id=loser.id, amount="500000", actor=w.officer)
+    assert decision_flows.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("2000000.00")
 
 
 def _approved_batch(session, w):
     apps = [_checked_project(session, w, i, "1000000") for i in range(3)]  # 300,000 each
     for x in apps:
-        decisions.approve(session=session, application_id=x.id, amount="300000", actor=w.officer, on=dt.date(2026, 6, 1))
+        decision_flows.approve(session=session, application_id=x.id, amount="300000", actor=w.officer, on=dt.date(2026, 6, 1))
     batch = payments.create_batch(session=session, pay_on=dt.date(2026, 6, 2), actor=w.officer)
     session.commit()
     return apps, batch
@@ -105,10 +107,10 @@ def _approved_batch(session, w):
 def test_payment_batch_is_idempotent(session, world):
     w = world
     apps, batch = _approved_batch(session, w)
-    first = payments.run_batch(session=session, batch_id=batch.id, actor=w.officer)
+    first = payment_flows.run_batch(session=session, batch_id=batch.id, actor=w.officer)
     session.commit()
     assert [p.amount for p in first] == [Decimal("300000.00")] * 3
-    assert payments.run_batch(session=session, batch_id=batch.id, actor=w.officer) == []
+    assert payment_flows.run_batch(session=session, batch_id=batch.id, actor=w.officer) == []
     session.commit()
     assert session.query(Payment).count() == 3
     with pytest.raises(Exception, match="nothing is due"):
@@ -118,7 +120,7 @@ def test_payment_batch_is_idempotent(session, world):
 def test_a_crash_mid_batch_leaves_nothing_half_paid(session, world, monkeypatch):
     w = world
     apps, batch = _approved_batch(session, w)
-    real = payments._disburse
+    real = payment_flows._disburse
     calls = []
 
     def flaky(*args, **kwargs):
@@ -127,13 +129,13 @@ def test_a_crash_mid_batch_leaves_nothing_half_paid(session, world, monkeypatch)
             raise ConnectionError("bank interface down")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(payments, "_disburse", flaky)
+    monkeypatch.setattr(payment_flows, "_disburse", flaky)
     with pytest.raises(ConnectionError):
-        payments.run_batch(session=session, batch_id=batch.id, actor=w.officer)
+        payment_flows.run_batch(session=session, batch_id=batch.id, actor=w.officer)
     session.rollback()
     assert session.query(Payment).count() == 0
-    assert [i.state for x in apps for i in payments.instalments(session=session, application_id=x.id)] == ["scheduled"] * 3
-    monkeypatch.setattr(payments, "_disburse", real)
-    paid = payments.run_batch(session=session, batch_id=batch.id, actor=w.officer)
+    assert [i.state for x in apps for i in payments.instalments(session=session, application_id=x.id, actor=w.officer)] == ["scheduled"] * 3
+    monkeypatch.setattr(payment_flows, "_disburse", real)
+    paid = payment_flows.run_batch(session=session, batch_id=batch.id, actor=w.officer)
     session.commit()
     assert len(paid) == 3 and session.query(Payment).count() == 3

@@ -14,9 +14,9 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow import states
 from huiqi.workflow.credit import service as credit
 from huiqi.workflow.decisions import service as decisions
+from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.decisions.models import Decision
 from huiqi.workflow.errors import IllegalTransition, InvalidInput, PermissionDenied
 from huiqi.workflow.imports import service as imports
@@ -27,8 +27,8 @@ RECORD = ["2024-05-06", "上海市市场监督管理局", "列入严重违法失
 APPROVE_DAY = dt.date(2026, 6, 1)
 
 
-def _import(session, w, tmp_path, *rows, name="credit.csv"):
-    return imports.import_credit(session=session, path=h.credit_csv(tmp_path, [list(r) for r in rows], name=name), actor=w.officer)
+def _import(session, w, tmp_path, *rows, name="credit.csv", actor=None):
+    return imports.import_credit(session=session, path=h.credit_csv(tmp_path, [list(r) for r in rows], name=name), actor=actor or w.officer)
 
 
 def _actions(session, app_id, action):
@@ -47,17 +47,17 @@ def test_a_record_holds_the_application_until_an_officer_overrides_it(session, w
     assert held.data["records"][0]["date"] == "2024-05-06"
 
     # the officer sees the record (date, authority, description); the enterprise that it is held
-    officer_view = credit.view(session=session, app=app, role=states.OFFICER)
+    officer_view = credit.view(session=session, app=app, actor=w.officer)
     assert [(r["date"], r["authority"], r["description"]) for r in officer_view["uncovered"]] == [tuple(RECORD)]
-    ent_view = credit.view(session=session, app=app, role=states.ENTERPRISE)
+    ent_view = credit.view(session=session, app=app, actor=w.ent_users[0])
     assert ent_view["held"] is True and ent_view["message_zh"].startswith("信用审查中") and "overrides" not in ent_view
-    assert credit.view(session=session, app=app, role=states.EXPERT) == {"held": True, "barred": False, "mode": "soft", "records": officer_view["records"], "message_zh": credit.HOLD_ZH, "message_en": credit.HOLD_EN}
+    assert credit.view(session=session, app=app, actor=w.experts[0]) == {"held": True, "barred": False, "mode": "soft", "records": officer_view["records"], "message_zh": credit.HOLD_ZH, "message_en": credit.HOLD_EN}
     session.commit()
 
     # blocked: not by an approval reason, only by an explicit credit decision
     for reason in (None, "项目质量很好"):
         with pytest.raises(IllegalTransition) as exc:
-            decisions.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, reason=reason, on=APPROVE_DAY)
+            decision_flows.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, reason=reason, on=APPROVE_DAY)
         assert exc.value.field == "credit"
         assert "2024-05-06 上海市市场监督管理局：列入严重违法失信名单" in exc.value.message_zh and "原则上不予支持" in exc.value.message_zh
         assert "credit override" in exc.value.message_en
@@ -83,11 +83,11 @@ def test_a_record_holds_the_application_until_an_officer_overrides_it(session, w
     session.commit()
 
     # the credit criterion is decided by the override: no second reason is asked at approval
-    d = decisions.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
+    d = decision_flows.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
     assert (app.state, d.amount, d.overrides) == ("approved", Decimal("1500000.00"), ["no_serious_dishonesty"])
     [entry] = _actions(session, app.id, "application.approve")
     assert entry.data["credit_overrides"] == [o.id]
-    view = credit.view(session=session, app=app, role=states.AUDITOR)
+    view = credit.view(session=session, app=app, actor=w.auditor)
     assert view["held"] is False and view["overrides"][0]["actor"] == "officer" and view["overrides"][0]["reason"].startswith("失信行为已完成信用修复")
     session.commit()
     assert audit.verify(session).ok
@@ -101,7 +101,7 @@ def test_records_outside_three_years_do_not_count(session, world, tmp_path):
     b = h.checked_project(session, w, 1, "1000000")
     assert (a.credit_hold, a.evaluation["credit_records"], a.evaluation["profile"]["enterprise"]["serious_dishonesty_last_3_years"]) == (False, [], False)
     assert b.credit_hold is True and [r["date"] for r in b.evaluation["credit_records"]] == ["2023-03-11"]
-    decisions.approve(session=session, application_id=a.id, amount="300000", actor=w.officer, on=APPROVE_DAY)
+    decision_flows.approve(session=session, application_id=a.id, amount="300000", actor=w.officer, on=APPROVE_DAY)
     assert a.state == "approved"
 
 
@@ -116,7 +116,7 @@ def test_a_record_imported_after_submission_holds_again(session, world, tmp_path
     assert held.data["by"] == "import" and held.data["records"][0]["description"] == "环境违法行为"
     session.commit()
     with pytest.raises(IllegalTransition, match="环境违法行为"):
-        decisions.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
+        decision_flows.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
     session.rollback()
     credit.override(session=session, application_id=app.id, actor=w.officer, reason="经核查属轻微违法，已整改")
     session.commit()
@@ -124,12 +124,12 @@ def test_a_record_imported_after_submission_holds_again(session, world, tmp_path
     _import(session, w, tmp_path, [h.uscc(1), "测试企业1", "2026-04-02", "区应急管理局", "安全生产违法"], name="credit2.csv")
     session.commit()
     with pytest.raises(IllegalTransition) as exc:
-        decisions.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
+        decision_flows.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
     assert "安全生产违法" in exc.value.message_zh and "环境违法行为" not in exc.value.message_zh
     session.rollback()
     o2 = credit.override(session=session, application_id=app.id, actor=w.officer, reason="同上，已整改完毕")
     assert [r["description"] for r in o2.records] == ["安全生产违法"]
-    decisions.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
+    decision_flows.approve(session=session, application_id=app.id, amount="1500000", actor=w.officer, on=APPROVE_DAY)
     assert app.state == "approved"
 
 
@@ -137,7 +137,7 @@ def test_a_hard_credit_condition_bars_the_application(session, world, tmp_path):
     """黄科委规〔2025〕2号 一、适用范围 “信用记录良好”: not 原则上 — a record bars, no override."""
     w = world
     hp = h.huangpu(session, w)
-    _import(session, w, tmp_path, [hp.ent.uscc, hp.ent.name, *RECORD])
+    _import(session, w, tmp_path, [hp.ent.uscc, hp.ent.name, *RECORD], actor=hp.officer)  # Huangpu's own credit import
     with pytest.raises(IllegalTransition) as exc:
         h.frontier(session, w, hp, "2025-06-01")
     assert exc.value.field == "credit" and "不予支持" in exc.value.message_zh and "列入严重违法失信名单" in exc.value.message_zh
@@ -147,17 +147,17 @@ def test_a_hard_credit_condition_bars_the_application(session, world, tmp_path):
     hp2 = h.huangpu(session, w, n=2)
     app = h.frontier(session, w, hp2, "2025-06-01")
     assert (app.state, app.evaluation["credit"]["mode"], app.evaluation["credit"]["criteria"]) == ("submitted", "hard", ["good_credit"])
-    reviews.district_check(session=session, application_id=app.id, actor=w.officer, passed=True)
+    reviews.district_check(session=session, application_id=app.id, actor=hp2.officer, passed=True)
     session.commit()
-    _import(session, w, tmp_path, [hp2.ent.uscc, hp2.ent.name, "2026-03-20", "区市场监管局", "虚假宣传"], name="c2.csv")
+    _import(session, w, tmp_path, [hp2.ent.uscc, hp2.ent.name, "2026-03-20", "区市场监管局", "虚假宣传"], name="c2.csv", actor=hp2.officer)
     assert app.credit_hold is False  # not a hold: a bar
     with pytest.raises(IllegalTransition, match="not supported"):
-        decisions.approve(session=session, application_id=app.id, amount="2000000", actor=w.officer, on=APPROVE_DAY)
+        decision_flows.approve(session=session, application_id=app.id, amount="2000000", actor=hp2.officer, on=APPROVE_DAY)
     session.rollback()
     with pytest.raises(IllegalTransition, match="cannot be overridden"):
-        credit.override(session=session, application_id=app.id, actor=w.officer, reason="x")
+        credit.override(session=session, application_id=app.id, actor=hp2.officer, reason="x")
     session.rollback()
-    decisions.decline(session=session, application_id=app.id, actor=w.officer, reason="信用记录不良")
+    decisions.decline(session=session, application_id=app.id, actor=hp2.officer, reason="信用记录不良")
     assert app.state == "rejected"
 
 

@@ -14,6 +14,7 @@ from huiqi.workflow.errors import ImportRejected
 from huiqi.workflow.imports import service as imports
 from huiqi.workflow.imports.models import ImportRun
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.payments import flows as payment_flows
 from tests.workflow import helpers as h
 
 DEFAULTS = {"enterprise.registered_district": "金山区", "enterprise.independent_legal_person": "true"}
@@ -46,7 +47,7 @@ def test_automatic_grants_from_an_officers_list(session, world, tmp_path):
     for a in apps:
         imports.confirm(session=session, application_id=a.id, actor=w.officer, on=ON)
     batch = payments.create_batch(session=session, pay_on=ON, actor=w.officer)
-    paid = payments.run_batch(session=session, batch_id=batch.id, actor=w.officer)
+    paid = payment_flows.run_batch(session=session, batch_id=batch.id, actor=w.officer)
     assert sum(p.amount for p in paid) == Decimal("8000000.00")
 
 

@@ -14,12 +14,15 @@ from openpyxl import load_workbook
 from huiqi import audit
 from huiqi.workflow.applications import service as applications
 from huiqi.workflow.changes import service as changes
-from huiqi.workflow.decisions import service as decisions
-from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, PermissionDenied
+from huiqi.workflow.changes import flows as change_flows
+from huiqi.workflow.decisions import flows as decision_flows
+from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from huiqi.workflow.exports import service as exports
 from huiqi.workflow.notices import service as notices
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.payments import flows as payment_flows
 from huiqi.workflow.reviews import service as reviews
+from huiqi.workflow.reviews import flows as review_flows
 from huiqi.workflow.users import service as users
 from tests.workflow import helpers as h
 
@@ -56,7 +59,7 @@ def test_full_lifecycle(session, world, tmp_path):
     _through_review(session, w, [a, b, c], [80, 90, 70])
 
     # budget 3,000,000: b (90) 1,200,000 → a (80) 900,000 → c (70) 300,000 = 2,400,000, all fit
-    ranked = reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    ranked = review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     assert [(x.id, x.rank, x.score, x.state) for x in ranked] == [(b.id, 1, Decimal("90.00"), "shortlisted"), (a.id, 2, Decimal("80.00"), "shortlisted"), (c.id, 3, Decimal("70.00"), "shortlisted")]
 
     batch = notices.publish(session=session, application_ids=[b.id, a.id, c.id], published_on=PUBLISHED, actor=w.officer)
@@ -72,7 +75,7 @@ def test_full_lifecycle(session, world, tmp_path):
     assert (a.state, b.state, c.state) == ("objection_held", "notice_cleared", "notice_cleared")
     session.commit()
     with pytest.raises(IllegalTransition):  # held until the objection is resolved
-        decisions.approve(session=session, application_id=a.id, amount="900000", actor=w.officer, on=dt.date(2026, 10, 15))
+        decision_flows.approve(session=session, application_id=a.id, amount="900000", actor=w.officer, on=dt.date(2026, 10, 15))
     session.rollback()
     notices.resolve(session=session, objection_id=obj.id, upheld=False, finding="经现场核查，租赁面积属实", actor=w.officer)
     assert a.state == "notice_cleared"
@@ -84,24 +87,24 @@ def test_full_lifecycle(session, world, tmp_path):
 
     approve_day = dt.date(2026, 10, 15)
     with pytest.raises(CapExceeded):  # never above the frozen ceiling
-        decisions.approve(session=session, application_id=a.id, amount="900000.01", actor=w.officer, on=approve_day)
+        decision_flows.approve(session=session, application_id=a.id, amount="900000.01", actor=w.officer, on=approve_day)
     session.rollback()
     for x, amt in ((a, "900000"), (b, "1200000"), (c, "150000")):
-        decisions.approve(session=session, application_id=x.id, amount=amt, actor=w.officer, on=approve_day)
+        decision_flows.approve(session=session, application_id=x.id, amount=amt, actor=w.officer, on=approve_day)
     session.commit()
 
     # rent: three years of 300,000; b scaled 1,200,000/1,500,000 → 400,000 a year; c 150,000/300,000 → 100,000 + 50,000
-    sched = {x.id: [(i.due_on, i.amount) for i in payments.instalments(session=session, application_id=x.id)] for x in (a, b, c)}
+    sched = {x.id: [(i.due_on, i.amount) for i in payments.instalments(session=session, application_id=x.id, actor=w.officer)] for x in (a, b, c)}
     assert sched[a.id] == [(approve_day, Decimal("300000.00")), (dt.date(2027, 10, 15), Decimal("300000.00")), (dt.date(2028, 10, 15), Decimal("300000.00"))]
     assert sched[b.id] == [(approve_day, Decimal("400000.00")), (dt.date(2027, 10, 15), Decimal("400000.00")), (dt.date(2028, 10, 15), Decimal("400000.00"))]
     assert sched[c.id] == [(approve_day, Decimal("100000.00")), (dt.date(2027, 10, 15), Decimal("50000.00"))]
 
     pb = payments.create_batch(session=session, pay_on=dt.date(2026, 10, 20), actor=w.officer)
-    paid = payments.run_batch(session=session, batch_id=pb.id, actor=w.officer)
+    paid = payment_flows.run_batch(session=session, batch_id=pb.id, actor=w.officer)
     session.commit()
     assert sum(p.amount for p in paid) == Decimal("800000.00")
-    assert payments.run_batch(session=session, batch_id=pb.id, actor=w.officer) == []  # nothing twice
-    ws = load_workbook(exports.payment_list(session=session, batch_id=pb.id, path=tmp_path / "pay.xlsx")).active
+    assert payment_flows.run_batch(session=session, batch_id=pb.id, actor=w.officer) == []  # nothing twice
+    ws = load_workbook(exports.payment_list(session=session, batch_id=pb.id, path=tmp_path / "pay.xlsx", actor=w.officer)).active
     assert [c.value for c in ws[ws.max_row]][:7] == ["合计", None, None, None, None, 80, "捌拾万元整"]
 
     # after approval: progress, a minor and a major change, then revocation with claw-back
@@ -110,15 +113,15 @@ def test_full_lifecycle(session, world, tmp_path):
     major = changes.request_change(session=session, application_id=a.id, kind="investment", description="追加装修", before="10000000", after="11000000", actor=w.ent_users[0], policies=w.policies)
     assert (minor.major, minor.state, major.major, major.state) == (False, "noted", True, "pending")  # 10%及以上
     changes.decide_change(session=session, change_id=major.id, approve=True, reason="经研究同意", actor=w.officer)
-    rev = changes.revoke(session=session, application_id=a.id, ground="conditions_changed", reason="企业迁出本区，项目无法继续实施", actor=w.officer, on=dt.date(2027, 3, 1), policies=w.policies)
+    rev = change_flows.revoke(session=session, application_id=a.id, ground="conditions_changed", reason="企业迁出本区，项目无法继续实施", actor=w.officer, on=dt.date(2027, 3, 1), policies=w.policies)
     assert (rev.paid_total, rev.cancelled_total) == (Decimal("300000.00"), Decimal("600000.00"))
-    [rec] = changes.receivables(session=session, application_id=a.id)
+    [rec] = payments.receivables(session=session, actor=w.officer, application_id=a.id)
     assert (rec.amount, rec.state) == (Decimal("300000.00"), "open")
-    assert [i.state for i in payments.instalments(session=session, application_id=a.id)] == ["paid", "cancelled", "cancelled"]
+    assert [i.state for i in payments.instalments(session=session, application_id=a.id, actor=w.officer)] == ["paid", "cancelled", "cancelled"]
     session.commit()
 
     pb2 = payments.create_batch(session=session, pay_on=dt.date(2027, 10, 20), actor=w.officer)
-    paid2 = payments.run_batch(session=session, batch_id=pb2.id, actor=w.officer)
+    paid2 = payment_flows.run_batch(session=session, batch_id=pb2.id, actor=w.officer)
     assert sorted((p.application_id, p.amount) for p in paid2) == [(b.id, Decimal("400000.00")), (c.id, Decimal("50000.00"))]
     session.commit()
     assert audit.verify(session).ok
@@ -132,7 +135,7 @@ def test_objection_upheld_rejects(session, world):
     w = world
     a = h.submitted(session, w, 0, "WF-RENT", h.rent())
     _through_review(session, w, [a], [85])
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     notices.publish(session=session, application_ids=[a.id], published_on=PUBLISHED, actor=w.officer)
     obj = notices.object_to(session=session, application_id=a.id, objector="同行企业", content="重复申报", received_on=dt.date(2026, 10, 8), actor=w.officer)
     with pytest.raises(IllegalTransition, match="reason"):
@@ -140,7 +143,7 @@ def test_objection_upheld_rejects(session, world):
     notices.resolve(session=session, objection_id=obj.id, upheld=True, finding="经核实，已获同级财政资助", actor=w.officer)
     assert a.state == "rejected"
     with pytest.raises(IllegalTransition):
-        decisions.approve(session=session, application_id=a.id, amount="1", actor=w.officer)
+        decision_flows.approve(session=session, application_id=a.id, amount="1", actor=w.officer)
 
 
 def test_budget_cuts_the_ranking(session, world):
@@ -149,7 +152,7 @@ def test_budget_cuts_the_ranking(session, world):
     b = h.submitted(session, w, 1, "WF-RENT", h.rent("2000000"))  # 1,500,000
     c = h.submitted(session, w, 2, "WF-INCUBATOR", [{"id": "inc", "kind": "incubator", "district_recognition": True}])  # 300,000
     _through_review(session, w, [a, b, c], [90, 80, 70])
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     # 1,500,000 + 1,500,000 = 3,000,000 fills the budget; c (300,000) ranks below the cut
     assert (a.state, b.state, c.state) == ("shortlisted", "shortlisted", "not_selected")
 
@@ -160,13 +163,13 @@ def test_soft_criterion_override_needs_a_reason(session, world):
     a = h.submitted(session, w, 0, "WF-RENT", h.rent(), profile_extra={"debt_to_asset_ratio": "0.8"})
     assert [s["criterion"] for s in a.evaluation["result"]["soft_failed"]] == ["low_debt"]
     _through_review(session, w, [a], [85])
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     batch = notices.publish(session=session, application_ids=[a.id], published_on=PUBLISHED, actor=w.officer)
     notices.close(session=session, batch_id=batch.id, on=dt.date(2026, 10, 14), actor=w.officer)
     with pytest.raises(InvalidInput) as exc:
-        decisions.approve(session=session, application_id=a.id, amount="900000", actor=w.officer)
+        decision_flows.approve(session=session, application_id=a.id, amount="900000", actor=w.officer)
     assert exc.value.field == "reason" and "原则上" in exc.value.message_zh
-    d = decisions.approve(session=session, application_id=a.id, amount="900000", actor=w.officer, reason="负债率高系新建厂房贷款所致，经营正常")
+    d = decision_flows.approve(session=session, application_id=a.id, amount="900000", actor=w.officer, reason="负债率高系新建厂房贷款所致，经营正常")
     assert d.overrides == ["low_debt"]
     [entry] = [e for e in audit.entries(session=session, entity="application", entity_id=a.id) if e.action == "application.approve"]
     assert entry.reason.startswith("负债率高") and entry.data["overrides"] == ["low_debt"] and entry.actor == "officer"
@@ -181,10 +184,10 @@ def test_stages_cannot_be_skipped(session, world):
         reviews.district_check(session=session, application_id=a.id, actor=w.officer, passed=True)
     session.rollback()
     with pytest.raises(IllegalTransition, match="skip"):
-        decisions.approve(session=session, application_id=a.id, amount="1", actor=w.officer)
+        decision_flows.approve(session=session, application_id=a.id, amount="1", actor=w.officer)
     session.rollback()
-    with pytest.raises(PermissionDenied):  # not the enterprise's town
-        other = users.create(session=session, username="shanyang", password="reviewer-pass", role="reviewer", town="山阳镇")
+    with pytest.raises(NotFound):  # not the enterprise's town: out of the reviewer's scope (404)
+        other = users.create(session=session, username="shanyang", password="reviewer-pass", role="reviewer", town="山阳镇", actor=w.officer, policies=w.policies)
         reviews.town_confirm(session=session, application_id=a.id, actor=other, confirmed=True)
     session.rollback()
     # a programme whose process has no town confirmation goes straight to the district check
@@ -192,7 +195,7 @@ def test_stages_cannot_be_skipped(session, world):
         reviews.town_confirm(session=session, application_id=p.id, actor=w.reviewer, confirmed=True)
     session.rollback()
     reviews.district_check(session=session, application_id=p.id, actor=w.officer, passed=True)
-    decisions.approve(session=session, application_id=p.id, amount="1000000", actor=w.officer)
+    decision_flows.approve(session=session, application_id=p.id, amount="1000000", actor=w.officer)
     assert p.state == "approved"
 
 

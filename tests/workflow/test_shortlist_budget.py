@@ -20,10 +20,12 @@ from decimal import Decimal
 import pytest
 
 from huiqi import audit
-from huiqi.workflow.changes import service as changes
-from huiqi.workflow.decisions import service as decisions
+from huiqi.workflow.changes import flows as change_flows
+from huiqi.workflow.decisions import flows as decision_flows
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.payments import flows as payment_flows
 from huiqi.workflow.reviews import service as reviews
+from huiqi.workflow.reviews import flows as review_flows
 from tests.workflow import helpers as h
 
 DAY = dt.date(2026, 6, 1)
@@ -48,7 +50,7 @@ def _reviewed(session, w, i, requested, score):
 def _approved_600k(session, w):
     p = h.checked_project(session, w, 0, "2000000")
     assert p.ceiling == Decimal("600000.00")  # 2,000,000 × 30%
-    decisions.approve(session=session, application_id=p.id, amount="600000", actor=w.officer, on=DAY)
+    decision_flows.approve(session=session, application_id=p.id, amount="600000", actor=w.officer, on=DAY)
     return p
 
 
@@ -62,7 +64,7 @@ def test_shortlist_subtracts_sums_already_approved(session, w):
     big = _reviewed(session, w, 1, "300000", 90)
     small = _reviewed(session, w, 2, "200000", 80)
     session.commit()
-    ranked = reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    ranked = review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     # by score: 300,000 (90) fits the 400,000 left → 900,000; 200,000 (80) would make 1,100,000 > 1,000,000
     assert [(a.id, a.rank, a.state, a.proposed_amount) for a in ranked] == [(big.id, 1, "shortlisted", Decimal("300000.00")), (small.id, 2, "not_selected", None)]
     e = _shortlist_audit(session, small)
@@ -70,7 +72,7 @@ def test_shortlist_subtracts_sums_already_approved(session, w):
     assert _shortlist_audit(session, big).data["committed"] == "600000.00"
     session.commit()
     # what shortlisting proposed, approval accepts: 600,000 + 300,000 ≤ 1,000,000
-    assert decisions.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("600000.00")
+    assert decision_flows.round_commitments(session=session, round_id=w.round.id)["committed"] == Decimal("600000.00")
 
 
 def test_the_ranking_decides_which_fits(session, w):
@@ -79,7 +81,7 @@ def test_the_ranking_decides_which_fits(session, w):
     _approved_600k(session, w)
     big = _reviewed(session, w, 1, "300000", 80)
     small = _reviewed(session, w, 2, "200000", 90)
-    ranked = reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    ranked = review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     assert [(a.id, a.state, a.proposed_amount) for a in ranked] == [(small.id, "shortlisted", Decimal("200000.00")), (big.id, "not_selected", None)]
 
 
@@ -87,16 +89,16 @@ def test_nothing_committed_both_fit(session, w):
     # without the earlier approval 300,000 + 200,000 = 500,000 ≤ 1,000,000: both proposed
     big = _reviewed(session, w, 1, "300000", 90)
     small = _reviewed(session, w, 2, "200000", 80)
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     assert (big.state, small.state) == ("shortlisted", "shortlisted")
     assert _shortlist_audit(session, small).data["committed"] == "0.00"
 
 
 def _paid_and_revoked(session, w):
     p = _approved_600k(session, w)
-    paid = payments.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
+    paid = payment_flows.run_batch(session=session, batch_id=payments.create_batch(session=session, pay_on=DAY, actor=w.officer).id, actor=w.officer)
     assert [x.amount for x in paid] == [Decimal("600000.00")]
-    changes.revoke(session=session, application_id=p.id, ground="conditions_changed", reason="企业迁出本区", actor=w.officer, on=dt.date(2026, 7, 1), policies=w.policies)
+    change_flows.revoke(session=session, application_id=p.id, ground="conditions_changed", reason="企业迁出本区", actor=w.officer, on=dt.date(2026, 7, 1), policies=w.policies)
     return p
 
 
@@ -104,17 +106,17 @@ def test_paid_on_a_revoked_project_and_not_repaid_still_counts(session, w):
     _paid_and_revoked(session, w)
     big = _reviewed(session, w, 1, "300000", 90)
     small = _reviewed(session, w, 2, "200000", 80)
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     # the enterprise still holds the 600,000: 400,000 left, as above
     assert (big.state, small.state) == ("shortlisted", "not_selected")
 
 
 def test_repaid_claw_back_frees_the_room(session, w):
     p = _paid_and_revoked(session, w)
-    [rec] = changes.receivables(session=session, application_id=p.id)
-    payments.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 8, 1))
+    [rec] = payments.receivables(session=session, actor=w.officer, application_id=p.id)
+    payment_flows.record_recovery(session=session, receivable_id=rec.id, actor=w.officer, on=dt.date(2026, 8, 1))
     big = _reviewed(session, w, 1, "300000", 90)
     small = _reviewed(session, w, 2, "200000", 80)
-    reviews.shortlist(session=session, round_id=w.round.id, actor=w.officer)
+    review_flows.shortlist(session=session, round_id=w.round.id, actor=w.officer)
     # recovered: committed 0 → 500,000 fits
     assert (big.state, small.state) == ("shortlisted", "shortlisted")

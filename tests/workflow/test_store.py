@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from huiqi.store import Base
 from huiqi.workflow import states
 from huiqi.workflow.applications import service as applications
-from huiqi.workflow.errors import InvalidInput, MaterialsMissing, PermissionDenied
+from huiqi.workflow.errors import InvalidInput, MaterialsMissing, NotFound, PermissionDenied
 from huiqi.workflow.materials import service as materials
 from tests.workflow import helpers as h
 
@@ -64,7 +64,7 @@ def test_uploads_are_content_addressed_and_checked(session, world, tmp_path):
     with pytest.raises(InvalidInput) as exc:
         materials.upload(session=session, application_id=app.id, material_id="nope", filename="x.pdf", content=h.PDF, actor=world.ent_users[0], policies=world.policies)
     assert exc.value.field == "material"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another enterprise's application: out of its user's scope (404)
         materials.upload(session=session, application_id=app.id, material_id="form", filename="x.pdf", content=h.PDF, actor=world.ent_users[1], policies=world.policies)
 
 
@@ -72,15 +72,15 @@ def test_money_is_exact(session, world):
     app = h.draft(session, world, 0, "WF-PROJECT", h.project(), requested="1234567.89")
     session.commit()
     session.expire_all()
-    assert applications.get(session=session, application_id=app.id).requested_amount == Decimal("1234567.89")
+    assert applications.get(session=session, application_id=app.id, actor=world.admin).requested_amount == Decimal("1234567.89")
     with pytest.raises(InvalidInput):
         h.draft(session, world, 0, "WF-PROJECT", h.project(), requested="1.234")
 
 
 def test_enterprise_users_act_only_for_their_enterprise(session, world):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # another enterprise: out of scope
         h.draft(session, world, 0, "WF-RENT", h.rent(), actor=world.ent_users[1])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied):  # the expert sees the enterprise (its district's) but may not apply
         h.draft(session, world, 0, "WF-RENT", h.rent(), actor=world.experts[0])
     assert states.APPLICATION.state("draft").zh == "草稿"
 
@@ -115,3 +115,96 @@ def test_migration_0002_backfills_cap_charges(tmp_path):
         assert c.execute(text("SELECT application_id, ledger_id, amount, released FROM cap_charges ORDER BY application_id")).all() == [(1, 1, 50_000_000, 0), (2, 1, 50_000_000, 0)]
         assert c.execute(text("SELECT id, cap_year, credit_hold FROM applications ORDER BY id")).all() == [(1, 2026, 0), (2, 2026, 0), (3, 2026, 0)]
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def blank_engine(request, tmp_path):
+    """An empty database, not migrated (SQLite file, or a PostgreSQL schema of its own)."""
+    from huiqi.store import make_engine
+    from tests.workflow.conftest import new_pg_schema
+
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+        yield engine
+        engine.dispose()
+        return
+    url, drop = new_pg_schema("huiqi_o")
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    drop()
+
+
+def test_migration_0003_gives_every_record_its_district(blank_engine):
+    """Migration 0003 (issue 13): each round takes its programmes' document's district (over a
+    district typed in before), else its applicants' one district; applications their round's (a
+    grant without a round: its programme's); notice and payment batches, changes, revocations,
+    receivables their applications'; imports the district of what they created or of their
+    officer; credit records their import's; ties their expert's; audit entries their record's —
+    and the hash chain still verifies (it does not cover the new column). Users get no district:
+    a scope-less officer sees nothing (docs/workflow.md)."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from huiqi import audit
+    from huiqi.store import make_sessionmaker, upgrade
+
+    engine = blank_engine
+    assert upgrade(engine, "0002") == "0002"
+    t = "2026-06-01 00:00:00"
+    rows = {
+        "enterprises": [(1, h.uscc(1), "金山企业", "金山区", "亭林镇"), (2, h.make_uscc("91310101MA1000002"), "黄浦企业", "黄浦区", None)],
+        "users": [(1, "officer-js", "officer", "金山区"), (2, "officer-none", "officer", None), (3, "expert-js", "expert", "金山区")],
+    }
+    with engine.begin() as c:
+        for i, uscc, name, district, town in rows["enterprises"]:
+            c.execute(text("INSERT INTO enterprises (id, uscc, name, district, town, created_at) VALUES (:i, :u, :n, :d, :t, :at)"), {"i": i, "u": uscc, "n": name, "d": district, "t": town, "at": t})
+        for i, name, role, district in rows["users"]:
+            c.execute(text("INSERT INTO users (id, username, display_name, role, password_hash, district, active, created_at) VALUES (:i, :n, :n, :r, 'x', :d, true, :at)"), {"i": i, "n": name, "r": role, "d": district, "at": t})
+        # round 1: Jinshan's programme J2.3, but 黄浦区 typed in; round 2: a programme the policies do not know, Huangpu applicants
+        c.execute(text("INSERT INTO rounds (id, code, name, district, programmes, year, opens_on, closes_on, state, created_at) VALUES (1, 'R1', 'r1', '黄浦区', '[\"J2.3\"]', 2026, '2026-03-01', '2026-04-30', 'open', :at)"), {"at": t})
+        c.execute(text("INSERT INTO rounds (id, code, name, district, programmes, year, opens_on, closes_on, state, created_at) VALUES (2, 'R2', 'r2', NULL, '[\"XX-1\"]', 2026, '2026-03-01', '2026-04-30', 'open', :at)"), {"at": t})
+        c.execute(text("INSERT INTO import_runs (id, kind, filename, sha256, rows, programme_id, actor_id, created_at) VALUES (1, 'credit', 'c.csv', 'x', 1, NULL, 1, :at)"), {"at": t})
+        c.execute(text("INSERT INTO import_runs (id, kind, filename, sha256, rows, programme_id, actor_id, created_at) VALUES (2, 'automatic', 'a.csv', 'x', 1, 'J5.2', 2, :at)"), {"at": t})
+        c.execute(text("INSERT INTO notice_batches (id, round_id, title, published_on, working_days, ends_on, state, created_at) VALUES (1, NULL, 'n', '2026-09-30', 5, '2026-10-13', 'open', :at)"), {"at": t})
+        c.execute(text("INSERT INTO payment_batches (id, code, pay_on, state, created_at) VALUES (1, 'PAY-1', '2026-10-20', 'open', :at)"), {"at": t})
+        for i, rid, ent, prog, imp, nb in ((1, 1, 1, "J2.3", None, 1), (2, 2, 2, "XX-1", None, None), (3, None, 1, "J5.2", 2, None)):
+            c.execute(text("INSERT INTO applications (id, round_id, enterprise_id, programme_id, channel, year, state, profile, import_id, notice_batch_id, credit_hold, created_at) "
+                           "VALUES (:i, :r, :e, :p, 'online', 2026, 'approved', '{}', :imp, :nb, false, :at)"), {"i": i, "r": rid, "e": ent, "p": prog, "imp": imp, "nb": nb, "at": t})
+        c.execute(text("INSERT INTO instalments (id, application_id, seq, label_zh, label_en, after_months, due_on, amount, state, created_at) VALUES (1, 2, 1, 'a', 'a', 0, '2026-10-01', 100, 'scheduled', :at)"), {"at": t})
+        c.execute(text("INSERT INTO payment_batch_items (id, batch_id, instalment_id, created_at) VALUES (1, 1, 1, :at)"), {"at": t})
+        c.execute(text("INSERT INTO change_requests (id, application_id, kind, description, details, major, basis, state, actor_id, created_at) VALUES (1, 1, 'content', 'x', '{}', true, '{}', 'pending', 1, :at)"), {"at": t})
+        c.execute(text("INSERT INTO receivables (id, application_id, amount, ground, reason, state, created_at) VALUES (1, 2, 100, 'g', 'r', 'open', :at)"), {"at": t})
+        c.execute(text("INSERT INTO revocations (id, application_id, ground, reason, revoked_on, paid_total, cancelled_total, actor_id, created_at) VALUES (1, 2, 'g', 'r', '2026-07-01', 100, 0, 1, :at)"), {"at": t})
+        c.execute(text("INSERT INTO credit_records (id, uscc, record_date, authority, description, import_id, created_at) VALUES (1, :u, '2024-05-06', 'a', 'd', 1, :at)"), {"u": h.uscc(1), "at": t})
+        c.execute(text("INSERT INTO credit_records (id, uscc, record_date, authority, description, import_id, created_at) VALUES (2, :u, '2024-05-06', 'a', 'd', NULL, :at)"), {"u": h.make_uscc("91310101MA1000002"), "at": t})
+        c.execute(text("INSERT INTO expert_ties (id, expert_id, enterprise_id, reason, created_at) VALUES (1, 3, 1, 'r', :at)"), {"at": t})
+        prev = audit.GENESIS
+        at = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+        for seq, (entity, eid) in enumerate((("application", "2"), ("round", "1"), ("payment_batch", "1"), ("user", "2"), ("change", "1")), start=1):
+            hsh = audit.entry_hash(prev, seq=seq, at=at, actor="officer-js", action=f"{entity}.x", entity=entity, entity_id=eid, reason=None, data={})
+            c.execute(text("INSERT INTO audit_log (id, seq, at, actor, action, entity, entity_id, reason, data, prev_hash, hash) VALUES (:s, :s, :at, 'officer-js', :a, :e, :i, NULL, '{}', :p, :h)"),
+                      {"s": seq, "at": at, "a": f"{entity}.x", "e": entity, "i": eid, "p": prev, "h": hsh})
+            prev = hsh
+        c.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 5, :h)"), {"h": prev})
+    assert upgrade(engine) == "0003"
+    with engine.connect() as c:
+        q = lambda sql: c.execute(text(sql)).all()  # noqa: E731
+        assert q("SELECT id, district FROM rounds ORDER BY id") == [(1, "金山区"), (2, "黄浦区")]
+        assert q("SELECT id, district FROM applications ORDER BY id") == [(1, "金山区"), (2, "黄浦区"), (3, "金山区")]
+        assert q("SELECT district FROM notice_batches") == [("金山区",)]
+        assert q("SELECT district FROM payment_batches") == [("黄浦区",)]
+        assert (q("SELECT district FROM change_requests"), q("SELECT district FROM receivables"), q("SELECT district FROM revocations")) == ([("金山区",)], [("黄浦区",)], [("黄浦区",)])
+        assert q("SELECT id, district FROM import_runs ORDER BY id") == [(1, "金山区"), (2, "金山区")]
+        assert q("SELECT id, district FROM credit_records ORDER BY id") == [(1, "金山区"), (2, "黄浦区")]  # the second: its enterprise's
+        assert q("SELECT district FROM expert_ties") == [("金山区",)]
+        assert q("SELECT seq, district FROM audit_log ORDER BY seq") == [(1, "黄浦区"), (2, "金山区"), (3, "黄浦区"), (4, None), (5, "金山区")]
+        assert q("SELECT username, district FROM users ORDER BY id") == [("officer-js", "金山区"), ("officer-none", None), ("expert-js", "金山区")]
+    with make_sessionmaker(engine)() as s:
+        assert audit.verify(s).ok
+        from huiqi.workflow.applications import service as applications
+        from huiqi.workflow.users.models import User
+
+        assert applications.list_for(session=s, actor=s.get(User, 2)) == []  # the scope-less officer sees nothing
+        assert [a.id for a in applications.list_for(session=s, actor=s.get(User, 1))] == [1, 3]

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from huiqi.api.errors import install_error_handlers
-from huiqi.api.settings import Settings
+from huiqi.config import Settings, get_settings
 from huiqi.rules import PolicySet, load_policies
 
 log = logging.getLogger("huiqi.web")
@@ -96,18 +96,19 @@ def _open_database(settings: Settings):  # noqa: ANN202
     except ModuleNotFoundError as exc:
         log.warning("workflow layer not available (%s): rules-only mode", exc)
         return None, None
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database())
     return engine, make_sessionmaker(engine)
 
 
 def create_app(settings: Settings | None = None, *, policies: PolicySet | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or get_settings()
     policies = policies or load_policies(settings.policy_dir)
     _tune_gc()
     engine = maker = None
     if settings.with_database:
         engine, maker = _open_database(settings)
     state = AppState(settings=settings, policies=policies, engine=engine, sessionmaker=maker, limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds))
+    state.extra["demo_logins"] = list(settings.demo_logins)
 
     app = FastAPI(
         title="惠企 huiqi API",
@@ -131,20 +132,20 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
     install_security(app)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=settings.session_secret(),
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
 
-    from huiqi.api.routers import include_api_routers
+    from huiqi.api.routes import include_api_routers
     from huiqi.web.views import include_web_routers
     from huiqi.web.render import STATIC_DIR, set_vocabulary
 
     set_vocabulary(policies.vocabulary)
 
-    include_api_routers(app)
+    include_api_routers(app, API_PREFIX)
     include_web_routers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     _offline_docs(app)
@@ -155,7 +156,7 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
 def _openapi_with_profile(app: FastAPI) -> None:
     from fastapi.openapi.utils import get_openapi
 
-    from huiqi.api.routers.policies import add_profile_schema
+    from huiqi.api.routes.policies import add_profile_schema
 
     def custom_openapi() -> dict:
         if app.openapi_schema is None:
@@ -188,20 +189,10 @@ def _offline_docs(app: FastAPI) -> None:
 
 
 def create_default_app() -> FastAPI:
-    """For ``uvicorn --factory huiqi.api.app:create_default_app``: settings from the environment
-    (``HUIQI_DATABASE_URL``, ``HUIQI_POLICY_DIR``, ``HUIQI_DATA_DIR``, ``HUIQI_SECRET_KEY``;
-    ``HUIQI_INSECURE_COOKIES=1`` for plain-http testing)."""
-    import os
-
-    import json
-
-    policy_dir = os.environ.get("HUIQI_POLICY_DIR") or None
-    app = create_app(Settings(database_url=os.environ.get("HUIQI_DATABASE_URL") or None, policy_dir=policy_dir, secure_cookies=os.environ.get("HUIQI_INSECURE_COOKIES") != "1"))
-    try:
-        app.state.huiqi.extra["demo_logins"] = json.loads(os.environ.get("HUIQI_DEMO_LOGINS") or "[]")
-    except json.JSONDecodeError:
-        pass
-    return app
+    """For ``uvicorn --factory huiqi.api.app:create_default_app``: the settings of the environment
+    (:func:`huiqi.config.get_settings`: ``HUIQI_DATABASE_URL``, ``HUIQI_POLICY_DIR``,
+    ``HUIQI_DATA_DIR``, ``HUIQI_SECRET_KEY``, ``HUIQI_INSECURE_COOKIES=1`` for plain-http testing…)."""
+    return create_app(get_settings())
 
 
 def state_of(app_or_request: Any) -> AppState:

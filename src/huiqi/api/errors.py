@@ -150,6 +150,16 @@ def install_error_handlers(app: FastAPI) -> None:
         payload = {"error": _DEFAULT_CODES.get(exc.status_code, "error"), "field": "", "message_zh": zh, "message_en": en, "details": None}
         return error_response(request, exc.status_code, payload, getattr(exc, "headers", None))
 
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError):  # noqa: ANN202
+        # the database refused a value as data (a NUL byte in a text, a number out of range): bad input, not a fault
+        log.info("value refused by the database on %s %s: %s", request.method, request.url.path, exc.orig)
+        payload = {"error": "invalid_input", "field": "", "message_zh": "输入的值无法保存或查询（含不允许的字符，或数值超出范围）",
+                   "message_en": "a value cannot be stored or searched for (a character not allowed, or a number out of range)", "details": None}
+        return error_response(request, 422, payload)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):  # noqa: ANN202
         zh_en = (getattr(exc, "message_zh", None), getattr(exc, "message_en", None))

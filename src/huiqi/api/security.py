@@ -1,11 +1,11 @@
-"""Who is asking, and may they: sessions, bearer tokens, CSRF, roles, security headers.
+"""Who is asking: sessions, bearer tokens, CSRF, security headers.
 
 - Pages use a signed session cookie (HttpOnly, SameSite=Lax, Secure unless plain-http loopback);
   every form carries the session's CSRF token, and htmx sends it as ``X-CSRF-Token``.
 - The API takes ``Authorization: Bearer <token>`` (from ``POST /api/v1/auth/token``), or the
   session cookie together with an ``X-CSRF-Token`` header on every write.
-- Roles are checked on the server for every page and endpoint; what a role may *see* is
-  narrowed again per record in :mod:`huiqi.api.access`.
+- What the signed-in user may see and do is decided by the workflow services
+  (:mod:`huiqi.workflow.access`), never here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from huiqi.api.errors import ApiError, forbidden, unauthenticated
+from huiqi.api.errors import ApiError, unauthenticated
 from huiqi.store import session_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -74,7 +74,7 @@ def db(request: Request) -> Iterator[Any]:
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.huiqi.settings.secret_key, salt=TOKEN_SALT)
+    return URLSafeTimedSerializer(request.app.state.huiqi.settings.session_secret(), salt=TOKEN_SALT)
 
 
 def issue_token(request: Request, user: Any) -> str:
@@ -138,20 +138,6 @@ def current_user(request: Request, session: Any = Depends(db)) -> Any:
     return user
 
 
-def roles(*allowed: str):  # noqa: ANN201
-    """A dependency: the signed-in user, who must hold one of ``allowed``."""
-    from huiqi.workflow.states import ROLES
-
-    def dep(request: Request, user: Any = Depends(current_user)) -> Any:
-        if user.role not in allowed:
-            zh = "、".join(ROLES[r][0] for r in allowed)
-            en = ", ".join(ROLES[r][1] for r in allowed)
-            raise forbidden(f"只有{zh}可以访问", f"only {en} may access this", field="role")
-        return user
-
-    return dep
-
-
 # ------------------------------------------------------------------ CSRF
 
 
@@ -186,16 +172,6 @@ def api_user(request: Request, user: Any = Depends(current_user)) -> Any:
     """The API's signed-in user, with the CSRF rule for cookie sessions applied."""
     check_csrf_header(request)
     return user
-
-
-def api_roles(*allowed: str):  # noqa: ANN201
-    inner = roles(*allowed)
-
-    def dep(request: Request, user: Any = Depends(inner)) -> Any:
-        check_csrf_header(request)
-        return user
-
-    return dep
 
 
 def client_address(request: Request) -> str:

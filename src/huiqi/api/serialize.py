@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
-
-def plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
+from huiqi.workflow.common import plain, row_dict  # noqa: F401 - one definition, re-exported
 
 
 def user_dict(user: Any) -> dict:
@@ -35,10 +23,3 @@ def user_dict(user: Any) -> dict:
         "district": user.district,
         "department": user.department,
     }
-
-
-def row_dict(obj: Any, exclude: tuple[str, ...] = ()) -> dict:
-    """Every column of a SQLAlchemy row, JSON-able."""
-    if obj is None:
-        return {}
-    return {c.key: plain(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in exclude and c.key != "password_hash"}

@@ -58,6 +58,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(100), nullable=False)
     entity: Mapped[str] = mapped_column(String(50), nullable=False)
     entity_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # the district the entry belongs to (its record's); None: system-wide (e.g. creating a district's officer by an admin)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # the previous entry's MAC
@@ -116,8 +118,10 @@ def record(
     reason: str | None = None,
     data: dict | None = None,
     at: dt.datetime | None = None,
+    district: str | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain (in the caller's transaction)."""
+    """Append one entry to the chain (in the caller's transaction); ``district``: the district of
+    the record it concerns (None: a system-wide entry)."""
     head = _head(session)
     key = _writing_key(head)
     entry = AuditEntry(
@@ -127,6 +131,7 @@ def record(
         action=action,
         entity=entity,
         entity_id=str(entity_id),
+        district=district,
         reason=reason,
         data=plain(data or {}),
         prev_hash=head.hash,

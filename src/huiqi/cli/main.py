@@ -184,6 +184,9 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
 
 def run() -> None:
     """Entry point: user errors exit 2 with a bilingual message; nothing shows a traceback."""
+    from huiqi.config import set_settings
+
+    set_settings(None)  # one command: the settings of its environment, read once (huiqi.config)
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

@@ -14,15 +14,18 @@ from typing import Any, Optional
 
 import typer
 
-DEFAULT_DEMO_DB = Path("var") / "demo.sqlite"
+DEMO_DB_NAME = "demo.sqlite"  # in the data directory (./var unless $HUIQI_DATA_DIR)
 
 
 def _db_url(db: Optional[str], demo: bool) -> str | None:
     if db is None:
         if demo:
-            DEFAULT_DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
-            return f"sqlite:///{DEFAULT_DEMO_DB}"
-        return None  # $HUIQI_DATABASE_URL or var/huiqi.sqlite
+            from huiqi.config import get_settings
+
+            data_dir = get_settings().data_dir
+            data_dir.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{data_dir / DEMO_DB_NAME}"
+        return None  # the settings' database: $HUIQI_DATABASE_URL or <data dir>/huiqi.sqlite
     if "://" in db:
         return db
     path = Path(db)
@@ -61,11 +64,14 @@ def prepare_database(url: str | None, policies: Any, *, demo: bool) -> list[dict
         if session.execute(select(User.id).limit(1)).first() is None:
             seed_demo(session, policies)
     with session_scope(maker) as session:
+        from huiqi.workflow.enterprises.models import Enterprise
+
         users = list(session.execute(select(User).order_by(User.id)).scalars())
         logins = []
         for u in users:
             zh, en = ROLES.get(u.role, (u.role, u.role))
-            where = u.town or u.district or ""
+            ent = session.get(Enterprise, u.enterprise_id) if u.enterprise_id else None
+            where = " ".join(x for x in ((ent.district, ent.name) if ent else (u.district, u.town)) if x)
             logins.append({"username": u.username, "password": DEMO_PASSWORD, "role": u.role, "label": f"{zh} / {en}" + (f" · {where}" if where else "")})
     engine.dispose()
     return logins
@@ -75,7 +81,7 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="demo data: enterprises, users of every role, rounds and applications / 演示数据"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on / 监听地址"),
     port: int = typer.Option(8000, "--port", help="port / 端口"),
-    db: Optional[str] = typer.Option(None, "--db", help="SQLite file or database URL (default: var/demo.sqlite with --demo, else $HUIQI_DATABASE_URL or var/huiqi.sqlite)"),
+    db: Optional[str] = typer.Option(None, "--db", help="SQLite file or database URL (default: <data dir>/demo.sqlite with --demo, else $HUIQI_DATABASE_URL or <data dir>/huiqi.sqlite)"),
     policies: Optional[Path] = typer.Option(None, "--policies", "-p", help="policy directory (default: the packaged policies/)", envvar="HUIQI_POLICY_DIR"),
     insecure_cookies: bool = typer.Option(False, "--insecure-cookies", help="send the session cookie over plain http on a non-loopback address (never in production)"),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="worker processes (the log-in rate limit is counted per worker)"),
@@ -83,19 +89,20 @@ def serve(
     """Start the web app and the REST API (/api/v1) / 启动网站与接口."""
     import uvicorn
 
-    from huiqi.api import Settings, create_app
+    from huiqi.api import create_app
+    from huiqi.config import get_settings
     from huiqi.rules import load_policies
 
     ps = load_policies(policies)
     url = _db_url(db, demo)
     logins = prepare_database(url, ps, demo=demo)
     secure = not (_is_loopback(host) or insecure_cookies)
-    settings = Settings(database_url=url, policy_dir=policies, secure_cookies=secure)
+    base = get_settings()
+    settings = base.replace(database_url=url or base.database_url, policy_dir=policies or base.policy_dir, secure_cookies=secure, demo_logins=logins)
     app = create_app(settings, policies=ps)
-    app.state.huiqi.extra["demo_logins"] = logins
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
     typer.echo(f"惠企 huiqi — {len(ps.documents)} 份政策文件 / documents, {len(ps.programmes())} 个项目 / programmes (policy {ps.version})")
-    typer.echo(f"数据库 / database: {url or os.environ.get('HUIQI_DATABASE_URL') or 'var/huiqi.sqlite'}")
+    typer.echo(f"数据库 / database: {settings.database().split('@')[-1]}")
     typer.echo(f"地址 / address: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
     if logins:
         typer.echo("演示账号 / demo log-ins:")
@@ -106,7 +113,8 @@ def serve(
         return
     import json
 
-    os.environ.update({"HUIQI_DATABASE_URL": url or os.environ.get("HUIQI_DATABASE_URL", ""), "HUIQI_INSECURE_COOKIES": "0" if secure else "1", "HUIQI_DEMO_LOGINS": json.dumps(logins, ensure_ascii=False), "HUIQI_SECRET_KEY": settings.secret_key or ""})
+    # the worker processes read the same settings from their environment (huiqi.config)
+    os.environ.update({"HUIQI_DATABASE_URL": settings.database(), "HUIQI_INSECURE_COOKIES": "0" if secure else "1", "HUIQI_DEMO_LOGINS": json.dumps(logins, ensure_ascii=False), "HUIQI_SECRET_KEY": settings.session_secret(), "HUIQI_DATA_DIR": str(settings.data_dir), "HUIQI_STORAGE_DIR": str(settings.storage_dir)})
     if policies is not None:
         os.environ["HUIQI_POLICY_DIR"] = str(policies)
     uvicorn.run("huiqi.api.app:create_default_app", factory=True, host=host, port=port, workers=workers, log_level="warning", proxy_headers=False)

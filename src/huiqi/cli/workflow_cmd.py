@@ -1,10 +1,14 @@
 """The workflow on the command line: rounds, applications, reviews, notices, decisions, payments,
 changes, imports, exports, audit, users, enterprises and the database.
 
-Every command acts as a user (``--actor NAME`` or ``$HUIQI_ACTOR``) whose role the service
-checks; the database is ``$HUIQI_DATABASE_URL`` (default ``./var/huiqi.sqlite``). One command is
-one transaction: it commits when it succeeds and changes nothing when it fails. Service errors
-are printed in Chinese and English by ``huiqi.cli.main.run`` (exit 2). See docs/workflow.md.
+Every command — reads included — acts as a user (``--actor NAME`` or ``$HUIQI_ACTOR``) and calls
+the same services as the API and the pages, which decide what that user may see and do
+(``huiqi.workflow.access``): a record out of the user's scope is "not found", an action its role
+may not take is refused. The one exception: ``huiqi user add NAME --role admin`` without an actor,
+allowed only while the database has no administrator (bootstrap). The database is the settings'
+(``$HUIQI_DATABASE_URL``, default ``<data dir>/huiqi.sqlite``). One command is one transaction: it
+commits when it succeeds and changes nothing when it fails. Service errors are printed in Chinese
+and English by ``huiqi.cli.main.run`` (exit 2). See docs/workflow.md.
 """
 
 from __future__ import annotations
@@ -60,11 +64,12 @@ def _session() -> Iterator[Any]:
 
 
 def _actor(session: Any, name: Optional[str]) -> Any:
+    """The user who acts (``--actor``/``$HUIQI_ACTOR``); what it may see and do the services decide."""
     from huiqi.workflow.users import service as users
 
     if not name:
         raise InvalidInput("请用 --actor 或 HUIQI_ACTOR 指定操作人", "say who acts: --actor NAME or $HUIQI_ACTOR", field="actor")
-    return users.get_by_username(session=session, username=name)
+    return users.by_username(session=session, username=name)
 
 
 def _policies(path: Optional[Path]) -> Any:
@@ -123,66 +128,98 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 @user_app.command("add")
 def user_add(
     username: str,
-    role: str = typer.Option(..., help="enterprise / reviewer / officer / expert / auditor"),
+    role: str = typer.Option(..., help="admin / officer / reviewer / expert / auditor / enterprise"),
     password: Optional[str] = typer.Option(None, envvar="HUIQI_NEW_PASSWORD", help="(or prompt)"),
     name: Optional[str] = typer.Option(None, help="display name / 姓名"),
-    enterprise: Optional[str] = typer.Option(None, help="USCC of an enterprise user's enterprise"),
+    enterprise: Optional[str] = typer.Option(None, help="an enterprise user's enterprise (USCC)"),
     town: Optional[str] = typer.Option(None, help="a reviewer's town/park / 镇（园区）"),
-    district: Optional[str] = typer.Option(None),
+    district: Optional[str] = typer.Option(None, help="the district of an officer, reviewer, expert or auditor (an officer: its own by default)"),
     department: Optional[str] = typer.Option(None),
+    actor: Optional[str] = ActorOpt,
 ) -> None:
-    """Create a user (password hashed with argon2)."""
+    """Create a user with the scope its role needs (password hashed with argon2). The first
+    administrator needs no --actor (only while there is none); every other user is created by
+    an administrator or, inside its district, a district officer."""
+    from huiqi.workflow import states
     from huiqi.workflow.enterprises import service as enterprises
     from huiqi.workflow.users import service as users
 
     pw = password or typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
     with _session() as s:
-        ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise).id if enterprise else None
-        u = users.create(session=s, username=username, password=pw, role=role, display_name=name, enterprise_id=ent_id, town=town, district=district, department=department)
-        typer.echo(f"✓ 用户 {u.username}（{role}）id={u.id}")
+        if actor is None and role == states.ADMIN:
+            u = users.bootstrap_admin(session=s, username=username, password=pw, display_name=name)
+        else:
+            who = _actor(s, actor)
+            ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id if enterprise else None
+            u = users.create(session=s, username=username, password=pw, role=role, display_name=name, enterprise_id=ent_id, town=town, district=district, department=department, actor=who)
+        scope = " ".join(x for x in (u.district, u.town) if x)
+        typer.echo(f"✓ 用户 {u.username}（{role}{'，' + scope if scope else ''}）id={u.id}")
 
 
-@user_app.command("list")
-def user_list(as_json: bool = JsonOpt) -> None:
-    """List users and roles."""
+@user_app.command("scope")
+def user_scope(
+    username: str,
+    district: Optional[str] = typer.Option(None),
+    town: Optional[str] = typer.Option(None),
+    enterprise: Optional[str] = typer.Option(None, help="USCC"),
+    actor: Optional[str] = ActorOpt,
+) -> None:
+    """Set a user's scope (administrator): e.g. an officer left without a district, who sees nothing until then."""
+    from huiqi.workflow.enterprises import service as enterprises
     from huiqi.workflow.users import service as users
 
     with _session() as s:
-        rows = [{"id": u.id, "username": u.username, "role": u.role, "enterprise_id": u.enterprise_id, "town": u.town, "active": u.active} for u in users.list_all(session=s)]
-    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['username']:<20} {r['role']:<10} {r['town'] or ''}" for r in rows))
+        who = _actor(s, actor)
+        u = users.get_by_username(session=s, username=username, actor=who)
+        ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id if enterprise else None
+        users.set_scope(session=s, user_id=u.id, district=district, town=town, enterprise_id=ent_id, actor=who)
+        typer.echo(f"✓ {u.username}: {u.district or ''} {u.town or ''} {u.enterprise_id or ''}".rstrip())
+
+
+@user_app.command("list")
+def user_list(as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """List the users the actor may see, with roles and scopes."""
+    from huiqi.workflow.users import service as users
+
+    with _session() as s:
+        rows = [{"id": u.id, "username": u.username, "role": u.role, "district": u.district, "enterprise_id": u.enterprise_id, "town": u.town, "active": u.active}
+                for u in users.list_all(session=s, actor=_actor(s, actor))]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['username']:<20} {r['role']:<10} {r['district'] or ''} {r['town'] or ''}" for r in rows))
 
 
 @user_app.command("tie")
 def user_tie(expert: str, enterprise: str = typer.Argument(..., help="USCC"), reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
-    """Declare an expert's tie with an enterprise (回避): never assigned its applications."""
+    """Declare an expert's tie with an enterprise (回避): never assigned its applications; a score
+    it gave before is void. The expert itself (default actor) or its district's officer."""
     from huiqi.workflow.enterprises import service as enterprises
     from huiqi.workflow.users import service as users
 
     with _session() as s:
-        ex = users.get_by_username(session=s, username=expert)
-        ent = enterprises.get_by_uscc(session=s, uscc=enterprise)
-        users.declare_tie(session=s, expert_id=ex.id, enterprise_id=ent.id, reason=reason, actor=_actor(s, actor or expert))
+        who = _actor(s, actor or expert)
+        ex = users.get_by_username(session=s, username=expert, actor=who)
+        ent = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who)
+        users.declare_tie(session=s, expert_id=ex.id, enterprise_id=ent.id, reason=reason, actor=who)
         typer.echo(f"✓ {expert} 回避 {ent.name}")
 
 
 @enterprise_app.command("add")
-def enterprise_add(uscc: str, name: str, district: Optional[str] = typer.Option(None), town: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
-    """Register an enterprise (USCC validated, unique)."""
+def enterprise_add(uscc: str, name: str, district: Optional[str] = typer.Option(None, help="where it is registered (an officer: its own district)"), town: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+    """Register an enterprise (USCC validated, unique): an officer in its district, the administrator anywhere."""
     from huiqi.workflow.enterprises import service as enterprises
 
     with _session() as s:
-        e = enterprises.create(session=s, uscc=uscc, name=name, district=district, town=town, actor=_actor(s, actor) if actor else None)
-        typer.echo(f"✓ {e.name} {e.uscc} id={e.id}")
+        e = enterprises.create(session=s, uscc=uscc, name=name, district=district, town=town, actor=_actor(s, actor))
+        typer.echo(f"✓ {e.name} {e.uscc} {e.district} id={e.id}")
 
 
 @enterprise_app.command("list")
-def enterprise_list(as_json: bool = JsonOpt) -> None:
-    """List enterprises."""
+def enterprise_list(as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """List the enterprises the actor may see."""
     from huiqi.workflow.enterprises import service as enterprises
 
     with _session() as s:
-        rows = [{"id": e.id, "uscc": e.uscc, "name": e.name, "district": e.district, "town": e.town} for e in enterprises.list_all(session=s)]
-    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['uscc']} {r['name']} {r['town'] or ''}" for r in rows))
+        rows = [{"id": e.id, "uscc": e.uscc, "name": e.name, "district": e.district, "town": e.town} for e in enterprises.list_all(session=s, actor=_actor(s, actor))]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['uscc']} {r['name']} {r['district'] or ''} {r['town'] or ''}" for r in rows))
 
 
 # ------------------------------------------------------------------ rounds
@@ -199,16 +236,16 @@ def round_create(
     period_start: Optional[str] = typer.Option(None, help="限定期间 start"),
     period_end: Optional[str] = typer.Option(None, help="限定期间 end"),
     budget: Optional[str] = typer.Option(None, help="yuan / 元"),
-    district: Optional[str] = typer.Option(None),
+    district: Optional[str] = typer.Option(None, help="(the programmes' document decides it; if given, it must match)"),
     actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
-    """Create a round for programmes, with dates, qualifying period and budget."""
+    """Create a round for programmes of one district's document, with dates, qualifying period and budget."""
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
         r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies))
-        typer.echo(f"✓ 批次 {r.code} id={r.id}（未开放 / not yet open）")
+        typer.echo(f"✓ 批次 {r.code} {r.district} id={r.id}（未开放 / not yet open）")
 
 
 @round_app.command("open")
@@ -217,7 +254,8 @@ def round_open(code: str, actor: Optional[str] = ActorOpt) -> None:
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        r = rounds.open_round(session=s, round_id=rounds.get_by_code(session=s, code=code).id, actor=_actor(s, actor))
+        who = _actor(s, actor)
+        r = rounds.open_round(session=s, round_id=rounds.get_by_code(session=s, code=code, actor=who).id, actor=who)
         typer.echo(f"✓ {r.code} 受理中 / open ({r.opens_on} – {r.closes_on})")
 
 
@@ -227,7 +265,8 @@ def round_close(code: str, actor: Optional[str] = ActorOpt) -> None:
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        r = rounds.close_round(session=s, round_id=rounds.get_by_code(session=s, code=code).id, actor=_actor(s, actor))
+        who = _actor(s, actor)
+        r = rounds.close_round(session=s, round_id=rounds.get_by_code(session=s, code=code, actor=who).id, actor=who)
         typer.echo(f"✓ {r.code} 已截止 / closed")
 
 
@@ -241,7 +280,7 @@ def round_budget(
 ) -> None:
     """Change a round's budget with a written reason (audited); never below what is already paid."""
     from huiqi.workflow.common import money
-    from huiqi.workflow.decisions import service as decisions
+    from huiqi.workflow.rounds import flows as round_flows
     from huiqi.workflow.rounds import service as rounds
 
     if (amount is None) == (not no_limit):
@@ -249,22 +288,24 @@ def round_budget(
     # parsed here so that an empty --amount "" is an error, not "no limit"
     new = money(amount.strip(), field="--amount") if amount is not None else None
     with _options(budget="--amount", reason="--reason"), _session() as s:
-        r = rounds.get_by_code(session=s, code=code)
+        who = _actor(s, actor)
+        r = rounds.get_by_code(session=s, code=code, actor=who)
         before = r.budget
-        r = rounds.set_budget(session=s, round_id=r.id, budget=new, actor=_actor(s, actor), reason=reason)
-        c = decisions.round_commitments(session=s, round_id=r.id)
+        r = round_flows.set_budget(session=s, round_id=r.id, budget=new, actor=who, reason=reason)
+        c = round_flows.commitments(session=s, round_id=r.id, actor=who)
         after = "不限 / no limit" if r.budget is None else f"{r.budget} 元"
         room = "" if r.budget is None else f"，尚余 room {max(r.budget - c['committed'], Decimal(0))}"
         typer.echo(f"✓ 批次 {r.code} 预算 budget {'不限 / no limit' if before is None else f'{before} 元'} → {after}：已立项（含已拨付未收回）committed {c['committed']}，已拨付 paid {c['paid']}{room}")
 
 
 @round_app.command("list")
-def round_list(as_json: bool = JsonOpt) -> None:
-    """List rounds."""
+def round_list(as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """List the rounds the actor may see."""
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        rows = [{"id": r.id, "code": r.code, "name": r.name, "year": r.year, "programmes": r.programmes, "state": r.state, "opens_on": r.opens_on, "closes_on": r.closes_on, "budget": r.budget} for r in rounds.list_all(session=s)]
+        rows = [{"id": r.id, "code": r.code, "name": r.name, "district": r.district, "year": r.year, "programmes": r.programmes, "state": r.state, "opens_on": r.opens_on, "closes_on": r.closes_on, "budget": r.budget}
+                for r in rounds.list_all(session=s, actor=_actor(s, actor))]
     _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['code']:<16} {r['state']:<7} {r['opens_on']} – {r['closes_on']} {','.join(r['programmes'])}" for r in rows))
 
 
@@ -294,7 +335,9 @@ def application_create(
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInput(f"无法读取画像文件：{exc}", f"cannot read the profile: {exc}", field="profile") from None
     with _session() as s:
-        app = applications.create_draft(session=s, round_id=rounds.get_by_code(session=s, code=round_code).id, enterprise_id=enterprises.get_by_uscc(session=s, uscc=enterprise).id, programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=_actor(s, actor), policies=_policies(policies))
+        who = _actor(s, actor)
+        app = applications.create_draft(session=s, round_id=rounds.get_by_code(session=s, code=round_code, actor=who).id, enterprise_id=enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id,
+                                        programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=who, policies=_policies(policies))
         typer.echo(f"✓ 申报 id={app.id}（草稿 / draft）")
 
 
@@ -313,13 +356,14 @@ def application_upload(application_id: int, material: str, file: Path, stamped: 
 
 
 @application_app.command("materials")
-def application_materials(application_id: int, as_json: bool = JsonOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+def application_materials(application_id: int, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
     """The checklist and what is still missing."""
     from huiqi.workflow.materials import service as materials
 
     with _session() as s:
-        items = materials.checklist(session=s, application_id=application_id, policies=_policies(policies))
-        missing = {m["id"]: m for m in materials.missing(session=s, application_id=application_id, policies=_policies(policies))}
+        who = _actor(s, actor)
+        items = materials.checklist(session=s, application_id=application_id, actor=who, policies=_policies(policies))
+        missing = {m["id"]: m for m in materials.missing(session=s, application_id=application_id, actor=who, policies=_policies(policies))}
     rows = [{**i, "missing": i["id"] in missing, "problem_zh": missing.get(i["id"], {}).get("problem_zh")} for i in items]
     _out(rows, as_json, "\n".join(f"{'✗' if r['missing'] else '✓'} {r['id']:<14} {r['name']} [{r['form']}{', 盖章' if r['stamped'] else ''}{'' if r['required'] else ', 选填'}] {r['problem_zh'] or ''}" for r in rows))
 
@@ -364,12 +408,12 @@ def application_credit_override(
 
 
 @application_app.command("show")
-def application_show(application_id: int, as_json: bool = JsonOpt) -> None:
+def application_show(application_id: int, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """An application: state, amounts, the frozen evaluation."""
     from huiqi.workflow.applications import service as applications
 
     with _session() as s:
-        app = applications.get(session=s, application_id=application_id)
+        app = applications.get(session=s, application_id=application_id, actor=_actor(s, actor))
         data = {**applications.summary(app), "evaluation": app.evaluation}
         line = f"{app.id} {app.programme_id} {_state(app)} ceiling={app.ceiling} requested={app.requested_amount} approved={app.approved_amount}"
         if app.credit_hold:
@@ -378,14 +422,15 @@ def application_show(application_id: int, as_json: bool = JsonOpt) -> None:
 
 
 @application_app.command("list")
-def application_list(round_code: Optional[str] = typer.Option(None, "--round"), state: Optional[str] = typer.Option(None), as_json: bool = JsonOpt) -> None:
-    """List applications."""
+def application_list(round_code: Optional[str] = typer.Option(None, "--round"), state: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """List the applications the actor may see."""
     from huiqi.workflow.applications import service as applications
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        rid = rounds.get_by_code(session=s, code=round_code).id if round_code else None
-        apps = applications.list_for(session=s, round_id=rid, state=state)
+        who = _actor(s, actor)
+        rid = rounds.get_by_code(session=s, code=round_code, actor=who).id if round_code else None
+        apps = applications.list_for(session=s, actor=who, round_id=rid, state=state)
         rows = [applications.summary(a) for a in apps]
         lines = [f"{a.id:>4} {a.programme_id:<10} {_state(a):<28} {a.requested_amount or ''}" for a in apps]
     _out(rows, as_json, "\n".join(lines))
@@ -421,8 +466,9 @@ def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--
     from huiqi.workflow.users import service as users
 
     with _session() as s:
-        ids = [users.get_by_username(session=s, username=e).id for e in expert]
-        reviews.assign_experts(session=s, application_id=application_id, expert_ids=ids, actor=_actor(s, actor))
+        who = _actor(s, actor)
+        ids = [users.get_by_username(session=s, username=e, actor=who).id for e in expert]
+        reviews.assign_experts(session=s, application_id=application_id, expert_ids=ids, actor=who)
         typer.echo(f"✓ {application_id}: {', '.join(expert)}")
 
 
@@ -449,11 +495,12 @@ def review_consult(application_id: int, department: str = typer.Option(...), opi
 @review_app.command("shortlist")
 def review_shortlist(round_code: str, min_score: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, as_json: bool = JsonOpt) -> None:
     """Rank the round by score and shortlist within its budget (择优)."""
-    from huiqi.workflow.reviews import service as reviews
+    from huiqi.workflow.reviews import flows as review_flows
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        ranked = reviews.shortlist(session=s, round_id=rounds.get_by_code(session=s, code=round_code).id, actor=_actor(s, actor), min_score=min_score)
+        who = _actor(s, actor)
+        ranked = review_flows.shortlist(session=s, round_id=rounds.get_by_code(session=s, code=round_code, actor=who).id, actor=who, min_score=min_score)
         rows = [{"rank": a.rank, "id": a.id, "score": a.score, "state": a.state, "proposed_amount": a.proposed_amount} for a in ranked]
     _out(rows, as_json, "\n".join(f"{r['rank']:>3}. {r['id']:>4} {r['score']} {r['state']} {r['proposed_amount'] or ''}" for r in rows))
 
@@ -507,10 +554,10 @@ def notice_close(batch_id: int, on: str = typer.Option(...), actor: Optional[str
 @decision_app.command("approve")
 def decision_approve(application_id: int, amount: str, reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
     """Approve at an amount (≤ the frozen ceiling, within annual caps)."""
-    from huiqi.workflow.decisions import service as decisions
+    from huiqi.workflow.decisions import flows as decision_flows
 
     with _session() as s:
-        d = decisions.approve(session=s, application_id=application_id, amount=amount, actor=_actor(s, actor), reason=reason, on=_day(on, "--on"))
+        d = decision_flows.approve(session=s, application_id=application_id, amount=amount, actor=_actor(s, actor), reason=reason, on=_day(on, "--on"))
         typer.echo(f"✓ 立项 approved {application_id}: {d.amount}（上限 ceiling {d.ceiling}）")
 
 
@@ -537,30 +584,31 @@ def payment_batch(on: str = typer.Option(..., help="payment date"), actor: Optio
 @payment_app.command("run")
 def payment_run(batch_id: int, actor: Optional[str] = ActorOpt) -> None:
     """Pay a batch (idempotent: re-running pays nothing twice)."""
-    from huiqi.workflow.payments import service as payments
+    from huiqi.workflow.payments import flows as payment_flows
 
     with _session() as s:
-        paid = payments.run_batch(session=s, batch_id=batch_id, actor=_actor(s, actor))
+        paid = payment_flows.run_batch(session=s, batch_id=batch_id, actor=_actor(s, actor))
         typer.echo(f"✓ 拨付 {len(paid)} 笔，共 {sum((p.amount for p in paid), Decimal('0.00'))} 元 / paid {len(paid)}")
 
 
 @payment_app.command("ledger")
-def payment_ledger(application_id: Optional[int] = typer.Option(None, "--application"), as_json: bool = JsonOpt) -> None:
-    """The ledger of disbursements."""
+def payment_ledger(application_id: Optional[int] = typer.Option(None, "--application"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """The ledger of disbursements the actor may see."""
     from huiqi.workflow.payments import service as payments
 
     with _session() as s:
-        rows = [{"id": p.id, "application_id": p.application_id, "instalment_id": p.instalment_id, "amount": p.amount, "paid_on": p.paid_on, "reference": p.reference} for p in payments.ledger(session=s, application_id=application_id)]
+        rows = [{"id": p.id, "application_id": p.application_id, "instalment_id": p.instalment_id, "amount": p.amount, "paid_on": p.paid_on, "reference": p.reference}
+                for p in payments.ledger(session=s, actor=_actor(s, actor), application_id=application_id)]
     _out(rows, as_json, "\n".join(f"{r['paid_on']} {r['application_id']:>4} {r['amount']:>14} {r['reference']}" for r in rows))
 
 
 @payment_app.command("recover")
 def payment_recover(receivable_id: int, on: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
     """Mark a claw-back receivable recovered."""
-    from huiqi.workflow.payments import service as payments
+    from huiqi.workflow.payments import flows as payment_flows
 
     with _session() as s:
-        r = payments.record_recovery(session=s, receivable_id=receivable_id, actor=_actor(s, actor), on=on)
+        r = payment_flows.record_recovery(session=s, receivable_id=receivable_id, actor=_actor(s, actor), on=on)
         typer.echo(f"✓ 已收回 recovered {r.amount}")
 
 
@@ -600,10 +648,10 @@ def change_decide(change_id: int, approve: bool = typer.Option(..., "--approve/-
 @change_app.command("revoke")
 def change_revoke(application_id: int, ground: str, reason: str = typer.Option(...), planned: Optional[str] = typer.Option(None), audited: Optional[str] = typer.Option(None), claw_back: bool = typer.Option(True, "--claw-back/--no-claw-back"), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
     """Revoke a project on one of the document's grounds; paid sums become a receivable."""
-    from huiqi.workflow.changes import service as changes
+    from huiqi.workflow.changes import flows as change_flows
 
     with _session() as s:
-        r = changes.revoke(session=s, application_id=application_id, ground=ground, reason=reason, planned_investment=planned, audited_investment=audited, claw_back=claw_back, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
+        r = change_flows.revoke(session=s, application_id=application_id, ground=ground, reason=reason, planned_investment=planned, audited_investment=audited, claw_back=claw_back, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
         typer.echo(f"✓ 已撤销 revoked: 已拨付 paid {r.paid_total}（{'应收回 / to recover' if claw_back and r.paid_total else '不收回 / not recovered'}），取消 cancelled {r.cancelled_total}")
 
 
@@ -672,7 +720,7 @@ def export_notice(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -> 
     from huiqi.workflow.exports import service as exports
 
     with _session() as s:
-        p = exports.notice_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor) if actor else None)
+        p = exports.notice_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor))
     typer.echo(f"✓ {p}")
 
 
@@ -682,7 +730,7 @@ def export_payments(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -
     from huiqi.workflow.exports import service as exports
 
     with _session() as s:
-        p = exports.payment_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor) if actor else None)
+        p = exports.payment_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor))
     typer.echo(f"✓ {p}")
 
 
@@ -693,15 +741,16 @@ def export_payments(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -
 def audit_verify(
     checkpoint: list[Path] = typer.Option([], "--checkpoint", "-c", help="a checkpoint file to compare (repeatable) / 检查点文件"),
     as_json: bool = JsonOpt,
+    actor: Optional[str] = ActorOpt,
 ) -> None:
     """Check the keyed chain, reconcile the money tables against it, compare checkpoints; name the
     first entry or row that disagrees (exit 1 if any)."""
     from huiqi.audit import checkpoint as cp
-    from huiqi.workflow.reconcile import verify_all
+    from huiqi.workflow.audit_log import service as audit_log
 
     cps = [(str(path), cp.read(path)) for path in checkpoint]
     with _session() as s:
-        r = verify_all(s, checkpoints=cps)
+        r = audit_log.verify(session=s, actor=_actor(s, actor), checkpoints=cps)
     lines = [f"{'✓' if r.ok else '✗'} {r.message_zh} / {r.message_en}"]
     lines += [f"  {m['message_zh']} / {m['message_en']}" for m in r.mismatches[1:20] if "message_zh" in m]
     lines += [f"  ! {n['message_zh']} / {n['message_en']}" for n in r.notes]
@@ -711,20 +760,21 @@ def audit_verify(
 
 
 @audit_app.command("checkpoint")
-def audit_checkpoint(out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the checkpoint here (default: print it)")) -> None:
+def audit_checkpoint(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the checkpoint here (default: print it)"),
+    actor: Optional[str] = ActorOpt,
+) -> None:
     """Sign a checkpoint of the chain's head and the money tables' totals, to keep outside the
     database and compare later (`huiqi audit verify --checkpoint FILE`). Refused if the log does
     not verify (exit 1)."""
-    from huiqi.audit import checkpoint as cp
-    from huiqi.workflow.reconcile import money_totals, verify_all
+    from huiqi.workflow.audit_log import service as audit_log
 
     with _session() as s:
-        r = verify_all(s)
+        r, data = audit_log.checkpoint(session=s, actor=_actor(s, actor))
         if not r.ok:
             typer.echo(f"✗ {r.message_zh} / {r.message_en}", err=True)
             typer.echo("未签发检查点 / no checkpoint signed", err=True)
             raise typer.Exit(1)
-        data = cp.make(s, tables=money_totals(s))
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
@@ -739,12 +789,13 @@ def audit_checkpoint(out: Optional[Path] = typer.Option(None, "--out", "-o", hel
 
 
 @audit_app.command("log")
-def audit_log(entity: Optional[str] = typer.Option(None), entity_id: Optional[str] = typer.Option(None, "--id"), limit: int = typer.Option(200), as_json: bool = JsonOpt) -> None:
-    """Audit entries, oldest first."""
-    from huiqi import audit
+def audit_log(entity: Optional[str] = typer.Option(None), entity_id: Optional[str] = typer.Option(None, "--id"), limit: int = typer.Option(200), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """The audit entries the actor may read (its district's), oldest first."""
+    from huiqi.workflow.audit_log import service as audit_log_service
 
     with _session() as s:
-        rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "reason": e.reason, "data": e.data} for e in audit.entries(session=s, entity=entity, entity_id=entity_id, limit=limit)]
+        rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "district": e.district, "reason": e.reason, "data": e.data}
+                for e in audit_log_service.entries(session=s, actor=_actor(s, actor), entity=entity, entity_id=entity_id, limit=limit)]
     _out(rows, as_json, "\n".join(f"{r['seq']:>5} {str(r['at'])[:19]} {r['actor']:<12} {r['action']:<28} {r['entity']}:{r['entity_id']} {r['reason'] or ''}" for r in rows))
 
 

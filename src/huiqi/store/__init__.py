@@ -1,7 +1,9 @@
 """Database engine, sessions and the declarative ``Base`` shared by every workflow model.
 
-The database is a SQLite file by default (``./var/huiqi.sqlite``, no set-up) and PostgreSQL in
-production: set ``HUIQI_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``).
+The database is a SQLite file by default (``<data dir>/huiqi.sqlite``, ``./var`` unless
+``HUIQI_DATA_DIR`` says otherwise; no set-up) and PostgreSQL in production: set
+``HUIQI_DATABASE_URL`` (e.g. ``postgresql+psycopg://user@host/db``). Both are read through
+:func:`huiqi.config.get_settings`.
 Schema changes go through the Alembic migrations packaged in ``huiqi/store/migrations``
 (``huiqi db upgrade``).
 """
@@ -9,7 +11,6 @@ Schema changes go through the Alembic migrations packaged in ``huiqi/store/migra
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +19,6 @@ from sqlalchemy import BigInteger, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-ENV_DATABASE_URL = "HUIQI_DATABASE_URL"
-DEFAULT_SQLITE_PATH = Path("var") / "huiqi.sqlite"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 NAMING = {
@@ -59,14 +58,13 @@ class Money(TypeDecorator):
 
 
 def database_url(url: str | None = None) -> str:
-    """The database URL: the argument, else ``$HUIQI_DATABASE_URL``, else the default SQLite file."""
+    """The database URL: the argument, else the settings' (``$HUIQI_DATABASE_URL``, else the SQLite
+    file in the data directory)."""
     if url:
         return url
-    env = os.environ.get(ENV_DATABASE_URL, "").strip()
-    if env:
-        return env
-    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    from huiqi.config import get_settings
+
+    return get_settings().database()
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:

@@ -137,6 +137,15 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _may(user: Any, action: str) -> bool:
+    """Whether the page should offer ``action`` to ``user`` (display only: the services decide)."""
+    if user is None:
+        return False
+    from huiqi.workflow.access import role_may
+
+    return role_may(user.role, action)
+
+
 def render(request: Request, template: str, context: dict | None = None, *, status_code: int = 200, headers: dict | None = None) -> HTMLResponse:
     lang = page_lang(request)
     user = getattr(request.state, "user", None)
@@ -151,6 +160,7 @@ def render(request: Request, template: str, context: dict | None = None, *, stat
         "programme_name": _programme_namer(request, lang),
         "event_sentence": lambda action, actor: event_sentence(action, actor, lang),
         "htmx": request.headers.get("HX-Request") == "true",
+        "may": lambda action: _may(user, action),
         **(context or {}),
     }
     ctx["csrf_field"] = Markup(f'<input type="hidden" name="csrf_token" value="{ctx["csrf"]}">')

@@ -61,6 +61,26 @@ def get_or_404(session: Session, model: type[M], ident: Any, *, zh: str, en: str
     return obj
 
 
+def plain(value: Any) -> Any:
+    """JSON-able data: Decimal → decimal string (yuan), date/datetime → ISO text, recursively."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def row_dict(obj: Any, exclude: tuple[str, ...] = ()) -> dict:
+    """Every column of a row as JSON-able data (never a password hash)."""
+    if obj is None:
+        return {}
+    return {c.key: plain(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in exclude and c.key != "password_hash"}
+
+
 def money(value: Any, *, field: str) -> Decimal:
     """Parse an amount in yuan (Decimal, never float) through ``huiqi.money.parse_money``."""
     from huiqi.money import MoneyError, parse_money, to_fen
@@ -79,6 +99,11 @@ def money(value: Any, *, field: str) -> Decimal:
     if to_fen(d) != d:
         raise InvalidInput(f"金额精确到分：{d}", f"amounts are in whole fen (0.01 yuan): {d}", field=field)
     return to_fen(d)
+
+
+def day_or_today(value: Any, *, field: str) -> dt.date:
+    """A date given as a date or YYYY-MM-DD text; empty or None: today."""
+    return dt.date.today() if value in (None, "") else parse_day(value, field=field)
 
 
 def parse_day(value: Any, *, field: str) -> dt.date:

@@ -1,5 +1,6 @@
-"""Demo data for ``huiqi serve --demo``: enterprises in Jinshan and Huangpu, a user of every role
-(password ``DEMO_PASSWORD``), an open round per district, applications at several stages.
+"""Demo data for ``huiqi serve --demo``: a system administrator, and for each district (Jinshan,
+Huangpu) its officer, town/park reviewers, expert pool, auditor, enterprises and their users
+(password ``DEMO_PASSWORD``), an open round and applications at several stages.
 
 The programmes and facts come from the real policy files; the enterprises are invented (their
 USCCs are made with ``make_uscc`` and are valid, but belong to nobody).
@@ -33,32 +34,37 @@ def seed_demo(session: Session, policies: PolicySet, *, today: dt.date | None = 
     """Create the demo data in ``session`` (the caller commits); return the users and their password."""
     today = today or dt.date.today()
     year = today.year
-    e_js1 = enterprises.create(session=session, uscc=make_uscc("91310116MA1DEM001"), name="金山示范生物医药有限公司", district="金山区", town="亭林镇")
-    e_js2 = enterprises.create(session=session, uscc=make_uscc("91310116MA1DEM002"), name="山阳示范医疗器械有限公司", district="金山区", town="山阳镇")
-    e_hp = enterprises.create(session=session, uscc=make_uscc("91310101MA1DEM003"), name="黄浦示范转化医学有限公司", district="黄浦区")
-    u = {}
-    for name, role, extra in (
-        ("officer-js", states.OFFICER, {"district": "金山区", "department": "金山区科委"}),
-        ("officer-hp", states.OFFICER, {"district": "黄浦区", "department": "黄浦区科委"}),
-        ("reviewer-tinglin", states.REVIEWER, {"town": "亭林镇"}),
-        ("reviewer-shanyang", states.REVIEWER, {"town": "山阳镇"}),
-        ("expert-1", states.EXPERT, {}),
-        ("expert-2", states.EXPERT, {}),
-        ("expert-3", states.EXPERT, {}),
-        ("auditor", states.AUDITOR, {}),
-        ("ent-js1", states.ENTERPRISE, {"enterprise_id": e_js1.id}),
-        ("ent-js2", states.ENTERPRISE, {"enterprise_id": e_js2.id}),
-        ("ent-hp", states.ENTERPRISE, {"enterprise_id": e_hp.id}),
+    u = {"admin": users.bootstrap_admin(session=session, username="admin", password=DEMO_PASSWORD, display_name="系统管理员", policies=policies)}
+    for name, district, dept in (("officer-js", "金山区", "金山区科委"), ("officer-hp", "黄浦区", "黄浦区科委")):
+        u[name] = users.create(session=session, username=name, password=DEMO_PASSWORD, role=states.OFFICER, district=district, department=dept, actor=u["admin"], policies=policies)
+    # each district's officer registers its enterprises and creates its district's users
+    e_js1 = enterprises.create(session=session, uscc=make_uscc("91310116MA1DEM001"), name="金山示范生物医药有限公司", district="金山区", town="亭林镇", actor=u["officer-js"])
+    e_js2 = enterprises.create(session=session, uscc=make_uscc("91310116MA1DEM002"), name="山阳示范医疗器械有限公司", district="金山区", town="山阳镇", actor=u["officer-js"])
+    e_hp = enterprises.create(session=session, uscc=make_uscc("91310101MA1DEM003"), name="黄浦示范转化医学有限公司", district="黄浦区", town="外滩街道", actor=u["officer-hp"])
+    for name, role, extra, by in (
+        ("reviewer-tinglin", states.REVIEWER, {"town": "亭林镇"}, "officer-js"),
+        ("reviewer-shanyang", states.REVIEWER, {"town": "山阳镇"}, "officer-js"),
+        ("expert-js1", states.EXPERT, {}, "officer-js"),
+        ("expert-js2", states.EXPERT, {}, "officer-js"),
+        ("expert-js3", states.EXPERT, {}, "officer-js"),
+        ("auditor-js", states.AUDITOR, {}, "officer-js"),
+        ("ent-js1", states.ENTERPRISE, {"enterprise_id": e_js1.id}, "officer-js"),
+        ("ent-js2", states.ENTERPRISE, {"enterprise_id": e_js2.id}, "officer-js"),
+        ("reviewer-waitan", states.REVIEWER, {"town": "外滩街道"}, "officer-hp"),
+        ("expert-hp1", states.EXPERT, {}, "officer-hp"),
+        ("expert-hp2", states.EXPERT, {}, "officer-hp"),
+        ("auditor-hp", states.AUDITOR, {}, "officer-hp"),
+        ("ent-hp", states.ENTERPRISE, {"enterprise_id": e_hp.id}, "officer-hp"),
     ):
-        u[name] = users.create(session=session, username=name, password=DEMO_PASSWORD, role=role, **extra)
-    users.declare_tie(session=session, expert_id=u["expert-3"].id, enterprise_id=e_js1.id, reason="演示：曾任该企业顾问 / demo: former adviser", actor=u["expert-3"])
+        u[name] = users.create(session=session, username=name, password=DEMO_PASSWORD, role=role, actor=u[by], policies=policies, **extra)
+    users.declare_tie(session=session, expert_id=u["expert-js3"].id, enterprise_id=e_js1.id, reason="演示：曾任该企业顾问 / demo: former adviser", actor=u["expert-js3"])
     opens, closes = today - dt.timedelta(days=14), today + dt.timedelta(days=60)
     period = (dt.date(year - 1, 1, 1), dt.date(year - 1, 12, 31))
     js_progs = [p for p in ("J2.3", "J2.5", "J1.1") if policies.programme(p)]
     hp_progs = [p for p in ("H1", "H5") if policies.programme(p)]
-    r_js = rounds.create(session=session, code=f"JS-{year}-BIO", name=f"{year} 年度金山区生物医药产业项目申报", programmes=js_progs, year=year, opens_on=opens, closes_on=closes, period_start=period[0], period_end=period[1], budget="20000000", district="金山区", actor=u["officer-js"], policies=policies)
+    r_js = rounds.create(session=session, code=f"JS-{year}-BIO", name=f"{year} 年度金山区生物医药产业项目申报", programmes=js_progs, year=year, opens_on=opens, closes_on=closes, period_start=period[0], period_end=period[1], budget="20000000", actor=u["officer-js"], policies=policies)
     rounds.open_round(session=session, round_id=r_js.id, actor=u["officer-js"])
-    r_hp = rounds.create(session=session, code=f"HP-{year}-MED", name=f"{year} 年度黄浦区产医融合项目申报", programmes=hp_progs, year=year, opens_on=opens, closes_on=closes, budget="10000000", district="黄浦区", actor=u["officer-hp"], policies=policies)
+    r_hp = rounds.create(session=session, code=f"HP-{year}-MED", name=f"{year} 年度黄浦区产医融合项目申报", programmes=hp_progs, year=year, opens_on=opens, closes_on=closes, budget="10000000", actor=u["officer-hp"], policies=policies)
     rounds.open_round(session=session, round_id=r_hp.id, actor=u["officer-hp"])
 
     made = {}
@@ -67,7 +73,7 @@ def seed_demo(session: Session, policies: PolicySet, *, today: dt.date | None = 
         prof = _jinshan_profile("亭林镇")
         prof["claims"] = [{"id": "drug-1", "kind": "drug", "variety": "示范片", "category": "化学药", "first_registration_in_district": True, "sold_in_district": True, "registration_date": f"{year - 1}-06-18", "rd_cost": "15000000"}]
         a = applications.create_draft(session=session, round_id=r_js.id, enterprise_id=e_js1.id, programme_id="J2.3", profile=prof, actor=u["ent-js1"], policies=policies)
-        for item in materials.checklist(session=session, application_id=a.id, policies=policies):
+        for item in materials.checklist(session=session, application_id=a.id, actor=u["ent-js1"], policies=policies):
             if item["required"] and not item.get("when"):
                 materials.upload(session=session, application_id=a.id, material_id=item["id"], filename=f"{item['id']}.pdf", content=_PDF + item["id"].encode(), stamped=item["stamped"], actor=u["ent-js1"], policies=policies)
         applications.submit(session=session, application_id=a.id, actor=u["ent-js1"], on=today, policies=policies)

@@ -1,9 +1,9 @@
-"""The policy set the workflow evaluates against (``$HUIQI_POLICY_DIR`` or the packaged policies)."""
+"""The policy set the workflow evaluates against (the settings' ``policy_dir``, ``$HUIQI_POLICY_DIR``,
+or the packaged policies)."""
 
 from __future__ import annotations
 
 import functools
-import os
 
 from huiqi.rules import PolicySet, load_policies
 from huiqi.rules.model import Document, Programme
@@ -17,7 +17,10 @@ def _load(directory: str | None) -> PolicySet:
 
 def default_policies() -> PolicySet:
     """The loaded policies (cached per directory)."""
-    return _load(os.environ.get("HUIQI_POLICY_DIR") or None)
+    from huiqi.config import get_settings
+
+    d = get_settings().policy_dir
+    return _load(str(d) if d else None)
 
 
 def programme(policies: PolicySet, programme_id: str) -> tuple[Programme, Document]:

@@ -15,10 +15,11 @@ from huiqi.workflow.errors import IllegalTransition, PermissionDenied
 # ------------------------------------------------------------------ roles
 
 ENTERPRISE = "enterprise"  # 企业用户, bound to one enterprise
-REVIEWER = "reviewer"  # 镇（园区）审核人, bound to a town/park
-OFFICER = "officer"  # 区级主管部门经办人
-EXPERT = "expert"  # 评审专家
-AUDITOR = "auditor"  # 审计（只读）
+REVIEWER = "reviewer"  # 镇（园区）审核人, bound to a district and a town/park
+OFFICER = "officer"  # 区级主管部门经办人, bound to a district
+EXPERT = "expert"  # 评审专家, in a district's expert pool
+AUDITOR = "auditor"  # 审计（只读）, of a district
+ADMIN = "admin"  # 系统管理员: cross-district set-up (districts' users, enterprises anywhere), reads everything
 
 ROLES: dict[str, tuple[str, str]] = {
     ENTERPRISE: ("企业用户", "enterprise user"),
@@ -26,6 +27,7 @@ ROLES: dict[str, tuple[str, str]] = {
     OFFICER: ("区级主管部门经办人", "district officer"),
     EXPERT: ("评审专家", "expert"),
     AUDITOR: ("审计（只读）", "auditor (read-only)"),
+    ADMIN: ("系统管理员", "system administrator"),
 }
 
 # ------------------------------------------------------------------ the process stages of the policy files
@@ -204,11 +206,18 @@ def stage_index(stage: str | None) -> int:
 
 
 def check_transition(machine: Machine, state: str, name: str, role: str, *, stages: tuple[str, ...] | None = None, reason: str | None = None) -> Transition:
-    """Return the transition if ``role`` may fire ``name`` from ``state``; else raise, in both languages."""
+    """Return the transition if ``role`` may fire ``name`` from ``state``; else raise, in both
+    languages: PermissionDenied for a role the table does not name, then IllegalTransition for a
+    state the step does not leave from, a missing reason, or a skipped process stage."""
     try:
         t = machine.transition(name)
     except KeyError:
         raise IllegalTransition(f"{machine.zh}没有“{name}”这一步", f"{machine.en} has no step {name!r}", field="transition") from None
+    # the role first: a role that may not take the step is refused whatever the record's state (403)
+    if role not in t.roles:
+        rz = "、".join(ROLES[r][0] for r in t.roles)
+        re_ = ", ".join(ROLES[r][1] for r in t.roles)
+        raise PermissionDenied(f"“{t.zh}”只能由{rz}进行（当前角色：{ROLES.get(role, (role,))[0]}）", f"{t.en!r} may only be done by: {re_} (you are {ROLES.get(role, ('', role))[1]})", field="role")
     st = machine.state(state)
     if state not in t.sources:
         allowed = machine.available(state)
@@ -219,10 +228,6 @@ def check_transition(machine: Machine, state: str, name: str, role: str, *, stag
             f"the {machine.en} is {st.en!r}: cannot {t.en!r}; possible: {nxt_en}",
             field="state",
         )
-    if role not in t.roles:
-        rz = "、".join(ROLES[r][0] for r in t.roles)
-        re_ = ", ".join(ROLES[r][1] for r in t.roles)
-        raise PermissionDenied(f"“{t.zh}”只能由{rz}进行（当前角色：{ROLES.get(role, (role,))[0]}）", f"{t.en!r} may only be done by: {re_} (you are {ROLES.get(role, ('', role))[1]})", field="role")
     if t.needs_reason and not (reason and reason.strip()):
         raise IllegalTransition(f"“{t.zh}”须写明理由", f"{t.en!r} needs a written reason", field="reason")
     if stages is not None and t.stage is not None:

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.api.errors import ApiError
-from huiqi.api.routers.auth import check_login
+from huiqi.api.routes.auth import check_login
 from huiqi.api.security import check_csrf_form, db
 from huiqi.web.render import render
 from huiqi.web.views.public import maybe_user, safe_next
 
 router = APIRouter(include_in_schema=False)
 
-HOME_BY_ROLE = {"enterprise": "/my", "reviewer": "/office", "officer": "/office", "expert": "/expert", "auditor": "/office"}
+HOME_BY_ROLE = {"enterprise": "/my", "reviewer": "/office", "officer": "/office", "expert": "/expert", "auditor": "/office", "admin": "/office"}
 
 
 def demo_logins(request: Request) -> list[dict]:

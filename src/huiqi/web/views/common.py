@@ -1,4 +1,9 @@
-"""Helpers shared by the signed-in pages: role checks, flash messages, running an action from a form."""
+"""Helpers shared by the signed-in pages: the signed-in user, flash messages, running an action from a form.
+
+Pages decide nothing about access: a page asks ``huiqi.workflow.access`` whether the user may open
+its portal (``page.office`` …), and every action and record goes through the services with the
+user as ``actor`` — the same rules as the API and the CLI.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,23 @@ from typing import Any, Callable
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from huiqi.api.errors import ApiError, forbidden, unauthenticated
+from huiqi.api.errors import ApiError, unauthenticated
 from huiqi.api.security import db, load_user
 from huiqi.rules import InputError
-from huiqi.workflow.errors import WorkflowError
+from huiqi.workflow.errors import NotFound, PermissionDenied, WorkflowError
 
 
-def page_user(*allowed: str) -> Callable:
-    """A dependency for pages: the signed-in user (401 → log-in page) holding one of ``allowed``."""
-    from huiqi.workflow.states import ROLES
+def page_user(portal: str | None = None) -> Callable:
+    """A dependency for pages: the signed-in user (401 → log-in page) who may open ``portal`` (an
+    ``access`` action such as ``page.office``; None: any signed-in user)."""
+    from huiqi.workflow import access
 
     def dep(request: Request, session: Any = Depends(db)) -> Any:
         user = load_user(request, session)
         if user is None:
             raise unauthenticated()
-        if allowed and user.role not in allowed:
-            zh = "、".join(ROLES[r][0] for r in allowed)
-            en = ", ".join(ROLES[r][1] for r in allowed)
-            raise forbidden(f"此页面仅供{zh}使用", f"this page is for {en} only", field="role")
+        if portal is not None:
+            access.authorize(user, portal)
         return user
 
     return dep
@@ -40,10 +44,15 @@ def pop_flash(request: Request) -> dict | None:
 
 def run_action(request: Request, session: Any, fn: Callable[[], Any], *, back: str, ok: tuple[str, str] = ("已完成", "done"), then: Callable[[Any], str] | None = None) -> Response:
     """Run a workflow action from a form: commit and flash success, or roll back and flash the
-    bilingual reason; either way go back (303) to the page the form was on."""
+    bilingual reason; either way go back (303) to the page the form was on. A refusal — a record
+    out of the user's scope, an action its role may not take — rolls back and answers 404 / 403
+    as the API does (nothing was changed)."""
     try:
         result = fn()
         session.flush()
+    except (NotFound, PermissionDenied):
+        session.rollback()
+        raise
     except (ApiError, WorkflowError) as exc:
         session.rollback()
         flash(request, "err", exc.message_zh, exc.message_en, getattr(exc, "field", ""))

@@ -7,17 +7,22 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from huiqi.api import access, actions
-from huiqi.api.errors import ApiError
-from huiqi.api.routers.workflow import material_response, notices_visible
+from huiqi.api.routes.applications import material_response
+from huiqi.api.routes.notices import visible_batches
 from huiqi.api.security import check_csrf_form, db
 from huiqi.web.render import render
 from huiqi.web.views.common import flash, form_bool, page_user, pop_flash, run_action
+from huiqi.workflow.applications import flows as application_flows
+from huiqi.workflow.applications import service as applications
+from huiqi.workflow.changes import service as changes
+from huiqi.workflow.enterprises import service as enterprises
+from huiqi.workflow.materials import service as materials
+from huiqi.workflow.payments import service as payments
+from huiqi.workflow.rounds import service as rounds
 
 router = APIRouter(include_in_schema=False)
-ENT = page_user("enterprise")
+ENT = page_user("page.my")
 
 
 def _state(request: Request) -> Any:
@@ -26,22 +31,15 @@ def _state(request: Request) -> Any:
 
 @router.get("/my")
 def my_home(request: Request, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
-    from huiqi.workflow.enterprises.models import Enterprise
-    from huiqi.workflow.payments.models import Payment
-    from huiqi.workflow.rounds.models import Round
-
-    ent = session.get(Enterprise, user.enterprise_id)
-    rows = actions.list_applications(session, user)
-    rounds = list(session.execute(select(Round).where(Round.state == "open").order_by(Round.id)).scalars())
-    ids = [a.id for a, _ in rows]
-    payments = list(session.execute(select(Payment).where(Payment.application_id.in_(ids or [-1])).order_by(Payment.id)).scalars())
-    return render(request, "my.html", {"ent": ent, "rows": rows, "rounds": rounds, "notices": notices_visible(session, user), "payments": payments, "flash": pop_flash(request)})
+    ent = enterprises.get(session=session, enterprise_id=user.enterprise_id, actor=user)
+    rows = [(a, ent) for a in applications.list_for(session=session, actor=user, newest_first=True)]
+    open_rounds = sorted(rounds.list_all(session=session, actor=user, state="open"), key=lambda r: r.id)
+    ctx = {"ent": ent, "rows": rows, "rounds": open_rounds, "notices": visible_batches(session, user), "payments": payments.ledger(session=session, actor=user), "flash": pop_flash(request)}
+    return render(request, "my.html", ctx)
 
 
 @router.post("/my/applications/new", dependencies=[Depends(check_csrf_form)])
 async def new_application(request: Request, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
-    from huiqi.workflow.rounds.models import Round
-
     form = await request.form()
     programme = str(form.get("programme") or "")
     claim = str(form.get("claim") or "") or None
@@ -51,7 +49,7 @@ async def new_application(request: Request, user: Any = Depends(ENT), session: A
         profile = {}
     round_id = form.get("round_id")
     if not round_id:
-        r = next((r for r in session.execute(select(Round).where(Round.state == "open").order_by(Round.id)).scalars() if programme in (r.programmes or [])), None)
+        r = next((r for r in sorted(rounds.list_all(session=session, actor=user, state="open"), key=lambda r: r.id) if programme in (r.programmes or [])), None)
         if r is None:
             flash(request, "err", f"{programme} 目前没有开放的申报批次", f"no round is open for {programme} at present", "round")
             return RedirectResponse("/my", status_code=303)
@@ -59,7 +57,7 @@ async def new_application(request: Request, user: Any = Depends(ENT), session: A
     state = _state(request)
     return run_action(
         request, session,
-        lambda: actions.create_draft(session, user, state.policies, round_id=int(round_id), programme=programme, profile=profile, claim=claim),
+        lambda: applications.create_draft(session=session, round_id=int(round_id), enterprise_id=user.enterprise_id, programme_id=programme, profile=profile, claim_id=claim, actor=user, policies=state.policies),
         back="/my", ok=("已创建申报草稿，请上传材料后提交", "draft created: upload the materials, then submit"),
         then=lambda app: f"/my/applications/{app.id}",
     )
@@ -67,8 +65,8 @@ async def new_application(request: Request, user: Any = Depends(ENT), session: A
 
 @router.get("/my/applications/{application_id}")
 def my_application(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
-    app = access.application_for(session, user, application_id)
-    return render(request, "application.html", {"a": actions.application_detail(session, user, app, request.app.state.huiqi.policies), "flash": pop_flash(request), "base": "/my/applications"})
+    a = application_flows.detail(session=session, application_id=application_id, actor=user, policies=request.app.state.huiqi.policies)
+    return render(request, "application.html", {"a": a, "flash": pop_flash(request), "base": "/my/applications"})
 
 
 @router.post("/my/applications/{application_id}/upload", dependencies=[Depends(check_csrf_form)])
@@ -76,35 +74,44 @@ async def my_upload(request: Request, application_id: int, material_id: str = Fo
     state = _state(request)
     content = await file.read(state.settings.max_upload_bytes + 1)
     back = f"/my/applications/{application_id}"
-    return run_action(request, session, lambda: actions.upload(session, user, state.policies, state.settings, application_id=application_id, material_id=material_id, filename=file.filename or "upload", content=content, stamped=form_bool(stamped)), back=back, ok=("材料已上传", "material uploaded"))
+    return run_action(request, session, lambda: _upload(session, user, state, application_id, material_id, file.filename or "upload", content, form_bool(stamped)), back=back, ok=("材料已上传", "material uploaded"))
+
+
+def _upload(session: Any, user: Any, state: Any, application_id: int, material_id: str, filename: str, content: bytes, stamped: bool) -> Any:
+    from huiqi.workflow.errors import InvalidInput
+
+    limit = state.settings.max_upload_bytes
+    if len(content) > limit:
+        raise InvalidInput(f"文件过大：{len(content)} 字节，上限 {limit} 字节", f"file too large: {len(content)} bytes, the limit is {limit}", field="file")
+    return materials.upload(session=session, application_id=application_id, material_id=material_id, filename=filename, content=content, actor=user, stamped=stamped, policies=state.policies, root=state.settings.storage_dir)
 
 
 @router.post("/my/applications/{application_id}/submit", dependencies=[Depends(check_csrf_form)])
 def my_submit(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     state = _state(request)
-    return run_action(request, session, lambda: actions.submit(session, user, state.policies, application_id=application_id), back=f"/my/applications/{application_id}", ok=("已提交，测算结果已冻结", "submitted; the evaluation is frozen"))
+    return run_action(request, session, lambda: applications.submit(session=session, application_id=application_id, actor=user, policies=state.policies), back=f"/my/applications/{application_id}", ok=("已提交，测算结果已冻结", "submitted; the evaluation is frozen"))
 
 
 @router.post("/my/applications/{application_id}/withdraw", dependencies=[Depends(check_csrf_form)])
 async def my_withdraw(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     form = await request.form()
-    return run_action(request, session, lambda: actions.withdraw(session, user, application_id=application_id, reason=str(form.get("reason") or "") or None), back=f"/my/applications/{application_id}", ok=("已撤回", "withdrawn"))
+    return run_action(request, session, lambda: applications.withdraw(session=session, application_id=application_id, actor=user, reason=str(form.get("reason") or "") or None), back=f"/my/applications/{application_id}", ok=("已撤回", "withdrawn"))
 
 
 @router.post("/my/applications/{application_id}/progress", dependencies=[Depends(check_csrf_form)])
 async def my_progress(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     f = await request.form()
-    return run_action(request, session, lambda: actions.report_progress(session, user, application_id=application_id, period=str(f.get("period") or ""), progress=str(f.get("progress") or ""), funds_used=str(f.get("funds_used") or "") or None), back=f"/my/applications/{application_id}", ok=("进展已报告", "progress reported"))
+    return run_action(request, session, lambda: changes.report_progress(session=session, application_id=application_id, period=str(f.get("period") or ""), progress=str(f.get("progress") or ""), funds_used=str(f.get("funds_used") or "") or None, actor=user), back=f"/my/applications/{application_id}", ok=("进展已报告", "progress reported"))
 
 
 @router.post("/my/applications/{application_id}/change", dependencies=[Depends(check_csrf_form)])
 async def my_change(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     f = await request.form()
     state = _state(request)
-    return run_action(request, session, lambda: actions.request_change(session, user, state.policies, application_id=application_id, kind=str(f.get("kind") or ""), description=str(f.get("description") or ""), before=str(f.get("before") or "") or None, after=str(f.get("after") or "") or None, structure_change=str(f.get("structure_change") or "") or None), back=f"/my/applications/{application_id}", ok=("变更已报告", "change reported"))
+    return run_action(request, session, lambda: changes.request_change(session=session, application_id=application_id, kind=str(f.get("kind") or ""), description=str(f.get("description") or ""), before=str(f.get("before") or "") or None, after=str(f.get("after") or "") or None, structure_change=str(f.get("structure_change") or "") or None, actor=user, policies=state.policies), back=f"/my/applications/{application_id}", ok=("变更已报告", "change reported"))
 
 
 @router.get("/files/{application_id}/{file_id}")
 def download(request: Request, application_id: int, file_id: int, user: Any = Depends(page_user()), session: Any = Depends(db)) -> Response:
     """Uploaded materials: only to users who may see the application (404 otherwise)."""
-    return material_response(request, session, user, application_id, file_id)
+    return material_response(session, user, request.app.state.huiqi.settings, application_id, file_id)

@@ -16,6 +16,8 @@ class Application(IdMixin, Base):
     __tablename__ = "applications"
 
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))  # None: 免申即享 grants
+    # the tenant: the round's district (a grant without a round: its programme's document's district)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
     programme_id: Mapped[str] = mapped_column(String(50), nullable=False)
     claim_id: Mapped[str | None] = mapped_column(String(100))

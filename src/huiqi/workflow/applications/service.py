@@ -13,30 +13,32 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
 from huiqi.rules import PolicySet, ProfileError, evaluate, parse_profile
-from huiqi.workflow import states
+from huiqi.workflow import access, states
 from huiqi.workflow.applications.models import Application
-from huiqi.workflow.common import get_or_404, money, utcnow
+from huiqi.workflow.common import money, utcnow
 from huiqi.workflow.credit import service as credit
 from huiqi.workflow.enterprises.models import Enterprise
-from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, PermissionDenied
+from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.rounds import service as rounds
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
-from huiqi.workflow.users.service import require_role
 
 BLOCKING = {"ineligible", "not_in_force", "out_of_scope"}
+# facts of a profile that the enterprise record decides (the record's column): a profile may repeat
+# them but never contradict them — the tenant and the town/park reviewer follow the record
+RECORD_FACTS = {"registered_district": ("district", "注册登记所在区", "registered district"), "town": ("town", "所在镇（园区）", "town/park")}
 
 
-def get(*, session: Session, application_id: int, lock: bool = False) -> Application:
-    """The application, or NotFound (optionally locked FOR UPDATE)."""
-    return get_or_404(session, Application, application_id, zh="申报", en="application", field="application", lock=lock)
+def get(*, session: Session, application_id: int, actor: User, lock: bool = False) -> Application:
+    """The application if the actor may see it (``access``), else NotFound; ``lock``: FOR UPDATE."""
+    return access.get(session, actor, Application, application_id, field="application", lock=lock)
 
 
 def stages_of(app: Application) -> tuple[str, ...]:
@@ -45,24 +47,19 @@ def stages_of(app: Application) -> tuple[str, ...]:
     return tuple(proc.get("stages") or states.DEFAULT_STAGES)
 
 
-def check_can_act_for(actor: User, enterprise_id: int) -> None:
-    """An enterprise user may act only for the enterprise it is bound to."""
-    if actor.role == states.ENTERPRISE and actor.enterprise_id != enterprise_id:
-        raise PermissionDenied("企业用户只能为本企业申报", "an enterprise user may only act for its own enterprise", field="enterprise")
-
-
 def create_draft(*, session: Session, round_id: int, enterprise_id: int, programme_id: str, profile: dict, actor: User, claim_id: str | None = None, requested_amount: Decimal | str | None = None, policies: PolicySet | None = None) -> Application:
-    """Start an application in a round: the profile (facts and claims) and the amount asked for."""
-    require_role(actor, states.ENTERPRISE, states.OFFICER)
-    check_can_act_for(actor, enterprise_id)
+    """Start an application in a round: the profile (facts and claims) and the amount asked for.
+    An enterprise user applies for its own enterprise, to any published round; an officer records
+    paper submissions in its district's rounds. The application belongs to the round's district."""
     policies = policies or default_policies()
-    r = get_or_404(session, Round, round_id, zh="申报批次", en="round", field="round")
-    ent = get_or_404(session, Enterprise, enterprise_id, zh="企业", en="enterprise", field="enterprise")
+    r = rounds.get(session=session, round_id=round_id, actor=actor)
+    ent = access.get(session, actor, Enterprise, enterprise_id, field="enterprise")
+    access.authorize(actor, "application.create")
     if programme_id not in r.programmes:
         raise InvalidInput(f"批次 {r.code} 不受理项目 {programme_id}（受理：{'、'.join(r.programmes)}）", f"round {r.code} does not take {programme_id} (it takes {', '.join(r.programmes)})", field="programme")
     prog, _doc = programme(policies, programme_id)
-    if prog.mode == "offline" and actor.role != states.OFFICER:
-        raise PermissionDenied(f"{programme_id} 为线下递交：由区级经办人登记纸质申报", f"{programme_id} takes paper submissions: an officer records them", field="channel")
+    if prog.mode == "offline":
+        access.require_channel(actor, prog.mode, programme_id)
     prof = _profile_for(profile, ent)
     try:
         parsed = parse_profile(prof, policies.vocabulary)
@@ -76,20 +73,37 @@ def create_draft(*, session: Session, round_id: int, enterprise_id: int, program
         if claim_id not in ids:
             raise InvalidInput(f"请指定申报的{prog.subject}（画像中有：{'、'.join(ids) or '无'}）", f"name the {prog.subject} claim applied for (profile has: {', '.join(ids) or 'none'})", field="claim")
     req = money(requested_amount, field="requested_amount") if requested_amount is not None else None
-    app = Application(round_id=r.id, enterprise_id=ent.id, programme_id=programme_id, claim_id=claim_id, channel=prog.mode, year=r.year, state="draft", profile=prof, requested_amount=req)
+    app = Application(round_id=r.id, district=r.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=claim_id, channel=prog.mode, year=r.year, state="draft", profile=prof, requested_amount=req)
     session.add(app)
     session.flush()
-    audit.record(session, actor=actor.username, action="application.create", entity="application", entity_id=app.id, data={"round": r.code, "enterprise": ent.uscc, "programme": programme_id, "claim": claim_id, "requested_amount": req})
+    audit.record(session, actor=actor.username, action="application.create", entity="application", entity_id=app.id, district=app.district, data={"round": r.code, "enterprise": ent.uscc, "programme": programme_id, "claim": claim_id, "requested_amount": req})
     return app
 
 
 def _profile_for(profile: dict, ent: Enterprise) -> dict:
+    """The profile with the enterprise record's identity: its USCC and name, and the facts the
+    record decides (:data:`RECORD_FACTS`). A profile that contradicts the record — e.g. claims
+    ``registered_district: 黄浦区`` for an enterprise registered in 金山区 — is refused, naming both."""
     prof = copy.deepcopy(profile or {})
     e = prof.setdefault("enterprise", {})
+    if not isinstance(e, dict):
+        raise InvalidInput("画像的 enterprise 应为对象", "the profile's enterprise must be an object", field="profile.enterprise")
     if e.get("uscc") and str(e["uscc"]).strip().upper() != ent.uscc:
         raise InvalidInput(f"画像中的统一社会信用代码 {e['uscc']} 与申报企业 {ent.uscc} 不符", f"the profile's USCC {e['uscc']} is not the applicant's {ent.uscc}", field="profile.enterprise.uscc")
     e["uscc"] = ent.uscc
     e.setdefault("name", ent.name)
+    for fact, (column, zh, en) in RECORD_FACTS.items():
+        recorded = getattr(ent, column)
+        claimed = e.get(fact)
+        if claimed not in (None, "") and str(claimed).strip() != (recorded or ""):
+            shown = recorded or "（未登记）"
+            raise InvalidInput(
+                f"画像中的{zh}“{claimed}”与企业登记信息（{shown}）不符：以企业登记为准",
+                f"the profile's {en} {claimed!r} contradicts the enterprise record ({recorded or 'not recorded'}): the record decides",
+                field=f"profile.enterprise.{fact}", details={"profile": claimed, "record": recorded},
+            )
+        if recorded:
+            e[fact] = recorded
     return prof
 
 
@@ -106,7 +120,7 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
         if r.period_end:
             call["period_end"] = r.period_end.isoformat()
     credit_rule = credit.rule(prog, doc)
-    records = credit.records_in_window(session=session, uscc=ent.uscc, on=on, years=credit_rule["lookback_years"])
+    records = credit.records_in_window(session=session, uscc=ent.uscc, district=app.district, on=on, years=credit_rule["lookback_years"])
     credit.set_fact(rule=credit_rule, records=records, profile=data, vocabulary=policies.vocabulary)
     try:
         parsed = parse_profile(data, policies.vocabulary)
@@ -137,7 +151,7 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
     app.eval_status = result["status"]
     app.ceiling = Decimal(result["ceiling"]) if result["ceiling"] is not None else None
     session.flush()
-    audit.record(session, actor="system", action="application.freeze", entity="application", entity_id=app.id, data={"policy_version": report.policy_version, "status": result["status"], "ceiling": result["ceiling"], "on": on, "caps": cap_limits, "cap_year": app.cap_year, "credit_records": len(records), "credit_mode": credit_rule["mode"], "credit_hold": app.credit_hold})
+    audit.record(session, actor="system", action="application.freeze", entity="application", entity_id=app.id, district=app.district, data={"policy_version": report.policy_version, "status": result["status"], "ceiling": result["ceiling"], "on": on, "caps": cap_limits, "cap_year": app.cap_year, "credit_records": len(records), "credit_mode": credit_rule["mode"], "credit_hold": app.credit_hold})
     return frozen
 
 
@@ -184,20 +198,19 @@ def submit(*, session: Session, application_id: int, actor: User, on: dt.date | 
     """Submit: the round must be open, the materials complete, the engine's result not blocking."""
     from huiqi.workflow.materials import service as materials
 
-    app = get(session=session, application_id=application_id, lock=True)
-    check_can_act_for(actor, app.enterprise_id)
+    app = get(session=session, application_id=application_id, actor=actor, lock=True)
+    access.authorize(actor, "application.submit")
     on = on or dt.date.today()
     policies = policies or default_policies()
     if app.state != "draft":
         states.check_transition(states.APPLICATION, app.state, "submit", actor.role)
-    r = get_or_404(session, Round, app.round_id, zh="申报批次", en="round", field="round")
+    r = session.get(Round, app.round_id) if app.round_id is not None else None
+    if r is None:
+        raise IllegalTransition("该申报不属于任何申报批次，不能提交", "this application belongs to no round: it cannot be submitted", field="round")
     rounds.check_accepting(r, on)
     prog, _doc = programme(policies, app.programme_id)
-    if prog.mode == "offline" and actor.role != states.OFFICER:
-        raise PermissionDenied(f"{app.programme_id} 为线下递交：由区级经办人登记纸质申报", f"{app.programme_id} takes paper submissions: an officer records them", field="channel")
-    if prog.mode == "online" and actor.role != states.ENTERPRISE:
-        raise PermissionDenied(f"{app.programme_id} 为网上申报：由企业用户提交", f"{app.programme_id} is applied for online by the enterprise", field="channel")
-    missing = materials.missing(session=session, application_id=app.id, policies=policies)
+    access.require_channel(actor, prog.mode, app.programme_id)
+    missing = materials.missing_for(session=session, app=app, policies=policies)
     if missing:
         names = "、".join(m["name"] + (f"（{m['problem_zh']}）" if m.get("problem_zh") else "") for m in missing)
         raise _materials_missing(names, missing)
@@ -220,7 +233,7 @@ def submit(*, session: Session, application_id: int, actor: User, on: dt.date | 
     app.submitted_by = actor.id
     fire(session, machine=states.APPLICATION, obj=app, name="submit", actor=actor, stages=stages_of(app), data={"requested_amount": app.requested_amount, "ceiling": ceiling, "channel": app.channel})
     if app.credit_hold:  # 原则上不予支持: goes on through review, flagged; approval waits for an officer's decision
-        audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, data={"records": records, "rule": frozen["credit"].get("clause"), "by": "submission"})
+        audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, district=app.district, data={"records": records, "rule": frozen["credit"].get("clause"), "by": "submission"})
     return app
 
 
@@ -232,21 +245,32 @@ def _materials_missing(names: str, missing: list[dict]) -> Exception:
 
 def withdraw(*, session: Session, application_id: int, actor: User, reason: str | None = None) -> Application:
     """The enterprise withdraws its draft or submitted application."""
-    app = get(session=session, application_id=application_id, lock=True)
-    check_can_act_for(actor, app.enterprise_id)
+    app = get(session=session, application_id=application_id, actor=actor, lock=True)
     fire(session, machine=states.APPLICATION, obj=app, name="withdraw", actor=actor, reason=reason)
     return app
 
 
-def list_for(*, session: Session, round_id: int | None = None, enterprise_id: int | None = None, state: str | None = None) -> list[Application]:
-    """Applications filtered by round, enterprise and state, by id."""
-    q = select(Application).order_by(Application.id)
+def list_for(*, session: Session, actor: User, round_id: int | None = None, enterprise_id: int | None = None, state: str | None = None,
+             stage: str | None = None, town: str | None = None, programme_id: str | None = None, newest_first: bool = False, limit: int | None = None) -> list[Application]:
+    """The applications the actor may see (``access``), filtered by round, enterprise, state, the
+    process stage their state completes, the enterprise's town/park and programme; by id."""
+    q = select(Application).where(access.visible(actor, Application))
     if round_id is not None:
         q = q.where(Application.round_id == round_id)
     if enterprise_id is not None:
         q = q.where(Application.enterprise_id == enterprise_id)
-    if state is not None:
+    if state:
         q = q.where(Application.state == state)
+    if stage:
+        names = [s.name for s in states.APPLICATION.states if s.stage == stage]
+        q = q.where(Application.state.in_(names) if names else false())
+    if town:
+        q = q.where(Application.enterprise_id.in_(select(Enterprise.id).where(Enterprise.town == town)))
+    if programme_id:
+        q = q.where(Application.programme_id == programme_id)
+    q = q.order_by(Application.id.desc() if newest_first else Application.id)
+    if limit:
+        q = q.limit(max(1, min(limit, 1000)))
     return list(session.execute(q).scalars())
 
 
@@ -254,7 +278,7 @@ def summary(app: Application) -> dict:
     """A JSON-able summary of an application (for the CLI and the API)."""
     st = states.APPLICATION.state(app.state)
     return {
-        "id": app.id, "round_id": app.round_id, "enterprise_id": app.enterprise_id, "programme": app.programme_id, "claim": app.claim_id,
+        "id": app.id, "round_id": app.round_id, "district": app.district, "enterprise_id": app.enterprise_id, "programme": app.programme_id, "claim": app.claim_id,
         "channel": app.channel, "year": app.year, "state": app.state, "state_zh": st.zh, "state_en": st.en,
         "requested_amount": None if app.requested_amount is None else str(app.requested_amount),
         "ceiling": None if app.ceiling is None else str(app.ceiling), "eval_status": app.eval_status, "policy_version": app.policy_version,

@@ -27,6 +27,7 @@ class ChangeRequest(IdMixin, Base):
     __tablename__ = "change_requests"
 
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # the application's
     kind: Mapped[str] = mapped_column(String(30), nullable=False)  # entity / place / period / content / investment / structure
     description: Mapped[str] = mapped_column(Text, nullable=False)
     details: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
@@ -41,6 +42,7 @@ class Revocation(IdMixin, Base):
     __tablename__ = "revocations"
 
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True, nullable=False)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # the application's
     ground: Mapped[str] = mapped_column(String(50), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     revoked_on: Mapped[dt.date] = mapped_column(Date, nullable=False)

@@ -13,8 +13,11 @@ from huiqi.workflow.common import IdMixin
 
 class CreditRecord(IdMixin, Base):
     __tablename__ = "credit_records"
-    __table_args__ = (UniqueConstraint("uscc", "record_date", "authority"),)
+    __table_args__ = (UniqueConstraint("district", "uscc", "record_date", "authority"),)
 
+    # the district whose officer imported the record: only that district's approvals consult it.
+    # None: a record imported before districts were recorded (migration 0003): it counts everywhere.
+    district: Mapped[str | None] = mapped_column(String(50), index=True)
     uscc: Mapped[str] = mapped_column(String(18), nullable=False, index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     record_date: Mapped[dt.date] = mapped_column(Date, nullable=False)

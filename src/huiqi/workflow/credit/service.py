@@ -16,6 +16,10 @@ What a record does is read from the policy data, never assumed:
 The rule found at submission is frozen with the evaluation (``evaluation["credit"]``). Records
 count from ``lookback_years`` (3) before the evaluation date; a record imported after submission
 flags the application again, and approval checks the records live.
+
+Records belong to the district whose officer imported them, and only that district's applications
+consult them (a Huangpu officer's import never holds a Jinshan application). A record from before
+districts were recorded (``district`` None, migration 0003) counts for every district.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
-from huiqi.workflow import states
+from huiqi.workflow import access, states
 from huiqi.workflow.credit.models import CreditOverride, CreditRecord
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 
@@ -44,10 +48,18 @@ def years_before(on: dt.date, years: int = LOOKBACK_YEARS) -> dt.date:
         return on.replace(year=on.year - years, day=28)
 
 
-def records_in_window(*, session: Session, uscc: str, on: dt.date, years: int = LOOKBACK_YEARS) -> list[CreditRecord]:
-    """Serious-dishonesty records of ``uscc`` dated within the ``years`` (3) years up to ``on``."""
+def of_district(district: str | None) -> Any:
+    """The records a district's applications consult: its own imports, and records from before
+    districts were recorded (never silently dropped)."""
+    return or_(CreditRecord.district == district, CreditRecord.district.is_(None))
+
+
+def records_in_window(*, session: Session, uscc: str, district: str | None, on: dt.date, years: int = LOOKBACK_YEARS) -> list[CreditRecord]:
+    """Serious-dishonesty records of ``uscc`` that ``district`` imported, dated within the ``years``
+    (3) years up to ``on``."""
     since = years_before(on, years)
-    q = select(CreditRecord).where(CreditRecord.uscc == uscc, CreditRecord.record_date > since, CreditRecord.record_date <= on).order_by(CreditRecord.record_date, CreditRecord.id)
+    q = (select(CreditRecord).where(CreditRecord.uscc == uscc, of_district(district), CreditRecord.record_date > since, CreditRecord.record_date <= on)
+         .order_by(CreditRecord.record_date, CreditRecord.id))
     return list(session.execute(q).scalars())
 
 
@@ -127,7 +139,7 @@ def records_for(*, session: Session, app: Any) -> list[CreditRecord]:
         return []
     ent = session.get(Enterprise, app.enterprise_id)
     since = years_before(app.evaluated_on, int(frozen_rule(app).get("lookback_years") or LOOKBACK_YEARS))
-    q = select(CreditRecord).where(CreditRecord.uscc == ent.uscc, CreditRecord.record_date > since).order_by(CreditRecord.record_date, CreditRecord.id)
+    q = select(CreditRecord).where(CreditRecord.uscc == ent.uscc, of_district(app.district), CreditRecord.record_date > since).order_by(CreditRecord.record_date, CreditRecord.id)
     return list(session.execute(q).scalars())
 
 
@@ -182,14 +194,9 @@ def override(*, session: Session, application_id: int, actor: Any, reason: str, 
     """A district officer decides to support the applicant despite its records (原则上 allows it),
     with a written reason. Covers every record found now; audited."""
     from huiqi.workflow.applications.service import get
-    from huiqi.workflow.users.service import require_role
 
-    require_role(actor, states.OFFICER)
-    if not actor.active:
-        from huiqi.workflow.errors import PermissionDenied
-
-        raise PermissionDenied("用户已停用", "this user is deactivated", field="actor")
-    app = get(session=session, application_id=application_id, lock=True)
+    app = get(session=session, application_id=application_id, actor=actor, lock=True)
+    access.authorize(actor, "application.credit_override")
     st_app = states.APPLICATION.state(app.state)
     if app.state == "draft" or st_app.final or app.state == "approved":
         raise IllegalTransition(f"申报{st_app.zh}，不能登记信用审查意见", f"the application is {st_app.en}: no credit decision can be recorded", field="state")
@@ -205,14 +212,14 @@ def override(*, session: Session, application_id: int, actor: Any, reason: str, 
     session.add(o)
     app.credit_hold = False
     session.flush()
-    audit.record(session, actor=actor.username, action="application.credit_override", entity="application", entity_id=app.id, reason=reason,
+    audit.record(session, actor=actor.username, action="application.credit_override", entity="application", entity_id=app.id, district=app.district, reason=reason,
                  data={"records": st["uncovered"], "decided_on": o.decided_on, "rule": st["rule"].get("clause"), "override": o.id})
     return o
 
 
-def flag_after_import(*, session: Session, usccs: set[str], actor: Any) -> list[int]:
-    """After a credit import: hold every open application of these enterprises whose soft rule now
-    has an uncovered record (audited). Returns the ids held."""
+def flag_after_import(*, session: Session, usccs: set[str], district: str | None, actor: Any) -> list[int]:
+    """After ``district``'s credit import: hold every open application of these enterprises in that
+    district whose soft rule now has an uncovered record (audited). Returns the ids held."""
     from huiqi.workflow.applications.models import Application
     from huiqi.workflow.enterprises.models import Enterprise
 
@@ -220,28 +227,29 @@ def flag_after_import(*, session: Session, usccs: set[str], actor: Any) -> list[
         return []
     open_states = [s.name for s in states.APPLICATION.states if not s.final and s.name not in ("draft", "approved")]
     q = (select(Application).join(Enterprise, Enterprise.id == Application.enterprise_id)
-         .where(Enterprise.uscc.in_(sorted(usccs)), Application.state.in_(open_states), Application.credit_hold.is_(False)).order_by(Application.id))
+         .where(Enterprise.uscc.in_(sorted(usccs)), Application.district == district, Application.state.in_(open_states), Application.credit_hold.is_(False)).order_by(Application.id))
     held = []
     for app in session.execute(q).scalars():
         st = status(session=session, app=app)
         if st["held"]:
             app.credit_hold = True
-            audit.record(session, actor=actor.username, action="application.credit_hold", entity="application", entity_id=app.id, data={"records": st["uncovered"], "by": "import"})
+            audit.record(session, actor=actor.username, action="application.credit_hold", entity="application", entity_id=app.id, district=app.district, data={"records": st["uncovered"], "by": "import"})
             held.append(app.id)
     session.flush()
     return held
 
 
-def view(*, session: Session, app: Any, role: str) -> dict:
-    """What a user of ``role`` sees of the credit check: officers and auditors everything (records,
-    what is uncovered, the overrides: who, when, why); everyone else who may see the application
-    (the enterprise, its town reviewer, its experts — the frozen evaluation shows the records
-    anyway) the hold and the records, not the officers' decisions."""
+def view(*, session: Session, app: Any, actor: Any) -> dict:
+    """What the actor sees of the credit check of an application it may see: officers and auditors
+    everything (records, what is uncovered, the overrides: who, when, why — ``credit.decisions``);
+    everyone else who may see the application (the enterprise, its town reviewer, its experts —
+    the frozen evaluation shows the records anyway) the hold and the records, not the officers'
+    decisions."""
     st = status(session=session, app=app)
     out: dict = {"held": st["held"], "barred": st["barred"], "mode": st["mode"], "records": st["records"]}
     if st["held"]:
         out.update(message_zh=HOLD_ZH, message_en=HOLD_EN)
-    if role in (states.OFFICER, states.AUDITOR):
+    if access.role_may(actor.role, "credit.decisions"):
         from huiqi.workflow.users.models import User
 
         out["uncovered"] = st["uncovered"]

@@ -1,5 +1,6 @@
 """Exports as .xlsx: the public-notice list (公示名单) and the payment list (拨付清单), amounts in
-万元 and in Chinese capitals (大写) as official documents require.
+万元 and in Chinese capitals (大写) as official documents require. Only of the actor's district
+(``access``: ``export.notice`` / ``export.payments``); every export is audited.
 
 Cells are written for what they are:
 
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.money import to_chinese_capital
 from huiqi.workflow.applications.models import Application
-from huiqi.workflow.common import get_or_404
+from huiqi.workflow import access
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.notices.models import NoticeBatch
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch
@@ -81,9 +82,10 @@ def _sheet(title: str, header: list[str], rows: list[list], path: Path, caption:
     return path
 
 
-def notice_list(*, session: Session, batch_id: int, path: str | Path, actor: User | None = None) -> Path:
+def notice_list(*, session: Session, batch_id: int, path: str | Path, actor: User) -> Path:
     """The notice batch's list: enterprise, USCC, programme, proposed sum in 万元 and 大写."""
-    batch = get_or_404(session, NoticeBatch, batch_id, zh="公示批次", en="notice batch")
+    batch = access.get(session, actor, NoticeBatch, batch_id, field="batch")
+    access.authorize(actor, "export.notice")
     apps = list(session.execute(select(Application, Enterprise).join(Enterprise, Enterprise.id == Application.enterprise_id).where(Application.notice_batch_id == batch.id).order_by(Application.rank, Application.id)))
     rows = []
     for i, (app, ent) in enumerate(apps, start=1):
@@ -92,14 +94,14 @@ def notice_list(*, session: Session, batch_id: int, path: str | Path, actor: Use
         rows.append([i, ent.name, ent.uscc, app.programme_id, title, Wan(amount), to_chinese_capital(amount)])
     caption = f"{batch.title}（公示期：{batch.published_on.isoformat()} 发布，{batch.working_days} 个工作日，至 {batch.ends_on.isoformat()}）"
     out = _sheet("公示名单", ["序号", "企业名称", "统一社会信用代码", "项目编号", "项目名称", "拟支持金额（万元）", "金额（大写）"], rows, Path(path), caption)
-    if actor is not None:
-        audit.record(session, actor=actor.username, action="export.notice", entity="notice", entity_id=batch.id, data={"rows": len(rows), "file": out.name})
+    audit.record(session, actor=actor.username, action="export.notice", entity="notice", entity_id=batch.id, district=batch.district, data={"rows": len(rows), "file": out.name})
     return out
 
 
-def payment_list(*, session: Session, batch_id: int, path: str | Path, actor: User | None = None) -> Path:
+def payment_list(*, session: Session, batch_id: int, path: str | Path, actor: User) -> Path:
     """The payment batch's list: each disbursement with its instalment, in 万元 and 大写, and the total."""
-    batch = get_or_404(session, PaymentBatch, batch_id, zh="拨付批次", en="payment batch")
+    batch = access.get(session, actor, PaymentBatch, batch_id, field="batch")
+    access.authorize(actor, "export.payments")
     q = (
         select(Payment, Instalment, Application, Enterprise)
         .join(Instalment, Instalment.id == Payment.instalment_id)
@@ -114,6 +116,5 @@ def payment_list(*, session: Session, batch_id: int, path: str | Path, actor: Us
         rows.append([i, ent.name, ent.uscc, app.programme_id, f"{inst.label_zh}（第{inst.seq}期）", Wan(pay.amount), to_chinese_capital(pay.amount), pay.paid_on.isoformat(), pay.reference])
     rows.append(["合计", None, None, None, None, Wan(total), to_chinese_capital(total), None, None])
     out = _sheet("拨付清单", ["序号", "企业名称", "统一社会信用代码", "项目编号", "拨付期次", "拨付金额（万元）", "金额（大写）", "拨付日期", "凭证号"], rows, Path(path), f"专项资金拨付清单 {batch.code}")
-    if actor is not None:
-        audit.record(session, actor=actor.username, action="export.payments", entity="payment_batch", entity_id=batch.id, data={"rows": len(rows) - 1, "total": total, "file": out.name})
+    audit.record(session, actor=actor.username, action="export.payments", entity="payment_batch", entity_id=batch.id, district=batch.district, data={"rows": len(rows) - 1, "total": total, "file": out.name})
     return out

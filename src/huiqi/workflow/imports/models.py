@@ -13,6 +13,7 @@ class ImportRun(IdMixin, Base):
     __tablename__ = "import_runs"
 
     kind: Mapped[str] = mapped_column(String(30), nullable=False)  # automatic / credit
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # the importing officer's
     filename: Mapped[str] = mapped_column(String(300), nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)  # an import of a file already imported is refused
     rows: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -5,6 +5,9 @@ checked before anything is written: wrong or missing columns, a bad USCC, a bad 
 amount, duplicate rows — all are reported together (row number, column, bilingual message)
 in an :class:`~huiqi.workflow.errors.ImportRejected`, and nothing is imported.
 
+An import belongs to the importing officer's district: credit records are consulted only by that
+district's applications, and a 免申即享 list only for a programme of that district's document.
+
 Idempotency (issue 14: the same 免申即享 list imported three times gave 9,000 proposed grants from
 3,000 rows):
 
@@ -41,15 +44,15 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.rules import PolicySet, ProfileError, evaluate, parse_profile
 from huiqi.uscc import USCCError, validate_uscc
-from huiqi.workflow import states
+from huiqi.workflow import access
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.credit.models import CreditRecord
 from huiqi.workflow.enterprises import service as enterprises
+from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.errors import AlreadyImported, ImportRejected, InvalidInput
 from huiqi.workflow.imports.models import ImportRun
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.users.models import User
-from huiqi.workflow.users.service import require_role
 
 CREDIT_COLUMNS = ("uscc", "name", "record_date", "authority", "description")
 AUTOMATIC_BASE = ("uscc", "name")
@@ -150,10 +153,12 @@ def _who_when(session: Session, run: ImportRun) -> tuple[str, str]:
     return (user.username if user else str(run.actor_id)), when
 
 
-def refuse_same_file(session: Session, *, kind: str, data: bytes, path: Path) -> None:
-    """Raise :class:`AlreadyImported` if this very file (SHA-256) was imported before."""
+def refuse_same_file(session: Session, *, kind: str, data: bytes, path: Path, district: str | None) -> None:
+    """Raise :class:`AlreadyImported` if this very file (SHA-256) was imported before in the district
+    (another district may import the same list: its imports are its own)."""
     digest = hashlib.sha256(data).hexdigest()
-    earlier = session.execute(select(ImportRun).where(ImportRun.kind == kind, ImportRun.sha256 == digest).order_by(ImportRun.id).limit(1)).scalar_one_or_none()
+    q = select(ImportRun).where(ImportRun.kind == kind, ImportRun.sha256 == digest, ImportRun.district == district)
+    earlier = session.execute(q.order_by(ImportRun.id).limit(1)).scalar_one_or_none()
     if earlier is None:
         return
     who, when = _who_when(session, earlier)
@@ -193,20 +198,21 @@ def _already_granted(session: Session, *, n: int, uscc: str, programme_id: str, 
 
 
 def _run(session: Session, *, kind: str, path: Path, data: bytes, rows: int, actor: User, programme_id: str | None = None) -> ImportRun:
-    run = ImportRun(kind=kind, filename=path.name, sha256=hashlib.sha256(data).hexdigest(), rows=rows, programme_id=programme_id, actor_id=actor.id)
+    run = ImportRun(kind=kind, district=actor.district, filename=path.name, sha256=hashlib.sha256(data).hexdigest(), rows=rows, programme_id=programme_id, actor_id=actor.id)
     session.add(run)
     session.flush()
     return run
 
 
 def import_credit(*, session: Session, path: str | Path, actor: User, content: bytes | None = None) -> ImportRun:
-    """Import serious-dishonesty records (columns: uscc, name, record_date, authority, description)."""
-    require_role(actor, states.OFFICER)
+    """Import serious-dishonesty records (columns: uscc, name, record_date, authority, description)
+    into the officer's district: only that district's applications consult them."""
+    access.authorize(actor, "import.credit")
     path = Path(path)
     data = content if content is not None else _read_bytes(path)
     header, rows = read_table(path, content=data)
     _serialise(session)
-    refuse_same_file(session, kind="credit", data=data, path=path)
+    refuse_same_file(session, kind="credit", data=data, path=path, district=actor.district)
     problems = _check_columns(header, CREDIT_COLUMNS, set(CREDIT_COLUMNS))
     if problems:
         raise ImportRejected(problems)
@@ -228,7 +234,7 @@ def import_credit(*, session: Session, path: str | Path, actor: User, content: b
                 problems.append(_problem(n, "uscc", f"与第 {seen[key]} 行重复", f"duplicates row {seen[key]}"))
             else:
                 seen[key] = n
-                known = session.execute(select(CreditRecord.id).where(CreditRecord.uscc == code, CreditRecord.record_date == day, CreditRecord.authority == r["authority"])).scalar()
+                known = session.execute(select(CreditRecord.id).where(CreditRecord.district == actor.district, CreditRecord.uscc == code, CreditRecord.record_date == day, CreditRecord.authority == r["authority"])).scalar()
                 if known is not None:  # the same record twice is one record
                     skipped.append({"row": n, "uscc": code, "record_date": day.isoformat(), "authority": r["authority"], "record": known})
                     continue
@@ -239,13 +245,13 @@ def import_credit(*, session: Session, path: str | Path, actor: User, content: b
         raise ImportRejected(problems)
     run = _run(session, kind="credit", path=path, data=data, rows=len(records), actor=actor)
     for code, r, day in records:
-        session.add(CreditRecord(uscc=code, name=r["name"] or None, record_date=day, authority=r["authority"], description=r["description"], import_id=run.id))
+        session.add(CreditRecord(district=actor.district, uscc=code, name=r["name"] or None, record_date=day, authority=r["authority"], description=r["description"], import_id=run.id))
     session.flush()
     run.skipped = skipped  # rows whose record was already imported (not stored twice)
-    audit.record(session, actor=actor.username, action="import.credit", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "rows": len(records), "skipped": [s["row"] for s in skipped]})
+    audit.record(session, actor=actor.username, action="import.credit", entity="import", entity_id=run.id, district=run.district, data={"file": path.name, "sha256": run.sha256, "rows": len(records), "skipped": [s["row"] for s in skipped]})
     from huiqi.workflow.credit import service as credit
 
-    credit.flag_after_import(session=session, usccs={code for code, _r, _d in records}, actor=actor)
+    credit.flag_after_import(session=session, usccs={code for code, _r, _d in records}, district=actor.district, actor=actor)
     return run
 
 
@@ -256,17 +262,18 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
     Columns: ``uscc``, ``name``, and facts — ``enterprise.<fact>`` or the claim's own facts
     (``municipal_grant``…); ``defaults`` fills facts common to every row.
     """
-    require_role(actor, states.OFFICER)
+    access.authorize(actor, "import.automatic")
     policies = policies or default_policies()
     prog, doc = programme(policies, programme_id)
     if prog.mode != "automatic":
         raise InvalidInput(f"{programme_id} 不是免申即享项目", f"{programme_id} is not granted without application", field="programme")
+    access.require_district(actor, doc.district, what=("导入免申即享名单", "import grant lists"), field="programme")
     on = on or dt.date.today()
     path = Path(path)
     data = content if content is not None else _read_bytes(path)
     header, rows = read_table(path, content=data)
     _serialise(session)
-    refuse_same_file(session, kind="automatic", data=data, path=path)
+    refuse_same_file(session, kind="automatic", data=data, path=path, district=actor.district)
     vocab = policies.vocabulary
     ent_facts = {f"enterprise.{k}" for k in vocab.facts_of("enterprise")}
     claim_facts = set(vocab.facts_of(prog.subject)) if prog.subject != "enterprise" else set()
@@ -300,12 +307,22 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
                 ent[key.split(".", 1)[1]] = _typed(value)
             else:
                 claim[key.split(".", 1)[1] if key.startswith(prog.subject + ".") else key] = _typed(value)
+        known = session.execute(select(Enterprise).where(Enterprise.uscc == code)).scalar_one_or_none() if code else None
+        if known is not None:  # the enterprise record decides its district and town/park
+            from huiqi.workflow.applications.service import RECORD_FACTS
+
+            for fact, (column, zh, en) in RECORD_FACTS.items():
+                recorded, claimed = getattr(known, column), ent.get(fact)
+                if claimed not in (None, "") and str(claimed) != (recorded or ""):
+                    problems.append(_problem(n, f"enterprise.{fact}", f"{zh}“{claimed}”与企业登记信息（{recorded or '未登记'}）不符", f"{en} {claimed!r} contradicts the enterprise record ({recorded or 'not recorded'})"))
+                elif recorded:
+                    ent[fact] = recorded
         profile = {"enterprise": {"uscc": code or "", "name": r["name"], **ent}}
         if prog.subject != "enterprise":
             profile["claims"] = [{"id": f"row-{n}", "kind": prog.subject, **claim}]
         if not code:
             continue
-        records = credit.records_in_window(session=session, uscc=code, on=on, years=credit_rule["lookback_years"])
+        records = credit.records_in_window(session=session, uscc=code, district=doc.district, on=on, years=credit_rule["lookback_years"])
         if records and credit_rule["mode"] == credit.HARD:
             czh, cen = credit.describe(records)
             problems.append(_problem(n, "uscc", f"过去三年内有严重失信记录，不予支持：{czh}", f"serious-dishonesty record(s) in the last three years, not supported: {cen}"))
@@ -334,10 +351,11 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
     apps = []
     proc = prog.process
     for n, code, name, profile, parsed, result, records, cap_year in prepared:
-        ent = enterprises.get_or_create(session=session, uscc=code, name=name, district=doc.district, actor=actor)
+        ent_facts = profile.get("enterprise") or {}
+        ent = enterprises.get_or_register(session=session, uscc=code, name=name, district=ent_facts.get("registered_district") or doc.district, town=ent_facts.get("town"), actor=actor)
         held = bool(records) and credit_rule["mode"] == credit.SOFT  # 原则上不予支持: imported, held for an officer's decision
         app = Application(
-            round_id=None, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=int(year), cap_year=cap_year, state="proposed",
+            round_id=None, district=doc.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=int(year), cap_year=cap_year, state="proposed",
             profile=profile, requested_amount=Decimal(result["ceiling"]), ceiling=Decimal(result["ceiling"]), eval_status=result["status"],
             evaluation={"result": result, "policy_version": policies.version, "on": on.isoformat(), "process": {"stages": list(proc.stages) if proc else ["application", "approval", "payment"], "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None}, "credit_records": records, "credit": credit_rule, "profile": profile, "import_row": n},
             cap_limits=_cap_limits(parsed, prog, doc, on, result["claim"]), policy_version=policies.version, evaluated_on=on, import_id=run.id, credit_hold=held,
@@ -345,9 +363,9 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
         session.add(app)
         session.flush()
         if held:
-            audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, data={"records": records, "rule": credit_rule.get("clause"), "by": "import"})
+            audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, district=app.district, data={"records": records, "rule": credit_rule.get("clause"), "by": "import"})
         apps.append(app)
-    audit.record(session, actor=actor.username, action="import.automatic", entity="import", entity_id=run.id, data={"file": path.name, "sha256": run.sha256, "programme": programme_id, "rows": len(apps), "total": sum((a.ceiling for a in apps), Decimal(0)), "applications": [a.id for a in apps]})
+    audit.record(session, actor=actor.username, action="import.automatic", entity="import", entity_id=run.id, district=run.district, data={"file": path.name, "sha256": run.sha256, "programme": programme_id, "rows": len(apps), "total": sum((a.ceiling for a in apps), Decimal(0)), "applications": [a.id for a in apps]})
     return apps
 
 
@@ -363,7 +381,13 @@ def _typed(value: Any) -> Any:
 def confirm(*, session: Session, application_id: int, actor: User, amount: Decimal | str | None = None, reason: str | None = None, on: dt.date | None = None):  # noqa: ANN201
     """An officer confirms a proposed 免申即享 grant (at the computed sum unless stated): it is approved."""
     from huiqi.workflow.applications.service import get
-    from huiqi.workflow.decisions.service import approve
+    from huiqi.workflow.decisions.flows import approve
 
-    app = get(session=session, application_id=application_id)
+    app = get(session=session, application_id=application_id, actor=actor)
     return approve(session=session, application_id=app.id, amount=amount if amount is not None else app.ceiling, actor=actor, reason=reason, on=on)
+
+
+def runs(*, session: Session, actor: User) -> list[ImportRun]:
+    """The import runs of the actor's district (``import.read``), newest first."""
+    access.authorize(actor, "import.read")
+    return list(session.execute(select(ImportRun).where(access.visible(actor, ImportRun)).order_by(ImportRun.id.desc())).scalars())

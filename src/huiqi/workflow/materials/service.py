@@ -1,6 +1,7 @@
 """Materials (申报材料): the programme's checklist, uploads stored by SHA-256, what is missing.
 
-Files live in ``$HUIQI_STORAGE_DIR`` (default ``./var/files``), outside any web root, at
+Files live in the settings' ``storage_dir`` (``$HUIQI_STORAGE_DIR``, default ``<data dir>/files``:
+the web app and the CLI use the same one), outside any web root, at
 ``<aa>/<bb>/<sha256>``: the same content is stored once. Types are checked by content
 (magic bytes) and extension, sizes against ``MAX_BYTES``.
 """
@@ -18,14 +19,12 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.rules import PolicySet
 from huiqi.rules.model import MATERIAL_FORMS
-from huiqi.workflow import states
+from huiqi.workflow import access, states
 from huiqi.workflow.applications.models import Application
-from huiqi.workflow.common import get_or_404, id_in_range
-from huiqi.workflow.errors import IllegalTransition, InvalidInput
+from huiqi.workflow.errors import IllegalTransition, InvalidInput, NotFound
 from huiqi.workflow.materials.models import MaterialFile
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.users.models import User
-from huiqi.workflow.users.service import require_role
 
 MAX_BYTES = 10 * 1024 * 1024  # the upload limit (10 MiB): the web app's default (Settings.max_upload_bytes) is the same
 FORM_LABELS = {"copy": ("复印件", "copy"), "original": ("原件", "original"), "original_for_check": ("原件核验，提交复印件", "copy, original shown for checking"), "electronic": ("电子文件", "electronic")}
@@ -42,8 +41,10 @@ TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
 
 
 def storage_dir() -> Path:
-    """Where uploaded files are kept (``$HUIQI_STORAGE_DIR`` or ``./var/files``)."""
-    return Path(os.environ.get("HUIQI_STORAGE_DIR") or Path("var") / "files")
+    """Where uploaded files are kept: :attr:`huiqi.config.Settings.storage_dir`."""
+    from huiqi.config import get_settings
+
+    return Path(get_settings().storage_dir)  # type: ignore[arg-type]
 
 
 def path_for(sha256: str, *, root: Path | None = None) -> Path:
@@ -52,9 +53,14 @@ def path_for(sha256: str, *, root: Path | None = None) -> Path:
     return root / sha256[:2] / sha256[2:4] / sha256
 
 
-def checklist(*, session: Session, application_id: int, policies: PolicySet | None = None) -> list[dict]:
-    """The programme's materials (frozen with the evaluation once submitted)."""
-    app = get_or_404(session, Application, application_id, zh="申报", en="application", field="application")
+def checklist(*, session: Session, application_id: int, actor: User, policies: PolicySet | None = None) -> list[dict]:
+    """The programme's materials (frozen with the evaluation once submitted), for an application
+    the actor may see."""
+    return checklist_for(app=access.get(session, actor, Application, application_id, field="application"), policies=policies)
+
+
+def checklist_for(*, app: Application, policies: PolicySet | None = None) -> list[dict]:
+    """The checklist of an application the caller holds (already in the actor's scope)."""
     if app.evaluation:
         return list(app.evaluation["result"].get("materials") or [])
     prog, _ = programme(policies or default_policies(), app.programme_id)
@@ -63,15 +69,12 @@ def checklist(*, session: Session, application_id: int, policies: PolicySet | No
 
 def upload(*, session: Session, application_id: int, material_id: str, filename: str, content: bytes, actor: User, stamped: bool = False, form: str | None = None, policies: PolicySet | None = None, root: Path | None = None) -> MaterialFile:
     """Attach a file to one checklist item; checked for type and size, stored by its SHA-256."""
-    from huiqi.workflow.applications.service import check_can_act_for
-
-    require_role(actor, states.ENTERPRISE, states.OFFICER)
-    app = get_or_404(session, Application, application_id, zh="申报", en="application", field="application")
-    check_can_act_for(actor, app.enterprise_id)
+    app = access.get(session, actor, Application, application_id, field="application")
+    access.authorize(actor, "application.upload")
     if app.state != "draft":
         st = states.APPLICATION.state(app.state)
         raise IllegalTransition(f"申报已{st.zh}，不能再上传材料", f"the application is {st.en}: materials can no longer be changed", field="state")
-    items = {m["id"]: m for m in checklist(session=session, application_id=app.id, policies=policies)}
+    items = {m["id"]: m for m in checklist_for(app=app, policies=policies)}
     item = items.get(material_id)
     if item is None:
         raise InvalidInput(f"该项目的材料清单中没有 {material_id}（有：{'、'.join(items)}）", f"no item {material_id!r} in this programme's checklist ({', '.join(items)})", field="material")
@@ -93,7 +96,7 @@ def upload(*, session: Session, application_id: int, material_id: str, filename:
     mf = MaterialFile(application_id=app.id, material_id=material_id, name=item["name"], required_form=item["form"], form=form, stamped=bool(stamped), filename=Path(filename).name, content_type=ctype, size=len(content), sha256=digest, uploaded_by=actor.id)
     session.add(mf)
     session.flush()
-    audit.record(session, actor=actor.username, action="material.upload", entity="application", entity_id=app.id, data={"material": material_id, "sha256": digest, "size": len(content), "form": form, "stamped": bool(stamped), "filename": mf.filename})
+    audit.record(session, actor=actor.username, action="material.upload", entity="application", entity_id=app.id, district=app.district, data={"material": material_id, "sha256": digest, "size": len(content), "form": form, "stamped": bool(stamped), "filename": mf.filename})
     return mf
 
 
@@ -121,11 +124,27 @@ def read(*, sha256: str, root: Path | None = None) -> bytes:
     return data
 
 
-def files(*, session: Session, application_id: int) -> list[MaterialFile]:
-    """The application's uploads, oldest first."""
-    if id_in_range(session, MaterialFile, application_id) is None:
-        return []
-    return list(session.execute(select(MaterialFile).where(MaterialFile.application_id == application_id).order_by(MaterialFile.id)).scalars())
+def files(*, session: Session, application_id: int, actor: User) -> list[MaterialFile]:
+    """The uploads of an application the actor may see, oldest first."""
+    return files_for(session=session, app=access.get(session, actor, Application, application_id, field="application"))
+
+
+def files_for(*, session: Session, app: Application) -> list[MaterialFile]:
+    """The uploads of an application the caller holds, oldest first."""
+    return list(session.execute(select(MaterialFile).where(MaterialFile.application_id == app.id).order_by(MaterialFile.id)).scalars())
+
+
+def file(*, session: Session, application_id: int, file_id: int, actor: User, root: Path | None = None) -> tuple[MaterialFile, bytes]:
+    """One upload and its content, to a user who may see the application (NotFound otherwise:
+    an enterprise user never downloads another enterprise's files)."""
+    app = access.get(session, actor, Application, application_id, field="application")
+    f = session.get(MaterialFile, file_id) if 1 <= int(file_id) <= access.MAX_ID else None
+    if f is None or f.application_id != app.id:
+        raise NotFound("文件不存在", "no such file", field="file_id")
+    try:
+        return f, read(sha256=f.sha256, root=root)
+    except FileNotFoundError:
+        raise NotFound("文件内容不在存储中", "the file's content is not in storage", field="file_id") from None
 
 
 def _fits(item: dict, f: MaterialFile) -> tuple[str, str] | None:
@@ -137,11 +156,16 @@ def _fits(item: dict, f: MaterialFile) -> tuple[str, str] | None:
     return None
 
 
-def missing(*, session: Session, application_id: int, policies: PolicySet | None = None) -> list[dict]:
+def missing(*, session: Session, application_id: int, actor: User, policies: PolicySet | None = None) -> list[dict]:
+    """Required checklist items without a fitting upload, for an application the actor may see."""
+    return missing_for(session=session, app=access.get(session, actor, Application, application_id, field="application"), policies=policies)
+
+
+def missing_for(*, session: Session, app: Application, policies: PolicySet | None = None) -> list[dict]:
     """Required checklist items without a fitting upload (conditional items, ``when``, do not block)."""
     out = []
-    uploads = files(session=session, application_id=application_id)
-    for item in checklist(session=session, application_id=application_id, policies=policies):
+    uploads = files_for(session=session, app=app)
+    for item in checklist_for(app=app, policies=policies):
         if not item["required"] or item.get("when"):
             continue
         mine = [f for f in uploads if f.material_id == item["id"]]

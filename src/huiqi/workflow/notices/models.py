@@ -15,6 +15,7 @@ class NoticeBatch(IdMixin, Base):
     __tablename__ = "notice_batches"
 
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # its applications' district
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     published_on: Mapped[dt.date] = mapped_column(Date, nullable=False)  # not counted (民法典第二百零一条)
     working_days: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -15,15 +15,14 @@ from sqlalchemy.orm import Session
 
 from huiqi import audit
 from huiqi.calendar import CalendarYearMissing, WorkCalendar
-from huiqi.workflow import states
+from huiqi.workflow import access, states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
-from huiqi.workflow.common import get_or_404, id_in_range, parse_day
+from huiqi.workflow.common import day_or_today
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.notices.models import NoticeBatch, Objection
 from huiqi.workflow.users.models import User
-from huiqi.workflow.users.service import require_role
 
 
 def notice_end(published_on: dt.date, working_days: int, *, calendar: WorkCalendar | None = None) -> dt.date:
@@ -35,13 +34,17 @@ def notice_end(published_on: dt.date, working_days: int, *, calendar: WorkCalend
         raise InvalidInput(exc.message_zh, exc.message_en, field="calendar") from None
 
 
-def publish(*, session: Session, application_ids: list[int], published_on: dt.date | str, actor: User, title: str | None = None, calendar: WorkCalendar | None = None) -> NoticeBatch:
-    """Publish shortlisted applications in one notice batch; its end date is computed in working days."""
-    require_role(actor, states.OFFICER)
-    day = parse_day(published_on, field="published_on")
+def publish(*, session: Session, application_ids: list[int], published_on: dt.date | str | None, actor: User, title: str | None = None, calendar: WorkCalendar | None = None) -> NoticeBatch:
+    """Publish shortlisted applications of the actor's district in one notice batch; its end date
+    is computed in working days."""
     if not application_ids:
         raise InvalidInput("公示名单为空", "the notice list is empty", field="applications")
-    apps = [get(session=session, application_id=i, lock=True) for i in dict.fromkeys(application_ids)]
+    apps = [get(session=session, application_id=i, actor=actor, lock=True) for i in dict.fromkeys(application_ids)]
+    access.authorize(actor, "application.publish")
+    day = day_or_today(published_on, field="published_on")
+    districts = {a.district for a in apps}
+    if len(districts) != 1:
+        raise InvalidInput("同一批公示的申报须属于同一区", "one notice batch holds applications of one district", field="applications")
     # every application named must be one that can be published (not a draft, not decided …) and
     # have a notice period: checked before the period is counted (a draft has none: it was a 500)
     sources = states.APPLICATION.transition("publish").sources
@@ -64,21 +67,22 @@ def publish(*, session: Session, application_ids: list[int], published_on: dt.da
     n = days.pop()
     ends = notice_end(day, n, calendar=calendar)
     rounds = {a.round_id for a in apps}
-    batch = NoticeBatch(round_id=rounds.pop() if len(rounds) == 1 else None, title=title or f"拟立项项目公示 {day.isoformat()}", published_on=day, working_days=n, ends_on=ends, state="open")
+    batch = NoticeBatch(round_id=rounds.pop() if len(rounds) == 1 else None, district=districts.pop(), title=title or f"拟立项项目公示 {day.isoformat()}", published_on=day, working_days=n, ends_on=ends, state="open")
     session.add(batch)
     session.flush()
-    audit.record(session, actor=actor.username, action="notice.publish", entity="notice", entity_id=batch.id, data={"published_on": day, "working_days": n, "ends_on": ends, "applications": [a.id for a in apps]})
+    audit.record(session, actor=actor.username, action="notice.publish", entity="notice", entity_id=batch.id, district=batch.district, data={"published_on": day, "working_days": n, "ends_on": ends, "applications": [a.id for a in apps]})
     for app in apps:
         fire(session, machine=states.APPLICATION, obj=app, name="publish", actor=actor, stages=stages_of(app), data={"batch": batch.id, "ends_on": ends})
         app.notice_batch_id = batch.id
     return batch
 
 
-def object_to(*, session: Session, application_id: int, objector: str, content: str, received_on: dt.date | str, actor: User) -> Objection:
+def object_to(*, session: Session, application_id: int, objector: str, content: str, received_on: dt.date | str | None, actor: User) -> Objection:
     """Record an objection received during the notice; the application is held until it is resolved."""
-    app = get(session=session, application_id=application_id, lock=True)
-    day = parse_day(received_on, field="received_on")
-    batch = get_or_404(session, NoticeBatch, app.notice_batch_id, zh="公示批次", en="notice batch", field="batch") if app.notice_batch_id else None
+    app = get(session=session, application_id=application_id, actor=actor, lock=True)
+    access.authorize(actor, "application.object")
+    day = day_or_today(received_on, field="received_on")
+    batch = session.get(NoticeBatch, app.notice_batch_id) if app.notice_batch_id else None
     if batch is None or app.state not in ("in_notice", "objection_held"):
         st = states.APPLICATION.state(app.state)
         raise IllegalTransition(f"申报{st.zh}，不在公示中", f"the application is {st.en}, not in public notice", field="state")
@@ -91,16 +95,16 @@ def object_to(*, session: Session, application_id: int, objector: str, content: 
     obj = Objection(application_id=app.id, batch_id=batch.id, received_on=day, objector=objector or "匿名", content=content.strip(), state="open")
     session.add(obj)
     session.flush()
-    audit.record(session, actor=actor.username, action="objection.create", entity="objection", entity_id=obj.id, data={"application": app.id, "objector": obj.objector, "content": obj.content, "received_on": day})
+    audit.record(session, actor=actor.username, action="objection.create", entity="objection", entity_id=obj.id, district=app.district, data={"application": app.id, "objector": obj.objector, "content": obj.content, "received_on": day})
     return obj
 
 
 def resolve(*, session: Session, objection_id: int, upheld: bool, finding: str, actor: User) -> Objection:
     """Resolve an objection after investigation (调查核实): upheld rejects the application."""
-    obj = get_or_404(session, Objection, objection_id, zh="异议", en="objection", lock=True)
-    fire(session, machine=states.OBJECTION, obj=obj, name="uphold" if upheld else "dismiss", actor=actor, reason=finding)
+    obj = access.get(session, actor, Objection, objection_id, field="objection", lock=True)
+    app = get(session=session, application_id=obj.application_id, actor=actor, lock=True)
+    fire(session, machine=states.OBJECTION, obj=obj, name="uphold" if upheld else "dismiss", actor=actor, reason=finding, district=app.district)
     obj.finding = finding
-    app = get(session=session, application_id=obj.application_id, lock=True)
     if app.state != "objection_held":
         return obj
     if upheld:
@@ -117,11 +121,11 @@ def resolve(*, session: Session, objection_id: int, upheld: bool, finding: str, 
     return obj
 
 
-def close(*, session: Session, batch_id: int, on: dt.date | str, actor: User) -> NoticeBatch:
+def close(*, session: Session, batch_id: int, on: dt.date | str | None, actor: User) -> NoticeBatch:
     """Close a notice after its last day: applications without open objections pass (公示无异议)."""
-    require_role(actor, states.OFFICER)
-    batch = get_or_404(session, NoticeBatch, batch_id, zh="公示批次", en="notice batch", lock=True)
-    day = parse_day(on, field="on")
+    batch = access.get(session, actor, NoticeBatch, batch_id, field="batch", lock=True)
+    access.authorize(actor, "application.clear_notice")
+    day = day_or_today(on, field="on")
     if batch.state != "open":
         raise IllegalTransition("公示已结束", "the notice is already closed", field="state")
     if day <= batch.ends_on:
@@ -132,12 +136,32 @@ def close(*, session: Session, batch_id: int, on: dt.date | str, actor: User) ->
         if app.state == "in_notice":
             fire(session, machine=states.APPLICATION, obj=app, name="clear_notice", actor=actor, data={"batch": batch.id})
             cleared.append(app.id)
-    audit.record(session, actor=actor.username, action="notice.close", entity="notice", entity_id=batch.id, data={"on": day, "cleared": cleared})
+    audit.record(session, actor=actor.username, action="notice.close", entity="notice", entity_id=batch.id, district=batch.district, data={"on": day, "cleared": cleared})
     return batch
 
 
-def batch_applications(*, session: Session, batch_id: int) -> list[Application]:
-    """The applications published in a batch."""
-    if id_in_range(session, NoticeBatch, batch_id) is None:
-        return []
-    return list(session.execute(select(Application).where(Application.notice_batch_id == batch_id).order_by(Application.rank, Application.id)).scalars())
+def get_batch(*, session: Session, batch_id: int, actor: User) -> NoticeBatch:
+    """A notice batch the actor may see, else NotFound."""
+    return access.get(session, actor, NoticeBatch, batch_id, field="batch")
+
+
+def batch_applications(*, session: Session, batch_id: int, actor: User) -> list[Application]:
+    """The applications of a batch the actor may see that the actor may see (a public notice is
+    public, but an enterprise's or a town's page lists what concerns it)."""
+    batch = get_batch(session=session, batch_id=batch_id, actor=actor)
+    q = select(Application).where(Application.notice_batch_id == batch.id, access.visible(actor, Application)).order_by(Application.rank, Application.id)
+    return list(session.execute(q).scalars())
+
+
+def batches(*, session: Session, actor: User) -> list[NoticeBatch]:
+    """The notice batches the actor may see, newest first (its district's; a reviewer, expert or
+    enterprise user: those listing an application it may see)."""
+    return list(session.execute(select(NoticeBatch).where(access.visible(actor, NoticeBatch)).order_by(NoticeBatch.id.desc())).scalars())
+
+
+def objections(*, session: Session, actor: User, application_id: int | None = None) -> list[Objection]:
+    """Objections to applications the actor may see, newest first."""
+    q = select(Objection).where(access.visible(actor, Objection)).order_by(Objection.id.desc())
+    if application_id is not None:
+        q = q.where(Objection.application_id == application_id)
+    return list(session.execute(q).scalars())

@@ -30,6 +30,7 @@ class PaymentBatch(IdMixin, Base):
     __tablename__ = "payment_batches"
 
     code: Mapped[str] = mapped_column(String(50), unique=True, nullable=False)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # gathers only this district's instalments
     pay_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="open")  # open / done
 
@@ -61,6 +62,7 @@ class Receivable(IdMixin, Base):
     __tablename__ = "receivables"
 
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # the application's
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)
     ground: Mapped[str] = mapped_column(String(50), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)

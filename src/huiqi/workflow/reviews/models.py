@@ -34,3 +34,7 @@ class ExpertAssignment(IdMixin, Base):
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     comment: Mapped[str | None] = mapped_column(Text)
     scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the expert declared a tie with the enterprise after scoring: the score is void (回避) and
+    # counts for no ranking; kept, with when and why, for the record
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    void_reason: Mapped[str | None] = mapped_column(Text)

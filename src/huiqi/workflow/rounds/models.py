@@ -17,7 +17,9 @@ class Round(IdMixin, Base):
 
     code: Mapped[str] = mapped_column(String(50), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    district: Mapped[str | None] = mapped_column(String(50))
+    # the district of the programmes' document (all programmes of a round come from one district);
+    # every record of the round belongs to it. None only for rows the migration could not place.
+    district: Mapped[str | None] = mapped_column(String(50), index=True)
     programmes: Mapped[list] = mapped_column(JSON, nullable=False)  # programme ids
     year: Mapped[int] = mapped_column(Integer, nullable=False)  # the application year (caps are per year)
     opens_on: Mapped[dt.date] = mapped_column(Date, nullable=False)

@@ -10,19 +10,33 @@ from sqlalchemy.orm import Session
 
 from huiqi import audit
 from huiqi.rules import PolicySet
-from huiqi.workflow import states
-from huiqi.workflow.common import get_or_404, money, parse_day
-from huiqi.workflow.errors import IllegalTransition, InvalidInput
+from huiqi.workflow import access, states
+from huiqi.workflow.common import money, parse_day
+from huiqi.workflow.errors import IllegalTransition, InvalidInput, NotFound
 from huiqi.workflow.machine import fire
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
-from huiqi.workflow.users.service import require_role
+
+
+def district_of(policies: PolicySet, programmes: list[str]) -> str:
+    """The district of the programmes' policy document — one district for all of them (a round and
+    every record of it belong to that district)."""
+    districts = {}
+    for pid in programmes:
+        _p, d = programme(policies, pid)
+        districts.setdefault(d.district, []).append(pid)
+    if len(districts) != 1:
+        parts = "；".join(f"{k}：{'、'.join(v)}" for k, v in districts.items())
+        raise InvalidInput(f"一个申报批次的项目须出自同一区的政策文件（{parts}）", f"a round's programmes must come from one district's policy documents ({parts})", field="programmes")
+    return next(iter(districts))
 
 
 def create(*, session: Session, code: str, name: str, programmes: list[str], year: int, opens_on: dt.date | str, closes_on: dt.date | str, actor: User, period_start: dt.date | str | None = None, period_end: dt.date | str | None = None, budget: Decimal | str | None = None, district: str | None = None, policies: PolicySet | None = None) -> Round:
-    """Create a round (not yet open) for one or more programmes of the loaded policies."""
-    require_role(actor, states.OFFICER)
+    """Create a round (not yet open) for one or more programmes of the loaded policies. Its district
+    is the programmes' document's (``district``, if given, must be that one): an officer creates
+    rounds of its own district only."""
+    access.authorize(actor, "round.create")
     policies = policies or default_policies()
     if not programmes:
         raise InvalidInput("至少选择一个项目", "name at least one programme", field="programmes")
@@ -30,6 +44,10 @@ def create(*, session: Session, code: str, name: str, programmes: list[str], yea
         p, _d = programme(policies, pid)
         if p.mode == "automatic":
             raise InvalidInput(f"{pid} 为免申即享项目，不开放申报（请用 huiqi import automatic）", f"{pid} is granted without application: no round (use `huiqi import automatic`)", field="programmes")
+    own = district_of(policies, list(programmes))
+    if district and district.strip() and district.strip() != own:
+        raise InvalidInput(f"批次的区由项目的政策文件决定（{own}），不能填写为 {district}", f"a round's district is its programmes' document's ({own}), not {district}", field="district")
+    access.require_district(actor, own, what=("创建申报批次", "create rounds"), field="programmes")
     opens, closes = parse_day(opens_on, field="opens_on"), parse_day(closes_on, field="closes_on")
     if closes < opens:
         raise InvalidInput("截止日早于开始日", "the round closes before it opens", field="closes_on")
@@ -40,46 +58,29 @@ def create(*, session: Session, code: str, name: str, programmes: list[str], yea
     b = money(budget, field="budget") if budget is not None else None
     if session.execute(select(Round.id).where(Round.code == code)).first():
         raise InvalidInput(f"批次编号已存在：{code}", f"round code already used: {code}", field="code")
-    r = Round(code=code, name=name, programmes=list(programmes), year=int(year), opens_on=opens, closes_on=closes, period_start=ps, period_end=pe, budget=b, district=district, state="draft")
+    r = Round(code=code, name=name, programmes=list(programmes), year=int(year), opens_on=opens, closes_on=closes, period_start=ps, period_end=pe, budget=b, district=own, state="draft")
     session.add(r)
     session.flush()
-    audit.record(session, actor=actor.username, action="round.create", entity="round", entity_id=r.id, data={"code": code, "programmes": programmes, "year": year, "opens_on": opens, "closes_on": closes, "period_start": ps, "period_end": pe, "budget": b})
+    audit.record(session, actor=actor.username, action="round.create", entity="round", entity_id=r.id, district=own, data={"code": code, "district": own, "programmes": programmes, "year": year, "opens_on": opens, "closes_on": closes, "period_start": ps, "period_end": pe, "budget": b})
     return r
+
+
+def get(*, session: Session, round_id: int, actor: User, lock: bool = False) -> Round:
+    """The round if the actor may see it, else NotFound."""
+    return access.get(session, actor, Round, round_id, field="round", lock=lock)
 
 
 def open_round(*, session: Session, round_id: int, actor: User) -> Round:
     """Open the round for applications."""
-    r = get_or_404(session, Round, round_id, zh="申报批次", en="round")
+    r = get(session=session, round_id=round_id, actor=actor)
     fire(session, machine=states.ROUND, obj=r, name="open", actor=actor)
     return r
 
 
 def close_round(*, session: Session, round_id: int, actor: User) -> Round:
     """Close the round: no more submissions."""
-    r = get_or_404(session, Round, round_id, zh="申报批次", en="round")
+    r = get(session=session, round_id=round_id, actor=actor)
     fire(session, machine=states.ROUND, obj=r, name="close", actor=actor)
-    return r
-
-
-def set_budget(*, session: Session, round_id: int, budget: Decimal | str | None, actor: User, reason: str) -> Round:
-    """Change a round's budget (e.g. a budget cut), with a written reason; audited. A budget below
-    what has already been paid is refused. Approvals and payments are checked against the new
-    figure from now on (sums already approved stay approved)."""
-    from huiqi.workflow.decisions.service import lock_round, round_commitments
-
-    require_role(actor, states.OFFICER)
-    get_or_404(session, Round, round_id, zh="申报批次", en="round", field="round")
-    r = lock_round(session, round_id)
-    if not (reason or "").strip():
-        raise InvalidInput("调整预算须写明理由", "a written reason is required to change the budget", field="reason")
-    b = money(budget, field="budget") if budget not in (None, "") else None
-    c = round_commitments(session=session, round_id=r.id)
-    if b is not None and b < c["paid"]:
-        raise InvalidInput(f"批次 {r.code} 已拨付 {c['paid']} 元，预算不能低于此数（{b} 元）", f"round {r.code} has already paid {c['paid']}: the budget cannot be set below it ({b})", field="budget")
-    before = r.budget
-    r.budget = b
-    session.flush()
-    audit.record(session, actor=actor.username, action="round.budget", entity="round", entity_id=r.id, reason=reason.strip(), data={"code": r.code, "before": before, "after": b, "committed": c["committed"], "paid": c["paid"]})
     return r
 
 
@@ -92,16 +93,18 @@ def check_accepting(r: Round, on: dt.date) -> None:
         raise IllegalTransition(f"申报时间为 {r.opens_on} 至 {r.closes_on}，{on} 不在其内", f"the round accepts applications {r.opens_on} – {r.closes_on}, not on {on}", field="round")
 
 
-def get_by_code(*, session: Session, code: str) -> Round:
-    """The round with this code."""
-    from huiqi.workflow.errors import NotFound
-
-    r = session.execute(select(Round).where(Round.code == code)).scalar_one_or_none()
+def get_by_code(*, session: Session, code: str, actor: User) -> Round:
+    """The round with this code if the actor may see it, else NotFound."""
+    r = session.execute(select(Round).where(Round.code == code, access.visible(actor, Round))).scalar_one_or_none()
     if r is None:
-        raise NotFound(f"申报批次不存在：{code}", f"no such round: {code}", field="round")
+        raise NotFound(f"申报批次不存在或无权查看：{code}", f"no such round, or you may not see it: {code}", field="round")
     return r
 
 
-def list_all(*, session: Session) -> list[Round]:
-    """Every round, newest first."""
-    return list(session.execute(select(Round).order_by(Round.year.desc(), Round.code)).scalars())
+def list_all(*, session: Session, actor: User, state: str | None = None) -> list[Round]:
+    """The rounds the actor may see (its district's; an enterprise user every published call),
+    newest first; ``state``: only those."""
+    q = select(Round).where(access.visible(actor, Round)).order_by(Round.year.desc(), Round.code)
+    if state:
+        q = q.where(Round.state == state)
+    return list(session.execute(q).scalars())

@@ -16,9 +16,11 @@ class User(IdMixin, Base):
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     role: Mapped[str] = mapped_column(String(20), nullable=False)  # states.ROLES
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))  # enterprise users
-    town: Mapped[str | None] = mapped_column(String(50))  # town/park reviewers
-    district: Mapped[str | None] = mapped_column(String(50))  # officers
+    # the scope each role needs (workflow/access.py SCOPES): an enterprise user its enterprise, a
+    # reviewer a district and a town/park, an officer, expert or auditor a district; an admin none
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    town: Mapped[str | None] = mapped_column(String(50))
+    district: Mapped[str | None] = mapped_column(String(50))
     department: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
 
@@ -31,4 +33,5 @@ class ExpertTie(IdMixin, Base):
 
     expert_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
+    district: Mapped[str | None] = mapped_column(String(50), index=True)  # the expert's
     reason: Mapped[str] = mapped_column(Text, nullable=False)

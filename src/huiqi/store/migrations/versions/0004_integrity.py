@@ -1,7 +1,7 @@
 """integrity: the audit chain keyed with a secret kept outside the database; import look-ups by file hash
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-07
 
 * ``audit_head.key_id`` (fingerprint of the audit key the chain is written with) and
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

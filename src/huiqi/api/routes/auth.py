@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from huiqi.api import schemas
 from huiqi.api.errors import ApiError
 from huiqi.api.security import client_address, current_user, db, issue_token
 from huiqi.api.serialize import user_dict
@@ -36,12 +37,12 @@ def check_login(request: Request, session: Any, username: str, password: str) ->
     return user
 
 
-@router.post("/auth/token", summary="登录并取得令牌 / log in and get a bearer token", responses={401: {"description": "wrong credentials"}, 429: {"description": "too many failed log-ins"}})
+@router.post("/auth/token", summary="登录并取得令牌 / log in and get a bearer token", response_model=schemas.Token, responses={401: {"description": "wrong credentials", "model": schemas.Error}, 422: {"description": "invalid input", "model": schemas.Error}, 429: {"description": "too many failed log-ins", "model": schemas.Error}})
 def token(request: Request, body: Credentials, session: Any = Depends(db)) -> dict:
     user = check_login(request, session, body.username, body.password)
     return {"token": issue_token(request, user), "token_type": "bearer", "expires_in": request.app.state.huiqi.settings.session_max_age, "user": user_dict(user)}
 
 
-@router.get("/auth/me", summary="当前用户 / the signed-in user", responses={401: {"description": "not logged in"}})
+@router.get("/auth/me", summary="当前用户 / the signed-in user", response_model=schemas.User, responses={401: {"description": "not logged in", "model": schemas.Error}})
 def me(user: Any = Depends(current_user)) -> dict:
     return user_dict(user)
