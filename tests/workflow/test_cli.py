@@ -285,8 +285,11 @@ def test_a_database_not_migrated_or_at_an_old_revision_says_run_db_upgrade(bare,
     assert rc == 2 and "the database is at revision 0002" in text and "run `huiqi db upgrade` first" in text
     rc, text = bare("db", "upgrade")
     assert rc == 0
-    rc, text = bare("audit", "verify")
-    assert rc == 0 and "audit log intact: 0 entries" in text
+    monkeypatch.setenv("HUIQI_NEW_PASSWORD", "a-long-password")
+    rc, text = bare("user", "add", "admin", "--role", "admin")  # the first administrator: no actor needed
+    assert rc == 0
+    rc, text = bare("audit", "verify", "--actor", "admin")
+    assert rc == 0 and "audit log intact: 1 entries" in text
 
 
 def test_an_unreachable_postgresql_is_named_without_its_password(bare, monkeypatch):
@@ -302,16 +305,17 @@ def test_audit_checkpoint_and_verify_from_the_command_line(cli, engine, tmp_path
     cli("db", "upgrade")
     e1 = _project_round(cli, tmp_path, budget="2000000")
     cp_file = tmp_path / "cp" / "head.json"
-    out = cli("audit", "checkpoint", "--out", str(cp_file))
+    assert "may only be done by" in cli("audit", "checkpoint", "--out", str(cp_file), actor="officer", code=2)  # not a district officer
+    out = cli("audit", "checkpoint", "--out", str(cp_file), actor="admin")  # the whole database's: the administrator
     assert "keep this file away from the database server" in out
     data = json.loads(cp_file.read_text(encoding="utf-8"))
     assert data["format"] == "huiqi-audit-checkpoint/1" and data["seq"] > 0 and len(data["mac"]) == 64
-    assert "audit log intact" in cli("audit", "verify", "--checkpoint", str(cp_file))
-    assert "agree with the log and with 1 checkpoint(s)" in cli("audit", "verify", "--checkpoint", str(cp_file))
+    assert "audit log intact" in cli("audit", "verify", "--checkpoint", str(cp_file), actor="officer")
+    assert "agree with the log and with 1 checkpoint(s)" in cli("audit", "verify", "--checkpoint", str(cp_file), actor="officer")
     data["tables"]["payments"]["rows"] = 5  # a checkpoint edited by hand no longer holds
     cp_file.write_text(json.dumps(data), encoding="utf-8")
-    out = cli("audit", "verify", "--checkpoint", str(cp_file), code=1)
+    out = cli("audit", "verify", "--checkpoint", str(cp_file), code=1, actor="officer")
     assert "does not match its signature" in out
-    out = cli("audit", "verify", "--checkpoint", str(tmp_path / "none.json"), code=2)
+    out = cli("audit", "verify", "--checkpoint", str(tmp_path / "none.json"), code=2, actor="officer")
     assert "cannot read the checkpoint file" in out
     _ = e1

@@ -180,15 +180,17 @@ def test_migration_0003_gives_every_record_its_district(blank_engine):
         c.execute(text("INSERT INTO credit_records (id, uscc, record_date, authority, description, import_id, created_at) VALUES (1, :u, '2024-05-06', 'a', 'd', 1, :at)"), {"u": h.uscc(1), "at": t})
         c.execute(text("INSERT INTO credit_records (id, uscc, record_date, authority, description, import_id, created_at) VALUES (2, :u, '2024-05-06', 'a', 'd', NULL, :at)"), {"u": h.make_uscc("91310101MA1000002"), "at": t})
         c.execute(text("INSERT INTO expert_ties (id, expert_id, enterprise_id, reason, created_at) VALUES (1, 3, 1, 'r', :at)"), {"at": t})
-        prev = audit.GENESIS
+        from huiqi.audit.mac import GENESIS, legacy_entry_hash
+
+        prev = GENESIS
         at = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
         for seq, (entity, eid) in enumerate((("application", "2"), ("round", "1"), ("payment_batch", "1"), ("user", "2"), ("change", "1")), start=1):
-            hsh = audit.entry_hash(prev, seq=seq, at=at, actor="officer-js", action=f"{entity}.x", entity=entity, entity_id=eid, reason=None, data={})
-            c.execute(text("INSERT INTO audit_log (id, seq, at, actor, action, entity, entity_id, reason, data, prev_hash, hash) VALUES (:s, :s, :at, 'officer-js', :a, :e, :i, NULL, '{}', :p, :h)"),
+            hsh = legacy_entry_hash(prev, {"seq": seq, "at": at, "actor": "officer-js", "action": f"{entity}.x", "entity": entity, "entity_id": eid, "reason": None, "data": {}})
+            c.execute(text("INSERT INTO audit_log (seq, at, actor, action, entity, entity_id, reason, data, prev_hash, hash) VALUES (:s, :at, 'officer-js', :a, :e, :i, NULL, '{}', :p, :h)"),
                       {"s": seq, "at": at, "a": f"{entity}.x", "e": entity, "i": eid, "p": prev, "h": hsh})
             prev = hsh
         c.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 5, :h)"), {"h": prev})
-    assert upgrade(engine) == "0003"
+    assert upgrade(engine) == "0004"  # 0003 gives districts, then 0004 re-keys the chain (one more entry)
     with engine.connect() as c:
         q = lambda sql: c.execute(text(sql)).all()  # noqa: E731
         assert q("SELECT id, district FROM rounds ORDER BY id") == [(1, "金山区"), (2, "黄浦区")]
@@ -199,7 +201,7 @@ def test_migration_0003_gives_every_record_its_district(blank_engine):
         assert q("SELECT id, district FROM import_runs ORDER BY id") == [(1, "金山区"), (2, "金山区")]
         assert q("SELECT id, district FROM credit_records ORDER BY id") == [(1, "金山区"), (2, "黄浦区")]  # the second: its enterprise's
         assert q("SELECT district FROM expert_ties") == [("金山区",)]
-        assert q("SELECT seq, district FROM audit_log ORDER BY seq") == [(1, "黄浦区"), (2, "金山区"), (3, "黄浦区"), (4, None), (5, "金山区")]
+        assert q("SELECT seq, district FROM audit_log ORDER BY seq") == [(1, "黄浦区"), (2, "金山区"), (3, "黄浦区"), (4, None), (5, "金山区"), (6, None)]
         assert q("SELECT username, district FROM users ORDER BY id") == [("officer-js", "金山区"), ("officer-none", None), ("expert-js", "金山区")]
     with make_sessionmaker(engine)() as s:
         assert audit.verify(s).ok

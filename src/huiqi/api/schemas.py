@@ -282,11 +282,18 @@ class Dashboard(Strict):
 
 
 class VerifyResult(Strict):
+    """The keyed chain, the money tables reconciled against it, and any checkpoints compared."""
+
     ok: bool
     entries: int
     first_bad_seq: Optional[int]
     message_zh: str
     message_en: str
+    problem: Optional[str] = Field(None, description="what failed first: chain, money, checkpoint …")
+    notes: list[dict] = Field(default_factory=list, description="things worth knowing that are not failures")
+    mismatches: list[dict] = Field(default_factory=list, description="every money row that disagrees with the log")
+    head_seq: Optional[int] = None
+    head_mac: Optional[str] = None
 
 
 class AuditEntry(Strict):

@@ -431,6 +431,20 @@ LABELS: dict[type, tuple[str, str]] = {
 }
 
 
+def as_id(ident: Any) -> int | None:
+    """``ident`` as a record id (1 … 2³¹−1), or None: a bool, a float (1.5 is not 1), a string that is
+    not all digits, or a number no key column holds names no record."""
+    if isinstance(ident, bool):
+        return None
+    if isinstance(ident, int):
+        key = ident
+    elif isinstance(ident, str) and ident.strip().isdigit() and len(ident.strip()) <= 12:
+        key = int(ident.strip())
+    else:
+        return None
+    return key if 1 <= key <= MAX_ID else None
+
+
 def not_found(model: type, ident: Any, *, field: str = "id") -> NotFound:
     zh, en = LABELS.get(model, (model.__name__, model.__name__))
     return NotFound(f"{zh}不存在或无权查看：{ident}", f"no such {en}, or you may not see it: {ident}", field=field)
@@ -439,11 +453,8 @@ def not_found(model: type, ident: Any, *, field: str = "id") -> NotFound:
 def get(session: Session, actor: Any, model: type[M], ident: Any, *, field: str = "id", lock: bool = False) -> M:
     """The record if the actor may see it, else NotFound (also for a record that does not exist:
     existence is not disclosed). ``lock``: read it again FOR UPDATE (after the scope check)."""
-    try:
-        key = int(ident)
-    except (TypeError, ValueError):
-        raise not_found(model, ident, field=field) from None
-    if not 1 <= key <= MAX_ID:  # ids are 32-bit integers: a larger one names no record
+    key = as_id(ident)
+    if key is None:  # not a whole number, or beyond the 32-bit key columns: it names no record
         raise not_found(model, ident, field=field)
     seen = select(model.id).where(model.id == key, visible(actor, model))  # type: ignore[attr-defined]
     if session.execute(seen).first() is None:

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.rules import PolicySet, ProfileError, evaluate, parse_profile
 from huiqi.uscc import USCCError, validate_uscc
-from huiqi.workflow import access
+from huiqi.workflow import access, states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.credit.models import CreditRecord
 from huiqi.workflow.enterprises import service as enterprises

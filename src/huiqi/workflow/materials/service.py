@@ -138,7 +138,8 @@ def file(*, session: Session, application_id: int, file_id: int, actor: User, ro
     """One upload and its content, to a user who may see the application (NotFound otherwise:
     an enterprise user never downloads another enterprise's files)."""
     app = access.get(session, actor, Application, application_id, field="application")
-    f = session.get(MaterialFile, file_id) if 1 <= int(file_id) <= access.MAX_ID else None
+    key = access.as_id(file_id)
+    f = session.get(MaterialFile, key) if key is not None else None
     if f is None or f.application_id != app.id:
         raise NotFound("文件不存在", "no such file", field="file_id")
     try:

@@ -62,6 +62,8 @@ def batches(*, session: Session, actor: User) -> list[PaymentBatch]:
 
 def ledger(*, session: Session, actor: User, application_id: int | None = None, batch_id: int | None = None) -> list[Payment]:
     """Disbursements on applications the actor may see, oldest first."""
+    if any(v is not None and access.as_id(v) is None for v in (application_id, batch_id)):
+        return []  # an id no row can have: nothing, not a database error
     q = select(Payment).where(access.visible(actor, Payment)).order_by(Payment.id)
     if application_id is not None:
         q = q.where(Payment.application_id == application_id)
@@ -83,12 +85,16 @@ def instalments_for(*, session: Session, application_id: int) -> list[Instalment
 
 def paid_total(*, session: Session, application_id: int) -> Decimal:
     """The sum disbursed on an application the caller holds."""
+    if access.as_id(application_id) is None:
+        return Decimal("0.00")
     total = session.execute(select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.application_id == application_id)).scalar_one()
     return Decimal(total).quantize(Decimal("0.01"))
 
 
 def receivables(*, session: Session, actor: User, application_id: int | None = None) -> list[Receivable]:
     """Claw-back receivables the actor may see (its district's; an enterprise user its own), newest first."""
+    if application_id is not None and access.as_id(application_id) is None:
+        return []
     q = select(Receivable).where(access.visible(actor, Receivable)).order_by(Receivable.id.desc())
     if application_id is not None:
         q = q.where(Receivable.application_id == application_id)
