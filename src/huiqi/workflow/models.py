@@ -7,8 +7,11 @@ from huiqi.workflow.credit.models import CreditOverride, CreditRecord
 from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.imports.models import ImportRun
+from huiqi.workflow.matching.models import MatchResult
 from huiqi.workflow.materials.models import MaterialFile
 from huiqi.workflow.notices.models import NoticeBatch, Objection
+from huiqi.workflow.notifications.models import Deadline, DispatchCursor, Notification, NotificationPref
+from huiqi.workflow.records.models import EnterpriseFact
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, PaymentBatchItem, Receivable
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
@@ -18,4 +21,5 @@ __all__ = [
     "Application", "AuditEntry", "AuditHead", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
     "ExpertAssignment", "ExpertTie", "ImportRun", "Instalment", "MaterialFile", "NoticeBatch", "Objection", "Payment",
     "PaymentBatch", "PaymentBatchItem", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
+    "EnterpriseFact", "MatchResult", "Notification", "NotificationPref", "Deadline", "DispatchCursor",
 ]
