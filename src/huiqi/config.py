@@ -14,6 +14,12 @@ builds its own :class:`Settings` and passes it (``create_app(settings)``) or ins
 ``HUIQI_INSECURE_COOKIES`` ``1``: no ``Secure`` flag on the session cookie (plain-http testing only)
 ``HUIQI_MAX_UPLOAD_BYTES`` the largest upload the web app reads (default 10 MB)
 ``HUIQI_DEMO_LOGINS``      JSON list of demo log-ins shown on the log-in page (set by ``huiqi serve --demo``)
+``HUIQI_SMTP_HOST``        e-mail notifications: the SMTP server (unset: e-mails wait, pending, never lost)
+``HUIQI_SMTP_PORT``        its port (default 25); ``HUIQI_SMTP_STARTTLS=1``: STARTTLS; ``HUIQI_SMTP_SSL=1``: SMTPS
+``HUIQI_SMTP_USER``        log-in, with ``HUIQI_SMTP_PASSWORD`` (optional)
+``HUIQI_SMTP_FROM``        the sender address (default ``huiqi@localhost``)
+``HUIQI_PUBLIC_URL``       the site's address, for links in e-mails (default none: paths only)
+``HUIQI_REMIND_DAYS``      reminders this many working days before a deadline (default 3)
 =========================  ==========================================================================
 
 Not settings (read where they are used): ``HUIQI_ACTOR`` and ``HUIQI_NEW_PASSWORD`` (CLI input),
@@ -70,6 +76,17 @@ class Settings:
     login_window_seconds: int = 300
     with_database: bool = True  # False: rules only (match, programme browser) — used by the benchmark
     demo_logins: list[dict] = field(default_factory=list)
+    # e-mail notifications (issue 19): no host → e-mails stay pending (never lost), the inbox works
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "huiqi@localhost"
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = 10.0
+    public_url: str | None = None
+    remind_working_days: int = 3
     # room for later fields, e.g. an audit HMAC key or SMTP; add them here and to from_env()
 
     def __post_init__(self) -> None:
@@ -127,6 +144,14 @@ class Settings:
             kw["secure_cookies"] = False
         if text("HUIQI_MAX_UPLOAD_BYTES") and text("HUIQI_MAX_UPLOAD_BYTES").isdigit():  # type: ignore[union-attr]
             kw["max_upload_bytes"] = int(text("HUIQI_MAX_UPLOAD_BYTES"))  # type: ignore[arg-type]
+        for name, key in (("HUIQI_SMTP_HOST", "smtp_host"), ("HUIQI_SMTP_USER", "smtp_user"), ("HUIQI_SMTP_PASSWORD", "smtp_password"), ("HUIQI_SMTP_FROM", "smtp_from"), ("HUIQI_PUBLIC_URL", "public_url")):
+            if text(name):
+                kw[key] = text(name)
+        for name, key in (("HUIQI_SMTP_PORT", "smtp_port"), ("HUIQI_REMIND_DAYS", "remind_working_days")):
+            if (text(name) or "").isdigit():
+                kw[key] = int(text(name))  # type: ignore[arg-type]
+        kw["smtp_starttls"] = text("HUIQI_SMTP_STARTTLS") == "1"
+        kw["smtp_ssl"] = text("HUIQI_SMTP_SSL") == "1"
         if text("HUIQI_DEMO_LOGINS"):
             try:
                 logins = json.loads(text("HUIQI_DEMO_LOGINS"))  # type: ignore[arg-type]
