@@ -87,5 +87,8 @@ def seed_demo(session: Session, policies: PolicySet, *, today: dt.date | None = 
         made["draft"] = applications.create_draft(session=session, round_id=r_js.id, enterprise_id=e_js2.id, programme_id="J2.5", profile=prof, actor=u["ent-js2"], policies=policies).id
     if "H1" in hp_progs:
         made["huangpu_draft"] = applications.create_draft(session=session, round_id=r_hp.id, enterprise_id=e_hp.id, programme_id="H1", profile={"enterprise": {"registered_district": "黄浦区"}, "claims": [{"id": "proj-1", "kind": "frontier_project"}]}, actor=u["ent-hp"], policies=policies).id
+    from huiqi.workflow.records.demo import seed_register  # issue 19: the register's records (imported lists)
+
+    seed_register(session, policies, officer_js=u["officer-js"], officer_hp=u["officer-hp"], today=today)
     session.flush()
     return {"password": DEMO_PASSWORD, "users": {k: v.role for k, v in u.items()}, "rounds": [r_js.code, r_hp.code], "applications": made}
