@@ -10,7 +10,8 @@ dispatcher at a time), in order, and for each:
   matched again; a change decided or a progress report made → its deadline done;
 * makes the notifications the event means, one per (event, recipient, channel) — the table's
   unique key, so running the dispatcher twice, or two at once, never makes one twice: "a programme
-  that fits you is open" (the match run of a round opening: eligible or one or two facts away),
+  that fits you is open" (the match run of a round opening: eligible or one or two facts away;
+  keyed by the round and programme, so a round matched again notifies no-one twice),
   "your application moved stage", "notice published", "payment made", "change decided"; and for
   the district's officers, "an application was submitted", "a change was requested".
 
@@ -166,7 +167,7 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
                         zh, en = f"“{name}”可能适合贵企业，尚需补充：{need}。", f"{pid} may fit you; still needed: {needen}."
                     zh += f"申报期 {r.opens_on} 至 {r.closes_on}（批次 {r.code}）。"
                     en += f" Applications {r.opens_on} – {r.closes_on} (round {r.code})."
-                    mk.to_enterprise(eid, key=f"{key}:{pid}", kind="round_open", district=e.district, programme_id=pid, title=(f"有适合您的项目开放申报：{name}", f"A programme that fits you is open: {pid}"), body=(zh, en), link="/my")
+                    mk.to_enterprise(eid, key=f"round-open:{r.id}:{pid}", kind="round_open", district=e.district, programme_id=pid, title=(f"有适合您的项目开放申报：{name}", f"A programme that fits you is open: {pid}"), body=(zh, en), link="/my")
         return
     if action in RECORD_ACTIONS:
         if action == "record.import":
