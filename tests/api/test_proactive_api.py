@@ -23,6 +23,9 @@ def test_records_matching_and_notifications_through_the_api(client, env):
     assert r.status_code == 201 and r.json()[0]["source"] == "self_declared"
     r = client.post(f"/api/v1/enterprises/{e2}/record", json={"facts": {"enterprise.no_such_fact": 1}}, headers=ent2)
     assert r.status_code == 422 and r.json()["field"] == "enterprise.no_such_fact"
+    r = client.post("/api/v1/record/selfcheck", json={"profile": {"enterprise": {"debt_to_asset_ratio": "0.5", "uscc": "x"}}}, headers=ent1)
+    assert r.status_code == 201 and [(x["fact"], x["source"]) for x in r.json()] == [("enterprise.debt_to_asset_ratio", "selfcheck")]
+    assert client.post("/api/v1/record/selfcheck", json={"profile": {}}, headers=off).status_code == 422
     r = client.post("/api/v1/matches/run", json={"on": "2026-03-10"}, headers=off)
     assert r.status_code == 200, r.text
     assert r.json()["WF-AWARD"]["eligible"] == [e1, e2]  # 独立法人 known for both; registered in 金山区

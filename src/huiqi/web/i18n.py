@@ -247,6 +247,18 @@ OTHER_EVENTS: dict[str, tuple[str, str]] = {
     "import.automatic": ("导入免申即享名单", "imported a grant-without-application list"),
     "export.payments": ("导出拨付清单", "exported the payments"),
     "export.notice": ("导出公示名单", "exported the notice list"),
+    # issue 19: records, matching, notifications
+    "record.correct": ("更正企业档案", "corrected the enterprise record"),
+    "record.selfcheck": ("自测信息存入企业档案", "kept a self-check in the record"),
+    "record.absorb": ("申报信息存入企业档案", "kept an application's facts in the record"),
+    "record.import": ("导入名单至企业档案", "imported a list into the records"),
+    "match.run": ("政策匹配", "matched enterprises to programmes"),
+    "match.propose": ("按匹配结果提出免申即享发放", "proposed grants from the matching"),
+    "notify.dispatch": ("分发通知", "dispatched notifications"),
+    "notify.remind": ("发送截止提醒", "sent deadline reminders"),
+    "notify.prefs": ("设定接收的通知", "set what notifications to receive"),
+    "notify.retry": ("重试发送邮件", "asked to retry an e-mail"),
+    "deadline.set": ("设定期限", "set a deadline"),
 }
 
 ACTORS: dict[str, tuple[str, str]] = {"system": ("系统", "the system")}

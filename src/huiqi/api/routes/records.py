@@ -79,3 +79,20 @@ async def import_facts(
     run = records.import_facts(session=session, path=file.filename or "list.csv", content=content, list_name=list_name, on=as_of, actor=user, policies=ps)
     return {"id": run.id, "filename": run.filename, "rows": run.rows, "changed": run.changed, "unchanged": run.skipped}
 
+
+
+class SelfCheckIn(BaseModel):
+    profile: dict[str, Any] = Field(..., description="a self-check's profile (enterprise facts and claims)")
+
+
+@router.post(
+    "/record/selfcheck",
+    summary="把自测信息存入本企业档案 / keep a self-check in my record",
+    status_code=201,
+    response_model=list[schemas.EnterpriseFactRecord],
+    responses=WRITE,
+)
+def save_selfcheck(body: SelfCheckIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> list[dict]:
+    from huiqi.workflow.common import row_dict
+
+    return [row_dict(r) for r in records.save_selfcheck(session=session, actor=user, profile=body.profile, policies=ps)]
