@@ -53,7 +53,9 @@ def list_matches(
 )
 def run_matching(body: RunIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> dict:
     on = parse_day(body.on, field="on") if body.on else None
-    return matching.run_register(session=session, actor=user, district=body.district, programme_ids=body.programmes, on=on, policies=ps)
+    return matching.run_register(
+        session=session, actor=user, district=body.district, programme_ids=body.programmes, on=on, policies=ps
+    )
 
 
 @router.post(
@@ -65,5 +67,7 @@ def run_matching(body: RunIn, session: SessionDep, user: CurrentUser, ps: Polici
 )
 def propose(programme_id: str, body: ProposeIn, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> list[dict]:
     on = parse_day(body.on, field="on") if body.on else None
-    apps = matching.propose_grants(session=session, programme_id=programme_id, year=body.year, actor=user, on=on, policies=ps)
+    apps = matching.propose_grants(
+        session=session, programme_id=programme_id, year=body.year, actor=user, on=on, policies=ps
+    )
     return [applications.summary(a) for a in apps]

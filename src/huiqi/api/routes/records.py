@@ -18,7 +18,9 @@ router = APIRouter(tags=["records 企业档案"])
 
 
 class Correction(BaseModel):
-    facts: dict[str, Any] = Field(..., description="fact path → value (empty: withdrawn, unknown again)", max_length=200)
+    facts: dict[str, Any] = Field(
+        ..., description="fact path → value (empty: withdrawn, unknown again)", max_length=200
+    )
     note: Optional[str] = Field(None, max_length=1000)
     on: Optional[str] = Field(None, pattern=DATE_PATTERN)
 
@@ -52,10 +54,20 @@ def get_history(
     response_model=list[schemas.EnterpriseFactRecord],
     responses=WRITE,
 )
-def correct_record(enterprise_id: int, body: Correction, session: SessionDep, user: CurrentUser, ps: PoliciesDep) -> list[dict]:
+def correct_record(
+    enterprise_id: int, body: Correction, session: SessionDep, user: CurrentUser, ps: PoliciesDep
+) -> list[dict]:
     from huiqi.workflow.common import row_dict
 
-    rows = records.correct(session=session, enterprise_id=enterprise_id, facts=body.facts, note=body.note, on=body.on, actor=user, policies=ps)
+    rows = records.correct(
+        session=session,
+        enterprise_id=enterprise_id,
+        facts=body.facts,
+        note=body.note,
+        on=body.on,
+        actor=user,
+        policies=ps,
+    )
     return [row_dict(r) for r in rows]
 
 
@@ -76,9 +88,16 @@ async def import_facts(
     file: UploadFile = File(...),
 ) -> dict:
     content = await read_upload(settings, file)
-    run = records.import_facts(session=session, path=file.filename or "list.csv", content=content, list_name=list_name, on=as_of, actor=user, policies=ps)
+    run = records.import_facts(
+        session=session,
+        path=file.filename or "list.csv",
+        content=content,
+        list_name=list_name,
+        on=as_of,
+        actor=user,
+        policies=ps,
+    )
     return {"id": run.id, "filename": run.filename, "rows": run.rows, "changed": run.changed, "unchanged": run.skipped}
-
 
 
 class SelfCheckIn(BaseModel):

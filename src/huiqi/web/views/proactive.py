@@ -42,14 +42,36 @@ def my_record(request: Request, user: Any = Depends(ENT), session: Any = Depends
     ps = _ps(request)
     rec = records.record(session=session, enterprise_id=user.enterprise_id, actor=user, policies=ps)
     found = matches.results(session=session, actor=user)
-    facts = sorted(f"enterprise.{k}" for k in ps.vocabulary.facts_of("enterprise") if f"enterprise.{k}" not in records.REGISTER_FACTS)
-    return render(request, "my_record.html", {"rec": rec, "matches": found, "fact_names": facts, "flash": pop_flash(request)})
+    facts = sorted(
+        f"enterprise.{k}"
+        for k in ps.vocabulary.facts_of("enterprise")
+        if f"enterprise.{k}" not in records.REGISTER_FACTS
+    )
+    return render(
+        request, "my_record.html", {"rec": rec, "matches": found, "fact_names": facts, "flash": pop_flash(request)}
+    )
 
 
 @router.post("/my/record", dependencies=[Depends(check_csrf_form)])
-def my_record_correct(request: Request, fact: str = Form(...), value: str = Form(""), note: str = Form(""), user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
-    fn = lambda: records.correct(session=session, enterprise_id=user.enterprise_id, facts={fact.strip(): value}, note=note, actor=user, policies=_ps(request))  # noqa: E731
-    return run_action(request, session, fn, back="/my/record", ok=("已更正（记为企业自述）", "corrected (marked self-declared)"))
+def my_record_correct(
+    request: Request,
+    fact: str = Form(...),
+    value: str = Form(""),
+    note: str = Form(""),
+    user: Any = Depends(ENT),
+    session: Any = Depends(db),
+) -> Response:
+    fn = lambda: records.correct(  # noqa: E731
+        session=session,
+        enterprise_id=user.enterprise_id,
+        facts={fact.strip(): value},
+        note=note,
+        actor=user,
+        policies=_ps(request),
+    )
+    return run_action(
+        request, session, fn, back="/my/record", ok=("已更正（记为企业自述）", "corrected (marked self-declared)")
+    )
 
 
 # ------------------------------------------------------------------ everyone's inbox
@@ -63,8 +85,15 @@ def notifications_page(request: Request, user: Any = Depends(ANYONE), session: A
 
 
 @router.post("/notifications/{notification_id}/read", dependencies=[Depends(check_csrf_form)])
-def notifications_read(request: Request, notification_id: int, user: Any = Depends(ANYONE), session: Any = Depends(db)) -> Response:
-    return run_action(request, session, lambda: inbox.mark_read(session=session, notification_id=notification_id, actor=user), back="/notifications")
+def notifications_read(
+    request: Request, notification_id: int, user: Any = Depends(ANYONE), session: Any = Depends(db)
+) -> Response:
+    return run_action(
+        request,
+        session,
+        lambda: inbox.mark_read(session=session, notification_id=notification_id, actor=user),
+        back="/notifications",
+    )
 
 
 @router.post("/notifications/prefs", dependencies=[Depends(check_csrf_form)])
@@ -80,28 +109,71 @@ async def notifications_prefs(request: Request, user: Any = Depends(ENT), sessio
 
 
 @router.get("/office/matching")
-def matching_page(request: Request, programme: str | None = None, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def matching_page(
+    request: Request, programme: str | None = None, user: Any = Depends(DISTRICT), session: Any = Depends(db)
+) -> Response:
     ps = _ps(request)
     rows = matches.results(session=session, actor=user, programme_id=programme or None)
     funnel = notify.funnel(session=session, actor=user, policies=ps) if user.district else []
     automatic = [p for d in ps.documents if d.district == user.district for p in d.programmes if p.mode == "automatic"]
-    return render(request, "office_matching.html", {"groups": matches.by_programme(rows), "funnel": funnel, "automatic": automatic, "programme": programme or "", "flash": pop_flash(request)})
+    return render(
+        request,
+        "office_matching.html",
+        {
+            "groups": matches.by_programme(rows),
+            "funnel": funnel,
+            "automatic": automatic,
+            "programme": programme or "",
+            "flash": pop_flash(request),
+        },
+    )
 
 
 @router.post("/office/matching/run", dependencies=[Depends(check_csrf_form)])
 def matching_run(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
     fn = lambda: matching.run_register(session=session, actor=user, policies=_ps(request))  # noqa: E731
-    return run_action(request, session, fn, back="/office/matching", ok=("已对本区企业名录重新匹配", "the district's register was matched"))
+    return run_action(
+        request,
+        session,
+        fn,
+        back="/office/matching",
+        ok=("已对本区企业名录重新匹配", "the district's register was matched"),
+    )
 
 
 @router.post("/office/matching/propose", dependencies=[Depends(check_csrf_form)])
-def matching_propose(request: Request, programme: str = Form(...), year: str = Form(...), user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
-    fn = lambda: matching.propose_grants(session=session, programme_id=programme, year=int(year) if year.strip().isdigit() else 0, actor=user, policies=_ps(request))  # noqa: E731
-    return run_action(request, session, fn, back="/office/matching", ok=("已生成待确认的免申即享发放（确认：申报页面）", "grants proposed (confirm them on the application pages)"))
+def matching_propose(
+    request: Request,
+    programme: str = Form(...),
+    year: str = Form(...),
+    user: Any = Depends(DISTRICT),
+    session: Any = Depends(db),
+) -> Response:
+    fn = lambda: matching.propose_grants(  # noqa: E731
+        session=session,
+        programme_id=programme,
+        year=int(year) if year.strip().isdigit() else 0,
+        actor=user,
+        policies=_ps(request),
+    )
+    return run_action(
+        request,
+        session,
+        fn,
+        back="/office/matching",
+        ok=("已生成待确认的免申即享发放（确认：申报页面）", "grants proposed (confirm them on the application pages)"),
+    )
 
 
 @router.post("/office/records/import", dependencies=[Depends(check_csrf_form)])
-async def records_import(request: Request, list_name: str = Form(""), as_of: str = Form(""), file: UploadFile = File(...), user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+async def records_import(
+    request: Request,
+    list_name: str = Form(""),
+    as_of: str = Form(""),
+    file: UploadFile = File(...),
+    user: Any = Depends(DISTRICT),
+    session: Any = Depends(db),
+) -> Response:
     from huiqi.api.routes.imports import read_upload
 
     try:
@@ -109,17 +181,37 @@ async def records_import(request: Request, list_name: str = Form(""), as_of: str
     except Exception as exc:  # noqa: BLE001 - shown as a flash message by run_action
         err = exc
         return run_action(request, session, lambda: (_ for _ in ()).throw(err), back="/office/matching")
-    fn = lambda: records.import_facts(session=session, path=file.filename or "list.csv", content=content, list_name=list_name, on=as_of or None, actor=user, policies=_ps(request))  # noqa: E731
-    return run_action(request, session, fn, back="/office/matching", ok=("名单已导入企业档案", "the list was imported into the records"))
+    fn = lambda: records.import_facts(  # noqa: E731
+        session=session,
+        path=file.filename or "list.csv",
+        content=content,
+        list_name=list_name,
+        on=as_of or None,
+        actor=user,
+        policies=_ps(request),
+    )
+    return run_action(
+        request,
+        session,
+        fn,
+        back="/office/matching",
+        ok=("名单已导入企业档案", "the list was imported into the records"),
+    )
 
 
 # ------------------------------------------------------------------ officers: deliveries
 
 
 @router.get("/office/notifications")
-def deliveries_page(request: Request, state: str | None = None, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def deliveries_page(
+    request: Request, state: str | None = None, user: Any = Depends(DISTRICT), session: Any = Depends(db)
+) -> Response:
     rows = [inbox.view(n) for n in inbox.deliveries(session=session, actor=user, state=state or None)]
-    return render(request, "office_notifications.html", {"rows": rows, "state": state or "", "smtp": bool(_settings(request).smtp_host), "flash": pop_flash(request)})
+    return render(
+        request,
+        "office_notifications.html",
+        {"rows": rows, "state": state or "", "smtp": bool(_settings(request).smtp_host), "flash": pop_flash(request)},
+    )
 
 
 @router.post("/office/notifications/dispatch", dependencies=[Depends(check_csrf_form)])
@@ -134,5 +226,13 @@ def deliveries_dispatch(request: Request, user: Any = Depends(DISTRICT), session
 
 
 @router.post("/office/notifications/{notification_id}/retry", dependencies=[Depends(check_csrf_form)])
-def deliveries_retry(request: Request, notification_id: int, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
-    return run_action(request, session, lambda: inbox.retry_now(session=session, notification_id=notification_id, actor=user), back="/office/notifications", ok=("将在下次分发时重试", "will be retried at the next dispatch"))
+def deliveries_retry(
+    request: Request, notification_id: int, user: Any = Depends(DISTRICT), session: Any = Depends(db)
+) -> Response:
+    return run_action(
+        request,
+        session,
+        lambda: inbox.retry_now(session=session, notification_id=notification_id, actor=user),
+        back="/office/notifications",
+        ok=("将在下次分发时重试", "will be retried at the next dispatch"),
+    )

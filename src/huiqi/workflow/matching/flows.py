@@ -93,7 +93,9 @@ def match_enterprises(
     skipped = []
     for ent in enterprises:
         prof = profile_for(session, ent, facts_of[ent.id], district=district, on=on, vocab=vocab)
-        session.execute(delete(MatchResult).where(MatchResult.enterprise_id == ent.id, MatchResult.programme_id.in_(programme_ids)))
+        session.execute(
+            delete(MatchResult).where(MatchResult.enterprise_id == ent.id, MatchResult.programme_id.in_(programme_ids))
+        )
         try:
             parsed = parse_profile(prof, vocab)
         except ProfileError as exc:  # a record fact the vocabulary no longer accepts: say so, never guess
@@ -131,7 +133,14 @@ def match_enterprises(
         entity="match",
         entity_id=district,
         district=district,
-        data={"trigger": trigger, "on": on, "policy_version": policies.version, "enterprises": len(enterprises), "found": found, "skipped": skipped},
+        data={
+            "trigger": trigger,
+            "on": on,
+            "policy_version": policies.version,
+            "enterprises": len(enterprises),
+            "found": found,
+            "skipped": skipped,
+        },
     )
     return found
 
@@ -146,7 +155,9 @@ def _registered(session: Session, district: str, ids: Iterable[int] | None = Non
 # ------------------------------------------------------------------ hooks (the system acts)
 
 
-def on_round_open(session: Session, *, round_id: int, on: dt.date | None = None, policies: PolicySet | None = None) -> dict:
+def on_round_open(
+    session: Session, *, round_id: int, on: dt.date | None = None, policies: PolicySet | None = None
+) -> dict:
     """A round opened: match its district's registered enterprises against its programmes."""
     from huiqi.workflow.rounds.models import Round
 
@@ -157,10 +168,21 @@ def on_round_open(session: Session, *, round_id: int, on: dt.date | None = None,
     progs = district_programmes(policies, r.district, r.programmes)
     if not progs:
         return {}
-    return match_enterprises(session, district=r.district, enterprises=_registered(session, r.district), programme_ids=progs, policies=policies, on=on or dt.date.today(), trigger=f"round.open:{r.id}", by="system")
+    return match_enterprises(
+        session,
+        district=r.district,
+        enterprises=_registered(session, r.district),
+        programme_ids=progs,
+        policies=policies,
+        on=on or dt.date.today(),
+        trigger=f"round.open:{r.id}",
+        by="system",
+    )
 
 
-def on_record_change(session: Session, *, enterprise_ids: Iterable[int], on: dt.date | None = None, policies: PolicySet | None = None) -> dict:
+def on_record_change(
+    session: Session, *, enterprise_ids: Iterable[int], on: dt.date | None = None, policies: PolicySet | None = None
+) -> dict:
     """Records changed: match those enterprises again against their district's programmes."""
     policies = policies or default_policies()
     out: dict = {}
@@ -168,7 +190,16 @@ def on_record_change(session: Session, *, enterprise_ids: Iterable[int], on: dt.
     for district in sorted({e.district for e in ents if e.district}):
         progs = district_programmes(policies, district)
         if progs:
-            out[district] = match_enterprises(session, district=district, enterprises=[e for e in ents if e.district == district], programme_ids=progs, policies=policies, on=on or dt.date.today(), trigger="record", by="system")
+            out[district] = match_enterprises(
+                session,
+                district=district,
+                enterprises=[e for e in ents if e.district == district],
+                programme_ids=progs,
+                policies=policies,
+                on=on or dt.date.today(),
+                trigger="record",
+                by="system",
+            )
     return out
 
 
@@ -177,7 +208,16 @@ def on_policy_published(session: Session, *, policies: PolicySet, on: dt.date | 
     (the hook a policy-publishing step calls)."""
     out = {}
     for district in sorted({d.district for d in policies.documents if d.district}):
-        out[district] = match_enterprises(session, district=district, enterprises=_registered(session, district), programme_ids=district_programmes(policies, district), policies=policies, on=on or dt.date.today(), trigger=f"policy:{policies.version}", by="system")
+        out[district] = match_enterprises(
+            session,
+            district=district,
+            enterprises=_registered(session, district),
+            programme_ids=district_programmes(policies, district),
+            policies=policies,
+            on=on or dt.date.today(),
+            trigger=f"policy:{policies.version}",
+            by="system",
+        )
     return out
 
 
@@ -210,22 +250,56 @@ def run_register(
     if programme_ids:
         unknown = sorted(set(programme_ids) - set(progs))
         if unknown:
-            raise InvalidInput(f"本区政策文件中没有项目：{'、'.join(unknown)}", f"no such programme in the district's documents: {', '.join(unknown)}", field="programmes")
+            raise InvalidInput(
+                f"本区政策文件中没有项目：{'、'.join(unknown)}",
+                f"no such programme in the district's documents: {', '.join(unknown)}",
+                field="programmes",
+            )
     if not progs:
-        raise InvalidInput(f"{district}没有已加载的政策文件", f"no policy document of {district} is loaded", field="district")
+        raise InvalidInput(
+            f"{district}没有已加载的政策文件", f"no policy document of {district} is loaded", field="district"
+        )
     if engine not in ("engine", "compiler"):
-        raise InvalidInput(f"未知的计算方式：{engine}（engine 或 compiler）", f"unknown engine: {engine} (engine or compiler)", field="engine")
+        raise InvalidInput(
+            f"未知的计算方式：{engine}（engine 或 compiler）",
+            f"unknown engine: {engine} (engine or compiler)",
+            field="engine",
+        )
     ents = _registered(session, district)
-    found = match_enterprises(session, district=district, enterprises=ents, programme_ids=progs, policies=policies, on=on, trigger="register", by=actor.username)
+    found = match_enterprises(
+        session,
+        district=district,
+        enterprises=ents,
+        programme_ids=progs,
+        policies=policies,
+        on=on,
+        trigger="register",
+        by=actor.username,
+    )
     if engine == "compiler":
-        compiled = compiler_eligible(session, district=district, enterprises=ents, programme_ids=progs, policies=policies, on=on)
+        compiled = compiler_eligible(
+            session, district=district, enterprises=ents, programme_ids=progs, policies=policies, on=on
+        )
         mine = {p: sorted(v["eligible"]) for p, v in found.items()}
         if compiled != mine:
-            raise InvalidInput("总体编译器与规则引擎的结果不一致", "the population compiler and the engine disagree", field="engine", details={"compiler": compiled, "engine": mine})
+            raise InvalidInput(
+                "总体编译器与规则引擎的结果不一致",
+                "the population compiler and the engine disagree",
+                field="engine",
+                details={"compiler": compiled, "engine": mine},
+            )
     return found
 
 
-def compiler_eligible(session: Session, *, district: str, enterprises: list[Enterprise], programme_ids: list[str], policies: PolicySet, on: dt.date) -> dict[str, list[int]]:
+def compiler_eligible(
+    session: Session,
+    *,
+    district: str,
+    enterprises: list[Enterprise],
+    programme_ids: list[str],
+    policies: PolicySet,
+    on: dt.date,
+) -> dict[str, list[int]]:
     """The eligible enterprises per programme as the population compiler finds them over the
     register's resident table (one row per enterprise and claim, ``simulate.population``)."""
     import pyarrow as pa
@@ -286,13 +360,24 @@ def propose_grants(
     policies = policies or default_policies()
     prog, doc = programme(policies, programme_id)
     if prog.mode != "automatic":
-        raise InvalidInput(f"{programme_id} 不是免申即享项目", f"{programme_id} is not granted without application", field="programme")
+        raise InvalidInput(
+            f"{programme_id} 不是免申即享项目", f"{programme_id} is not granted without application", field="programme"
+        )
     access.require_district(actor, doc.district, what=("提出免申即享发放", "propose grants"), field="programme")
     on = on or dt.date.today()
     imports._serialise(session)
     rule = credit.rule(prog, doc)
     ents = _registered(session, doc.district)
-    found = match_enterprises(session, district=doc.district, enterprises=ents, programme_ids=[programme_id], policies=policies, on=on, trigger="propose", by=actor.username)
+    found = match_enterprises(
+        session,
+        district=doc.district,
+        enterprises=ents,
+        programme_ids=[programme_id],
+        policies=policies,
+        on=on,
+        trigger="propose",
+        by=actor.username,
+    )
     eligible = set(found[programme_id]["eligible"])
     facts_of = records.current_many(session, sorted(eligible))
     prepared, skipped = [], []
@@ -301,17 +386,61 @@ def propose_grants(
             skipped.append({"enterprise": ent.id, "why": "already granted"})
             continue
         prof = profile_for(session, ent, facts_of[ent.id], district=doc.district, on=on, vocab=policies.vocabulary)
-        problem, ready = imports.evaluate_grant(session, n=n, code=ent.uscc, name=ent.name, profile=prof, prog=prog, doc=doc, programme_id=programme_id, policies=policies, on=on, year=int(year), credit_rule=rule)
+        problem, ready = imports.evaluate_grant(
+            session,
+            n=n,
+            code=ent.uscc,
+            name=ent.name,
+            profile=prof,
+            prog=prog,
+            doc=doc,
+            programme_id=programme_id,
+            policies=policies,
+            on=on,
+            year=int(year),
+            credit_rule=rule,
+        )
         if problem:
             skipped.append({"enterprise": ent.id, "why": problem[0]["message_en"]})
         else:
             prepared.append(ready)
     if not prepared:
-        audit.record(session, actor=actor.username, action="match.propose", entity="match", entity_id=programme_id, district=doc.district, data={"programme": programme_id, "year": year, "applications": [], "skipped": skipped})
+        audit.record(
+            session,
+            actor=actor.username,
+            action="match.propose",
+            entity="match",
+            entity_id=programme_id,
+            district=doc.district,
+            data={"programme": programme_id, "year": year, "applications": [], "skipped": skipped},
+        )
         return []
     listing = json.dumps([[r[1], r[5]["ceiling"]] for r in prepared], ensure_ascii=False).encode()
-    run = imports._run(session, kind="match", path=_MatchPath(f"matching {programme_id} {year} {on.isoformat()}"), data=listing + str(dt.datetime.now(dt.timezone.utc)).encode(), rows=len(prepared), actor=actor, programme_id=programme_id)
-    apps = [imports.propose_grant(session, ready=r, prog=prog, doc=doc, programme_id=programme_id, policies=policies, on=on, year=int(year), run=run, actor=actor, credit_rule=rule) for r in prepared]
+    run = imports._run(
+        session,
+        kind="match",
+        path=_MatchPath(f"matching {programme_id} {year} {on.isoformat()}"),
+        data=listing + str(dt.datetime.now(dt.timezone.utc)).encode(),
+        rows=len(prepared),
+        actor=actor,
+        programme_id=programme_id,
+    )
+    apps = [
+        imports.propose_grant(
+            session,
+            ready=r,
+            prog=prog,
+            doc=doc,
+            programme_id=programme_id,
+            policies=policies,
+            on=on,
+            year=int(year),
+            run=run,
+            actor=actor,
+            credit_rule=rule,
+        )
+        for r in prepared
+    ]
     audit.record(
         session,
         actor=actor.username,
@@ -319,7 +448,15 @@ def propose_grants(
         entity="import",
         entity_id=run.id,
         district=doc.district,
-        data={"programme": programme_id, "year": year, "list_sha256": hashlib.sha256(listing).hexdigest(), "rows": len(apps), "total": sum((a.ceiling for a in apps), Decimal(0)), "applications": [a.id for a in apps], "skipped": skipped},
+        data={
+            "programme": programme_id,
+            "year": year,
+            "list_sha256": hashlib.sha256(listing).hexdigest(),
+            "rows": len(apps),
+            "total": sum((a.ceiling for a in apps), Decimal(0)),
+            "applications": [a.id for a in apps],
+            "skipped": skipped,
+        },
     )
     return apps
 

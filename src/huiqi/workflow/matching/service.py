@@ -57,7 +57,11 @@ def results(
     enterprise its own), by programme, status (eligible first) and USCC."""
     access.authorize(actor, "match.read")
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"未知的匹配状态：{status}（可选 eligible、near）", f"unknown match status: {status} (eligible, near)", field="status")
+        raise InvalidInput(
+            f"未知的匹配状态：{status}（可选 eligible、near）",
+            f"unknown match status: {status} (eligible, near)",
+            field="status",
+        )
     q = (
         select(MatchResult, Enterprise)
         .join(Enterprise, Enterprise.id == MatchResult.enterprise_id)
@@ -83,7 +87,18 @@ def by_programme(rows: list[dict]) -> list[dict]:
 
     groups: dict[str, dict] = {}
     for r in rows:
-        g = groups.setdefault(r["programme_id"], {"programme_id": r["programme_id"], "title": r["title"], "mode": r["mode"], "eligible": 0, "near": 0, "total_ceiling": Decimal(0), "rows": []})
+        g = groups.setdefault(
+            r["programme_id"],
+            {
+                "programme_id": r["programme_id"],
+                "title": r["title"],
+                "mode": r["mode"],
+                "eligible": 0,
+                "near": 0,
+                "total_ceiling": Decimal(0),
+                "rows": [],
+            },
+        )
         g[r["status"]] += 1
         if r["status"] == "eligible" and r["ceiling"]:
             g["total_ceiling"] += Decimal(r["ceiling"])

@@ -102,7 +102,11 @@ class _Maker:
 
     def _add(self, **kw: Any) -> None:
         s = self.session
-        q = select(Notification.id).where(Notification.event_key == kw["event_key"], Notification.user_id == kw["user_id"], Notification.channel == kw["channel"])
+        q = select(Notification.id).where(
+            Notification.event_key == kw["event_key"],
+            Notification.user_id == kw["user_id"],
+            Notification.channel == kw["channel"],
+        )
         if s.execute(q).first() is not None:
             return
         try:
@@ -113,19 +117,70 @@ class _Maker:
             return
         self.made += 1
 
-    def to_enterprise(self, enterprise_id: int, *, key: str, kind: str, district: str | None, title: tuple[str, str], body: tuple[str, str], programme_id: str | None = None, application_id: int | None = None, link: str | None = None) -> None:
+    def to_enterprise(
+        self,
+        enterprise_id: int,
+        *,
+        key: str,
+        kind: str,
+        district: str | None,
+        title: tuple[str, str],
+        body: tuple[str, str],
+        programme_id: str | None = None,
+        application_id: int | None = None,
+        link: str | None = None,
+    ) -> None:
         pref = self.pref(enterprise_id)
         muted = set(pref.muted) if pref else set()
         for u in _enterprise_users(self.session, enterprise_id):
-            common = dict(event_key=key, user_id=u.id, kind=kind, district=district, enterprise_id=enterprise_id, programme_id=programme_id, application_id=application_id, title_zh=title[0][:300], title_en=title[1][:300], body_zh=body[0], body_en=body[1], link=link, attempts=0)
+            common = dict(
+                event_key=key,
+                user_id=u.id,
+                kind=kind,
+                district=district,
+                enterprise_id=enterprise_id,
+                programme_id=programme_id,
+                application_id=application_id,
+                title_zh=title[0][:300],
+                title_en=title[1][:300],
+                body_zh=body[0],
+                body_en=body[1],
+                link=link,
+                attempts=0,
+            )
             if f"{kind}:inbox" not in muted:
                 self._add(channel="inbox", state="unread", **common)
             if pref is not None and pref.email and f"{kind}:email" not in muted:
                 self._add(channel="email", state="pending", address=pref.email, **common)
 
-    def to_officers(self, district: str | None, *, key: str, title: tuple[str, str], body: tuple[str, str], application_id: int | None = None, programme_id: str | None = None, link: str | None = None) -> None:
+    def to_officers(
+        self,
+        district: str | None,
+        *,
+        key: str,
+        title: tuple[str, str],
+        body: tuple[str, str],
+        application_id: int | None = None,
+        programme_id: str | None = None,
+        link: str | None = None,
+    ) -> None:
         for u in _officers(self.session, district):
-            self._add(event_key=key, user_id=u.id, channel="inbox", state="unread", kind="office", district=district, programme_id=programme_id, application_id=application_id, title_zh=title[0][:300], title_en=title[1][:300], body_zh=body[0], body_en=body[1], link=link, attempts=0)
+            self._add(
+                event_key=key,
+                user_id=u.id,
+                channel="inbox",
+                state="unread",
+                kind="office",
+                district=district,
+                programme_id=programme_id,
+                application_id=application_id,
+                title_zh=title[0][:300],
+                title_en=title[1][:300],
+                body_zh=body[0],
+                body_en=body[1],
+                link=link,
+                attempts=0,
+            )
 
 
 def _title(policies: PolicySet, pid: str) -> str:
@@ -157,17 +212,43 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
             name = _title(policies, pid)
             for status in ("eligible", "near"):
                 for eid in found.get(status) or []:
-                    row = session.execute(select(MatchResult).where(MatchResult.enterprise_id == eid, MatchResult.programme_id == pid)).scalars().first()
+                    row = (
+                        session.execute(
+                            select(MatchResult).where(MatchResult.enterprise_id == eid, MatchResult.programme_id == pid)
+                        )
+                        .scalars()
+                        .first()
+                    )
                     if status == "eligible":
-                        zh = f"根据贵企业档案，您符合“{name}”的条件" + (f"，政策上限 {row.ceiling} 元" if row and row.ceiling else "") + "（最终以审核为准）。"
-                        en = f"From your record you meet the conditions of {pid}" + (f"; ceiling {row.ceiling} yuan" if row and row.ceiling else "") + " (subject to review)."
+                        zh = (
+                            f"根据贵企业档案，您符合“{name}”的条件"
+                            + (f"，政策上限 {row.ceiling} 元" if row and row.ceiling else "")
+                            + "（最终以审核为准）。"
+                        )
+                        en = (
+                            f"From your record you meet the conditions of {pid}"
+                            + (f"; ceiling {row.ceiling} yuan" if row and row.ceiling else "")
+                            + " (subject to review)."
+                        )
                     else:
                         need = "、".join(m["zh"] for m in (row.missing if row else []))
                         needen = ", ".join(m["en"] for m in (row.missing if row else []))
-                        zh, en = f"“{name}”可能适合贵企业，尚需补充：{need}。", f"{pid} may fit you; still needed: {needen}."
+                        zh, en = (
+                            f"“{name}”可能适合贵企业，尚需补充：{need}。",
+                            f"{pid} may fit you; still needed: {needen}.",
+                        )
                     zh += f"申报期 {r.opens_on} 至 {r.closes_on}（批次 {r.code}）。"
                     en += f" Applications {r.opens_on} – {r.closes_on} (round {r.code})."
-                    mk.to_enterprise(eid, key=f"round-open:{r.id}:{pid}", kind="round_open", district=e.district, programme_id=pid, title=(f"有适合您的项目开放申报：{name}", f"A programme that fits you is open: {pid}"), body=(zh, en), link="/my")
+                    mk.to_enterprise(
+                        eid,
+                        key=f"round-open:{r.id}:{pid}",
+                        kind="round_open",
+                        district=e.district,
+                        programme_id=pid,
+                        title=(f"有适合您的项目开放申报：{name}", f"A programme that fits you is open: {pid}"),
+                        body=(zh, en),
+                        link="/my",
+                    )
         return
     if action in RECORD_ACTIONS:
         if action == "record.import":
@@ -184,7 +265,18 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
         if step == "submit":
             records.absorb_application(session, application_id=app.id, policies=policies)
             ent = session.get(Enterprise, app.enterprise_id)
-            mk.to_officers(app.district, key=key, application_id=app.id, programme_id=app.programme_id, link=f"/office/applications/{app.id}", title=(f"新提交的申报：{ent.name} · {app.programme_id}", f"New application: {ent.name} · {app.programme_id}"), body=(f"申报 {app.id} 已提交，待审核。", f"Application {app.id} was submitted and awaits review."))
+            mk.to_officers(
+                app.district,
+                key=key,
+                application_id=app.id,
+                programme_id=app.programme_id,
+                link=f"/office/applications/{app.id}",
+                title=(
+                    f"新提交的申报：{ent.name} · {app.programme_id}",
+                    f"New application: {ent.name} · {app.programme_id}",
+                ),
+                body=(f"申报 {app.id} 已提交，待审核。", f"Application {app.id} was submitted and awaits review."),
+            )
         if step in NOT_STAGES and step != "submit":
             return
         to = data.get("to") or app.state
@@ -194,14 +286,46 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
         except KeyError:
             zh_s, en_s = to, to
         why = f"（理由：{e.reason}）" if e.reason else ""
-        mk.to_enterprise(app.enterprise_id, key=key, kind="stage", district=app.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"申报 {app.id}（{app.programme_id}）：{zh_s}", f"Application {app.id} ({app.programme_id}): {en_s}"), body=(f"您的申报 {app.id} 现为“{zh_s}”{why}。", f"Your application {app.id} is now {en_s!r}" + (f" (reason: {e.reason})" if e.reason else "") + "."))
+        mk.to_enterprise(
+            app.enterprise_id,
+            key=key,
+            kind="stage",
+            district=app.district,
+            programme_id=app.programme_id,
+            application_id=app.id,
+            link=f"/my/applications/{app.id}",
+            title=(
+                f"申报 {app.id}（{app.programme_id}）：{zh_s}",
+                f"Application {app.id} ({app.programme_id}): {en_s}",
+            ),
+            body=(
+                f"您的申报 {app.id} 现为“{zh_s}”{why}。",
+                f"Your application {app.id} is now {en_s!r}" + (f" (reason: {e.reason})" if e.reason else "") + ".",
+            ),
+        )
         return
     if action == "notice.publish":
         for aid in data.get("applications") or []:
             app = session.get(Application, aid)
             if app is None:
                 continue
-            mk.to_enterprise(app.enterprise_id, key=key, kind="notice", district=app.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"公示发布：申报 {app.id} 列入拟立项公示", f"Notice published: application {app.id} is in the public notice"), body=(f"公示自 {data.get('published_on')} 起，至 {data.get('ends_on')} 止（{data.get('working_days')} 个工作日）。", f"The notice runs from {data.get('published_on')} to {data.get('ends_on')} ({data.get('working_days')} working days)."))
+            mk.to_enterprise(
+                app.enterprise_id,
+                key=key,
+                kind="notice",
+                district=app.district,
+                programme_id=app.programme_id,
+                application_id=app.id,
+                link=f"/my/applications/{app.id}",
+                title=(
+                    f"公示发布：申报 {app.id} 列入拟立项公示",
+                    f"Notice published: application {app.id} is in the public notice",
+                ),
+                body=(
+                    f"公示自 {data.get('published_on')} 起，至 {data.get('ends_on')} 止（{data.get('working_days')} 个工作日）。",
+                    f"The notice runs from {data.get('published_on')} to {data.get('ends_on')} ({data.get('working_days')} working days).",
+                ),
+            )
         return
     if action == "instalment.pay":
         app = session.get(Application, data.get("application")) if data.get("application") else None
@@ -210,7 +334,20 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
             app = session.get(Application, inst.application_id) if inst else None
         if app is None:
             return
-        mk.to_enterprise(app.enterprise_id, key=key, kind="payment", district=app.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"资金已拨付：{data.get('amount')} 元", f"Payment made: {data.get('amount')} yuan"), body=(f"申报 {app.id}（{app.programme_id}）拨付 {data.get('amount')} 元，拨付日 {data.get('paid_on')}，凭证 {data.get('reference')}。", f"Application {app.id} ({app.programme_id}): {data.get('amount')} yuan paid on {data.get('paid_on')}, reference {data.get('reference')}."))
+        mk.to_enterprise(
+            app.enterprise_id,
+            key=key,
+            kind="payment",
+            district=app.district,
+            programme_id=app.programme_id,
+            application_id=app.id,
+            link=f"/my/applications/{app.id}",
+            title=(f"资金已拨付：{data.get('amount')} 元", f"Payment made: {data.get('amount')} yuan"),
+            body=(
+                f"申报 {app.id}（{app.programme_id}）拨付 {data.get('amount')} 元，拨付日 {data.get('paid_on')}，凭证 {data.get('reference')}。",
+                f"Application {app.id} ({app.programme_id}): {data.get('amount')} yuan paid on {data.get('paid_on')}, reference {data.get('reference')}.",
+            ),
+        )
         return
     if machine == "change" and step in ("approve", "refuse", "request"):
         cr = session.get(ChangeRequest, int(e.entity_id)) if e.entity_id.isdigit() else None
@@ -219,18 +356,52 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
         app = session.get(Application, cr.application_id)
         if step == "request":
             if cr.state == "pending":
-                mk.to_officers(app.district, key=key, application_id=app.id, programme_id=app.programme_id, link="/office/changes", title=(f"变更申请待书面答复：申报 {app.id}", f"Change request awaiting a written decision: application {app.id}"), body=(cr.description, cr.description))
+                mk.to_officers(
+                    app.district,
+                    key=key,
+                    application_id=app.id,
+                    programme_id=app.programme_id,
+                    link="/office/changes",
+                    title=(
+                        f"变更申请待书面答复：申报 {app.id}",
+                        f"Change request awaiting a written decision: application {app.id}",
+                    ),
+                    body=(cr.description, cr.description),
+                )
             return
-        for d in session.execute(select(Deadline).where(Deadline.change_id == cr.id, Deadline.done.is_(False))).scalars():
+        for d in session.execute(
+            select(Deadline).where(Deadline.change_id == cr.id, Deadline.done.is_(False))
+        ).scalars():
             d.done = True
         zh, en = ("已书面同意", "approved in writing") if step == "approve" else ("不同意", "refused")
-        mk.to_enterprise(app.enterprise_id, key=key, kind="change", district=app.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"变更申请已决定：{zh}", f"Change request decided: {en}"), body=(f"申报 {app.id} 的变更申请“{cr.description}”：{zh}。理由：{e.reason or '—'}", f"The change request of application {app.id} ({cr.description}): {en}. Reason: {e.reason or '—'}"))
+        mk.to_enterprise(
+            app.enterprise_id,
+            key=key,
+            kind="change",
+            district=app.district,
+            programme_id=app.programme_id,
+            application_id=app.id,
+            link=f"/my/applications/{app.id}",
+            title=(f"变更申请已决定：{zh}", f"Change request decided: {en}"),
+            body=(
+                f"申报 {app.id} 的变更申请“{cr.description}”：{zh}。理由：{e.reason or '—'}",
+                f"The change request of application {app.id} ({cr.description}): {en}. Reason: {e.reason or '—'}",
+            ),
+        )
         return
     if action == "progress.report":
         aid = int(e.entity_id) if e.entity_id.isdigit() else None
         if aid is None:
             return
-        due = session.execute(select(Deadline).where(Deadline.application_id == aid, Deadline.kind == "progress_report", Deadline.done.is_(False)).order_by(Deadline.due_on)).scalars().first()
+        due = (
+            session.execute(
+                select(Deadline)
+                .where(Deadline.application_id == aid, Deadline.kind == "progress_report", Deadline.done.is_(False))
+                .order_by(Deadline.due_on)
+            )
+            .scalars()
+            .first()
+        )
         if due is not None:
             due.done = True
 
@@ -245,7 +416,15 @@ def _cursor(session: Session) -> DispatchCursor:
     return c
 
 
-def dispatch(*, session: Session, actor: User, on: dt.date | None = None, policies: PolicySet | None = None, settings: Settings | None = None, batch: int = 500) -> dict:
+def dispatch(
+    *,
+    session: Session,
+    actor: User,
+    on: dt.date | None = None,
+    policies: PolicySet | None = None,
+    settings: Settings | None = None,
+    batch: int = 500,
+) -> dict:
     """Read the audit log after the cursor, run the hooks, make the notifications (see the module
     docstring); returns what was read and made. A system job (``notify.dispatch``)."""
     access.authorize(actor, "notify.dispatch")
@@ -270,7 +449,14 @@ def dispatch(*, session: Session, actor: User, on: dt.date | None = None, polici
             read += 1
         session.flush()
     if read or mk.made:
-        audit.record(session, actor=actor.username, action="notify.dispatch", entity="dispatch", entity_id=1, data={"from": start, "to": cur.seq, "read": read, "made": mk.made})
+        audit.record(
+            session,
+            actor=actor.username,
+            action="notify.dispatch",
+            entity="dispatch",
+            entity_id=1,
+            data={"from": start, "to": cur.seq, "read": read, "made": mk.made},
+        )
         cur.seq = session.execute(select(func.max(audit.AuditEntry.seq))).scalar() or cur.seq
     session.flush()
     return {"from": start, "to": cur.seq, "read": read, "made": mk.made}
@@ -291,7 +477,16 @@ def working_days_left(on: dt.date, due: dt.date, *, calendar: WorkCalendar | Non
         raise InvalidInput(exc.message_zh, exc.message_en, field="calendar") from None
 
 
-def remind(*, session: Session, actor: User, on: dt.date | None = None, days: int | None = None, calendar: WorkCalendar | None = None, policies: PolicySet | None = None, settings: Settings | None = None) -> dict:
+def remind(
+    *,
+    session: Session,
+    actor: User,
+    on: dt.date | None = None,
+    days: int | None = None,
+    calendar: WorkCalendar | None = None,
+    policies: PolicySet | None = None,
+    settings: Settings | None = None,
+) -> dict:
     """The reminders due on ``on`` (see the module docstring): each deadline is reminded once per
     recipient and channel (its key holds the deadline's date: a moved deadline is reminded again)."""
     from huiqi.workflow.materials import service as materials
@@ -306,7 +501,9 @@ def remind(*, session: Session, actor: User, on: dt.date | None = None, days: in
     cal = _calendar(calendar)
     mk = _Maker(session, settings)
     rounds_reminded, deadlines_reminded = [], []
-    for r in session.execute(select(Round).where(Round.state == "open", Round.closes_on >= on).order_by(Round.id)).scalars():
+    for r in session.execute(
+        select(Round).where(Round.state == "open", Round.closes_on >= on).order_by(Round.id)
+    ).scalars():
         left = working_days_left(on, r.closes_on, calendar=cal)
         if left > n:
             continue
@@ -315,21 +512,73 @@ def remind(*, session: Session, actor: User, on: dt.date | None = None, days: in
         when_zh = "今天截止" if left == 0 else f"还剩 {left} 个工作日"
         when_en = "closes today" if left == 0 else f"{left} working day(s) left"
         started = set()
-        for app in session.execute(select(Application).where(Application.round_id == r.id, Application.state == "draft")).scalars():
+        for app in session.execute(
+            select(Application).where(Application.round_id == r.id, Application.state == "draft")
+        ).scalars():
             started.add(app.enterprise_id)
-            mk.to_enterprise(app.enterprise_id, key=key, kind="deadline", district=r.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"申报截止提醒：批次 {r.code} 于 {r.closes_on} 截止（{when_zh}）", f"Deadline: round {r.code} closes on {r.closes_on} ({when_en})"), body=(f"您的申报 {app.id}（{app.programme_id}）尚未提交。", f"Your application {app.id} ({app.programme_id}) is not submitted yet."))
+            mk.to_enterprise(
+                app.enterprise_id,
+                key=key,
+                kind="deadline",
+                district=r.district,
+                programme_id=app.programme_id,
+                application_id=app.id,
+                link=f"/my/applications/{app.id}",
+                title=(
+                    f"申报截止提醒：批次 {r.code} 于 {r.closes_on} 截止（{when_zh}）",
+                    f"Deadline: round {r.code} closes on {r.closes_on} ({when_en})",
+                ),
+                body=(
+                    f"您的申报 {app.id}（{app.programme_id}）尚未提交。",
+                    f"Your application {app.id} ({app.programme_id}) is not submitted yet.",
+                ),
+            )
             missing = materials.missing_for(session=session, app=app, policies=policies)
             if missing:
                 names = "、".join(m["name"] for m in missing)
-                mk.to_enterprise(app.enterprise_id, key=f"remind:materials:{app.id}:{r.closes_on.isoformat()}", kind="materials", district=r.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"申报 {app.id} 材料不全", f"Application {app.id}: materials missing"), body=(f"尚缺：{names}。批次 {r.code} 于 {r.closes_on} 截止。", f"Missing: {', '.join(m['id'] for m in missing)}. Round {r.code} closes on {r.closes_on}."))
+                mk.to_enterprise(
+                    app.enterprise_id,
+                    key=f"remind:materials:{app.id}:{r.closes_on.isoformat()}",
+                    kind="materials",
+                    district=r.district,
+                    programme_id=app.programme_id,
+                    application_id=app.id,
+                    link=f"/my/applications/{app.id}",
+                    title=(f"申报 {app.id} 材料不全", f"Application {app.id}: materials missing"),
+                    body=(
+                        f"尚缺：{names}。批次 {r.code} 于 {r.closes_on} 截止。",
+                        f"Missing: {', '.join(m['id'] for m in missing)}. Round {r.code} closes on {r.closes_on}.",
+                    ),
+                )
         for app in session.execute(select(Application).where(Application.round_id == r.id)).scalars():
             started.add(app.enterprise_id)
-        matched = session.execute(select(MatchResult).where(MatchResult.programme_id.in_(list(r.programmes)), MatchResult.district == r.district).order_by(MatchResult.id)).scalars()
+        matched = session.execute(
+            select(MatchResult)
+            .where(MatchResult.programme_id.in_(list(r.programmes)), MatchResult.district == r.district)
+            .order_by(MatchResult.id)
+        ).scalars()
         for m in matched:
             if m.enterprise_id in started:
                 continue
-            mk.to_enterprise(m.enterprise_id, key=key, kind="deadline", district=r.district, programme_id=m.programme_id, link="/my", title=(f"适合您的项目即将截止：批次 {r.code} 于 {r.closes_on} 截止（{when_zh}）", f"A programme that fits you closes on {r.closes_on} ({when_en})"), body=(f"“{_title(policies, m.programme_id)}”尚未申报。", f"You have not applied for {m.programme_id} yet."))
-    for d in session.execute(select(Deadline).where(Deadline.done.is_(False), Deadline.due_on >= on).order_by(Deadline.id)).scalars():
+            mk.to_enterprise(
+                m.enterprise_id,
+                key=key,
+                kind="deadline",
+                district=r.district,
+                programme_id=m.programme_id,
+                link="/my",
+                title=(
+                    f"适合您的项目即将截止：批次 {r.code} 于 {r.closes_on} 截止（{when_zh}）",
+                    f"A programme that fits you closes on {r.closes_on} ({when_en})",
+                ),
+                body=(
+                    f"“{_title(policies, m.programme_id)}”尚未申报。",
+                    f"You have not applied for {m.programme_id} yet.",
+                ),
+            )
+    for d in session.execute(
+        select(Deadline).where(Deadline.done.is_(False), Deadline.due_on >= on).order_by(Deadline.id)
+    ).scalars():
         left = working_days_left(on, d.due_on, calendar=cal)
         if left > n:
             continue
@@ -339,13 +588,53 @@ def remind(*, session: Session, actor: User, on: dt.date | None = None, days: in
         when_zh = "今天到期" if left == 0 else f"还剩 {left} 个工作日"
         when_en = "due today" if left == 0 else f"{left} working day(s) left"
         if d.kind == "progress_report":
-            mk.to_enterprise(app.enterprise_id, key=key, kind="deadline", district=d.district, programme_id=app.programme_id, application_id=app.id, link=f"/my/applications/{app.id}", title=(f"进展报告将于 {d.due_on} 到期（{when_zh}）", f"Progress report due on {d.due_on} ({when_en})"), body=(f"请报送申报 {app.id} 的项目进展和资金使用情况。{d.note or ''}", f"Please report the progress and use of funds of application {app.id}. {d.note or ''}"))
+            mk.to_enterprise(
+                app.enterprise_id,
+                key=key,
+                kind="deadline",
+                district=d.district,
+                programme_id=app.programme_id,
+                application_id=app.id,
+                link=f"/my/applications/{app.id}",
+                title=(f"进展报告将于 {d.due_on} 到期（{when_zh}）", f"Progress report due on {d.due_on} ({when_en})"),
+                body=(
+                    f"请报送申报 {app.id} 的项目进展和资金使用情况。{d.note or ''}",
+                    f"Please report the progress and use of funds of application {app.id}. {d.note or ''}",
+                ),
+            )
         else:
-            mk.to_officers(d.district, key=key, application_id=app.id, programme_id=app.programme_id, link="/office/changes", title=(f"变更申请待书面答复，{d.due_on} 到期（{when_zh}）", f"Change decision due on {d.due_on} ({when_en})"), body=(f"申报 {app.id} 的变更申请 {d.change_id} 待书面答复。{d.note or ''}", f"Change request {d.change_id} of application {app.id} awaits a written decision. {d.note or ''}"))
+            mk.to_officers(
+                d.district,
+                key=key,
+                application_id=app.id,
+                programme_id=app.programme_id,
+                link="/office/changes",
+                title=(
+                    f"变更申请待书面答复，{d.due_on} 到期（{when_zh}）",
+                    f"Change decision due on {d.due_on} ({when_en})",
+                ),
+                body=(
+                    f"申报 {app.id} 的变更申请 {d.change_id} 待书面答复。{d.note or ''}",
+                    f"Change request {d.change_id} of application {app.id} awaits a written decision. {d.note or ''}",
+                ),
+            )
     if mk.made:
-        audit.record(session, actor=actor.username, action="notify.remind", entity="dispatch", entity_id=1, data={"on": on, "days": n, "rounds": rounds_reminded, "deadlines": deadlines_reminded, "made": mk.made})
+        audit.record(
+            session,
+            actor=actor.username,
+            action="notify.remind",
+            entity="dispatch",
+            entity_id=1,
+            data={"on": on, "days": n, "rounds": rounds_reminded, "deadlines": deadlines_reminded, "made": mk.made},
+        )
     session.flush()
-    return {"on": on.isoformat(), "days": n, "rounds": rounds_reminded, "deadlines": deadlines_reminded, "made": mk.made}
+    return {
+        "on": on.isoformat(),
+        "days": n,
+        "rounds": rounds_reminded,
+        "deadlines": deadlines_reminded,
+        "made": mk.made,
+    }
 
 
 # ------------------------------------------------------------------ e-mail
@@ -377,14 +666,25 @@ def message(n: Notification, settings: Settings) -> EmailMessage:
     return msg
 
 
-def deliver(*, session: Session, actor: User, now: dt.datetime | None = None, settings: Settings | None = None, sender: Callable[[EmailMessage], None] | None = None, commit_each: bool = False, limit: int = 200) -> dict:
+def deliver(
+    *,
+    session: Session,
+    actor: User,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+    sender: Callable[[EmailMessage], None] | None = None,
+    commit_each: bool = False,
+    limit: int = 200,
+) -> dict:
     """Send the e-mails due (pending, or failed whose back-off has passed). Without an SMTP server
     configured nothing is tried: the e-mails wait (pending)."""
     access.authorize(actor, "notify.dispatch")
     settings = settings or get_settings()
     now = now or utcnow()
     if sender is None and not settings.smtp_host:
-        waiting = session.execute(select(func.count(Notification.id)).where(Notification.channel == "email", Notification.state != "sent")).scalar()
+        waiting = session.execute(
+            select(func.count(Notification.id)).where(Notification.channel == "email", Notification.state != "sent")
+        ).scalar()
         return {"sent": 0, "failed": 0, "waiting": int(waiting or 0), "smtp": False}
     send = sender or smtp_sender(settings)
     q = (
@@ -425,7 +725,11 @@ def funnel(*, session: Session, actor: User, year: int | None = None, policies: 
     ("a programme that fits you"), started (any application), submitted, approved."""
     access.authorize(actor, "dashboard.read")
     if actor.role == access.ADMIN or not actor.district:
-        raise InvalidInput("漏斗按区统计：请以区级用户查看", "the funnel is per district: view it as a district's user", field="district")
+        raise InvalidInput(
+            "漏斗按区统计：请以区级用户查看",
+            "the funnel is per district: view it as a district's user",
+            field="district",
+        )
     from huiqi.workflow.matching.flows import district_programmes
 
     policies = policies or default_policies()
@@ -433,6 +737,7 @@ def funnel(*, session: Session, actor: User, year: int | None = None, policies: 
     out = []
     A = Application
     for pid in district_programmes(policies, district):
+
         def count(q: Any) -> int:
             return int(session.execute(q).scalar() or 0)
 
@@ -442,12 +747,32 @@ def funnel(*, session: Session, actor: User, year: int | None = None, policies: 
         row = {
             "programme_id": pid,
             "title": _title(policies, pid),
-            "eligible": count(select(func.count(func.distinct(MatchResult.enterprise_id))).where(MatchResult.district == district, MatchResult.programme_id == pid, MatchResult.status == "eligible")),
-            "near": count(select(func.count(func.distinct(MatchResult.enterprise_id))).where(MatchResult.district == district, MatchResult.programme_id == pid, MatchResult.status == "near")),
-            "notified": count(select(func.count(func.distinct(Notification.enterprise_id))).where(Notification.district == district, Notification.programme_id == pid, Notification.kind == "round_open")),
+            "eligible": count(
+                select(func.count(func.distinct(MatchResult.enterprise_id))).where(
+                    MatchResult.district == district, MatchResult.programme_id == pid, MatchResult.status == "eligible"
+                )
+            ),
+            "near": count(
+                select(func.count(func.distinct(MatchResult.enterprise_id))).where(
+                    MatchResult.district == district, MatchResult.programme_id == pid, MatchResult.status == "near"
+                )
+            ),
+            "notified": count(
+                select(func.count(func.distinct(Notification.enterprise_id))).where(
+                    Notification.district == district,
+                    Notification.programme_id == pid,
+                    Notification.kind == "round_open",
+                )
+            ),
             "started": count(select(func.count(func.distinct(A.enterprise_id))).where(apps)),
-            "submitted": count(select(func.count(func.distinct(A.enterprise_id))).where(apps, or_(A.submitted_at.is_not(None), A.channel == "automatic"))),
-            "approved": count(select(func.count(func.distinct(A.enterprise_id))).where(apps, A.approved_on.is_not(None))),
+            "submitted": count(
+                select(func.count(func.distinct(A.enterprise_id))).where(
+                    apps, or_(A.submitted_at.is_not(None), A.channel == "automatic")
+                )
+            ),
+            "approved": count(
+                select(func.count(func.distinct(A.enterprise_id))).where(apps, A.approved_on.is_not(None))
+            ),
         }
         out.append(row)
     return out

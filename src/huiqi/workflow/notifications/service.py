@@ -99,7 +99,9 @@ def set_prefs(*, session: Session, actor: User, email: str | None, muted: list[s
     ent = access.get(session, actor, Enterprise, actor.enterprise_id, field="enterprise")
     email = (email or "").strip() or None
     if email is not None and (len(email) > 200 or not EMAIL.match(email)):
-        raise InvalidInput(f"不是有效的电子邮件地址：{email!r}", f"not a valid e-mail address: {email!r}", field="email")
+        raise InvalidInput(
+            f"不是有效的电子邮件地址：{email!r}", f"not a valid e-mail address: {email!r}", field="email"
+        )
     good = {f"{k}:{c}" for k in KINDS for c in CHANNELS}
     bad = [m for m in muted if m not in good]
     if bad:
@@ -116,14 +118,24 @@ def set_prefs(*, session: Session, actor: User, email: str | None, muted: list[s
     else:
         p.email, p.muted = email, sorted(set(muted))
     session.flush()
-    audit.record(session, actor=actor.username, action="notify.prefs", entity="enterprise", entity_id=ent.id, district=ent.district, data={"before": before, "after": {"email": email, "muted": p.muted}})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="notify.prefs",
+        entity="enterprise",
+        entity_id=ent.id,
+        district=ent.district,
+        data={"before": before, "after": {"email": email, "muted": p.muted}},
+    )
     return p
 
 
 # ------------------------------------------------------------------ deliveries (officers)
 
 
-def deliveries(*, session: Session, actor: User, state: str | None = None, channel: str | None = "email", limit: int = 500) -> list[Notification]:
+def deliveries(
+    *, session: Session, actor: User, state: str | None = None, channel: str | None = "email", limit: int = 500
+) -> list[Notification]:
     """The district's notifications (``notify.delivery``: its officers and auditors; the admin all):
     e-mails pending, sent or failed — with the attempts and the last error."""
     access.authorize(actor, "notify.delivery")
@@ -147,7 +159,15 @@ def retry_now(*, session: Session, notification_id: int, actor: User) -> Notific
         raise InvalidInput("该邮件已发送", "this e-mail was sent already", field="notification")
     n.next_attempt_at = None
     session.flush()
-    audit.record(session, actor=actor.username, action="notify.retry", entity="notification", entity_id=n.id, district=n.district, data={"attempts": n.attempts, "last_error": n.last_error})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="notify.retry",
+        entity="notification",
+        entity_id=n.id,
+        district=n.district,
+        data={"attempts": n.attempts, "last_error": n.last_error},
+    )
     return n
 
 
@@ -169,20 +189,49 @@ def set_deadline(
     app = access.get(session, actor, Application, application_id, field="application")
     access.authorize(actor, "deadline.set")
     if kind not in DEADLINE_KINDS:
-        raise InvalidInput(f"未知的期限类别：{kind}（progress_report、change_decision）", f"unknown deadline kind: {kind} (progress_report, change_decision)", field="kind")
+        raise InvalidInput(
+            f"未知的期限类别：{kind}（progress_report、change_decision）",
+            f"unknown deadline kind: {kind} (progress_report, change_decision)",
+            field="kind",
+        )
     day = parse_day(due_on, field="due_on")
     if kind == "change_decision":
         ch = access.get(session, actor, ChangeRequest, change_id, field="change")
         if ch.application_id != app.id:
-            raise InvalidInput(f"变更申请 {ch.id} 不属于申报 {app.id}", f"change request {ch.id} is not of application {app.id}", field="change")
+            raise InvalidInput(
+                f"变更申请 {ch.id} 不属于申报 {app.id}",
+                f"change request {ch.id} is not of application {app.id}",
+                field="change",
+            )
         if ch.state != "pending":
-            raise InvalidInput("该变更申请无需书面答复或已答复", "this change request awaits no written decision", field="change")
+            raise InvalidInput(
+                "该变更申请无需书面答复或已答复", "this change request awaits no written decision", field="change"
+            )
     elif app.state != "approved":
-        raise InvalidInput("进展报告只适用于已立项的项目", "progress reports are for approved projects", field="application")
-    d = Deadline(district=app.district, kind=kind, application_id=app.id, change_id=change_id if kind == "change_decision" else None, due_on=day, note=(note or "").strip() or None, done=False, actor_id=actor.id)
+        raise InvalidInput(
+            "进展报告只适用于已立项的项目", "progress reports are for approved projects", field="application"
+        )
+    d = Deadline(
+        district=app.district,
+        kind=kind,
+        application_id=app.id,
+        change_id=change_id if kind == "change_decision" else None,
+        due_on=day,
+        note=(note or "").strip() or None,
+        done=False,
+        actor_id=actor.id,
+    )
     session.add(d)
     session.flush()
-    audit.record(session, actor=actor.username, action="deadline.set", entity="deadline", entity_id=d.id, district=d.district, data={"kind": kind, "application": app.id, "change": d.change_id, "due_on": day})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="deadline.set",
+        entity="deadline",
+        entity_id=d.id,
+        district=d.district,
+        data={"kind": kind, "application": app.id, "change": d.change_id, "due_on": day},
+    )
     return d
 
 

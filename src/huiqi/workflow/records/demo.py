@@ -36,32 +36,99 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 def seed_register(session: Session, policies: PolicySet, *, officer_js: User, officer_hp: User, today: dt.date) -> dict:
     """Register 朱泾示范科技 and import the demo lists (the other enterprises exist already)."""
-    enterprises.create(session=session, uscc=JS4, name="朱泾示范科技有限公司", district="金山区", town="朱泾镇", actor=officer_js)
+    enterprises.create(
+        session=session, uscc=JS4, name="朱泾示范科技有限公司", district="金山区", town="朱泾镇", actor=officer_js
+    )
     day = today.isoformat()
     runs = []
     lists = [
-        (officer_js, "hnte.csv", "高新技术企业名单（演示）", [
-            ["uscc", "name", "enterprise.hnte_recognition", "enterprise.zhangjiang_hnte_support", "enterprise.hnte_cultivation_funded"],
-            [JS1, "金山示范生物医药有限公司", "首次认定", "否", "否"],
-            [JS2, "山阳示范医疗器械有限公司", "重新认定", "否", ""],
-            [JS4, "朱泾示范科技有限公司", "首次认定", "", ""],
-        ]),
-        (officer_js, "little-giants.csv", "市科技小巨人（培育）企业认定名单（演示）", [
-            ["uscc", "name", "enterprise.municipal_little_giant_new", "enterprise.municipal_little_giant_recommended_by_jinshan", "enterprise.municipal_little_giant_grant"],
-            [JS2, "山阳示范医疗器械有限公司", "是", "是", "1000000"],
-        ]),
-        (officer_js, "sme-fund.csv", "科技型中小企业技术创新资金立项名单（演示）", [
-            ["uscc", "name", "enterprise.sme_fund_project_approved", "enterprise.sme_fund_recommended_by_jinshan", "enterprise.sme_fund_municipal_grant"],
-            [JS4, "朱泾示范科技有限公司", "是", "是", "100000"],
-        ]),
-        (officer_hp, "gcp.csv", "GCP 认证名单（演示）", [
-            ["uscc", "name", "claim_id", "enterprise.biomed_business", "enterprise.fits_huangpu_industry_orientation", "enterprise.operating_normally", "enterprise.sound_financial_system",
-             "gcp_certification.national_gcp_certified", "gcp_certification.certified_date", "gcp_certification.total_investment", "gcp_certification.self_funded_results", "gcp_certification.other_district_level_funding"],
-            [HP, "黄浦示范转化医学有限公司", "gcp-2026", "是", "是", "是", "是", "true", "2026-03-01", "3000000", "true", "false"],
-        ]),
+        (
+            officer_js,
+            "hnte.csv",
+            "高新技术企业名单（演示）",
+            [
+                [
+                    "uscc",
+                    "name",
+                    "enterprise.hnte_recognition",
+                    "enterprise.zhangjiang_hnte_support",
+                    "enterprise.hnte_cultivation_funded",
+                ],
+                [JS1, "金山示范生物医药有限公司", "首次认定", "否", "否"],
+                [JS2, "山阳示范医疗器械有限公司", "重新认定", "否", ""],
+                [JS4, "朱泾示范科技有限公司", "首次认定", "", ""],
+            ],
+        ),
+        (
+            officer_js,
+            "little-giants.csv",
+            "市科技小巨人（培育）企业认定名单（演示）",
+            [
+                [
+                    "uscc",
+                    "name",
+                    "enterprise.municipal_little_giant_new",
+                    "enterprise.municipal_little_giant_recommended_by_jinshan",
+                    "enterprise.municipal_little_giant_grant",
+                ],
+                [JS2, "山阳示范医疗器械有限公司", "是", "是", "1000000"],
+            ],
+        ),
+        (
+            officer_js,
+            "sme-fund.csv",
+            "科技型中小企业技术创新资金立项名单（演示）",
+            [
+                [
+                    "uscc",
+                    "name",
+                    "enterprise.sme_fund_project_approved",
+                    "enterprise.sme_fund_recommended_by_jinshan",
+                    "enterprise.sme_fund_municipal_grant",
+                ],
+                [JS4, "朱泾示范科技有限公司", "是", "是", "100000"],
+            ],
+        ),
+        (
+            officer_hp,
+            "gcp.csv",
+            "GCP 认证名单（演示）",
+            [
+                [
+                    "uscc",
+                    "name",
+                    "claim_id",
+                    "enterprise.biomed_business",
+                    "enterprise.fits_huangpu_industry_orientation",
+                    "enterprise.operating_normally",
+                    "enterprise.sound_financial_system",
+                    "gcp_certification.national_gcp_certified",
+                    "gcp_certification.certified_date",
+                    "gcp_certification.total_investment",
+                    "gcp_certification.self_funded_results",
+                    "gcp_certification.other_district_level_funding",
+                ],
+                [
+                    HP,
+                    "黄浦示范转化医学有限公司",
+                    "gcp-2026",
+                    "是",
+                    "是",
+                    "是",
+                    "是",
+                    "true",
+                    "2026-03-01",
+                    "3000000",
+                    "true",
+                    "false",
+                ],
+            ],
+        ),
     ]
     for officer, filename, name, rows in lists:
-        run = records.import_facts(session=session, path=filename, content=_csv(rows), list_name=name, actor=officer, on=day, policies=policies)
+        run = records.import_facts(
+            session=session, path=filename, content=_csv(rows), list_name=name, actor=officer, on=day, policies=policies
+        )
         runs.append(run.id)
     session.flush()
     return {"imports": runs}

@@ -212,7 +212,9 @@ def record(*, session: Session, enterprise_id: int, actor: User, policies: Polic
     }
 
 
-def history(*, session: Session, enterprise_id: int, actor: User, fact: str | None = None, policies: PolicySet | None = None) -> list[dict]:
+def history(
+    *, session: Session, enterprise_id: int, actor: User, fact: str | None = None, policies: PolicySet | None = None
+) -> list[dict]:
     """Every version of the record's facts (or of one), newest first."""
     ent = access.get(session, actor, Enterprise, enterprise_id, field="enterprise")
     access.authorize(actor, "record.read")
@@ -272,7 +274,9 @@ def put(
 
 def _checked_values(vocab: Vocabulary, facts: dict[str, Any], known: dict[str, Any]) -> dict[str, Any]:
     kinds = claim_kinds(known)
-    kinds.update({p.split(".")[1]: v for p, v in facts.items() if p.startswith("claims.") and p.endswith(".kind") and v})
+    kinds.update(
+        {p.split(".")[1]: v for p, v in facts.items() if p.startswith("claims.") and p.endswith(".kind") and v}
+    )
     out = {}
     for path, raw in facts.items():
         p, v = check_fact(vocab, path, raw, kinds=kinds)
@@ -296,7 +300,9 @@ def correct(
     ent = access.get(session, actor, Enterprise, enterprise_id, field="enterprise")
     access.authorize(actor, "record.correct")
     if actor.role == access.OFFICER:
-        access.require_district(actor, ent.district, what=("更正企业档案", "correct enterprise records"), field="enterprise")
+        access.require_district(
+            actor, ent.district, what=("更正企业档案", "correct enterprise records"), field="enterprise"
+        )
     if not facts:
         raise InvalidInput("没有要更正的事实", "no facts to correct", field="facts")
     vocab = (policies or default_policies()).vocabulary
@@ -305,7 +311,16 @@ def correct(
     before = {p: (known[p].value.get("v") if p in known else None) for p in values}
     day = parse_day(on, field="on") if on not in (None, "") else dt.date.today()
     source = "self_declared" if actor.role == access.ENTERPRISE else "officer"
-    rows = put(session, ent=ent, values=values, source=source, as_of=day, source_ref=(note or "").strip() or None, actor=actor, known=known)
+    rows = put(
+        session,
+        ent=ent,
+        values=values,
+        source=source,
+        as_of=day,
+        source_ref=(note or "").strip() or None,
+        actor=actor,
+        known=known,
+    )
     if rows:
         audit.record(
             session,
@@ -315,17 +330,24 @@ def correct(
             entity_id=ent.id,
             district=ent.district,
             reason=(note or "").strip() or None,
-            data={"source": source, "facts": {r.fact: {"before": before.get(r.fact), "after": r.value.get("v")} for r in rows}},
+            data={
+                "source": source,
+                "facts": {r.fact: {"before": before.get(r.fact), "after": r.value.get("v")} for r in rows},
+            },
         )
     return rows
 
 
-def save_selfcheck(*, session: Session, actor: User, profile: dict, policies: PolicySet | None = None) -> list[EnterpriseFact]:
+def save_selfcheck(
+    *, session: Session, actor: User, profile: dict, policies: PolicySet | None = None
+) -> list[EnterpriseFact]:
     """An enterprise user keeps the facts of its self-check in its record (source ``selfcheck``).
     Facts the register decides, and unknown ones, are left out; claims keep their ids."""
     access.authorize(actor, "record.correct")
     if actor.role != access.ENTERPRISE:
-        raise InvalidInput("只有企业用户可以保存自测结果", "only an enterprise user saves its self-check", field="actor")
+        raise InvalidInput(
+            "只有企业用户可以保存自测结果", "only an enterprise user saves its self-check", field="actor"
+        )
     ent = access.get(session, actor, Enterprise, actor.enterprise_id, field="enterprise")
     vocab = (policies or default_policies()).vocabulary
     facts = flatten(profile)
@@ -333,7 +355,15 @@ def save_selfcheck(*, session: Session, actor: User, profile: dict, policies: Po
     values = _checked_values(vocab, facts, known)
     rows = put(session, ent=ent, values=values, source="selfcheck", as_of=dt.date.today(), actor=actor, known=known)
     if rows:
-        audit.record(session, actor=actor.username, action="record.selfcheck", entity="enterprise", entity_id=ent.id, district=ent.district, data={"facts": {r.fact: r.value.get("v") for r in rows}})
+        audit.record(
+            session,
+            actor=actor.username,
+            action="record.selfcheck",
+            entity="enterprise",
+            entity_id=ent.id,
+            district=ent.district,
+            data={"facts": {r.fact: r.value.get("v") for r in rows}},
+        )
     return rows
 
 
@@ -355,7 +385,9 @@ def flatten(profile: dict) -> dict[str, Any]:
     return out
 
 
-def absorb_application(session: Session, *, application_id: int, policies: PolicySet | None = None) -> list[EnterpriseFact]:
+def absorb_application(
+    session: Session, *, application_id: int, policies: PolicySet | None = None
+) -> list[EnterpriseFact]:
     """Keep the facts of a submitted application's profile in its enterprise's record (source
     ``application``; the system acts, after the submission). Facts that do not check against the
     vocabulary any more are skipped, never guessed."""
@@ -379,9 +411,25 @@ def absorb_application(session: Session, *, application_id: int, policies: Polic
         if v is not None:
             values[p] = v
     day = app.submitted_at.date() if app.submitted_at else dt.date.today()
-    rows = put(session, ent=ent, values=values, source="application", as_of=day, source_ref=f"application {app.id}", known=known)
+    rows = put(
+        session,
+        ent=ent,
+        values=values,
+        source="application",
+        as_of=day,
+        source_ref=f"application {app.id}",
+        known=known,
+    )
     if rows:
-        audit.record(session, actor="system", action="record.absorb", entity="enterprise", entity_id=ent.id, district=ent.district, data={"application": app.id, "facts": {r.fact: r.value.get("v") for r in rows}})
+        audit.record(
+            session,
+            actor="system",
+            action="record.absorb",
+            entity="enterprise",
+            entity_id=ent.id,
+            district=ent.district,
+            data={"application": app.id, "facts": {r.fact: r.value.get("v") for r in rows}},
+        )
     return rows
 
 
@@ -415,7 +463,11 @@ def import_facts(
     access.authorize(actor, "import.facts")
     list_name = (list_name or "").strip()
     if not list_name:
-        raise InvalidInput("请填写名单名称（如：2026 年高新技术企业名单）", "name the list (e.g. 2026 high-tech enterprise list)", field="list_name")
+        raise InvalidInput(
+            "请填写名单名称（如：2026 年高新技术企业名单）",
+            "name the list (e.g. 2026 high-tech enterprise list)",
+            field="list_name",
+        )
     vocab = (policies or default_policies()).vocabulary
     default_day = parse_day(on, field="on") if on not in (None, "") else dt.date.today()
     path = Path(path)
@@ -430,7 +482,14 @@ def import_facts(
     problems = imports._check_columns(header, IMPORT_BASE, allowed)
     fact_cols = [c for c in header if c not in IMPORT_BASE and c not in IMPORT_OPTIONAL]
     if not fact_cols and not problems:
-        problems.append(imports._problem(1, "", "名单没有事实列（如 enterprise.hnte_recognition）", "the list has no fact column (e.g. enterprise.hnte_recognition)"))
+        problems.append(
+            imports._problem(
+                1,
+                "",
+                "名单没有事实列（如 enterprise.hnte_recognition）",
+                "the list has no fact column (e.g. enterprise.hnte_recognition)",
+            )
+        )
     if problems:
         raise ImportRejected(problems)
     prepared = []
@@ -441,19 +500,35 @@ def import_facts(
             problems.append(imports._problem(n, "name", "企业名称不能为空", "the name must not be empty"))
         if code:
             if code in seen:
-                problems.append(imports._problem(n, "uscc", f"与第 {seen[code]} 行重复", f"duplicates row {seen[code]}"))
+                problems.append(
+                    imports._problem(n, "uscc", f"与第 {seen[code]} 行重复", f"duplicates row {seen[code]}")
+                )
                 continue
             seen[code] = n
             known_ent = session.execute(select(Enterprise).where(Enterprise.uscc == code)).scalar_one_or_none()
             if known_ent is not None and known_ent.district != actor.district:
-                problems.append(imports._problem(n, "uscc", f"该企业注册在{known_ent.district or '（未登记区）'}，不属本区档案", f"this enterprise is registered in {known_ent.district or '(no district)'}, not in your district's register"))
+                problems.append(
+                    imports._problem(
+                        n,
+                        "uscc",
+                        f"该企业注册在{known_ent.district or '（未登记区）'}，不属本区档案",
+                        f"this enterprise is registered in {known_ent.district or '(no district)'}, not in your district's register",
+                    )
+                )
                 continue
         day = default_day
         if r.get("as_of"):
             try:
                 day = dt.date.fromisoformat(r["as_of"])
             except ValueError:
-                problems.append(imports._problem(n, "as_of", f"不是有效日期（YYYY-MM-DD）：{r['as_of']!r}", f"not a date (YYYY-MM-DD): {r['as_of']!r}"))
+                problems.append(
+                    imports._problem(
+                        n,
+                        "as_of",
+                        f"不是有效日期（YYYY-MM-DD）：{r['as_of']!r}",
+                        f"not a date (YYYY-MM-DD): {r['as_of']!r}",
+                    )
+                )
         values: dict[str, Any] = {}
         for col in fact_cols:
             raw = r.get(col, "")
@@ -483,9 +558,22 @@ def import_facts(
     run = imports._run(session, kind="facts", path=path, data=data, rows=len(prepared), actor=actor)
     changed, unchanged = [], []
     for n, code, name, day, values in prepared:
-        ent = enterprises.get_or_register(session=session, uscc=code, name=name, district=actor.district, town=None, actor=actor)
-        added = put(session, ent=ent, values=values, source="import", as_of=day, source_ref=list_name, actor=actor, import_id=run.id)
-        (changed if added else unchanged).append({"row": n, "uscc": code, "enterprise": ent.id, "facts": [a.fact for a in added]})
+        ent = enterprises.get_or_register(
+            session=session, uscc=code, name=name, district=actor.district, town=None, actor=actor
+        )
+        added = put(
+            session,
+            ent=ent,
+            values=values,
+            source="import",
+            as_of=day,
+            source_ref=list_name,
+            actor=actor,
+            import_id=run.id,
+        )
+        (changed if added else unchanged).append(
+            {"row": n, "uscc": code, "enterprise": ent.id, "facts": [a.fact for a in added]}
+        )
     run.skipped = [{"row": u["row"], "uscc": u["uscc"], "record": u["enterprise"]} for u in unchanged]
     run.changed = changed
     audit.record(
@@ -495,6 +583,13 @@ def import_facts(
         entity="import",
         entity_id=run.id,
         district=run.district,
-        data={"file": path.name, "sha256": run.sha256, "list": list_name, "rows": len(prepared), "changed": [c["enterprise"] for c in changed], "unchanged": [u["row"] for u in unchanged]},
+        data={
+            "file": path.name,
+            "sha256": run.sha256,
+            "list": list_name,
+            "rows": len(prepared),
+            "changed": [c["enterprise"] for c in changed],
+            "unchanged": [u["row"] for u in unchanged],
+        },
     )
     return run
