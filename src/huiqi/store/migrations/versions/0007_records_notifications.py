@@ -11,7 +11,9 @@ New tables only (nothing existing changes):
 * ``notifications`` — inbox and e-mail, unique per (event, recipient, channel); e-mail retries;
 * ``notification_prefs`` — what each enterprise receives, and its e-mail address;
 * ``deadlines`` — due dates officers set for progress reports and change decisions;
-* ``dispatch_cursor`` — the last audit entry the dispatcher read.
+* ``dispatch_cursor`` — the last audit entry the dispatcher read: set here to the log's present
+  head, so the first dispatch after the upgrade notifies what happens from now on, not the
+  database's whole history (an empty log starts at 0).
 """
 from __future__ import annotations
 
@@ -32,6 +34,11 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dispatch_cursor'))
+    )
+    last = op.get_bind().execute(sa.text('SELECT MAX(seq) FROM audit_log')).scalar()
+    op.bulk_insert(
+        sa.table('dispatch_cursor', sa.column('id', sa.Integer), sa.column('seq', sa.Integer), sa.column('data', sa.JSON)),
+        [{'id': 1, 'seq': int(last or 0), 'data': {'set_by': 'migration 0007'}}],
     )
     op.create_table('match_results',
     sa.Column('district', sa.String(length=50), nullable=False),
