@@ -486,3 +486,44 @@ def test_funnel_per_programme(session, demo):
         1,
         0,
     )
+
+
+def test_a_change_decision_deadline_reminds_the_officers_and_the_decision_reaches_the_enterprise(session, demo):
+    """金科〔2025〕25号 line 1632: major changes need written approval (书面同意), no period given —
+    the officer sets the date; reminders count 2026's working days."""
+    from huiqi.workflow.changes import service as changes
+
+    off, me = demo["officer-js"], demo["ent-js4"]
+    [app] = matching.propose_grants(session=session, programme_id="J5.1", year=2026, actor=off, on=DAY, policies=PS)
+    imports.confirm(session=session, application_id=app.id, actor=off, on=DAY)
+    _dispatch(session, demo)  # history so far
+    ch = changes.request_change(
+        session=session,
+        application_id=app.id,
+        kind="place",
+        description="实施地点迁至朱泾镇新址",
+        actor=me,
+        policies=PS,
+    )
+    assert ch.state == "pending"
+    inbox.set_deadline(
+        session=session, application_id=app.id, kind="change_decision", change_id=ch.id, due_on="2026-10-12", actor=off
+    )
+    session.commit()
+    _dispatch(session, demo)
+    assert [n.kind for n in inbox.inbox(session=session, actor=off)][0] == "office"  # a change awaits a decision
+    # 10-08: 10-09, Saturday 10-10 (调休), 10-12 = 3 working days left
+    out = notify.remind(session=session, actor=off, on=dt.date(2026, 10, 8), days=3, policies=PS, settings=Settings())
+    session.commit()
+    assert out["made"] == 1 and "3 个工作日" in inbox.inbox(session=session, actor=off)[0].title_zh
+    changes.decide_change(session=session, change_id=ch.id, approve=True, reason="新址仍在金山区", actor=off)
+    session.commit()
+    _dispatch(session, demo)
+    [n] = [n for n in inbox.inbox(session=session, actor=me) if n.kind == "change"]
+    assert "已书面同意" in n.title_zh and "新址仍在金山区" in n.body_zh
+    assert inbox.deadlines(session=session, actor=off)[0].done is True  # decided: no more reminders
+    assert notify.remind(session=session, actor=off, on=dt.date(2026, 10, 9), days=3, policies=PS)["deadlines"] == []
+    assert [d.id for d in inbox.deadlines(session=session, actor=me)] == [
+        inbox.deadlines(session=session, actor=off)[0].id
+    ]
+    assert inbox.deadlines(session=session, actor=demo["ent-js1"]) == []  # another enterprise's
