@@ -527,3 +527,37 @@ def test_a_change_decision_deadline_reminds_the_officers_and_the_decision_reache
         inbox.deadlines(session=session, actor=off)[0].id
     ]
     assert inbox.deadlines(session=session, actor=demo["ent-js1"]) == []  # another enterprise's
+
+
+def test_a_record_change_tells_an_enterprise_of_an_open_round_that_now_fits(session, demo):
+    r = _open_j52_round(session, demo)
+    _dispatch(session, demo)
+    off = demo["officer-js"]
+    code = make_uscc("91310116MA1DEM005")
+    lst = f"uscc,name,enterprise.hnte_recognition,enterprise.zhangjiang_hnte_support\n{code},枫泾示范科技有限公司,重新认定,否\n"
+    run = records.import_facts(
+        session=session,
+        path="hnte-2.csv",
+        content=lst.encode(),
+        list_name="高新技术企业名单（第二批）",
+        actor=off,
+        on=DAY,
+        policies=PS,
+    )
+    js5 = run.changed[0]["enterprise"]  # registered by the import in 金山区
+    u5 = users.create(
+        session=session,
+        username="ent-js5",
+        password="x-pass-123456",
+        role=states.ENTERPRISE,
+        enterprise_id=js5,
+        actor=off,
+        policies=PS,
+    )
+    session.commit()
+    _dispatch(session, demo)  # record.import → matched again → J5.2 (000 line 943: 重新认定 5 万元) fits, round open
+    [n] = [n for n in inbox.inbox(session=session, actor=u5) if n.kind == "round_open"]
+    assert (n.programme_id, n.event_key) == ("J5.2", f"round-open:{r.id}:J5.2") and "50000.00" in n.body_zh
+    matching.run_register(session=session, actor=off, on=DAY, policies=PS)  # an officer's run: nobody told twice
+    session.commit()
+    assert _dispatch(session, demo)["made"] == 0

@@ -204,51 +204,8 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
     if action == "round.open":
         matching.on_round_open(session, round_id=int(e.entity_id), on=on, policies=policies)
         return
-    if action == "match.run" and str(data.get("trigger", "")).startswith("round.open:"):
-        r = session.get(Round, int(str(data["trigger"]).split(":", 1)[1]))
-        if r is None:
-            return
-        for pid, found in (data.get("found") or {}).items():
-            name = _title(policies, pid)
-            for status in ("eligible", "near"):
-                for eid in found.get(status) or []:
-                    row = (
-                        session.execute(
-                            select(MatchResult).where(MatchResult.enterprise_id == eid, MatchResult.programme_id == pid)
-                        )
-                        .scalars()
-                        .first()
-                    )
-                    if status == "eligible":
-                        zh = (
-                            f"根据贵企业档案，您符合“{name}”的条件"
-                            + (f"，政策上限 {row.ceiling} 元" if row and row.ceiling else "")
-                            + "（最终以审核为准）。"
-                        )
-                        en = (
-                            f"From your record you meet the conditions of {pid}"
-                            + (f"; ceiling {row.ceiling} yuan" if row and row.ceiling else "")
-                            + " (subject to review)."
-                        )
-                    else:
-                        need = "、".join(m["zh"] for m in (row.missing if row else []))
-                        needen = ", ".join(m["en"] for m in (row.missing if row else []))
-                        zh, en = (
-                            f"“{name}”可能适合贵企业，尚需补充：{need}。",
-                            f"{pid} may fit you; still needed: {needen}.",
-                        )
-                    zh += f"申报期 {r.opens_on} 至 {r.closes_on}（批次 {r.code}）。"
-                    en += f" Applications {r.opens_on} – {r.closes_on} (round {r.code})."
-                    mk.to_enterprise(
-                        eid,
-                        key=f"round-open:{r.id}:{pid}",
-                        kind="round_open",
-                        district=e.district,
-                        programme_id=pid,
-                        title=(f"有适合您的项目开放申报：{name}", f"A programme that fits you is open: {pid}"),
-                        body=(zh, en),
-                        link="/my",
-                    )
+    if action == "match.run":
+        _fits_open_rounds(session, e, data, mk, policies, on)
         return
     if action in RECORD_ACTIONS:
         if action == "record.import":
@@ -404,6 +361,77 @@ def _on_entry(session: Session, e: audit.AuditEntry, mk: _Maker, policies: Polic
         )
         if due is not None:
             due.done = True
+
+
+def _fits_open_rounds(
+    session: Session, e: audit.AuditEntry, data: dict, mk: _Maker, policies: PolicySet, on: dt.date
+) -> None:
+    """A match run found enterprises: tell each, once per round and programme ("a programme that
+    fits you is open"), about the open rounds of the district taking the programme — the round that
+    just opened (trigger ``round.open:<id>``), or for any other run (a record changed, an officer's
+    run) every round open on ``on``. An enterprise that has applied in the round for the programme
+    is not told."""
+    trigger = str(data.get("trigger", ""))
+    if trigger.startswith("round.open:"):
+        r0 = session.get(Round, int(trigger.split(":", 1)[1]))
+        open_rounds = [r0] if r0 is not None else []
+    else:
+        q = select(Round).where(
+            Round.district == e.district, Round.state == "open", Round.opens_on <= on, Round.closes_on >= on
+        )
+        open_rounds = list(session.execute(q.order_by(Round.id)).scalars())
+    for r in open_rounds:
+        applied = {
+            (a_eid, a_pid)
+            for a_eid, a_pid in session.execute(
+                select(Application.enterprise_id, Application.programme_id).where(Application.round_id == r.id)
+            ).all()
+        }
+        for pid, found in (data.get("found") or {}).items():
+            if pid not in (r.programmes or []):
+                continue
+            name = _title(policies, pid)
+            for status in ("eligible", "near"):
+                for eid in found.get(status) or []:
+                    if (eid, pid) in applied:
+                        continue
+                    row = (
+                        session.execute(
+                            select(MatchResult).where(MatchResult.enterprise_id == eid, MatchResult.programme_id == pid)
+                        )
+                        .scalars()
+                        .first()
+                    )
+                    if status == "eligible":
+                        zh = (
+                            f"根据贵企业档案，您符合“{name}”的条件"
+                            + (f"，政策上限 {row.ceiling} 元" if row and row.ceiling else "")
+                            + "（最终以审核为准）。"
+                        )
+                        en = (
+                            f"From your record you meet the conditions of {pid}"
+                            + (f"; ceiling {row.ceiling} yuan" if row and row.ceiling else "")
+                            + " (subject to review)."
+                        )
+                    else:
+                        need = "、".join(m["zh"] for m in (row.missing if row else []))
+                        needen = ", ".join(m["en"] for m in (row.missing if row else []))
+                        zh, en = (
+                            f"“{name}”可能适合贵企业，尚需补充：{need}。",
+                            f"{pid} may fit you; still needed: {needen}.",
+                        )
+                    zh += f"申报期 {r.opens_on} 至 {r.closes_on}（批次 {r.code}）。"
+                    en += f" Applications {r.opens_on} – {r.closes_on} (round {r.code})."
+                    mk.to_enterprise(
+                        eid,
+                        key=f"round-open:{r.id}:{pid}",
+                        kind="round_open",
+                        district=e.district,
+                        programme_id=pid,
+                        title=(f"有适合您的项目开放申报：{name}", f"A programme that fits you is open: {pid}"),
+                        body=(zh, en),
+                        link="/my",
+                    )
 
 
 def _cursor(session: Session) -> DispatchCursor:
