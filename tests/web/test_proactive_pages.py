@@ -38,6 +38,18 @@ def test_record_matching_and_inbox_pages(client, env):
         "/my/record", data={"csrf_token": csrf, "fact": "enterprise.nonsense", "value": "1"}, follow_redirects=True
     )
     assert "enterprise.nonsense" in r.text  # the bilingual refusal names the field
+    from huiqi.web import selfcheck as sc
+
+    answers = sc.Answers(
+        profile={
+            "enterprise": {"independent_legal_person": True, "debt_to_asset_ratio": "0.35"},
+            "call": {},
+            "claims": [],
+        }
+    )
+    token = sc.dump(answers, str(env["app"].state.huiqi.settings.secret_key))
+    r = client.post("/my/record/selfcheck", data={"csrf_token": csrf, "state": token}, follow_redirects=True)
+    assert "自测信息已存入企业档案" in r.text and "0.35" in r.text  # the self-check's facts, source 企业自测
     page = client.get("/notifications").text
     assert 'id="prefs"' in page
     r = client.post(

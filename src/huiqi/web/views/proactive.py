@@ -74,6 +74,24 @@ def my_record_correct(
     )
 
 
+@router.post("/my/record/selfcheck", dependencies=[Depends(check_csrf_form)])
+async def my_record_selfcheck(request: Request, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
+    """Keep the facts of a self-check (the signed answers of the self-check page) in the record."""
+    from fastapi.responses import RedirectResponse
+
+    from huiqi.web import selfcheck as sc
+
+    form = await request.form()
+    answers = sc.load(str(form.get("state") or ""), str(_settings(request).secret_key))
+    if answers is None:
+        return RedirectResponse("/selfcheck", status_code=303)
+    profile = sc.profile_for_match(answers)
+    fn = lambda: records.save_selfcheck(session=session, actor=user, profile=profile, policies=_ps(request))  # noqa: E731
+    return run_action(
+        request, session, fn, back="/my/record", ok=("自测信息已存入企业档案", "the self-check was kept in your record")
+    )
+
+
 # ------------------------------------------------------------------ everyone's inbox
 
 
