@@ -318,7 +318,17 @@ def _amount(ctx: _Ctx, raw: Any, field: str, line: int) -> M.Amount:
     if form == "multi_year":
         if not need("years", "each_year"):
             return M.NoAmount(M.Label("", ""))
-        return M.MultiYear(int(spec["years"]), _amount(ctx, spec["each_year"], f"{f}.each_year", line))
+        years = spec["years"]
+        if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+            ctx.problem(f"{f}.years", "应为正整数（支持年数）", "must be a positive whole number (years of support)", _line(spec, "years", line))
+            years = 1
+        start = None
+        if spec.get("from") is not None:
+            start = x("from")
+            names = [n for n in E.names_in(start) if "." in n]
+            if not names or any(getattr(ctx.vocab.facts.get(n), "type", None) != "date" for n in names):
+                ctx.problem(f"{f}.from", "应为日期事实（如 lease.start_date）", "must be a date fact (e.g. lease.start_date)", _line(spec, "from", line))
+        return M.MultiYear(years, _amount(ctx, spec["each_year"], f"{f}.each_year", line), start, _label(spec.get("from_label")))
     # none
     return M.NoAmount(_label(spec) or M.Label("原文未规定金额", "the text names no sum"))
 
@@ -424,17 +434,11 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
     if not isinstance(sup, LineDict) or "amount" not in sup:
         ctx.problem(f"{field}.support", "须有 amount 与 clause", "needs 'amount' and 'clause'", sl)
         return None
-    count_once = sup.get("count_once_per")
-    if count_once and count_once not in ctx.vocab.facts:
-        ctx.problem(f"{field}.support.count_once_per", f"未声明的事实 {count_once}", f"undeclared fact {count_once!r}", sl)
     support = M.Support(
         amount=_amount(ctx, sup["amount"], f"{field}.support.amount", _line(sup, "amount", sl)),
         clause=_clause(ctx, sup.get("clause"), f"{field}.support.clause", sl),
         discretionary=bool(sup.get("discretionary", False)),
-        count_once_per=count_once,
-        count_once_clause=_clause(ctx, sup["count_once_clause"], f"{field}.support.count_once_clause", sl)
-        if sup.get("count_once_clause")
-        else None,
+        once=_once(ctx, sup, f"{field}.support", sl, subject),
     )
     process = None
     if raw.get("process"):
@@ -483,6 +487,58 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
     return programme
 
 
+def _once(ctx: _Ctx, sup: LineDict, field: str, line: int, subject: str) -> M.Once | None:
+    """``once:`` (one award per key within a span); the older ``count_once_per`` is read as a once over the policy."""
+    if sup.get("count_once_per") and sup.get("once"):
+        ctx.problem(f"{field}.count_once_per", "count_once_per 与 once 只能写一个（count_once_per 已并入 once）", "give either count_once_per or once (count_once_per is folded into once)", line)
+        return None
+    if sup.get("count_once_per"):
+        fact = str(sup["count_once_per"])
+        if fact not in ctx.vocab.facts:
+            ctx.problem(f"{field}.count_once_per", f"未声明的事实 {fact}", f"undeclared fact {fact!r}", line)
+        clause = _clause(ctx, sup["count_once_clause"], f"{field}.count_once_clause", line) if sup.get("count_once_clause") else None
+        return M.Once((fact,), "policy", None, clause)
+    raw = sup.get("once")
+    if raw is None:
+        return None
+    f = f"{field}.once"
+    ol = _line(raw, default=line)
+    if not isinstance(raw, LineDict):
+        ctx.problem(f, "应为映射（per、within、clause）", "must be a mapping (per, within, clause)", ol)
+        return None
+    for key in sorted(map(str, set(raw) - {"per", "within", "clause", "programmes"})):
+        ctx.problem(f"{f}.{key}", f"未知字段 {key}；可用：per、within、clause、programmes", f"unknown key {key!r}; known: per, within, clause, programmes", ol)
+    per_raw = raw.get("per")
+    per = tuple(str(p) for p in per_raw) if isinstance(per_raw, list) else (str(per_raw),) if per_raw else ()
+    if not per:
+        ctx.problem(f"{f}.per", "缺少此项（事实名列表，或 enterprise）", "is missing (a list of fact names, or enterprise)", ol)
+    for name in per:
+        if name == ENTERPRISE:
+            continue
+        if name not in ctx.vocab.facts:
+            ctx.problem(f"{f}.per", f"未声明的事实 {name}（见 facts.yaml）", f"undeclared fact {name!r} (see facts.yaml)", ol)
+        elif name.split(".", 1)[0] not in (ENTERPRISE, CALL, subject):
+            ctx.problem(f"{f}.per", f"本项目的申报主体是 {subject}，不能读取 {name}", f"this programme's claim subject is {subject!r}; it cannot read {name!r}", ol)
+    within_raw = raw.get("within", "policy")
+    years = None
+    if isinstance(within_raw, LineDict) and set(within_raw) == {"years"}:
+        years = within_raw["years"]
+        within = "years"
+        if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+            ctx.problem(f"{f}.within.years", "应为正整数", "must be a positive whole number", ol)
+            years = 1
+    elif within_raw in ("policy", "year"):
+        within = str(within_raw)
+    else:
+        ctx.problem(f"{f}.within", "应为 policy、year 或 {years: N}", "must be policy, year or {years: N}", ol)
+        within = "policy"
+    clause = _clause(ctx, raw["clause"], f"{f}.clause", ol) if raw.get("clause") else None
+    if clause is None:
+        ctx.problem(f"{f}.clause", "须引用原文条款（clause: 原文）", "must quote the clause it implements (clause: text)", ol)
+    progs = tuple(str(p) for p in raw.get("programmes") or ())
+    return M.Once(per, within, years, clause, progs)
+
+
 def _scope_criteria(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) -> tuple[M.Criterion, ...]:
     """Scope criteria (the document's or a programme's): checked like any criterion, never soft."""
     out = []
@@ -529,7 +585,11 @@ def _caps(ctx: _Ctx, raw: Any, programme_ids: set[str]) -> list[M.Cap]:
         label = _label(c.get("label")) or M.Label("", "")
         amount = _expr(ctx, c.get("amount"), f"caps[{i}].amount", cl)
         clause = _clause(ctx, c.get("clause"), f"caps[{i}].clause", cl)
-        caps.append(M.Cap(str(c.get("id", f"cap{i}")), amount, progs, clause, label.zh, label.en))
+        over = str(c.get("over", "year"))
+        if over not in ("year", "policy"):
+            ctx.problem(f"caps[{i}].over", "应为 year（每个支持年度）或 policy（政策有效期内合计）", "must be year (per support year) or policy (a lifetime ceiling)", cl)
+            over = "year"
+        caps.append(M.Cap(str(c.get("id", f"cap{i}")), amount, progs, clause, label.zh, label.en, over))
     return caps
 
 
