@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Callable
 
 from huiqi.rules import expr as E
+from huiqi.calendar import add_period
 from huiqi.rules import model as M
 
 Lookup = Callable[[str], E.Value]
@@ -25,6 +27,16 @@ def show(value: E.Value) -> str:
             return format(value.quantize(Decimal(1)), "f")
         return format(value.normalize(), "f")
     return "?" if value is None else str(value)
+
+
+def support_year(start: dt.date, day: dt.date) -> int:
+    """Which support year ``day`` falls in, counting years from ``start`` as Civil Code art. 201
+    periods (the start day not counted): year k ends on start + k years (the corresponding day,
+    or the month's last day). A day on or before the end of year 1 (or before the start) is year 1."""
+    k = 1
+    while day > add_period(start, years=k):
+        k += 1
+    return k
 
 
 @dataclass
@@ -59,6 +71,7 @@ class AmountOutcome:
     not_applicable: M.Label | None = None  # no tier/band/case reached
     schedule: list[ScheduleItem] = field(default_factory=list)
     clauses: list[M.Clause] = field(default_factory=list)
+    this_year: Decimal | None = None  # multi-year support: the amount of the current support year
 
 
 def _val(node: E.Node, lookup: Lookup, out: AmountOutcome) -> E.Value:
@@ -208,13 +221,48 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
         out.steps.append(Step("各期合计", "sum of the stages", " + ".join(show(s.amount) for s in out.schedule) + f" = {show(total)}", total))
         return total
     if isinstance(amount, M.MultiYear):
+        first, left = 1, amount.years
+        if amount.start is not None:
+            start = _val(amount.start, lookup, out)
+            if start is None:
+                _eval(amount.each_year, lookup, out)  # ask for everything at once
+                return None
+            today = lookup("call.date")
+            if isinstance(start, dt.date) and isinstance(today, dt.date):
+                first = support_year(start, today)
+                sz, se = (amount.start_label.zh, amount.start_label.en) if amount.start_label else ("起始日", "start")
+                last_day = add_period(start, years=amount.years)
+                if first > amount.years:
+                    out.steps.append(
+                        Step(
+                            f"{sz} {start} 起 {amount.years} 年的支持期已于 {last_day} 届满（申报日 {today}）",
+                            f"the {amount.years} years of support from the {se} {start} ended on {last_day} (application {today})",
+                            f"{today} > {last_day}",
+                            None,
+                        )
+                    )
+                    out.not_applicable = M.Label(
+                        f"支持期已届满：自{sz} {start} 起 {amount.years} 年，至 {last_day} 止",
+                        f"the support period is over: {amount.years} years from the {se} {start}, ended on {last_day}",
+                    )
+                    return None
+                left = amount.years - first + 1
+                out.steps.append(
+                    Step(
+                        f"{sz} {start}，申报日 {today} 在第 {first} 年（至 {add_period(start, years=first)}），剩余 {left} 年",
+                        f"{se} {start}; the application date {today} is in year {first} (until {add_period(start, years=first)}): {left} year(s) left",
+                        f"{amount.years} − {first} + 1 = {left}",
+                        Decimal(left),
+                    )
+                )
         each = _eval(amount.each_year, lookup, out)
         if each is None:
             return None
-        for year in range(amount.years):
-            out.schedule.append(ScheduleItem(f"第{year + 1}年", f"year {year + 1}", 12 * year, each))
-        total = each * amount.years
-        out.steps.append(Step(f"每年 {show(each)} 元 × {amount.years} 年", f"{show(each)} a year × {amount.years} years", f"{show(each)} × {amount.years} = {show(total)}", total))
+        for k, year in enumerate(range(first, amount.years + 1)):
+            out.schedule.append(ScheduleItem(f"第{year}年", f"year {year}", 12 * k, each))
+        out.this_year = each
+        total = each * left
+        out.steps.append(Step(f"每年 {show(each)} 元 × {left} 年", f"{show(each)} yuan a year × {left} years", f"{show(each)} × {left} = {show(total)}", total))
         return total
     if isinstance(amount, M.NoAmount):
         out.steps.append(Step(amount.reason.zh, amount.reason.en, "—", None))
@@ -307,7 +355,7 @@ def _bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool], *, t
         return max((_most(t.amount, lookup, nonneg) for t in amount.tiers), default=Decimal(0))
     if isinstance(amount, M.Staged):
         return sum((_bound(s.amount, lookup, nonneg) for s in amount.stages), Decimal(0))
-    if isinstance(amount, M.MultiYear):
+    if isinstance(amount, M.MultiYear):  # at most every year (a start date may leave fewer)
         return _bound(amount.each_year, lookup, nonneg) * amount.years
     return _INF  # NoAmount: nothing to bound
 

@@ -36,6 +36,13 @@ STATUS_LABELS = {
 
 SCHEMA_VERSION = "1"
 
+AWARDS_UNKNOWN = M.Note(
+    "awards-unknown",
+    "未提供已获支持记录（awards）：本结果按此前未获该项支持计算（一次性、每两年、同一品种只计一次、累计上限）；审核时以区级台账为准。",
+    "No record of support already granted (awards) was given: this result assumes none was granted before "
+    "(one-off, biennial, once-per-variety and lifetime limits); the officer checks the district's ledger before approval.",
+)
+
 
 @dataclass
 class CriterionOutcome:
@@ -107,6 +114,10 @@ class Result:
     # else the support standard's 最高 / highest case still possible (after per-entity caps);
     # None when unbounded or not eligible / needs_info.
     possible_ceiling: Decimal | None = None
+    # Multi-year support: this support year's amount (the ceiling is the whole support left).
+    this_year: Decimal | None = None
+    # Notes that bear on this result beyond the programme's own (e.g. awards-unknown).
+    extra_notes: list[M.Note] = field(default_factory=list)
 
     @property
     def discretionary(self) -> bool:
@@ -273,6 +284,8 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     if result.status in (ELIGIBLE, NEEDS_INFO) and outcome.value is not None and not missing_claim:
         result.ceiling = to_fen(outcome.value)
         result.uncapped = result.ceiling
+        if outcome.this_year is not None:
+            result.this_year = to_fen(outcome.this_year)
     result.cap_year = _cap_year(programme, document, lookup, on)
     return result
 
@@ -309,43 +322,123 @@ def _none_applies(programme: M.Programme, document: M.Document, profile: Profile
     return result
 
 
-def _count_once(results: list[Result], programme: M.Programme, document: M.Document) -> None:
-    """Claims sharing the count-once fact (one drug's strengths are one variety) count once."""
-    fact = programme.support.count_once_per
-    if not fact:
-        return
-    _, _, key = fact.partition(".")
-    groups: dict[Any, list[Result]] = {}
-    for r in results:
-        if r.claim is None or r.status not in (ELIGIBLE, NEEDS_INFO):
+def _once_key(r: Result, once: M.Once, profile: Profile) -> tuple[tuple[Any, ...] | None, set[str]]:
+    """The count-once key of a result: the values of ``once.per`` (None with the facts to ask when unknown)."""
+    values, missing = [], set()
+    for name in once.per:
+        if name == ENTERPRISE:
+            values.append(profile.uscc or ENTERPRISE)
             continue
-        value = r.claim.facts.get(key)
+        subject, _, fact = name.partition(".")
+        if subject == ENTERPRISE:
+            value = profile.enterprise.get(fact)
+        elif subject == CALL:
+            value = profile.call.get(fact)
+        else:
+            value = r.claim.facts.get(fact) if r.claim is not None else None
         if value is None:
+            missing.add(name)
+        values.append(value)
+    return (None, missing) if missing else (tuple(values), set())
+
+
+def _within(once: M.Once, year_a: int, year_b: int) -> bool:
+    if once.within == "year":
+        return year_a == year_b
+    if once.within == "years":
+        return abs(year_a - year_b) < (once.years or 1)
+    return True
+
+
+def _show_key(once: M.Once, key: tuple[Any, ...]) -> str:
+    shown = [str(v) for n, v in zip(once.per, key) if n != ENTERPRISE]
+    return "、".join(shown) if shown else "本单位"
+
+
+def _show_key_en(once: M.Once, key: tuple[Any, ...]) -> str:
+    shown = [str(v) for n, v in zip(once.per, key) if n != ENTERPRISE]
+    return ", ".join(shown) if shown else "this entity"
+
+
+def _count_once(results: list[Result], programme: M.Programme, document: M.Document, profile: Profile) -> None:
+    """``once``: claims sharing a key within the span count once, and a key already awarded
+    (the profile's ``awards``) within the span is not awarded again."""
+    once = programme.support.once
+    if once is None:
+        return
+    clause = once.clause or programme.support.clause
+    test = f"once per {', '.join(once.per)} within {once.within}" + (f" {once.years}" if once.years else "")
+    keyed: list[tuple[Result, tuple[Any, ...]]] = []
+    for r in results:
+        if r.status not in (ELIGIBLE, NEEDS_INFO) or (r.claim is None and programme.subject != ENTERPRISE):
+            continue
+        key, missing = _once_key(r, once, profile)
+        if key is None:
             r.status = NEEDS_INFO
-            r.missing.add(fact)
+            r.missing |= missing
             continue
-        groups.setdefault(value, []).append(r)
-    clause = programme.support.count_once_clause or programme.support.clause
-    for value, members in groups.items():
-        if len(members) < 2:
+        keyed.append((r, key))
+    # 1. within this evaluation: one per key within the span (the higher amount kept)
+    groups: dict[tuple[Any, ...], list[Result]] = {}
+    for r, key in keyed:
+        groups.setdefault(key, []).append(r)
+    for key, members in groups.items():
+        members.sort(key=lambda r: r.cap_year)
+        while members:
+            head = members[0]
+            cluster = [m for m in members if _within(once, head.cap_year, m.cap_year)]
+            members = [m for m in members if m not in cluster]
+            if len(cluster) < 2:
+                continue
+            keep = max(cluster, key=lambda r: (r.status == ELIGIBLE, r.ceiling or Decimal(0)))
+            for r in cluster:
+                if r is keep:
+                    continue
+                r.status = INELIGIBLE
+                r.ceiling = None
+                r.this_year = None
+                other = keep.claim.id if keep.claim else keep.programme.id
+                r.failed.append(
+                    CriterionOutcome(
+                        "once",
+                        f"与 {other} 属同一支持对象（{_show_key(once, key)}），{once.describe()[0]}只支持一次",
+                        f"the same subject as {other} ({_show_key_en(once, key)}): supported once {once.describe()[1]}",
+                        test, clause, False, False,
+                    )
+                )
+                r.citations.append(clause)
+    # 2. across rounds: the profile's awards
+    if profile.awards is None:
+        for r, _key in keyed:
+            if r.status in (ELIGIBLE, NEEDS_INFO) and AWARDS_UNKNOWN not in r.extra_notes:
+                r.extra_notes.append(AWARDS_UNKNOWN)
+        return
+    sharing = {programme.id, *once.programmes}
+    for r, key in keyed:
+        if r.status not in (ELIGIBLE, NEEDS_INFO):
             continue
-        keep = max(members, key=lambda r: (r.status == ELIGIBLE, r.ceiling or Decimal(0)))
-        for r in members:
-            if r is keep:
+        for a in profile.awards:
+            if a.document != document.id or a.programme not in sharing:
+                continue
+            if not _within(once, a.year, r.cap_year):
+                continue
+            if any(n != ENTERPRISE and (n not in a.key or a.key[n] != v) for n, v in zip(once.per, key)):
                 continue
             r.status = INELIGIBLE
-            r.ceiling = None
+            r.ceiling = r.this_year = None
+            r.missing = set()
             r.failed.append(
                 CriterionOutcome(
-                    "count_once",
-                    f"与 {keep.claim.id} 属同一品种（{value}），只计一次",  # type: ignore[union-attr]
-                    f"same variety as {keep.claim.id} ({value}): counted once",  # type: ignore[union-attr]
-                    fact,
-                    clause,
-                    False,
-                    False,
+                    "once",
+                    f"已于 {a.year} 年度在 {a.programme} 获得支持 {show(a.amount)} 元（{_show_key(once, key)}），"
+                    f"{once.describe()[0]}只支持一次",
+                    f"already supported under {a.programme} for {a.year} with {show(a.amount)} yuan "
+                    f"({_show_key_en(once, key)}): supported once {once.describe()[1]}",
+                    test, clause, False, False,
                 )
             )
+            r.citations.append(clause)
+            break
 
 
 def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], profile: Profile, on: dt.date) -> None:
@@ -358,21 +451,55 @@ def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], p
             limit = E.evaluate(cap.amount, lookup)
             if not isinstance(limit, Decimal):
                 continue
+            if cap.over == "policy":
+                _clip(cap, limit, everyone, _granted(cap, document, profile, None))
+                if profile.awards is None:
+                    for r in everyone:
+                        if AWARDS_UNKNOWN not in r.extra_notes:
+                            r.extra_notes.append(AWARDS_UNKNOWN)
+                continue
             for year in sorted({r.cap_year for r in everyone}):
-                _clip(cap, limit, [r for r in everyone if r.cap_year == year])
+                _clip(cap, limit, [r for r in everyone if r.cap_year == year], _granted(cap, document, profile, year))
 
 
-def _clip(cap: M.Cap, limit: Decimal, members: list[Result]) -> None:
-    """Fill one entity-year's cap in order, eligible results first, clipping what does not fit."""
+def _granted(cap: M.Cap, document: M.Document, profile: Profile, year: int | None) -> Decimal:
+    """What the profile's awards already used of a cap (all years for a lifetime cap, else that year)."""
+    return sum(
+        (
+            a.amount
+            for a in profile.awards or ()
+            if a.document == document.id and a.programme in cap.programmes and (year is None or a.year == year)
+        ),
+        Decimal(0),
+    )
+
+
+def _clip(cap: M.Cap, limit: Decimal, members: list[Result], granted: Decimal = Decimal(0)) -> None:
+    """Fill one entity's cap (one year's, or the policy's life) in order, eligible results first,
+    after what was already granted, clipping what does not fit."""
     members.sort(key=lambda r: r.status != ELIGIBLE)  # stable: eligible first, in order
-    used = Decimal(0)
+    used = granted
+    lifetime = cap.over == "policy"
     for r in members:
         room = max(limit - used, Decimal(0))
         if r.ceiling > room:  # type: ignore[operator]
             r.caps.append(CapClip(cap.id, cap.label_zh, cap.label_en, limit, r.ceiling, room, cap.clause))  # type: ignore[arg-type]
-            r.steps.append(Step(f"单位年度上限 {show(limit)} 元，本项最多 {show(room)} 元", f"per-entity annual cap {show(limit)}: at most {show(room)} here", f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
+            before = f"（已获 {show(granted)} 元）" if granted else ""
+            before_en = f" (already granted {show(granted)})" if granted else ""
+            if lifetime:
+                zh = f"单位累计上限 {show(limit)} 元{before}，本项最多 {show(room)} 元"
+                en = f"per-entity lifetime cap {show(limit)} yuan{before_en}: at most {show(room)} yuan here"
+            else:
+                zh = f"单位年度上限 {show(limit)} 元{before}，本项最多 {show(room)} 元"
+                en = f"per-entity annual cap {show(limit)} yuan{before_en}: at most {show(room)} yuan here"
+            r.steps.append(Step(zh, en, f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
             r.citations.append(cap.clause)
             r.ceiling = to_fen(room)
+            if r.this_year is not None and r.this_year > r.ceiling:
+                r.this_year = r.ceiling
+            if r.ceiling == 0:
+                r.reason_zh = "已达累计上限" if lifetime else "已达年度上限"
+                r.reason_en = "lifetime cap reached" if lifetime else "annual cap reached"
         used += r.ceiling  # type: ignore[operator]
 
 
@@ -404,9 +531,10 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
             limit = E.evaluate(cap.amount, _Lookup(profile, None, members[0].programme, document, on))
             if not isinstance(limit, Decimal):
                 continue
-            for year in sorted({r.cap_year for r in members}):
-                in_year = [r for r in members if r.cap_year == year]
-                used = sum((r.ceiling for r in in_year if r.ceiling is not None), Decimal(0))
+            spans = [members] if cap.over == "policy" else [[r for r in members if r.cap_year == y] for y in sorted({r.cap_year for r in members})]
+            for in_year in spans:
+                year = None if cap.over == "policy" else in_year[0].cap_year
+                used = _granted(cap, document, profile, year) + sum((r.ceiling for r in in_year if r.ceiling is not None), Decimal(0))
                 for r in in_year:
                     if r.ceiling is None:  # a bound, not a computed ceiling: what room the cap leaves
                         room = max(limit - used, Decimal(0))
@@ -414,10 +542,26 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
                         used += r.possible_ceiling
 
 
+def _sharing(policies: M.PolicySet, wanted: set[str]) -> set[str]:
+    """The programmes asked for and every programme sharing a cap (or a count-once key) with them."""
+    links: list[set[str]] = [set(cap.programmes) for d in policies.documents for cap in d.caps]
+    links += [{p.id, *p.support.once.programmes} for p in policies.programmes() if p.support.once and p.support.once.programmes]
+    out = set(wanted)
+    grew = True
+    while grew:
+        grew = False
+        for group in links:
+            if group & out and not group <= out:
+                out |= group
+                grew = True
+    return out
+
+
 def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = None, programmes: Iterable[str] | None = None) -> MatchReport:
     """Evaluate a profile against every programme (or the ones named) on a date."""
     on = on or dt.date.today()
-    wanted = set(programmes) if programmes else None
+    shown = set(programmes) if programmes else None
+    wanted = _sharing(policies, shown) if shown is not None else None
     results: list[Result] = []
     by_kind: dict[str, list[Claim]] = {}
     for c in profile.claims:
@@ -441,8 +585,10 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
                 prog_results.append(_none_applies(programme, document, profile, on))
             elif not prog_results:
                 prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
-            _count_once(prog_results, programme, document)
+            _count_once(prog_results, programme, document, profile)
             results.extend(prog_results)
     _apply_caps(results, policies.documents, profile, on)
     _set_possible(results, policies, profile, on)
+    if shown is not None:  # the caps were computed over every programme sharing them; show the ones asked for
+        results = [r for r in results if r.programme.id in shown]
     return MatchReport(on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile)
