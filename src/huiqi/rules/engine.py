@@ -400,7 +400,7 @@ def _count_once(results: list[Result], programme: M.Programme, document: M.Docum
                 other = keep.claim.id if keep.claim else keep.programme.id
                 r.failed.append(
                     CriterionOutcome(
-                        "once",
+                        "count_once",
                         f"与 {other} 属同一支持对象（{_show_key(once, key)}），{once.describe()[0]}只支持一次",
                         f"the same subject as {other} ({_show_key_en(once, key)}): supported once {once.describe()[1]}",
                         test, clause, False, False,
