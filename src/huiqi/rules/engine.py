@@ -118,6 +118,8 @@ class Result:
     this_year: Decimal | None = None
     # Notes that bear on this result beyond the programme's own (e.g. awards-unknown).
     extra_notes: list[M.Note] = field(default_factory=list)
+    # (event date, application date) when the event date is after the application: an input error.
+    future_event: tuple[dt.date, dt.date] | None = None
 
     @property
     def discretionary(self) -> bool:
@@ -180,6 +182,12 @@ class _Lookup:
         return param.at(self.on) if param else None  # type: ignore[return-value]
 
 
+def _note(note_id: str | None, programme: M.Programme, document: M.Document) -> M.Note | None:
+    if not note_id:
+        return None
+    return next((n for n in (*programme.notes, *document.notes) if n.id == note_id), None)
+
+
 def _outcome(c: M.Criterion, value: E.Value) -> CriterionOutcome:
     return CriterionOutcome(c.id, c.label_zh, c.label_en, c.source, c.clause, c.soft, value if isinstance(value, bool) or value is None else bool(value), c.note)
 
@@ -195,12 +203,23 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
         result.reason_zh = f"评估日 {on} 早于文件发布日 {document.issued}"
         result.reason_en = f"the evaluation date {on} is before the document was issued ({document.issued})"
         return False
+    applied = lookup("call.date")
+    applied = applied if isinstance(applied, dt.date) else on
+    end = document.in_force.end
+    if end is not None and applied > end:  # an application after the document's end is not taken
+        result.reason_zh = f"申报（评估）日 {applied} 晚于政策有效期截止日 {end}：文件已失效，不再受理"
+        result.reason_en = f"the application (evaluation) date {applied} is after the document's end date {end}: it no longer applies"
+        if document.in_force.clause:
+            result.citations.append(document.in_force.clause)
+        return False
     if programme.event_date is not None and document.window_basis == "event_date":
         day = E.evaluate(programme.event_date, lookup)
         if day is None:
             result.missing |= _unknown_facts(programme.event_date, lookup)
             return None
         what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+        if isinstance(day, dt.date) and day > applied:  # an input error: evaluate() refuses the profile
+            result.future_event = (day, applied)
     else:
         day, what_zh, what_en = on, f"评估日 {on}", f"the evaluation date {on}"
     if not isinstance(day, dt.date):
@@ -233,6 +252,11 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
             else:
                 result.reason_zh = f"不在《{document.number}》适用范围内"
                 result.reason_en = f"outside the scope of {document.number}"
+            note = _note(c.note, programme, document)
+            if note is not None:  # a reading, not a quotation: say so where it refuses
+                result.reason_zh += f"：{c.label_zh}（系解释，非原文：{note.zh}）"
+                result.reason_en += f": {c.label_en} (a reading, not the text: {note.en})"
+                result.extra_notes.append(note)
             result.missing = set()
             return result
         if value is None:
@@ -557,8 +581,46 @@ def _sharing(policies: M.PolicySet, wanted: set[str]) -> set[str]:
     return out
 
 
-def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = None, programmes: Iterable[str] | None = None) -> MatchReport:
-    """Evaluate a profile against every programme (or the ones named) on a date."""
+def _future_events(results: list[Result], profile: Profile) -> None:
+    """An event dated after the application date is an input error, naming the field."""
+    from huiqi.rules.errors import Problem, ProfileError
+
+    problems, seen = [], set()
+    index = {c.id: i for i, c in enumerate(profile.claims)}
+    for r in results:
+        if r.future_event is None or r.programme.event_date is None:
+            continue
+        day, applied = r.future_event
+        for name in sorted(n for n in E.names_in(r.programme.event_date) if "." in n):
+            subject, _, fact = name.partition(".")
+            where = f"claims[{index[r.claim.id]}].{fact}" if r.claim is not None and subject == r.claim.kind else name
+            if where in seen:
+                continue
+            seen.add(where)
+            problems.append(
+                Problem(
+                    where,
+                    f"事项发生日 {day} 晚于申报（评估）日 {applied}：尚未发生的事项不能申报，请核对日期（{r.programme.id}）",
+                    f"the event date {day} is after the application (evaluation) date {applied}: an event still to come cannot be claimed; check the date ({r.programme.id})",
+                )
+            )
+    if problems:
+        raise ProfileError(problems)
+
+
+def evaluate(
+    policies: M.PolicySet,
+    profile: Profile,
+    *,
+    on: dt.date | None = None,
+    programmes: Iterable[str] | None = None,
+    future_events: str = "error",
+) -> MatchReport:
+    """Evaluate a profile against every programme (or the ones named) on a date.
+
+    An event dated after the application date (``call.date``, else ``on``) is an input error
+    (ProfileError naming the field); ``future_events="ignore"`` evaluates it anyway (population
+    runs over synthetic data)."""
     on = on or dt.date.today()
     shown = set(programmes) if programmes else None
     wanted = _sharing(policies, shown) if shown is not None else None
@@ -587,6 +649,8 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
                 prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
             _count_once(prog_results, programme, document, profile)
             results.extend(prog_results)
+    if future_events == "error":
+        _future_events(results, profile)
     _apply_caps(results, policies.documents, profile, on)
     _set_possible(results, policies, profile, on)
     if shown is not None:  # the caps were computed over every programme sharing them; show the ones asked for
