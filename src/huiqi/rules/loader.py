@@ -346,6 +346,10 @@ def _criterion(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) 
         found = shared[name]
         if "soft" in raw:  # a topic may state a shared condition as 原则上
             found = M.Criterion(**{**found.__dict__, "soft": bool(raw["soft"])})
+        if raw.get("clause") is not None:  # the same condition, quoted where this topic states it
+            found = M.Criterion(**{**found.__dict__, "clause": _clause(ctx, raw["clause"], f"{field}.clause", line), "file_line": line})
+        if raw.get("note") is not None:
+            found = M.Criterion(**{**found.__dict__, "note": str(raw["note"])})
         return found
     if not isinstance(raw, LineDict) or "test" not in raw or "id" not in raw:
         ctx.problem(field, "条件须有 id、test 与 clause", "a criterion needs 'id', 'test' and 'clause'", line)

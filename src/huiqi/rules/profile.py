@@ -155,6 +155,7 @@ def parse_profile(data: Any, vocab: Vocabulary) -> Profile:
         except USCCError as exc:
             problems.append(Problem("enterprise.uscc", exc.message_zh, exc.message_en))
     enterprise = _facts(vocab, ENTERPRISE, ent_raw, RESERVED_ENTERPRISE_KEYS, "enterprise", problems)
+    _org_type_from_uscc(vocab, uscc, enterprise, problems)
     call_raw = data.get("call") or {}
     if not isinstance(call_raw, dict):
         problems.append(Problem("call", "call 应为映射", "'call' must be a mapping"))
@@ -181,6 +182,30 @@ def parse_profile(data: Any, vocab: Vocabulary) -> Profile:
     if problems:
         raise ProfileError(problems)
     return Profile(uscc=uscc, name=ent_raw.get("name"), enterprise=enterprise, call=call, claims=claims, awards=awards)
+
+
+def _org_type_from_uscc(vocab: Vocabulary, uscc: Any, enterprise: dict[str, Any], problems: list[Problem]) -> None:
+    """Read ``org_type`` from the USCC's category code when the profile does not give it; refuse a
+    profile whose ``org_type`` contradicts its code."""
+    fact = vocab.facts_of(ENTERPRISE).get("org_type")
+    if fact is None or not isinstance(uscc, str):
+        return
+    from huiqi.uscc import org_type_from_uscc
+
+    derived = org_type_from_uscc(uscc)
+    if derived is None or (fact.values and derived not in fact.values):
+        return
+    given = enterprise.get("org_type")
+    if given is None:
+        enterprise["org_type"] = derived
+    elif given != derived:
+        problems.append(
+            Problem(
+                "enterprise.org_type",
+                f"单位类型“{given}”与统一社会信用代码 {uscc} 的机构类别（{uscc[:2]}：{derived}）不符",
+                f"org_type {given!r} contradicts the USCC {uscc}, whose category code {uscc[:2]} means {derived!r}",
+            )
+        )
 
 
 AWARD_KEYS = ("programme", "document", "year", "amount", "key", "project", "decided_on")
