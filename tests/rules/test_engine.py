@@ -51,7 +51,7 @@ def test_multi_year_rent_cap_per_year(policies):
     # 200 万 × 30% = 60 万 → 单年度最高 50 万 → 150 万
     r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 2000000, "signed": "2026-03-01"}]), "T-rent", "l1")
     assert r.ceiling == D("1500000.00")
-    assert any("min(600000, 500000)" in s.formula for s in r.steps)
+    assert any("600,000 元 > 上限 500,000 元 → 500,000 元" in s.formula for s in r.steps)
 
 
 def test_parameter_is_used_by_name(policies):
@@ -78,7 +78,7 @@ def test_threshold_bands(policies, turnover, status, ceiling):
 
 def test_band_of_49_999_999_99_is_exact_before_the_cap(policies):
     r = result(run(policies, [{"id": "p", "kind": "portfolio", "turnover": "49999999.99"}]), "T-bands", "p")
-    assert "49999999.99 × 0.0002 = 9999.999998" in r.steps[0].formula
+    assert "49,999,999.99 元 × 2‱ = 9,999.999998 元" in r.steps[0].formula
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,7 @@ def test_j11_lifetime_cap_counts_awards_of_earlier_years(real):
     r = j11(real, "2024-06-01", dt.date(2025, 9, 1), awards=awards)
     assert (r.uncapped, r.ceiling) == (D("1000000.00"), D("200000.00"))
     assert r.caps[0].cap == "J1.1-per-enterprise" and r.caps[0].limit == D(1500000)
-    assert "累计上限" in r.steps[-1].zh and "已获 1300000 元" in r.steps[-1].zh
+    assert "累计上限" in r.steps[-1].zh and "已获 1,300,000 元" in r.steps[-1].zh
     assert r.this_year == D("200000.00")  # this year's amount never exceeds what is left
     # awards absent: the same claim on the named assumption that nothing was granted
     r = j11(real, "2024-06-01", dt.date(2025, 9, 1))
@@ -159,7 +159,7 @@ def test_once_within_years(fixture, award_year, status):
     r = evaluate(ps, parse_profile(data, ps.vocabulary), on=dt.date(2025, 6, 1)).results[0]
     assert r.status == status  # |2025 − year| < 2 is the same two-year span
     if status == "ineligible":
-        assert r.failed[0].id == "once" and f"{award_year} 年度" in r.failed[0].label_zh and "50000 元" in r.failed[0].label_zh
+        assert r.failed[0].id == "once" and f"{award_year} 年度" in r.failed[0].label_zh and "50,000 元" in r.failed[0].label_zh
 
 
 def test_once_other_key_or_programme_does_not_count(fixture):

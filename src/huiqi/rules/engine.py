@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
-from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, amount_bound, evaluate_amount, show, to_fen
+from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, amount_bound, evaluate_amount, show, to_fen, yuan
 from huiqi.rules.facts import CALL, ENTERPRISE
 from huiqi.rules.profile import Claim, Profile
 
@@ -454,9 +454,9 @@ def _count_once(results: list[Result], programme: M.Programme, document: M.Docum
             r.failed.append(
                 CriterionOutcome(
                     "once",
-                    f"已于 {a.year} 年度在 {a.programme} 获得支持 {show(a.amount)} 元（{_show_key(once, key)}），"
+                    f"已于 {a.year} 年度在 {a.programme} 获得支持 {yuan(a.amount)} 元（{_show_key(once, key)}），"
                     f"{once.describe()[0]}只支持一次",
-                    f"already supported under {a.programme} for {a.year} with {show(a.amount)} yuan "
+                    f"already supported under {a.programme} for {a.year} with {yuan(a.amount)} yuan "
                     f"({_show_key_en(once, key)}): supported once {once.describe()[1]}",
                     test, clause, False, False,
                 )
@@ -508,15 +508,15 @@ def _clip(cap: M.Cap, limit: Decimal, members: list[Result], granted: Decimal = 
         room = max(limit - used, Decimal(0))
         if r.ceiling > room:  # type: ignore[operator]
             r.caps.append(CapClip(cap.id, cap.label_zh, cap.label_en, limit, r.ceiling, room, cap.clause))  # type: ignore[arg-type]
-            before = f"（已获 {show(granted)} 元）" if granted else ""
-            before_en = f" (already granted {show(granted)})" if granted else ""
+            before = f"（已获 {yuan(granted)} 元）" if granted else ""
+            before_en = f" (already granted {yuan(granted)})" if granted else ""
             if lifetime:
-                zh = f"单位累计上限 {show(limit)} 元{before}，本项最多 {show(room)} 元"
-                en = f"per-entity lifetime cap {show(limit)} yuan{before_en}: at most {show(room)} yuan here"
+                zh = f"单位累计上限 {yuan(limit)} 元{before}，本项最多 {yuan(room)} 元"
+                en = f"per-entity lifetime cap {yuan(limit)} yuan{before_en}: at most {yuan(room)} yuan here"
             else:
-                zh = f"单位年度上限 {show(limit)} 元{before}，本项最多 {show(room)} 元"
-                en = f"per-entity annual cap {show(limit)} yuan{before_en}: at most {show(room)} yuan here"
-            r.steps.append(Step(zh, en, f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
+                zh = f"单位年度上限 {yuan(limit)} 元{before}，本项最多 {yuan(room)} 元"
+                en = f"per-entity annual cap {yuan(limit)} yuan{before_en}: at most {yuan(room)} yuan here"
+            r.steps.append(Step(zh, en, f"{yuan(limit)} 元 − {yuan(used)} 元 = {yuan(room)} 元 < {yuan(r.ceiling)} 元 → {yuan(room)} 元", room))
             r.citations.append(cap.clause)
             r.ceiling = to_fen(room)
             if r.this_year is not None and r.this_year > r.ceiling:
