@@ -232,3 +232,41 @@ def test_awards_round_trip_and_schema(real):
     assert parse_profile({"enterprise": {}, "awards": []}, real.vocabulary).awards == []  # known: none
     schema = profile_json_schema(real.vocabulary)["properties"]["awards"]
     assert schema["items"]["required"] == ["programme", "document", "year", "amount"]
+
+
+# ------------------------------------------------------------------ notes: defined once, shown where they bear
+
+
+def test_each_result_carries_only_the_notes_that_bear_on_it(real):
+    data = {"enterprise": {"registered_district": "黄浦区", "org_type": "企业"},
+            "claims": [{"id": "p", "kind": "talent_selection", "person": "甲", "programme_level": "国家", "selected": True, "selected_date": "2026-03-01"},
+                       {"id": "f", "kind": "frontier_project", "support_year": 2026}]}
+    rep = evaluate(real, parse_profile(data, real.vocabulary), on=dt.date(2026, 6, 30))
+    doc = real.document("huangpu-2025-2")
+    for r in (x for x in rep.results if x.document is doc):
+        ids = [n.id for n in r.notes()]
+        assert len(ids) == len(set(ids)) < len(doc.notes) + len(r.programme.notes)
+        assert {"validity-start", "after-end", "event-date"} <= set(ids)  # when: always
+        assert ("discretionary" in ids) == r.programme.support.discretionary
+        assert ("per-entity-year" in ids) == any(r.programme.id in c.programmes for c in doc.caps)
+    h1 = next(r for r in rep.results if r.programme.id == "H1")
+    assert {"scope-registered", "good-credit", "no-double-funding", "h1-support-year"} <= {n.id for n in h1.notes()}
+
+
+def test_shared_notes_are_defined_once(real):
+    doc = real.document("jinshan-2025-25")
+    assert [n.id for n in doc.notes].count("credit-soft") == 1 and [n.id for n in doc.notes].count("notice-days-unstated") == 1
+    users = [p for p in doc.programmes if any(n.id == "credit-soft" for n in p.notes)]
+    assert len(users) > 20 and all(next(n for n in p.notes if n.id == "credit-soft") is next(n for n in doc.notes if n.id == "credit-soft") for p in users)
+
+
+def test_a_programme_note_refers_to_a_document_note_by_id(fixture):
+    base = ONCE_DOC.replace("  in_force: {from: 2025-01-01, until: null}\n", "  in_force: {from: 2025-01-01, until: null}\n  notes:\n    - {id: shared, zh: 共用说明, en: shared note}\n")
+    ps = once_policies(fixture, base.replace("    support:\n", "    notes: [shared]\n    support:\n"))
+    assert [n.zh for n in ps.programmes()[0].notes] == ["共用说明"]
+    with pytest.raises(PolicyError) as err:
+        once_policies(fixture, base.replace("    support:\n", "    notes: [nope]\n    support:\n"))
+    assert "undefined note 'nope'" in err.value.problems[0].message_en
+    with pytest.raises(PolicyError) as err:
+        once_policies(fixture, base.replace("    support:\n", "    notes: [{id: shared, zh: 再写一遍}]\n    support:\n"))
+    assert "refer to it by id" in err.value.problems[0].message_en

@@ -125,6 +125,27 @@ class Result:
     def discretionary(self) -> bool:
         return self.programme.support.discretionary
 
+    def notes(self) -> list[M.Note]:
+        """The interpretation notes that bear on this result, each once: the programme's own (and the
+        document notes it names), those named by its scope and criteria, the document notes for every
+        result (``when: always``), for 最高/择优 support or for a capped programme, and any the
+        evaluation added (e.g. awards-unknown)."""
+        p, d = self.programme, self.document
+        named = {c.note for c in (*p.scope_in(d), *p.criteria) if c.note}
+        capped = any(p.id in cap.programmes for cap in d.caps)
+        out: list[M.Note] = list(p.notes)
+        for n in d.notes:
+            if (
+                n.id in named
+                or n.when == "always"
+                or (n.when == "discretionary" and p.support.discretionary)
+                or (n.when == "capped" and capped)
+            ):
+                out.append(n)
+        out.extend(self.extra_notes)
+        seen: set[str] = set()
+        return [n for n in out if not (n.id in seen or seen.add(n.id))]  # type: ignore[func-returns-value]
+
 
 @dataclass
 class MatchReport:

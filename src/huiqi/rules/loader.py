@@ -370,13 +370,32 @@ def _criterion(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) 
     )
 
 
-def _notes(ctx: _Ctx, raw: Any, field: str) -> tuple[M.Note, ...]:
+def _notes(ctx: _Ctx, raw: Any, field: str, document_notes: tuple[M.Note, ...] | None = None) -> tuple[M.Note, ...]:
+    """Notes: each defined once. A programme's entry may be the id of a document note (``- credit-soft``
+    or ``- {use: credit-soft}``) instead of repeating its text."""
     out = []
     for i, n in enumerate(raw or ()):
+        ref = n if isinstance(n, str) else n.get("use") if isinstance(n, LineDict) and set(n) == {"use"} else None
+        if ref is not None and document_notes is not None:
+            found = next((d for d in document_notes if d.id == str(ref)), None)
+            if found is None:
+                ctx.problem(f"{field}[{i}]", f"未定义的解释说明 {ref}（document.notes 中没有）", f"undefined note {ref!r} (not in document.notes)", _line(raw))
+                continue
+            out.append(found)
+            continue
         if not isinstance(n, LineDict) or not n.get("id") or not n.get("zh"):
             ctx.problem(f"{field}[{i}]", "解释说明须有 id 与 zh", "a note needs 'id' and 'zh'", _line(n))
             continue
-        out.append(M.Note(str(n["id"]), str(n["zh"]).strip(), str(n.get("en", "")).strip()))
+        when = n.get("when")
+        if when is not None and when not in M.NOTE_WHEN:
+            ctx.problem(f"{field}[{i}].when", f"应为 {'、'.join(M.NOTE_WHEN)}", f"must be one of {', '.join(M.NOTE_WHEN)}", _line(n))
+            when = None
+        if document_notes is not None and any(d.id == str(n["id"]) for d in document_notes):
+            ctx.problem(f"{field}[{i}].id", f"解释说明 {n['id']} 已在 document.notes 中定义：请直接引用其 id", f"note {n['id']!r} is already defined in document.notes: refer to it by id", _line(n))
+        out.append(M.Note(str(n["id"]), str(n["zh"]).strip(), str(n.get("en", "")).strip(), when))
+    ids = [x.id for x in out]
+    for dup in sorted({x for x in ids if ids.count(x) > 1}):
+        ctx.problem(field, f"解释说明 id 重复：{dup}", f"duplicate note id {dup!r}", _line(raw))
     return tuple(out)
 
 
@@ -478,7 +497,7 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
         duration=raw.get("duration"),
         materials=_materials(ctx, raw.get("materials"), f"{field}.materials"),
         process=process,
-        notes=_notes(ctx, raw.get("notes"), f"{field}.notes"),
+        notes=_notes(ctx, raw.get("notes"), f"{field}.notes", ctx.doc_notes),  # type: ignore[attr-defined]
         parameters=params,
         line=line,
         scope=scope,
@@ -633,6 +652,7 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
             shared[name] = crit
     doc_notes = _notes(ctx, d.get("notes"), "document.notes")
     ctx.doc_note_ids = {n.id for n in doc_notes}  # type: ignore[attr-defined]
+    ctx.doc_notes = doc_notes  # type: ignore[attr-defined]
     programmes: list[M.Programme] = []
     seen: set[str] = set()
     for raw in data["programmes"] or ():
@@ -694,6 +714,7 @@ def add_part(document: M.Document, text: str, *, file: str, vocab: Vocabulary) -
     data = load_yaml_text(text, file=file)
     ctx = _Ctx(file, vocab)
     ctx.doc_note_ids = {n.id for n in document.notes}  # type: ignore[attr-defined]
+    ctx.doc_notes = document.notes  # type: ignore[attr-defined]
     seen = {p.id for p in document.programmes}
     for raw in data.get("programmes") or ():
         if not isinstance(raw, LineDict):

@@ -37,6 +37,13 @@ class Note:
     id: str
     zh: str
     en: str
+    # A document note's reach: "always" (every result of the document, e.g. the validity window),
+    # "discretionary" (results whose support is 最高/择优), "capped" (results of a programme under a
+    # cap); None: only where a programme (notes: [id]) or a criterion (note: id) names it.
+    when: str | None = None
+
+
+NOTE_WHEN = ("always", "discretionary", "capped")
 
 
 @dataclass(frozen=True)

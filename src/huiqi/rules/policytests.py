@@ -136,7 +136,7 @@ def run_case(case: PolicyCase, policies: PolicySet) -> list[str]:
         if "failed_label" in exp and not any(str(exp["failed_label"]) in f.label_zh + " / " + f.label_en for f in r.failed):
             errors.append(f"{where}: no failed criterion's label contains {exp['failed_label']!r} (have {[f.label_zh for f in r.failed]})")
         if "notes" in exp:
-            have = {n.id for n in (*r.programme.notes, *r.document.notes, *r.extra_notes)}
+            have = {n.id for n in r.notes()}
             if not set(exp["notes"] or []) <= have:
                 errors.append(f"{where}: notes lack {sorted(set(exp['notes']) - have)}")
         if "discretionary" in exp and r.discretionary != bool(exp["discretionary"]):

@@ -70,7 +70,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
         "caps": [c.to_dict(d.number) for c in result.caps],
         "citations": _citations(result),
-        "notes": [{"id": n.id, "zh": n.zh, "en": n.en} for n in (*p.notes, *d.notes, *result.extra_notes)],
+        "notes": [{"id": n.id, "zh": n.zh, "en": n.en} for n in result.notes()],
         "materials": [
             {"id": m.id, "name": m.name, "form": m.form, "stamped": m.stamped, "required": m.required, "when": m.when}
             for m in p.materials
