@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Callable
 
-from huiqi.rules import expr as E
 from huiqi.calendar import add_period
+from huiqi.rules import expr as E
 from huiqi.rules import model as M
 
 Lookup = Callable[[str], E.Value]

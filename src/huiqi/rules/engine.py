@@ -16,7 +16,15 @@ from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
-from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, amount_bound, evaluate_amount, show, to_fen, yuan
+from huiqi.rules.amounts import (
+    AmountOutcome,
+    ScheduleItem,
+    Step,
+    amount_bound,
+    evaluate_amount,
+    to_fen,
+    yuan,
+)
 from huiqi.rules.facts import CALL, ENTERPRISE
 from huiqi.rules.profile import Claim, Profile
 

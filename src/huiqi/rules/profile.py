@@ -31,11 +31,11 @@ Every value is checked against the fact vocabulary; a fact left out is *unknown*
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
-import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from huiqi.rules.errors import Problem, ProfileError
