@@ -10,9 +10,13 @@ builds its own :class:`Settings` and passes it (``create_app(settings)``) or ins
 ``HUIQI_DATABASE_URL``     the database (default ``sqlite:///<data dir>/huiqi.sqlite``)
 ``HUIQI_STORAGE_DIR``      uploaded materials, if not ``<data dir>/files`` (web app and CLI alike)
 ``HUIQI_POLICY_DIR``       the policy files (default: the packaged ``policies/``)
-``HUIQI_SECRET_KEY``       signs sessions and API tokens (default: a key kept in ``<data dir>/secret_key``)
+``HUIQI_SECRET_KEY``       derives the forms' CSRF tokens from the browser's random session id (default: a
+                           key kept in ``<data dir>/secret_key``); sessions themselves are kept in the
+                           database (``sessions``), the cookie and the API token are random ids
 ``HUIQI_INSECURE_COOKIES`` ``1``: no ``Secure`` flag on the session cookie (plain-http testing only)
 ``HUIQI_MAX_UPLOAD_BYTES`` the largest upload the web app reads (default 10 MB)
+``HUIQI_MAX_BODY_BYTES``   the largest request body any endpoint reads (default 12 MB; 413 above)
+``HUIQI_MAX_ITEM_FILES``   uploads kept per checklist item of an application (default 10)
 ``HUIQI_DEMO_LOGINS``      JSON list of demo log-ins shown on the log-in page (set by ``huiqi serve --demo``)
 =========================  ==========================================================================
 
@@ -66,8 +70,13 @@ class Settings:
     secure_cookies: bool = True  # Secure flag on the session cookie (off only for plain-http loopback)
     session_max_age: int = 8 * 3600
     max_upload_bytes: int = 10 * MB  # the web app's limit per upload (the store's own: materials.MAX_BYTES)
-    login_attempts: int = 5  # failed log-ins allowed per window, per account and per client address
+    login_attempts: int = 5  # consecutive failed log-ins before an account is locked (workflow/users/sessions.py)
+    login_lock_seconds: int = 60  # the first lock of an account; doubled at each further failure
+    login_lock_max_seconds: int = 3600
+    login_address_attempts: int = 30  # failed log-ins per client address in the window (any accounts)
     login_window_seconds: int = 300
+    max_body_bytes: int = 12 * MB  # any request body (uploads: max_upload_bytes, plus room for the form)
+    max_files_per_item: int = 10  # uploads kept per checklist item of an application
     with_database: bool = True  # False: rules only (match, programme browser) — used by the benchmark
     demo_logins: list[dict] = field(default_factory=list)
     # room for later fields, e.g. an audit HMAC key or SMTP; add them here and to from_env()
@@ -127,6 +136,9 @@ class Settings:
             kw["secure_cookies"] = False
         if text("HUIQI_MAX_UPLOAD_BYTES") and text("HUIQI_MAX_UPLOAD_BYTES").isdigit():  # type: ignore[union-attr]
             kw["max_upload_bytes"] = int(text("HUIQI_MAX_UPLOAD_BYTES"))  # type: ignore[arg-type]
+        for name, key in (("HUIQI_MAX_BODY_BYTES", "max_body_bytes"), ("HUIQI_MAX_ITEM_FILES", "max_files_per_item")):
+            if (text(name) or "").isdigit():
+                kw[key] = int(text(name))  # type: ignore[arg-type]
         if text("HUIQI_DEMO_LOGINS"):
             try:
                 logins = json.loads(text("HUIQI_DEMO_LOGINS"))  # type: ignore[arg-type]

@@ -12,10 +12,11 @@ from huiqi.workflow.notices.models import NoticeBatch, Objection
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, PaymentBatchItem, Receivable
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
-from huiqi.workflow.users.models import ExpertTie, User
+from huiqi.workflow.users.models import ExpertTie, LoginFailure, User, UserSession
 
 __all__ = [
     "Application", "AuditEntry", "AuditHead", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
     "ExpertAssignment", "ExpertTie", "ImportRun", "Instalment", "MaterialFile", "NoticeBatch", "Objection", "Payment",
     "PaymentBatch", "PaymentBatchItem", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
+    "LoginFailure", "UserSession",
 ]
