@@ -15,7 +15,8 @@ builds its own :class:`Settings` and passes it (``create_app(settings)``) or ins
                            database (``sessions``), the cookie and the API token are random ids
 ``HUIQI_INSECURE_COOKIES`` ``1``: no ``Secure`` flag on the session cookie (plain-http testing only)
 ``HUIQI_MAX_UPLOAD_BYTES`` the largest upload the web app reads (default 10 MB)
-``HUIQI_MAX_BODY_BYTES``   the largest request body any endpoint reads (default 12 MB; 413 above)
+``HUIQI_MAX_BODY_BYTES``   the largest multipart (upload) request body read (default 12 MB; 413 above)
+``HUIQI_MAX_JSON_BYTES``   the largest other request body — JSON, plain forms (default 1 MB; 413 above)
 ``HUIQI_MAX_ITEM_FILES``   uploads kept per checklist item of an application (default 10)
 ``HUIQI_DEMO_LOGINS``      JSON list of demo log-ins shown on the log-in page (set by ``huiqi serve --demo``)
 =========================  ==========================================================================
@@ -75,7 +76,8 @@ class Settings:
     login_lock_max_seconds: int = 3600
     login_address_attempts: int = 30  # failed log-ins per client address in the window (any accounts)
     login_window_seconds: int = 300
-    max_body_bytes: int = 12 * MB  # any request body (uploads: max_upload_bytes, plus room for the form)
+    max_body_bytes: int = 12 * MB  # a multipart body (an upload: max_upload_bytes, plus room for the form)
+    max_json_bytes: int = 1 * MB  # any other request body (JSON, a plain form): a profile is a few kB
     max_files_per_item: int = 10  # uploads kept per checklist item of an application
     with_database: bool = True  # False: rules only (match, programme browser) — used by the benchmark
     demo_logins: list[dict] = field(default_factory=list)
@@ -136,7 +138,8 @@ class Settings:
             kw["secure_cookies"] = False
         if text("HUIQI_MAX_UPLOAD_BYTES") and text("HUIQI_MAX_UPLOAD_BYTES").isdigit():  # type: ignore[union-attr]
             kw["max_upload_bytes"] = int(text("HUIQI_MAX_UPLOAD_BYTES"))  # type: ignore[arg-type]
-        for name, key in (("HUIQI_MAX_BODY_BYTES", "max_body_bytes"), ("HUIQI_MAX_ITEM_FILES", "max_files_per_item")):
+        for name, key in (("HUIQI_MAX_BODY_BYTES", "max_body_bytes"), ("HUIQI_MAX_JSON_BYTES", "max_json_bytes"),
+                          ("HUIQI_MAX_ITEM_FILES", "max_files_per_item")):
             if (text(name) or "").isdigit():
                 kw[key] = int(text(name))  # type: ignore[arg-type]
         if text("HUIQI_DEMO_LOGINS"):

@@ -75,23 +75,27 @@ class BodyLimitMiddleware:
     before reading anything, else (chunked) as soon as the bytes read pass the limit; nothing
     larger is ever held in memory."""
 
-    def __init__(self, app: Any, *, limit: int) -> None:
+    def __init__(self, app: Any, *, multipart: int, other: int) -> None:
         self.app = app
-        self.limit = limit
+        self.multipart = multipart
+        self.other = other
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         length = None
+        limit = self.other
         for k, v in scope.get("headers", []):
             if k == b"content-length":
                 try:
                     length = int(v)
                 except ValueError:
                     length = -1
-        if length is not None and (length < 0 or length > self.limit):
-            await self._refuse(scope, receive, send)
+            elif k == b"content-type" and v.lower().startswith(b"multipart/form-data"):
+                limit = self.multipart
+        if length is not None and (length < 0 or length > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
 
@@ -100,23 +104,23 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     from fastapi import HTTPException
 
-                    raise HTTPException(413, too_large(self.limit)[2])
+                    raise HTTPException(413, too_large(limit)[2])
             return message
 
         await self.app(scope, limited_receive, send)
 
-    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+    async def _refuse(self, scope: dict, receive: Any, send: Any, limit: int) -> None:
         import json
 
         from starlette.requests import Request as _Request
 
         from huiqi.api.errors import error_response
 
-        status, zh, en = too_large(self.limit)
-        payload = {"error": "too_large", "field": "body", "message_zh": zh, "message_en": en, "details": {"limit_bytes": self.limit}}
+        status, zh, en = too_large(limit)
+        payload = {"error": "too_large", "field": "body", "message_zh": zh, "message_en": en, "details": {"limit_bytes": limit}}
         try:
             response = error_response(_Request(scope), status, payload)
         except Exception:  # noqa: BLE001 - the page renderer needs the app; JSON always works
@@ -128,13 +132,16 @@ class BodyLimitMiddleware:
 
 
 def too_large(limit: int) -> tuple[int, str, str]:
-    mb = limit / 1024 / 1024
-    return (413, f"请求内容过大：最多 {mb:.0f} MB", f"request body too large: at most {mb:.0f} MB")
+    size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit} 字节"
+    size_en = size.replace("字节", "bytes")
+    return (413, f"请求内容过大：最多 {size}", f"request body too large: at most {size_en}")
 
 
 def install_security(app: FastAPI) -> None:
     settings = app.state.huiqi.settings
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    # an upload needs its file and the form around it; anything else is small
+    multipart = max(settings.max_body_bytes, settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(BodyLimitMiddleware, multipart=multipart, other=settings.max_json_bytes)
     flags = "; Secure" if settings.secure_cookies else ""
     app.add_middleware(SecurityHeadersMiddleware, cookie_flags=flags, max_age=settings.session_max_age)
 

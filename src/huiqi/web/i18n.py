@@ -248,6 +248,7 @@ OTHER_EVENTS: dict[str, tuple[str, str]] = {
     "round.budget": ("调整批次预算", "changed the round's budget"),
     "enterprise.create": ("登记企业", "registered an enterprise"),
     "user.create": ("建立用户", "created a user"),
+    "demo.seed": ("生成演示数据", "seeded the demo data"),
     "user.password": ("修改密码", "changed a password"),
     "user.scope": ("设定用户的管辖范围", "set a user's scope"),
     "import.credit": ("导入信用记录", "imported credit records"),

@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from huiqi import audit
 from huiqi.rules import PolicySet
 from huiqi.uscc import make_uscc
 from huiqi.workflow import states
@@ -88,4 +89,20 @@ def seed_demo(session: Session, policies: PolicySet, *, today: dt.date | None = 
     if "H1" in hp_progs:
         made["huangpu_draft"] = applications.create_draft(session=session, round_id=r_hp.id, enterprise_id=e_hp.id, programme_id="H1", profile={"enterprise": {"registered_district": "黄浦区"}, "claims": [{"id": "proj-1", "kind": "frontier_project"}]}, actor=u["ent-hp"], policies=policies).id
     session.flush()
+    # the mark that this database is a demo one (``huiqi serve --demo`` runs on no other), naming the
+    # users it made — the only ones ever shown beside the demo password
+    audit.record(session, actor="system", action="demo.seed", entity="demo", entity_id="1", district=None,
+                 data={"users": sorted(u), "rounds": [r_js.code, r_hp.code]})
     return {"password": DEMO_PASSWORD, "users": {k: v.role for k, v in u.items()}, "rounds": [r_js.code, r_hp.code], "applications": made}
+
+
+def demo_users(session: Session) -> list[str] | None:
+    """The users ``seed_demo`` made in this database, or None if it never ran here."""
+    from sqlalchemy import select
+
+    from huiqi.audit import AuditEntry
+
+    entry = session.execute(select(AuditEntry).where(AuditEntry.action == "demo.seed").order_by(AuditEntry.seq).limit(1)).scalar_one_or_none()
+    if entry is None:
+        return None
+    return list((entry.data or {}).get("users") or [])

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from huiqi.api.errors import ApiError, unauthenticated
 from huiqi.api.security import DB, load_user
 from huiqi.rules import InputError
-from huiqi.workflow.errors import NotFound, PermissionDenied, WorkflowError
+from huiqi.workflow.errors import DuplicateApplication, NotFound, PermissionDenied, WorkflowError
 
 
 def page_user(portal: str | None = None) -> Callable:
@@ -42,6 +42,15 @@ def flash(request: Request, kind: str, zh: str, en: str, field: str = "") -> Non
         row.data = {**(row.data or {}), "flash": {"kind": kind, "zh": zh[:600], "en": en[:600], "field": field}}
 
 
+def set_flash_link(request: Request, href: str, zh: str, en: str) -> None:
+    """A link under the one-time message (e.g. 查看已有申报)."""
+    row = getattr(request.state, "session_row", None)
+    if row is not None and (row.data or {}).get("flash"):
+        data = dict(row.data)
+        data["flash"] = {**data["flash"], "link": {"href": href, "zh": zh, "en": en}}
+        row.data = data
+
+
 def pop_flash(request: Request) -> dict | None:
     row = getattr(request.state, "session_row", None)
     if row is None or not (row.data or {}).get("flash"):
@@ -66,6 +75,9 @@ def run_action(request: Request, session: Any, fn: Callable[[], Any], *, back: s
     except (ApiError, WorkflowError) as exc:
         session.rollback()
         flash(request, "err", exc.message_zh, exc.message_en, getattr(exc, "field", ""))
+        if isinstance(exc, DuplicateApplication):  # offer 查看已有申报 in the portal the form was in
+            portal = back.strip("/").split("/")[0] or "my"
+            set_flash_link(request, f"/{portal}/applications/{int(exc.details['existing_id'])}", "查看已有申报", "see the existing application")
         return RedirectResponse(back, status_code=303)
     except InputError as exc:
         session.rollback()

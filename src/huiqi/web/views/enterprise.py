@@ -83,7 +83,8 @@ def _upload(session: Any, user: Any, state: Any, application_id: int, material_i
     limit = state.settings.max_upload_bytes
     if len(content) > limit:
         raise InvalidInput(f"文件过大：{len(content)} 字节，上限 {limit} 字节", f"file too large: {len(content)} bytes, the limit is {limit}", field="file")
-    return materials.upload(session=session, application_id=application_id, material_id=material_id, filename=filename, content=content, actor=user, stamped=stamped, policies=state.policies, root=state.settings.storage_dir)
+    return materials.upload(session=session, application_id=application_id, material_id=material_id, filename=filename, content=content, actor=user, stamped=stamped, policies=state.policies, root=state.settings.storage_dir,
+                            max_files=state.settings.max_files_per_item)
 
 
 @router.post("/my/applications/{application_id}/submit", dependencies=[Depends(check_csrf_form)])
