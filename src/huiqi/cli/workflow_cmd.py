@@ -324,16 +324,12 @@ def application_create(
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
     """Start an application (draft)."""
-    import yaml
-
+    from huiqi.rules.profile import load_profile_data
     from huiqi.workflow.applications import service as applications
     from huiqi.workflow.enterprises import service as enterprises
     from huiqi.workflow.rounds import service as rounds
 
-    try:
-        data = yaml.safe_load(profile.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"无法读取画像文件：{exc}", f"cannot read the profile: {exc}", field="profile") from None
+    data = load_profile_data(profile)  # not UTF-8, empty, malformed, nested too deep: exit 2 naming the file
     with _session() as s:
         who = _actor(s, actor)
         app = applications.create_draft(session=s, round_id=rounds.get_by_code(session=s, code=round_code, actor=who).id, enterprise_id=enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id,
