@@ -53,7 +53,9 @@ def main() -> int:
 
                 def send(i: int) -> None:
                     body = b'{"enterprise": {"name": "' + b"x" * size + b'"}}'
-                    r = httpx.post(f"{base}/api/v1/match", content=body, headers={"content-type": "application/json"}, timeout=120)
+                    r = httpx.post(
+                        f"{base}/api/v1/match", content=body, headers={"content-type": "application/json"}, timeout=120
+                    )
                     answers.append(("length", r.status_code))
 
                 def send_chunked(i: int) -> None:
@@ -62,7 +64,12 @@ def main() -> int:
                             yield b" " * (1024 * 1024)
 
                     try:
-                        r = httpx.post(f"{base}/api/v1/match", content=chunks(), headers={"content-type": "application/json"}, timeout=120)
+                        r = httpx.post(
+                            f"{base}/api/v1/match",
+                            content=chunks(),
+                            headers={"content-type": "application/json"},
+                            timeout=120,
+                        )
                         answers.append(("chunked", r.status_code))
                     except httpx.HTTPError as exc:  # the server answered 413 and closed while we still sent
                         answers.append(("chunked", type(exc).__name__))
@@ -74,8 +81,12 @@ def main() -> int:
                 for t in threads:
                     t.join()
                 after = rss_mib(proc.pid)
-                print(f"{args.bodies} × {args.mb} MB with Content-Length, {args.bodies} × {args.mb} MB chunked: answers {sorted(answers)}")
-                print(f"server after:  RSS {after[0]:.0f} MiB (peak {after[1]:.0f} MiB); growth {after[0] - before[0]:+.0f} MiB")
+                print(
+                    f"{args.bodies} × {args.mb} MB with Content-Length, {args.bodies} × {args.mb} MB chunked: answers {sorted(answers)}"
+                )
+                print(
+                    f"server after:  RSS {after[0]:.0f} MiB (peak {after[1]:.0f} MiB); growth {after[0] - before[0]:+.0f} MiB"
+                )
                 ok = c.post("/api/v1/match", json={"enterprise": {"registered_district": "金山区"}})
                 print(f"a normal match afterwards: {ok.status_code}")
         finally:

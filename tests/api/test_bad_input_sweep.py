@@ -20,11 +20,18 @@ from huiqi.rules import load_policies
 from tests.api.conftest import _seed, make_env, token
 from tests.workflow.conftest import POLICY_DIR
 
-_spec_app = create_app(Settings(policy_dir=POLICY_DIR, with_database=False, secret_key="s" * 40, data_dir="var/sweep"), policies=load_policies(POLICY_DIR))
+_spec_app = create_app(
+    Settings(policy_dir=POLICY_DIR, with_database=False, secret_key="s" * 40, data_dir="var/sweep"),
+    policies=load_policies(POLICY_DIR),
+)
 SPEC = _spec_app.openapi()
 OPS = [(m.upper(), path, op) for path, item in sorted(SPEC["paths"].items()) for m, op in item.items()]
 JSON_OPS = [o for o in OPS if "application/json" in o[2].get("requestBody", {}).get("content", {})]
-ID_OPS = [o for o in OPS if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in o[2].get("parameters", []))]
+ID_OPS = [
+    o
+    for o in OPS
+    if any(p["in"] == "path" and p["schema"].get("type") == "integer" for p in o[2].get("parameters", []))
+]
 
 
 def _resolve(schema: dict) -> dict:
@@ -51,7 +58,11 @@ def example(schema: dict, depth: int = 0):  # noqa: ANN201
         return s["enum"][0]
     t = s.get("type")
     if t == "object" or "properties" in s:
-        return {k: example(v, depth + 1) for k, v in s.get("properties", {}).items() if k in s.get("required", [])} if depth < 5 else {}
+        return (
+            {k: example(v, depth + 1) for k, v in s.get("properties", {}).items() if k in s.get("required", [])}
+            if depth < 5
+            else {}
+        )
     if t == "array":
         return [example(s.get("items", {}), depth + 1)] if s.get("minItems") else []
     if t == "integer":
@@ -89,7 +100,13 @@ def api(request, tmp_path_factory, wf_policies):
 
         url, drop = new_pg_schema("huiqi_w")
         _seed(url, wf_policies)
-        settings = Settings(database_url=url, policy_dir=POLICY_DIR, data_dir=tmp / "data", secure_cookies=False, secret_key="sweep-" + "x" * 40)
+        settings = Settings(
+            database_url=url,
+            policy_dir=POLICY_DIR,
+            data_dir=tmp / "data",
+            secure_cookies=False,
+            secret_key="sweep-" + "x" * 40,
+        )
         env = {"app": create_app(settings, policies=wf_policies), "engine": make_engine(url)}
     with TestClient(env["app"]) as c:
         yield {"client": c, "auth": {w: token(c, w) for w in ("officer", "admin")}, "db": request.param}
@@ -102,7 +119,9 @@ def api(request, tmp_path_factory, wf_policies):
 def refused(r, *statuses: int) -> dict:
     """A clear refusal: one of ``statuses`` (any 4xx if none), JSON with both languages and a field."""
     assert r.status_code < 500, f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}"
-    assert (r.status_code in statuses) if statuses else (400 <= r.status_code < 500), f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}"
+    assert (r.status_code in statuses) if statuses else (400 <= r.status_code < 500), (
+        f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}"
+    )
     body = r.json()
     assert body["message_zh"] and body["message_en"] and "field" in body, body
     assert "Traceback" not in r.text and "sqlalchemy" not in r.text.lower() and "psycopg" not in r.text.lower()
@@ -116,7 +135,13 @@ def _send(c, method: str, url: str, headers: dict, op: dict, *, content: bytes |
     if "application/json" in ctype:
         return c.request(method, url, json=example(_body_schema(op)), headers=headers)
     if "multipart/form-data" in ctype:
-        return c.request(method, url, data={"material_id": "form", "programme": "WF-AWARD", "year": "2026"}, files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")}, headers=headers)
+        return c.request(
+            method,
+            url,
+            data={"material_id": "form", "programme": "WF-AWARD", "year": "2026"},
+            files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")},
+            headers=headers,
+        )
     return c.request(method, url, headers=headers)
 
 
@@ -163,9 +188,14 @@ def test_non_utf8_deeply_nested_and_oversized_bodies_are_refused(api, op):
 def test_an_import_file_that_is_not_utf8_or_is_huge_is_refused(api):
     c, hdr = api["client"], api["auth"]["officer"]
     gbk = "统一社会信用代码,企业名称\n91310116MA1J8TQF7A,测试\n".encode("gbk") + b"\xff\xfe"
-    for url, data in (("/api/v1/imports/credit", {}), ("/api/v1/imports/automatic", {"programme": "WF-LAB", "year": "2026"})):
+    for url, data in (
+        ("/api/v1/imports/credit", {}),
+        ("/api/v1/imports/automatic", {"programme": "WF-LAB", "year": "2026"}),
+    ):
         r = c.post(url, data=data, files={"file": ("x.csv", gbk, "text/csv")}, headers=hdr)
         body = refused(r, 415, 422)
-        assert body["field"] in ("file", "") and ("UTF-8" in body["message_en"] or "encoding" in body["message_en"].lower() or r.status_code == 415), body
+        assert body["field"] in ("file", "") and (
+            "UTF-8" in body["message_en"] or "encoding" in body["message_en"].lower() or r.status_code == 415
+        ), body
     r = c.post("/api/v1/imports/credit", files={"file": ("x.csv", b"a" * (13 * 1024 * 1024), "text/csv")}, headers=hdr)
     refused(r, 413)

@@ -50,7 +50,13 @@ def served(request, tmp_path, wf_policies):
 
         url, drop = new_pg_schema("huiqi_c")
         ids = _seed(url, wf_policies)
-        settings = Settings(database_url=url, policy_dir=POLICY_DIR, data_dir=tmp_path / "data", secure_cookies=False, secret_key="commit-" + "x" * 40)
+        settings = Settings(
+            database_url=url,
+            policy_dir=POLICY_DIR,
+            data_dir=tmp_path / "data",
+            secure_cookies=False,
+            secret_key="commit-" + "x" * 40,
+        )
         env = {"app": create_app(settings, policies=wf_policies), "engine": make_engine(url), "ids": ids}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,7 +80,10 @@ def _pairs(served, n: int, start: int = 0) -> list[int]:
     """n POST /applications, each followed at once by a GET of it on a new connection."""
     base = served["base"]
     with httpx.Client(base_url=base, timeout=30) as c:
-        hdr = {"Authorization": "Bearer " + c.post("/api/v1/auth/token", json={"username": "ent1", "password": PASSWORDS["ent1"]}).json()["token"]}
+        hdr = {
+            "Authorization": "Bearer "
+            + c.post("/api/v1/auth/token", json={"username": "ent1", "password": PASSWORDS["ent1"]}).json()["token"]
+        }
         got = []
         for i in range(start, start + n):
             r = c.post("/api/v1/applications", json=_body(served["ids"], i), headers=hdr)
@@ -134,7 +143,11 @@ def test_a_failed_commit_reaches_the_client_as_an_error(env, exc, status, field)
         state.sessionmaker = good
         assert r.status_code == status, r.text
         body = r.json()
-        assert body["field"] == field and "未保存任何内容" in body["message_zh"] and "nothing was saved" in body["message_en"]
+        assert (
+            body["field"] == field
+            and "未保存任何内容" in body["message_zh"]
+            and "nothing was saved" in body["message_en"]
+        )
         assert "Traceback" not in r.text and "duplicate key" not in r.text and "server closed" not in r.text
         if status == 503:
             assert r.headers["Retry-After"] == "5"
@@ -152,7 +165,16 @@ def test_a_failed_commit_on_a_page_is_an_error_page_never_a_success(env):
 
         prof = h.base_profile()
         prof["claims"] = _lease(7)
-        r = c.post("/my/applications/new", data={"programme": "WF-RENT", "round_id": str(env["ids"]["round"]), "profile": json.dumps(prof), "csrf_token": csrf}, follow_redirects=False)
+        r = c.post(
+            "/my/applications/new",
+            data={
+                "programme": "WF-RENT",
+                "round_id": str(env["ids"]["round"]),
+                "profile": json.dumps(prof),
+                "csrf_token": csrf,
+            },
+            follow_redirects=False,
+        )
         state.sessionmaker = good
         assert r.status_code == 503 and "location" not in r.headers
         assert "保存失败" in r.text and "disk I/O" not in r.text

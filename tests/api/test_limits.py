@@ -9,7 +9,6 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.api.conftest import page_csrf, token, web_login
@@ -46,7 +45,11 @@ def test_a_json_body_over_1_mb_is_refused_before_it_is_read(client):
 
 
 def test_an_oversized_page_form_gets_a_bilingual_page(client):
-    r = client.post("/login", content=b"username=" + b"a" * (2 * MB), headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"})
+    r = client.post(
+        "/login",
+        content=b"username=" + b"a" * (2 * MB),
+        headers={"content-type": "application/x-www-form-urlencoded", "accept": "text/html"},
+    )
     assert r.status_code == 413 and "text/html" in r.headers["content-type"] and "请求内容过大" in r.text
 
 
@@ -54,20 +57,39 @@ def test_at_most_ten_uploads_per_checklist_item(client, env):
     hdr = token(client, "ent1")
     prof = h.base_profile()
     prof["claims"] = h.rent()
-    app = client.post("/api/v1/applications", json={"round_id": env["ids"]["round"], "programme": "WF-RENT", "profile": prof}, headers=hdr).json()
+    app = client.post(
+        "/api/v1/applications",
+        json={"round_id": env["ids"]["round"], "programme": "WF-RENT", "profile": prof},
+        headers=hdr,
+    ).json()
     url = f"/api/v1/applications/{app['id']}/materials"
     item = app["checklist"][0]
     for i in range(10):
-        r = client.post(url, data={"material_id": item["id"]}, files={"file": (f"p{i}.pdf", PDF + bytes([i]), "application/pdf")}, headers=hdr)
+        r = client.post(
+            url,
+            data={"material_id": item["id"]},
+            files={"file": (f"p{i}.pdf", PDF + bytes([i]), "application/pdf")},
+            headers=hdr,
+        )
         assert r.status_code == 201, r.text
-    r = client.post(url, data={"material_id": item["id"]}, files={"file": ("p10.pdf", PDF + b"10", "application/pdf")}, headers=hdr)
+    r = client.post(
+        url, data={"material_id": item["id"]}, files={"file": ("p10.pdf", PDF + b"10", "application/pdf")}, headers=hdr
+    )
     body = r.json()
     assert r.status_code == 422 and body["field"] == "file", r.text
-    assert f"“{item['name']}”已上传 10 个文件，每项最多 10 个" in body["message_zh"] and "at most 10 per item" in body["message_en"]
+    assert (
+        f"“{item['name']}”已上传 10 个文件，每项最多 10 个" in body["message_zh"]
+        and "at most 10 per item" in body["message_en"]
+    )
     assert body["details"] == {"material": item["id"], "files": 10, "limit": 10}
     # another item is not affected
     other = app["checklist"][1]["id"]
-    assert client.post(url, data={"material_id": other}, files={"file": ("o.pdf", PDF, "application/pdf")}, headers=hdr).status_code == 201
+    assert (
+        client.post(
+            url, data={"material_id": other}, files={"file": ("o.pdf", PDF, "application/pdf")}, headers=hdr
+        ).status_code
+        == 201
+    )
     assert len(client.get(url, headers=hdr).json()["files"]) == 11
 
 
@@ -78,11 +100,20 @@ def test_a_second_application_for_the_same_lease_through_the_api_and_the_pages(c
     body = {"round_id": env["ids"]["round"], "programme": "WF-RENT", "profile": prof}
     first = client.post("/api/v1/applications", json=body, headers=hdr).json()
     r = client.post("/api/v1/applications", json=body, headers=hdr)
-    assert r.status_code == 409 and r.json()["error"] == "DuplicateApplication" and r.json()["details"]["existing_id"] == first["id"]
+    assert (
+        r.status_code == 409
+        and r.json()["error"] == "DuplicateApplication"
+        and r.json()["details"]["existing_id"] == first["id"]
+    )
     assert f"第 {first['id']} 号" in r.json()["message_zh"]
     # the page: the refusal says which, and links to it (查看已有申报)
     assert web_login(client, "ent1").status_code == 303
-    form = {"programme": "WF-RENT", "round_id": str(env["ids"]["round"]), "profile": json.dumps(prof), "csrf_token": page_csrf(client, "/my")}
+    form = {
+        "programme": "WF-RENT",
+        "round_id": str(env["ids"]["round"]),
+        "profile": json.dumps(prof),
+        "csrf_token": page_csrf(client, "/my"),
+    }
     r = client.post("/my/applications/new", data=form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/my"
     page = client.get("/my").text
@@ -144,7 +175,15 @@ def test_demo_never_shows_a_user_it_did_not_make_or_whose_password_changed(tmp_p
     engine = make_engine(url)
     with make_sessionmaker(engine)() as s:
         admin = s.execute(select(User).where(User.username == "admin")).scalar_one()
-        users.create(session=s, username="zhang.wei", password="her-own-password", role="officer", district="金山区", actor=admin, policies=ps)
+        users.create(
+            session=s,
+            username="zhang.wei",
+            password="her-own-password",
+            role="officer",
+            district="金山区",
+            actor=admin,
+            policies=ps,
+        )
         users.set_password(session=s, user_id=admin.id, password="admin-changed-it", actor=admin)
         s.commit()
     engine.dispose()

@@ -43,7 +43,9 @@ def test_the_cookie_is_dead_after_log_out(client, env):
         page = c.get("/office", follow_redirects=False)
         assert page.status_code in (303, 401) and "officer" not in page.text
     with env["maker"]() as s:
-        row = s.execute(select(UserSession).where(UserSession.token_hash == hashlib.sha256(cookie.encode()).hexdigest())).scalar_one()
+        row = s.execute(
+            select(UserSession).where(UserSession.token_hash == hashlib.sha256(cookie.encode()).hexdigest())
+        ).scalar_one()
         assert (row.kind, row.revoked_reason) == ("web", "logout") and row.revoked_at is not None
 
 
@@ -79,7 +81,9 @@ def test_an_api_token_is_dead_after_log_out(client, env):
     r = client.post("/api/v1/auth/logout", headers=hdr)
     assert r.status_code == 200 and r.json() == {"ended": 1}
     body = client.get("/api/v1/auth/me", headers=hdr).json()
-    assert body["field"] == "Authorization" and "已退出登录" in body["message_zh"] and "logged out" in body["message_en"]
+    assert (
+        body["field"] == "Authorization" and "已退出登录" in body["message_zh"] and "logged out" in body["message_en"]
+    )
 
 
 def test_a_password_change_ends_every_session_of_the_user(client, env):
@@ -90,18 +94,41 @@ def test_a_password_change_ends_every_session_of_the_user(client, env):
     other_token = token(client, "ent1")
     colleague = token(client, "ent2")
     mine = token(client, "ent1")
-    r = client.post("/api/v1/auth/password", json={"current_password": "wrong-one", "new_password": "a-new-password"}, headers=mine)
+    r = client.post(
+        "/api/v1/auth/password", json={"current_password": "wrong-one", "new_password": "a-new-password"}, headers=mine
+    )
     assert r.status_code == 422 and r.json()["field"] == "current_password"
-    r = client.post("/api/v1/auth/password", json={"current_password": PASSWORDS["ent1"], "new_password": "short"}, headers=mine)
+    r = client.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORDS["ent1"], "new_password": "short"}, headers=mine
+    )
     assert r.status_code == 422 and r.json()["field"] == "password" and "至少 8 位" in r.json()["message_zh"]
-    r = client.post("/api/v1/auth/password", json={"current_password": PASSWORDS["ent1"], "new_password": "a-new-password"}, headers=mine)
+    r = client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORDS["ent1"], "new_password": "a-new-password"},
+        headers=mine,
+    )
     assert r.status_code == 200 and r.json() == {"ended": 3}, r.text
     # the browser's cookie, the other token and the token used are all dead; the colleague's lives
-    assert (_me(app, cookie), _me(app, headers=other_token), _me(app, headers=mine), _me(app, headers=colleague)) == (401, 401, 401, 200)
-    assert client.post("/api/v1/auth/token", json={"username": "ent1", "password": PASSWORDS["ent1"]}).status_code == 401
+    assert (_me(app, cookie), _me(app, headers=other_token), _me(app, headers=mine), _me(app, headers=colleague)) == (
+        401,
+        401,
+        401,
+        200,
+    )
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "ent1", "password": PASSWORDS["ent1"]}).status_code == 401
+    )
     assert client.post("/api/v1/auth/token", json={"username": "ent1", "password": "a-new-password"}).status_code == 200
     with env["maker"]() as s:
-        reasons = s.execute(select(UserSession.revoked_reason).join(User, User.id == UserSession.user_id).where(User.username == "ent1")).scalars().all()
+        reasons = (
+            s.execute(
+                select(UserSession.revoked_reason)
+                .join(User, User.id == UserSession.user_id)
+                .where(User.username == "ent1")
+            )
+            .scalars()
+            .all()
+        )
         assert sorted(x or "live" for x in reasons) == ["live", "password", "password", "password"]
 
 
@@ -112,7 +139,12 @@ def test_the_password_page_ends_the_sessions_too(client, env):
     web_login(client, "officer")
     mine = client.cookies.get("huiqi_session")
     csrf = page_csrf(client, "/account/password")
-    form = {"current_password": PASSWORDS["officer"], "new_password": "officer-new-pass", "new_password_again": "officer-other", "csrf_token": csrf}
+    form = {
+        "current_password": PASSWORDS["officer"],
+        "new_password": "officer-new-pass",
+        "new_password_again": "officer-other",
+        "csrf_token": csrf,
+    }
     r = client.post("/account/password", data=form, follow_redirects=False)
     assert r.status_code == 422 and "两次输入的新密码不一致" in r.text
     form["new_password_again"] = "officer-new-pass"
@@ -141,11 +173,18 @@ def test_the_account_is_locked_with_a_growing_back_off_and_colleagues_still_log_
         assert client.post("/api/v1/auth/token", json={"username": who, "password": PASSWORDS[who]}).status_code == 200
     # and from elsewhere, the locked account stays locked (the lock is the account's, not the address's)
     with TestClient(env["app"], client=("10.9.8.7", 40000)) as far:
-        assert far.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code == 429
+        assert (
+            far.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code
+            == 429
+        )
 
     def unlock():
         with env["maker"]() as s:
-            s.execute(update(LoginFailure).where(LoginFailure.key == "user:officer").values(locked_until=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+            s.execute(
+                update(LoginFailure)
+                .where(LoginFailure.key == "user:officer")
+                .values(locked_until=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1))
+            )
             s.commit()
 
     unlock()
@@ -153,7 +192,10 @@ def test_the_account_is_locked_with_a_growing_back_off_and_colleagues_still_log_
     r = client.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]})
     assert r.status_code == 429 and 115 <= int(r.headers["Retry-After"]) <= 121
     unlock()
-    assert client.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code
+        == 200
+    )
     with env["maker"]() as s:  # a success clears the account's count
         assert s.get(LoginFailure, "user:officer") is None
 
@@ -175,10 +217,14 @@ def test_the_address_has_its_own_larger_limit(tmp_path, wf_policies):
         for who in ("officer", "ent1", "ent2", "ent3"):
             _fail(c, who, 2)
         r = c.post("/api/v1/auth/token", json={"username": "auditor", "password": PASSWORDS["auditor"]})
-        assert r.status_code == 429 and r.json()["details"]["locked"] == "address" and "本地址" in r.json()["message_zh"]
+        assert (
+            r.status_code == 429 and r.json()["details"]["locked"] == "address" and "本地址" in r.json()["message_zh"]
+        )
     with TestClient(env["app"], client=("192.0.2.11", 1)) as other:
         for who in ("officer", "ent1", "auditor"):
-            assert other.post("/api/v1/auth/token", json={"username": who, "password": PASSWORDS[who]}).status_code == 200
+            assert (
+                other.post("/api/v1/auth/token", json={"username": who, "password": PASSWORDS[who]}).status_code == 200
+            )
     env["engine"].dispose()
 
 
@@ -192,7 +238,10 @@ def test_the_lock_out_is_shared_by_every_server_process(tmp_path, wf_policies):
     with TestClient(env["app"]) as a, TestClient(second) as b:
         _fail(a, "officer", 3)
         _fail(b, "officer", 2)
-        assert a.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code == 429
+        assert (
+            a.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code
+            == 429
+        )
         # and a token from one process is good in the other (sessions are rows, not process memory)
         tok = b.post("/api/v1/auth/token", json={"username": "ent1", "password": PASSWORDS["ent1"]}).json()["token"]
         assert a.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tok}"}).json()["username"] == "ent1"

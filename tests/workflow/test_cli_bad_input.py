@@ -43,7 +43,9 @@ def _commands() -> list[tuple[list[str], object]]:
 COMMANDS = _commands()
 
 
-def _argv(path: list[str], cmd, *, ident: str | None = None, number: str | None = None, file: str | None = None) -> list[str] | None:  # noqa: ANN001
+def _argv(
+    path: list[str], cmd, *, ident: str | None = None, number: str | None = None, file: str | None = None
+) -> list[str] | None:  # noqa: ANN001
     """A command line for ``cmd`` with the bad value where it belongs; None if it takes no such value."""
     args, opts, used = [], [], False
     for p in cmd.params:
@@ -113,7 +115,14 @@ def _refused(argv: list[str], rc: int, out: str) -> None:
 
 def test_the_sweep_reaches_the_commands_it_should():
     with_ids = {" ".join(p) for p, c in COMMANDS if _argv(p, c, ident="9") is not None}
-    assert {"decision approve", "payment run", "notice publish", "change decide", "export payments", "application submit"} <= with_ids
+    assert {
+        "decision approve",
+        "payment run",
+        "notice publish",
+        "change decide",
+        "export payments",
+        "application submit",
+    } <= with_ids
     with_numbers = {" ".join(p) for p, c in COMMANDS if _argv(p, c, number="NaN") is not None}
     assert {"decision approve", "review score", "round budget", "change progress"} <= with_numbers
 
@@ -159,6 +168,11 @@ def test_files_that_are_not_utf8_or_nested_too_deep(cli, tmp_path):
                 argv += ["--round", "JS-2026-1", "--enterprise", "91310116MA1J8TQF7A", "--programme", "WF-RENT"]
             rc, out = cli(argv)
             _refused(argv, rc, out)
-    for argv in (["match", str(bad)], ["match", str(deep)], ["calendar", "load", str(bad)], ["calendar", "load", str(deep_json)]):
+    for argv in (
+        ["match", str(bad)],
+        ["match", str(deep)],
+        ["calendar", "load", str(bad)],
+        ["calendar", "load", str(deep_json)],
+    ):
         rc, out = cli(argv)
         _refused(argv, rc, out)

@@ -28,22 +28,65 @@ def test_a_lifecycle_scripted_through_json(cli, tmp_path):  # noqa: F811
     assert (ent["uscc"], ent["district"], ent["town"]) == (e1, "金山区", "亭林镇")
     ent_user = j("user", "add", "ent1", "--role", "enterprise", "--enterprise", e1, actor="officer")
     assert ent_user["enterprise_id"] == ent["id"]
-    rnd = j("round", "create", "JS-2026", "--name", "2026年度", "--programme", "WF-PROJECT", "--year", "2026", "--opens", "2026-03-01",
-            "--closes", "2026-04-30", "--budget", "5000000", actor="officer")
+    rnd = j(
+        "round",
+        "create",
+        "JS-2026",
+        "--name",
+        "2026年度",
+        "--programme",
+        "WF-PROJECT",
+        "--year",
+        "2026",
+        "--opens",
+        "2026-03-01",
+        "--closes",
+        "2026-04-30",
+        "--budget",
+        "5000000",
+        actor="officer",
+    )
     assert (rnd["code"], rnd["state"], rnd["budget"]) == ("JS-2026", "draft", "5000000.00")
     assert j("round", "open", "JS-2026", actor="officer")["state"] == "open"
     prof = tmp_path / "p.yaml"
-    prof.write_text("enterprise: {registered_district: 金山区, independent_legal_person: true}\nclaims:\n  - {id: p1, kind: project, total_investment: 4000000}\n", encoding="utf-8")
-    app = j("application", "create", "--round", "JS-2026", "--enterprise", e1, "--programme", "WF-PROJECT", "--profile", str(prof), actor="ent1")
-    assert (app["state"], app["round_id"], app["enterprise_id"], app["claim_id"]) == ("draft", rnd["id"], ent["id"], "p1")
+    prof.write_text(
+        "enterprise: {registered_district: 金山区, independent_legal_person: true}\nclaims:\n  - {id: p1, kind: project, total_investment: 4000000}\n",
+        encoding="utf-8",
+    )
+    app = j(
+        "application",
+        "create",
+        "--round",
+        "JS-2026",
+        "--enterprise",
+        e1,
+        "--programme",
+        "WF-PROJECT",
+        "--profile",
+        str(prof),
+        actor="ent1",
+    )
+    assert (app["state"], app["round_id"], app["enterprise_id"], app["claim_id"]) == (
+        "draft",
+        rnd["id"],
+        ent["id"],
+        "p1",
+    )
     app_id = str(app["id"])
     pdf = tmp_path / "form.pdf"
     pdf.write_bytes(h.PDF)
     f = j("application", "upload", app_id, "form", str(pdf), actor="ent1")
     assert f["application_id"] == app["id"] and f["material_id"] == "form" and len(f["sha256"]) == 64
     sub = j("application", "submit", app_id, "--on", "2026-03-10", actor="ent1")
-    assert (sub["state"], sub["ceiling"], sub["requested_amount"]) == ("submitted", "1200000.00", "1200000.00")  # 4,000,000 × 30%
-    assert j("review", "district", app_id, "--pass", "--opinion", "材料齐全", actor="officer")["state"] == "district_checked"
+    assert (sub["state"], sub["ceiling"], sub["requested_amount"]) == (
+        "submitted",
+        "1200000.00",
+        "1200000.00",
+    )  # 4,000,000 × 30%
+    assert (
+        j("review", "district", app_id, "--pass", "--opinion", "材料齐全", actor="officer")["state"]
+        == "district_checked"
+    )
     d = j("decision", "approve", app_id, "1000000", "--on", "2026-05-06", actor="officer")
     assert (d["application_id"], d["amount"], d["ceiling"]) == (app["id"], "1000000.00", "1200000.00")
     batch = j("payment", "batch", "--on", "2026-05-08", actor="officer")
@@ -53,7 +96,19 @@ def test_a_lifecycle_scripted_through_json(cli, tmp_path):  # noqa: F811
     assert j("payment", "run", str(batch["id"]), actor="officer") == []  # idempotent: nothing twice
     x = j("export", "payments", str(batch["id"]), str(tmp_path / "pay.xlsx"), actor="officer")
     assert x == {"path": str(tmp_path / "pay.xlsx"), "batch_id": batch["id"]}
-    c = j("change", "request", app_id, "investment", "--description", "追加", "--before", "4000000", "--after", "4400000", actor="ent1")
+    c = j(
+        "change",
+        "request",
+        app_id,
+        "investment",
+        "--description",
+        "追加",
+        "--before",
+        "4000000",
+        "--after",
+        "4400000",
+        actor="ent1",
+    )
     assert c["application_id"] == app["id"] and c["major"] is True and c["state"] == "pending"
     assert j("change", "decide", str(c["id"]), "--approve", "--reason", "同意", actor="officer")["state"] == "approved"
 

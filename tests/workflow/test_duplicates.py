@@ -27,8 +27,16 @@ def test_a_second_draft_for_the_same_lease_is_refused_naming_the_first(session, 
         h.draft(session, world, 0, "WF-RENT", _lease())
     e = err.value
     assert e.status_code == 409 and e.field == "programme"
-    assert e.details == {"existing_id": first.id, "state": "draft", "round": "JS-2026-1", "programme": "WF-RENT", "claim": "lease-1"}
-    assert f"第 {first.id} 号（草稿）" in e.message_zh and "请查看已有申报" in e.message_zh and "lease-1" in e.message_zh
+    assert e.details == {
+        "existing_id": first.id,
+        "state": "draft",
+        "round": "JS-2026-1",
+        "programme": "WF-RENT",
+        "claim": "lease-1",
+    }
+    assert (
+        f"第 {first.id} 号（草稿）" in e.message_zh and "请查看已有申报" in e.message_zh and "lease-1" in e.message_zh
+    )
     assert f"no. {first.id} (draft)" in e.message_en and "测试企业1" in e.message_en
 
 
@@ -55,7 +63,9 @@ def test_after_a_withdrawal_or_a_rejection_one_may_apply_again(session, world, e
         applications.withdraw(session=session, application_id=first.id, actor=world.ent_users[0], reason="填错了")
     else:
         first = h.submitted(session, world, 0, "WF-RENT", _lease())
-        reviews.district_check(session=session, application_id=first.id, actor=world.officer, passed=False, opinion="材料不全")
+        reviews.district_check(
+            session=session, application_id=first.id, actor=world.officer, passed=False, opinion="材料不全"
+        )
     again = h.draft(session, world, 0, "WF-RENT", _lease())
     assert again.id != first.id
     with pytest.raises(DuplicateApplication) as err:  # and the new one is the live one now
@@ -93,7 +103,15 @@ def test_two_drafts_at_once_make_one(factory, session, world):
             user = s.get(type(world.ent_users[0]), world.ent_users[0].id)
             prof = h.base_profile()
             prof["claims"] = _lease()
-            applications.create_draft(session=s, round_id=world.round.id, enterprise_id=world.ent[0].id, programme_id="WF-RENT", profile=prof, actor=user, policies=world.policies)
+            applications.create_draft(
+                session=s,
+                round_id=world.round.id,
+                enterprise_id=world.ent[0].id,
+                programme_id="WF-RENT",
+                profile=prof,
+                actor=user,
+                policies=world.policies,
+            )
             time.sleep(0.3)  # hold the lock while the other tries
             s.commit()
             outcome.append("made")

@@ -37,7 +37,10 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    ),
 ]
 
 
@@ -62,8 +65,12 @@ class SecurityHeadersMiddleware:
                 headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
                 if _SET_SID in scope:
                     sid = scope[_SET_SID]
-                    value = f"{SESSION_COOKIE}={sid}; Max-Age={self.max_age}" if sid else f"{SESSION_COOKIE}=; Max-Age=0"
-                    headers.append((b"set-cookie", f"{value}; Path=/; HttpOnly; SameSite=Lax{self.cookie_flags}".encode()))
+                    value = (
+                        f"{SESSION_COOKIE}={sid}; Max-Age={self.max_age}" if sid else f"{SESSION_COOKIE}=; Max-Age=0"
+                    )
+                    headers.append(
+                        (b"set-cookie", f"{value}; Path=/; HttpOnly; SameSite=Lax{self.cookie_flags}".encode())
+                    )
                 message["headers"] = headers
             await send(message)
 
@@ -120,13 +127,21 @@ class BodyLimitMiddleware:
         from huiqi.api.errors import error_response
 
         status, zh, en = too_large(limit)
-        payload = {"error": "too_large", "field": "body", "message_zh": zh, "message_en": en, "details": {"limit_bytes": limit}}
+        payload = {
+            "error": "too_large",
+            "field": "body",
+            "message_zh": zh,
+            "message_en": en,
+            "details": {"limit_bytes": limit},
+        }
         try:
             response = error_response(_Request(scope), status, payload)
         except Exception:  # noqa: BLE001 - the page renderer needs the app; JSON always works
             from starlette.responses import Response
 
-            response = Response(json.dumps(payload, ensure_ascii=False), status_code=status, media_type="application/json")
+            response = Response(
+                json.dumps(payload, ensure_ascii=False), status_code=status, media_type="application/json"
+            )
         response.headers["connection"] = "close"
         await response(scope, receive, send)
 
@@ -158,7 +173,13 @@ def db(request: Request) -> Iterator[Any]:
 
     state = request.app.state.huiqi
     if state.sessionmaker is None:
-        raise ApiError(503, "数据库不可用（仅规则测算模式）", "no database: this server runs in rules-only mode", field="database", error="unavailable")
+        raise ApiError(
+            503,
+            "数据库不可用（仅规则测算模式）",
+            "no database: this server runs in rules-only mode",
+            field="database",
+            error="unavailable",
+        )
     session = state.sessionmaker()
     try:
         try:
@@ -171,15 +192,34 @@ def db(request: Request) -> Iterator[Any]:
         except IntegrityError as exc:
             session.rollback()
             log.warning("commit refused on %s %s: %s", request.method, request.url.path, exc.orig)
-            raise ApiError(409, "与同时进行的另一操作冲突，未保存任何内容，请刷新后重试", "this conflicts with another change made at the same time; nothing was saved — reload and try again", field="", error="conflict") from None
+            raise ApiError(
+                409,
+                "与同时进行的另一操作冲突，未保存任何内容，请刷新后重试",
+                "this conflicts with another change made at the same time; nothing was saved — reload and try again",
+                field="",
+                error="conflict",
+            ) from None
         except DataError as exc:
             session.rollback()
             log.info("commit refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
-            raise ApiError(422, "输入的值无法保存（含不允许的字符，或数值超出范围），未保存任何内容", "a value cannot be stored (a character not allowed, or a number out of range); nothing was saved", field="", error="invalid_input") from None
+            raise ApiError(
+                422,
+                "输入的值无法保存（含不允许的字符，或数值超出范围），未保存任何内容",
+                "a value cannot be stored (a character not allowed, or a number out of range); nothing was saved",
+                field="",
+                error="invalid_input",
+            ) from None
         except SQLAlchemyError as exc:
             session.rollback()
             log.error("commit failed on %s %s: %s", request.method, request.url.path, exc)
-            raise ApiError(503, "保存失败（数据库暂不可用），未保存任何内容，请稍后重试", "saving failed (the database is unavailable); nothing was saved — try again shortly", field="database", error="unavailable", headers={"Retry-After": "5"}) from None
+            raise ApiError(
+                503,
+                "保存失败（数据库暂不可用），未保存任何内容，请稍后重试",
+                "saving failed (the database is unavailable); nothing was saved — try again shortly",
+                field="database",
+                error="unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
     finally:
         session.close()
 
@@ -218,7 +258,9 @@ def start_session(request: Request, session: Any, user: Any, kind: str) -> str:
     from huiqi.workflow.users import sessions
 
     settings = request.app.state.huiqi.settings
-    token = sessions.start(session=session, user=user, kind=kind, max_age=settings.session_max_age, address=client_address(request))
+    token = sessions.start(
+        session=session, user=user, kind=kind, max_age=settings.session_max_age, address=client_address(request)
+    )
     if kind == "web":
         request.scope[_SET_SID] = token
     return token
@@ -234,7 +276,12 @@ def _bearer(request: Request) -> str | None:
         return None
     scheme, _, token = auth.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "Authorization 头应为 Bearer 令牌", "the Authorization header must be 'Bearer <token>'", field="Authorization")
+        raise ApiError(
+            401,
+            "Authorization 头应为 Bearer 令牌",
+            "the Authorization header must be 'Bearer <token>'",
+            field="Authorization",
+        )
     return token.strip()
 
 
@@ -265,7 +312,12 @@ def load_user(request: Request, session: Any) -> Any:
     if token is not None:
         found = sessions.find(session=session, token=token, kind="api")
         if found is None:
-            raise ApiError(401, "令牌无效或已失效（已退出登录、密码已修改或已过期），请重新登录", "invalid or ended token (logged out, password changed or expired); log in again", field="Authorization")
+            raise ApiError(
+                401,
+                "令牌无效或已失效（已退出登录、密码已修改或已过期），请重新登录",
+                "invalid or ended token (logged out, password changed or expired); log in again",
+                field="Authorization",
+            )
         row, user = found
         request.state.auth = "bearer"
     else:
@@ -320,7 +372,13 @@ def check_csrf_header(request: Request) -> None:
     if request.method in SAFE_METHODS or getattr(request.state, "auth", None) != "cookie":
         return
     if not _csrf_ok(request, request.headers.get("x-csrf-token")):
-        raise ApiError(403, "缺少或错误的 CSRF 令牌（X-CSRF-Token）", "missing or wrong CSRF token (X-CSRF-Token)", field="X-CSRF-Token", error="csrf")
+        raise ApiError(
+            403,
+            "缺少或错误的 CSRF 令牌（X-CSRF-Token）",
+            "missing or wrong CSRF token (X-CSRF-Token)",
+            field="X-CSRF-Token",
+            error="csrf",
+        )
 
 
 async def check_csrf_form(request: Request) -> None:
@@ -334,7 +392,13 @@ async def check_csrf_form(request: Request) -> None:
             form = await request.form()
             sent = form.get("csrf_token")  # type: ignore[assignment]
     if not _csrf_ok(request, sent):
-        raise ApiError(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试", "the form expired or came from elsewhere (CSRF check failed); reload the page and try again", field="csrf_token", error="csrf")
+        raise ApiError(
+            403,
+            "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
+            "the form expired or came from elsewhere (CSRF check failed); reload the page and try again",
+            field="csrf_token",
+            error="csrf",
+        )
 
 
 def api_user(request: Request, user: Any = Depends(current_user)) -> Any:

@@ -23,23 +23,38 @@ class Credentials(BaseModel):
 
 class PasswordChange(BaseModel):
     current_password: str = Field(..., min_length=1, max_length=500, description="当前密码 / the present password")
-    new_password: str = Field(..., min_length=1, max_length=500, description="新密码（至少 8 位）/ the new password (8+)")
+    new_password: str = Field(
+        ..., min_length=1, max_length=500, description="新密码（至少 8 位）/ the new password (8+)"
+    )
 
 
 def lockout_rules(request: Request) -> Any:
     from huiqi.workflow.users.sessions import LockoutRules
 
     s = request.app.state.huiqi.settings
-    return LockoutRules(account_attempts=s.login_attempts, lock_seconds=s.login_lock_seconds, lock_max_seconds=s.login_lock_max_seconds,
-                        address_attempts=s.login_address_attempts, window_seconds=s.login_window_seconds)
+    return LockoutRules(
+        account_attempts=s.login_attempts,
+        lock_seconds=s.login_lock_seconds,
+        lock_max_seconds=s.login_lock_max_seconds,
+        address_attempts=s.login_address_attempts,
+        window_seconds=s.login_window_seconds,
+    )
 
 
 def _too_many(wait: int, why: str) -> ApiError:
     if why == "account":
-        zh, en = f"该账户登录失败次数过多，已暂时锁定，请 {wait} 秒后再试", f"too many failed log-ins for this account: locked, try again in {wait} s"
+        zh, en = (
+            f"该账户登录失败次数过多，已暂时锁定，请 {wait} 秒后再试",
+            f"too many failed log-ins for this account: locked, try again in {wait} s",
+        )
     else:
-        zh, en = f"本地址登录失败次数过多，请 {wait} 秒后再试", f"too many failed log-ins from this address; try again in {wait} s"
-    return ApiError(429, zh, en, field="username", headers={"Retry-After": str(wait)}, details={"locked": why, "retry_after": wait})
+        zh, en = (
+            f"本地址登录失败次数过多，请 {wait} 秒后再试",
+            f"too many failed log-ins from this address; try again in {wait} s",
+        )
+    return ApiError(
+        429, zh, en, field="username", headers={"Retry-After": str(wait)}, details={"locked": why, "retry_after": wait}
+    )
 
 
 def check_login(request: Request, session: Any, username: str, password: str) -> Any:
@@ -70,24 +85,50 @@ def check_login(request: Request, session: Any, username: str, password: str) ->
     return user
 
 
-R_LOGIN = {401: {"description": "wrong credentials", "model": schemas.Error}, 422: {"description": "invalid input", "model": schemas.Error},
-           429: {"description": "too many failed log-ins", "model": schemas.Error}}
-R_AUTH = {401: {"description": "not logged in", "model": schemas.Error}, 403: {"description": "CSRF", "model": schemas.Error},
-          422: {"description": "invalid input", "model": schemas.Error}}
+R_LOGIN = {
+    401: {"description": "wrong credentials", "model": schemas.Error},
+    422: {"description": "invalid input", "model": schemas.Error},
+    429: {"description": "too many failed log-ins", "model": schemas.Error},
+}
+R_AUTH = {
+    401: {"description": "not logged in", "model": schemas.Error},
+    403: {"description": "CSRF", "model": schemas.Error},
+    422: {"description": "invalid input", "model": schemas.Error},
+}
 
 
-@router.post("/auth/token", summary="登录并取得令牌 / log in and get a bearer token", response_model=schemas.Token, responses=R_LOGIN)
+@router.post(
+    "/auth/token",
+    summary="登录并取得令牌 / log in and get a bearer token",
+    response_model=schemas.Token,
+    responses=R_LOGIN,
+)
 def token(request: Request, body: Credentials, session: Any = DB) -> dict:
     user = check_login(request, session, body.username, body.password)
-    return {"token": issue_token(request, session, user), "token_type": "bearer", "expires_in": request.app.state.huiqi.settings.session_max_age, "user": user_dict(user)}
+    return {
+        "token": issue_token(request, session, user),
+        "token_type": "bearer",
+        "expires_in": request.app.state.huiqi.settings.session_max_age,
+        "user": user_dict(user),
+    }
 
 
-@router.post("/auth/logout", summary="退出登录（令牌或会话立即失效）/ log out (the token or session ends now)", response_model=schemas.Ended, responses=R_AUTH)
+@router.post(
+    "/auth/logout",
+    summary="退出登录（令牌或会话立即失效）/ log out (the token or session ends now)",
+    response_model=schemas.Ended,
+    responses=R_AUTH,
+)
 def logout(request: Request, user: Any = Depends(api_user), session: Any = DB) -> dict:  # noqa: ARG001 - signed in
     return {"ended": int(end_session(request, session))}
 
 
-@router.post("/auth/password", summary="修改本人密码（结束本人所有会话与令牌）/ change one's password (ends all one's sessions and tokens)", response_model=schemas.Ended, responses=R_AUTH)
+@router.post(
+    "/auth/password",
+    summary="修改本人密码（结束本人所有会话与令牌）/ change one's password (ends all one's sessions and tokens)",
+    response_model=schemas.Ended,
+    responses=R_AUTH,
+)
 def change_password(request: Request, body: PasswordChange, user: Any = Depends(api_user), session: Any = DB) -> dict:
     return {"ended": change_own_password(request, session, user, body.current_password, body.new_password)}
 
@@ -109,6 +150,11 @@ def change_own_password(request: Request, session: Any, user: Any, current: str,
     return live
 
 
-@router.get("/auth/me", summary="当前用户 / the signed-in user", response_model=schemas.User, responses={401: {"description": "not logged in", "model": schemas.Error}})
+@router.get(
+    "/auth/me",
+    summary="当前用户 / the signed-in user",
+    response_model=schemas.User,
+    responses={401: {"description": "not logged in", "model": schemas.Error}},
+)
 def me(user: Any = Depends(current_user)) -> dict:
     return user_dict(user)

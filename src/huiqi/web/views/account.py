@@ -17,7 +17,14 @@ from huiqi.web.views.public import maybe_user, safe_next
 
 router = APIRouter(include_in_schema=False)
 
-HOME_BY_ROLE = {"enterprise": "/my", "reviewer": "/office", "officer": "/office", "expert": "/expert", "auditor": "/office", "admin": "/office"}
+HOME_BY_ROLE = {
+    "enterprise": "/my",
+    "reviewer": "/office",
+    "officer": "/office",
+    "expert": "/expert",
+    "auditor": "/office",
+    "admin": "/office",
+}
 
 
 def demo_logins(request: Request) -> list[dict]:
@@ -29,8 +36,16 @@ def login_page(request: Request, next: str | None = None, ended: str | None = No
     maybe_user(request)
     notice = None
     if ended == "password":
-        notice = ApiError(200, "密码已修改，所有会话已结束，请用新密码登录", "password changed; every session has ended — log in with the new password")
-    return render(request, "login.html", {"next": safe_next(next, ""), "demo_logins": demo_logins(request), "error": None, "notice": notice})
+        notice = ApiError(
+            200,
+            "密码已修改，所有会话已结束，请用新密码登录",
+            "password changed; every session has ended — log in with the new password",
+        )
+    return render(
+        request,
+        "login.html",
+        {"next": safe_next(next, ""), "demo_logins": demo_logins(request), "error": None, "notice": notice},
+    )
 
 
 @router.post("/login", dependencies=[Depends(check_csrf_form)])
@@ -72,7 +87,9 @@ async def password_submit(request: Request, session: Any = DB, user: Any = Depen
         change_own_password(request, session, user, current, new)
     except ApiError as exc:
         session.rollback()
-        return render(request, "account_password.html", {"error": exc}, status_code=exc.status_code, headers=exc.headers)
+        return render(
+            request, "account_password.html", {"error": exc}, status_code=exc.status_code, headers=exc.headers
+        )
     except Exception as exc:  # a workflow refusal (too short …) shown on the form
         if not getattr(exc, "message_zh", None):
             raise

@@ -45,7 +45,9 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 def plausible(token: str | None) -> bool:
     """Whether ``token`` looks like one of our ids (before any look-up)."""
-    return bool(token) and 20 <= len(token) <= 100 and all(c.isalnum() or c in "-_" for c in token)  # type: ignore[union-attr]
+    if not token or not 20 <= len(token) <= 100:
+        return False
+    return all(c.isalnum() or c in "-_" for c in token)
 
 
 def start(*, session: Session, user: User, kind: str, max_age: int, address: str | None = None) -> str:
@@ -56,8 +58,14 @@ def start(*, session: Session, user: User, kind: str, max_age: int, address: str
     # expired and ended sessions are kept a day (for the record), then removed
     session.execute(delete(UserSession).where(UserSession.expires_at < now - dt.timedelta(days=1)))
     token = secrets.token_urlsafe(32)
-    row = UserSession(token_hash=_digest(token), user_id=user.id, kind=kind, created_at=now,
-                      expires_at=now + dt.timedelta(seconds=max_age), address=(address or "")[:64] or None)
+    row = UserSession(
+        token_hash=_digest(token),
+        user_id=user.id,
+        kind=kind,
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=max_age),
+        address=(address or "")[:64] or None,
+    )
     session.add(row)
     session.flush()
     return token
@@ -68,7 +76,8 @@ def find(*, session: Session, token: str | None, kind: str) -> tuple[UserSession
     the user deactivated)."""
     if not plausible(token):
         return None
-    row = session.execute(select(UserSession).where(UserSession.token_hash == _digest(token))).scalar_one_or_none()  # type: ignore[arg-type]
+    q = select(UserSession).where(UserSession.token_hash == _digest(token))  # type: ignore[arg-type]
+    row = session.execute(q).scalar_one_or_none()
     if row is None or row.kind != kind or row.revoked_at is not None or _aware(row.expires_at) <= utcnow():
         return None
     user = session.get(User, row.user_id)
@@ -136,7 +145,8 @@ def wait_seconds(*, session: Session, username: str, address: str, rules: Lockou
             wait, why = int(left) + 1, "account"
     addr = session.get(LoginFailure, address_key(address))
     if addr is not None and addr.failures >= rules.address_attempts:
-        left = (_aware(addr.first_at) + dt.timedelta(seconds=rules.window_seconds) - now).total_seconds()  # type: ignore[operator]
+        ends = _aware(addr.first_at) + dt.timedelta(seconds=rules.window_seconds)  # type: ignore[operator]
+        left = (ends - now).total_seconds()
         if left > 0 and int(left) + 1 > wait:
             wait, why = int(left) + 1, "address"
     return wait, why
@@ -153,9 +163,12 @@ def failed(*, session: Session, username: str, address: str, rules: LockoutRules
     acct.last_at = now
     if acct.failures >= rules.account_attempts:
         extra = acct.failures - rules.account_attempts
-        acct.locked_until = now + dt.timedelta(seconds=min(rules.lock_seconds * 2 ** min(extra, 20), rules.lock_max_seconds))
+        acct.locked_until = now + dt.timedelta(
+            seconds=min(rules.lock_seconds * 2 ** min(extra, 20), rules.lock_max_seconds)
+        )
     addr = session.get(LoginFailure, address_key(address), with_for_update=True)
-    if addr is None or _aware(addr.first_at) <= now - dt.timedelta(seconds=rules.window_seconds):  # type: ignore[operator]
+    window_start = now - dt.timedelta(seconds=rules.window_seconds)
+    if addr is None or _aware(addr.first_at) <= window_start:  # type: ignore[operator]
         if addr is None:
             addr = LoginFailure(key=address_key(address), failures=0, first_at=now, last_at=now)
             session.add(addr)
