@@ -128,3 +128,25 @@ def test_a_refused_command_prints_no_json_and_a_failed_commit_prints_nothing(cli
     out = cli("user", "add", "officer", "--role", "officer", "--district", "金山区", "--json", actor="admin", code=2)
     assert '"username"' not in out and "✓" not in out  # never told it was done
     assert "未保存任何内容" in out and "nothing was saved" in out and "disk I/O error" in out
+
+
+def test_an_administrator_resets_a_password_and_every_session_of_the_user_ends(cli, engine):  # noqa: F811
+    from sqlalchemy import select
+
+    from huiqi.store import make_sessionmaker
+    from huiqi.workflow.users import sessions
+    from huiqi.workflow.users.models import User
+
+    cli("db", "upgrade")
+    cli("user", "add", "admin", "--role", "admin")
+    cli("user", "add", "officer", "--role", "officer", "--district", "金山区", actor="admin")
+    with make_sessionmaker(engine)() as s:
+        officer = s.execute(select(User).where(User.username == "officer")).scalar_one()
+        tokens = [sessions.start(session=s, user=officer, kind=k, max_age=3600) for k in ("web", "api")]
+        s.commit()
+    out = json.loads(cli("user", "password", "officer", "--json", actor="admin"))
+    assert out["username"] == "officer" and out["sessions_ended"] == 2
+    with make_sessionmaker(engine)() as s:
+        assert [sessions.find(session=s, token=t, kind=k) for t, k in zip(tokens, ("web", "api"))] == [None, None]
+    out = cli("user", "password", "admin", actor="officer", code=2)  # an officer cannot reset the administrator's
+    assert "admin" in out

@@ -130,3 +130,22 @@ def test_two_drafts_at_once_make_one(factory, session, world):
     for t in threads:
         t.join(60)
     assert sorted(outcome) == ["made", "refused"]
+
+
+def test_at_most_ten_files_per_checklist_item(session, world):
+    """Finding 7: 150 uploads to one item were accepted. The eleventh is refused naming the item."""
+    from huiqi.workflow.errors import InvalidInput
+    from huiqi.workflow.materials import service as materials
+
+    app = h.draft(session, world, 0, "WF-RENT", _lease())
+    up = lambda i, item="form": materials.upload(  # noqa: E731
+        session=session, application_id=app.id, material_id=item, filename=f"{i}.pdf", content=h.PDF + str(i).encode(),
+        actor=world.ent_users[0], stamped=True, policies=world.policies,
+    )
+    for i in range(10):
+        up(i)
+    with pytest.raises(InvalidInput) as err:
+        up(10)
+    assert err.value.field == "file" and err.value.details == {"material": "form", "files": 10, "limit": 10}
+    assert "每项最多 10 个" in err.value.message_zh and "at most 10 per item" in err.value.message_en
+    up(11, "lease")  # another item is not affected

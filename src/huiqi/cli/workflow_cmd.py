@@ -216,6 +216,27 @@ def user_scope(
         _done(u, as_json, f"✓ {u.username}: {u.district or ''} {u.town or ''} {u.enterprise_id or ''}".rstrip())
 
 
+@user_app.command("password")
+def user_password(
+    username: str,
+    password: Optional[str] = typer.Option(None, envvar="HUIQI_NEW_PASSWORD", help="(or prompt)"),
+    as_json: bool = JsonOpt,
+    actor: Optional[str] = ActorOpt,
+) -> None:
+    """Set a user's password — one's own, or (the administrator) anyone's, e.g. a forgotten one.
+    Every session of the user ends: its browsers and API tokens must log in again."""
+    from huiqi.workflow.users import service as users
+    from huiqi.workflow.users import sessions
+
+    pw = password or typer.prompt("新密码 / new password", hide_input=True, confirmation_prompt=True)
+    with _session() as s:
+        who = _actor(s, actor)
+        u = users.get_by_username(session=s, username=username, actor=who)
+        live = sessions.live_count(session=s, user_id=u.id)
+        users.set_password(session=s, user_id=u.id, password=pw, actor=who)
+        _done(u, as_json, f"✓ {u.username} 密码已修改，结束 {live} 个会话 / password changed, {live} session(s) ended", sessions_ended=live)
+
+
 @user_app.command("list")
 def user_list(as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """List the users the actor may see, with roles and scopes."""
