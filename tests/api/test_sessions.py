@@ -255,3 +255,65 @@ def test_a_forged_or_malformed_cookie_signs_in_nobody(env, cookie):
         c.cookies.set("huiqi_session", cookie)
         r = c.get("/api/v1/auth/me")
         assert r.status_code == 401 and r.json()["field"] == "session"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def both(request, tmp_path, wf_policies):
+    """The test world's app over SQLite or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        env = make_env(tmp_path, wf_policies)
+        yield env
+        env["engine"].dispose()
+        return
+    from huiqi.api import Settings, create_app
+    from huiqi.store import make_engine, make_sessionmaker
+    from tests.api.conftest import _seed
+    from tests.workflow.conftest import POLICY_DIR, new_pg_schema
+
+    url, drop = new_pg_schema("huiqi_s")
+    _seed(url, wf_policies)
+    settings = Settings(
+        database_url=url,
+        policy_dir=POLICY_DIR,
+        data_dir=tmp_path / "data",
+        secure_cookies=False,
+        secret_key="sessions-" + "x" * 40,
+    )
+    engine = make_engine(url)
+    yield {"app": create_app(settings, policies=wf_policies), "engine": engine, "maker": make_sessionmaker(engine)}
+    engine.dispose()
+    drop()
+
+
+def test_log_out_password_change_and_lock_out_on_both_databases(both):
+    app = both["app"]
+    with TestClient(app) as c:
+        # log-out ends the cookie
+        web_login(c, "officer")
+        cookie = c.cookies.get("huiqi_session")
+        c.post("/logout", data={"csrf_token": page_csrf(c, "/office")})
+        assert _me(app, cookie) == 401
+        # a password change ends every session of the user, the colleague's stay
+        web_login(c, "ent1")
+        cookie = c.cookies.get("huiqi_session")
+        tok, colleague = token(c, "ent1"), token(c, "ent2")
+        r = c.post(
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORDS["ent1"], "new_password": "ent1-new-pass"},
+            headers=tok,
+        )
+        assert r.json() == {"ended": 2}
+        assert (_me(app, cookie), _me(app, headers=tok), _me(app, headers=colleague)) == (401, 401, 200)
+        # the account is locked, colleagues behind the same address are not
+        _fail(c, "officer", 5)
+        assert (
+            c.post("/api/v1/auth/token", json={"username": "officer", "password": PASSWORDS["officer"]}).status_code
+            == 429
+        )
+        assert (
+            c.post("/api/v1/auth/token", json={"username": "auditor", "password": PASSWORDS["auditor"]}).status_code
+            == 200
+        )
+    with both["maker"]() as s:
+        assert s.get(LoginFailure, "user:officer").failures == 5 and s.get(LoginFailure, "ip:testclient").failures == 5
+    app.state.huiqi.engine.dispose()

@@ -139,8 +139,14 @@ def test_at_most_ten_files_per_checklist_item(session, world):
 
     app = h.draft(session, world, 0, "WF-RENT", _lease())
     up = lambda i, item="form": materials.upload(  # noqa: E731
-        session=session, application_id=app.id, material_id=item, filename=f"{i}.pdf", content=h.PDF + str(i).encode(),
-        actor=world.ent_users[0], stamped=True, policies=world.policies,
+        session=session,
+        application_id=app.id,
+        material_id=item,
+        filename=f"{i}.pdf",
+        content=h.PDF + str(i).encode(),
+        actor=world.ent_users[0],
+        stamped=True,
+        policies=world.policies,
     )
     for i in range(10):
         up(i)
