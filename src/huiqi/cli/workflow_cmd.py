@@ -234,7 +234,8 @@ def user_password(
         u = users.get_by_username(session=s, username=username, actor=who)
         live = sessions.live_count(session=s, user_id=u.id)
         users.set_password(session=s, user_id=u.id, password=pw, actor=who)
-        _done(u, as_json, f"✓ {u.username} 密码已修改，结束 {live} 个会话 / password changed, {live} session(s) ended", sessions_ended=live)
+        line = f"✓ {u.username} 密码已修改，结束 {live} 个会话 / password changed, {live} session(s) ended"
+        _done(u, as_json, line, sessions_ended=live)
 
 
 @user_app.command("list")
