@@ -191,3 +191,45 @@ def test_demo_never_shows_a_user_it_did_not_make_or_whose_password_changed(tmp_p
     assert "zhang.wei" not in again and "admin" not in again
     assert again == [n for n in names if n != "admin"]
     set_settings(None)
+
+
+def test_a_demo_database_from_before_the_mark_is_still_a_demo_one(tmp_path, monkeypatch):
+    """A demo database seeded by an earlier huiqi (no demo.seed entry) is recognised by its demo
+    enterprises and users only; add one user of one's own and it is not a demo database any more."""
+    from huiqi.audit import AuditEntry
+    from huiqi.cli.serve_cmd import DemoRefused, _db_url, prepare_database
+    from huiqi.config import set_settings
+    from huiqi.rules import load_policies
+    from huiqi.store import make_engine, make_sessionmaker
+    from huiqi.workflow.demo import demo_users
+    from huiqi.workflow.users import service as users
+    from huiqi.workflow.users.models import User
+
+    monkeypatch.setenv("HUIQI_STORAGE_DIR", str(tmp_path / "files"))
+    set_settings(None)
+    ps = load_policies()
+    url = _db_url(str(tmp_path / "demo.sqlite"), True)
+    prepare_database(url, ps, demo=True)
+    engine = make_engine(url)
+    maker = make_sessionmaker(engine)
+    with maker() as s:  # as an earlier huiqi left it: no mark (the chain is not verified here)
+        s.query(AuditEntry).filter(AuditEntry.action == "demo.seed").delete()
+        s.commit()
+        assert "ent-js1" in demo_users(s)
+    assert "ent-js1" in [d["username"] for d in prepare_database(url, ps, demo=True)]
+    with maker() as s:
+        admin = s.execute(select(User).where(User.username == "admin")).scalar_one()
+        users.create(
+            session=s,
+            username="li.na",
+            password="her-own-password",
+            role="officer",
+            district="金山区",
+            actor=admin,
+            policies=ps,
+        )
+        s.commit()
+    with pytest.raises(DemoRefused):
+        prepare_database(url, ps, demo=True)
+    engine.dispose()
+    set_settings(None)
