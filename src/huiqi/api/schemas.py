@@ -138,6 +138,12 @@ class Token(Strict):
     user: User
 
 
+class Ended(Strict):
+    """How many sessions (cookies and tokens) ended."""
+
+    ended: int
+
+
 class Commitments(Strict):
     """What a round's budget has committed (approved, plus paid-and-not-recovered on revoked
     projects) and paid (net of recoveries), in yuan."""

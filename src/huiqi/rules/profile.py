@@ -289,6 +289,18 @@ def _awards(vocab: Vocabulary, raw: Any, problems: list[Problem]) -> list[Award]
 
 def read_profile_file(path: str | Path, vocab: Vocabulary) -> Profile:
     """Read a YAML or JSON profile file."""
+    data = load_profile_data(path)
+    try:
+        return parse_profile(data, vocab)
+    except ProfileError as exc:
+        for p in exc.problems:
+            p.file = p.file or str(path)
+        raise
+
+
+def load_profile_data(path: str | Path) -> Any:
+    """The parsed content of a YAML or JSON profile file, before it is checked as a profile; a file
+    that is missing, not UTF-8, empty, malformed or nested too deep is a ProfileError naming it."""
     from huiqi.rules.errors import PolicyError
     from huiqi.rules.yamlio import decode_utf8, load_yaml_text
 
@@ -322,12 +334,7 @@ def read_profile_file(path: str | Path, vocab: Vocabulary) -> Profile:
             data = load_yaml_text(text, file=str(path))
         except PolicyError as exc:
             raise ProfileError(exc.problems) from None
-    try:
-        return parse_profile(data, vocab)
-    except ProfileError as exc:
-        for p in exc.problems:
-            p.file = p.file or str(path)
-        raise
+    return data
 
 
 def profile_json_schema(vocab: Vocabulary) -> dict:

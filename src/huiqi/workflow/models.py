@@ -15,11 +15,12 @@ from huiqi.workflow.records.models import EnterpriseFact
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, PaymentBatchItem, Receivable
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
-from huiqi.workflow.users.models import ExpertTie, User
+from huiqi.workflow.users.models import ExpertTie, LoginFailure, User, UserSession
 
 __all__ = [
     "Application", "AuditEntry", "AuditHead", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
     "ExpertAssignment", "ExpertTie", "ImportRun", "Instalment", "MaterialFile", "NoticeBatch", "Objection", "Payment",
     "PaymentBatch", "PaymentBatchItem", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
     "EnterpriseFact", "MatchResult", "Notification", "NotificationPref", "Deadline", "DispatchCursor",
+    "LoginFailure", "UserSession",
 ]

@@ -154,6 +154,7 @@ async def upload_material(
         stamped=stamped,
         policies=ps,
         root=settings.storage_dir,
+        max_files=settings.max_files_per_item,
     )
     return row_dict(f)
 

@@ -23,7 +23,7 @@ from huiqi.workflow.applications.models import Application
 from huiqi.workflow.common import money, utcnow
 from huiqi.workflow.credit import service as credit
 from huiqi.workflow.enterprises.models import Enterprise
-from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
+from huiqi.workflow.errors import CapExceeded, DuplicateApplication, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.rounds import service as rounds
@@ -73,11 +73,44 @@ def create_draft(*, session: Session, round_id: int, enterprise_id: int, program
         if claim_id not in ids:
             raise InvalidInput(f"请指定申报的{prog.subject}（画像中有：{'、'.join(ids) or '无'}）", f"name the {prog.subject} claim applied for (profile has: {', '.join(ids) or 'none'})", field="claim")
     req = money(requested_amount, field="requested_amount") if requested_amount is not None else None
+    # one live application per enterprise × programme × claim × round: the enterprise row is locked
+    # (FOR UPDATE; SQLite's writes are serialised anyway) so two at once cannot both pass the check
+    access.get(session, actor, Enterprise, ent.id, field="enterprise", lock=True)
+    check_not_duplicate(session=session, round_=r, enterprise=ent, programme_id=programme_id, claim_id=claim_id)
     app = Application(round_id=r.id, district=r.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=claim_id, channel=prog.mode, year=r.year, state="draft", profile=prof, requested_amount=req)
     session.add(app)
     session.flush()
     audit.record(session, actor=actor.username, action="application.create", entity="application", entity_id=app.id, district=app.district, data={"round": r.code, "enterprise": ent.uscc, "programme": programme_id, "claim": claim_id, "requested_amount": req})
     return app
+
+
+# an application in one of these states no longer stands: the enterprise may apply again in the round
+NOT_LIVE = ("withdrawn", "rejected", "not_selected")
+
+
+def check_not_duplicate(*, session: Session, round_: Round, enterprise: Enterprise, programme_id: str, claim_id: str | None) -> None:
+    """Refuse a second live application of an enterprise for the same programme, claim (the lease,
+    the drug … named by its id in the profile) and round, naming the one that exists. Withdrawn,
+    rejected and not-selected applications do not count (one may apply again); a revoked one does."""
+    same_claim = Application.claim_id.is_(None) if claim_id is None else Application.claim_id == claim_id
+    existing = session.execute(
+        select(Application)
+        .where(Application.enterprise_id == enterprise.id, Application.programme_id == programme_id,
+               Application.round_id == round_.id, same_claim, Application.state.not_in(NOT_LIVE))
+        .order_by(Application.id).limit(1)
+    ).scalar_one_or_none()
+    if existing is None:
+        return
+    szh, sen = states.APPLICATION.state(existing.state).zh, states.APPLICATION.state(existing.state).en
+    what_zh = f"（申报对象 {claim_id}）" if claim_id else ""
+    what_en = f" (claim {claim_id})" if claim_id else ""
+    raise DuplicateApplication(
+        f"{enterprise.name} 在批次 {round_.code} 已有项目 {programme_id}{what_zh}的申报：第 {existing.id} 号（{szh}），不能重复申报；请查看已有申报",
+        f"{enterprise.name} already has an application for {programme_id}{what_en} in round {round_.code}: "
+        f"no. {existing.id} ({sen}); a second is refused — see the existing one",
+        field="programme", details={"existing_id": existing.id, "state": existing.state, "round": round_.code,
+                                    "programme": programme_id, "claim": claim_id},
+    )
 
 
 def _profile_for(profile: dict, ent: Enterprise) -> dict:
