@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
+from huiqi.workflow.awards.models import Award, AwardExtension
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
 from huiqi.workflow.credit.models import CreditOverride, CreditRecord
 from huiqi.workflow.decisions.models import Decision
@@ -82,6 +83,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "enterprise.create": (ADMIN, OFFICER),  # an officer: in its district
     "round.create": (OFFICER,),
     "round.budget": (OFFICER,),
+    "round.notice_days": (OFFICER,),  # the notice length the yearly call sets where the text gives none
     "expert.tie": (EXPERT, OFFICER),  # an expert its own ties; an officer for its district's experts
     # applications
     "application.create": (ENTERPRISE, OFFICER),  # an officer: paper (线下递交) submissions
@@ -107,6 +109,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "export.notice": STAFF_READERS,
     "export.payments": STAFF_READERS,
     "round.commitments": STAFF_READERS,  # what a round's budget has committed and paid
+    # the awards ledger (已享受支持台账): a district's officers and auditors, an enterprise its own
+    "award.read": (*STAFF_READERS, ENTERPRISE),
+    "award.completion": (OFFICER,),  # the approved completion date, and completion
     "credit.decisions": STAFF_READERS,  # the officers' credit overrides: who, when, why
     "dashboard.read": (*STAFF_READERS, REVIEWER),
     # what parts of an application a reader sees (the record itself: its scope)
@@ -390,6 +395,8 @@ FILTERS: dict[type, Any] = {
     Decision: _of_visible_applications(Decision),
     CreditOverride: _of_visible_applications(CreditOverride),
     ProgressReport: _of_visible_applications(ProgressReport),
+    Award: _of_visible_applications(Award, district_readers=True),
+    AwardExtension: _of_visible_applications(AwardExtension, district_readers=True),
 }
 
 
@@ -428,6 +435,8 @@ LABELS: dict[type, tuple[str, str]] = {
     Decision: ("立项决定", "decision"),
     CreditOverride: ("信用审查意见", "credit override"),
     ProgressReport: ("进展报告", "progress report"),
+    Award: ("已核定的支持", "award"),
+    AwardExtension: ("延期记录", "extension"),
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from huiqi.calendar import add_period
 from huiqi.money import to_fen
+from huiqi.rules import PolicySet
 from huiqi.workflow import access, states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
@@ -28,6 +29,7 @@ from huiqi.workflow.decisions.service import charge_caps, lock_round
 from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.payments.models import Instalment, Payment, Receivable
+from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
 
@@ -90,6 +92,7 @@ def approve(
     actor: User,
     reason: str | None = None,
     on: dt.date | str | None = None,
+    policies: PolicySet | None = None,
 ) -> Decision:
     """Approve (立项) at ``amount``: at most the frozen ceiling, within the round's budget and the
     annual caps, with no credit hold left (an officer's credit override decides a failed credit
@@ -148,6 +151,11 @@ def approve(
             f"this programme pays a set {app.ceiling}: another sum needs a written reason",
             field="reason",
         )
+    policies = policies or default_policies()
+    prog, doc = programme(policies, app.programme_id)
+    awards.lock_enterprise(session, app.enterprise_id)  # after the round and the application: serialises one enterprise's approvals
+    held = awards.check_at_approval(session=session, app=app, prog=prog, doc=doc, reason=reason)
+    recheck = recheck_with_awards(session=session, app=app, policies=policies, amount=amount)
     budget = check_budget(session=session, r=r, amount=amount)
     charged = charge_caps(session=session, app=app, amount=amount)
     credit_data = {"credit_overrides": [o.id for o in cst["overrides"]]} if cst["overrides"] else {}
@@ -162,6 +170,8 @@ def approve(
         actor_id=actor.id,
     )
     session.add(d)
+    session.flush()
+    award = awards.record(session=session, app=app, prog=prog, doc=doc, decision_id=d.id, amount=amount, on=on, actor=actor)
     plan = schedule_instalments(session=session, app=app, amount=amount, start=on)
     # the decision, its instalments and cap charges are in the entry: ``huiqi audit verify`` reconciles them
     instalments = [{"id": i.id, "seq": i.seq, "amount": i.amount, "due_on": i.due_on} for i in plan]
@@ -183,11 +193,42 @@ def approve(
             "decision": d.id,
             "approved_on": on,
             "instalments": instalments,
+            "award": award.id,
+            **({"awards_recheck": recheck} if recheck else {}),
+            **held,
             **credit_data,
         },
     )
     session.flush()
     return d
+
+
+def recheck_with_awards(*, session: Session, app: Application, policies: PolicySet, amount: Decimal) -> dict | None:
+    """Evaluate the frozen profile again, on the frozen day, with the awards ledger as it stands now
+    (awards approved since submission count): no longer eligible → refused with the engine's
+    reasons (which name the earlier award); a ceiling now below ``amount`` → CapExceeded. Only when
+    the rules engine reads ``awards`` and the policy version is the one frozen (a changed policy
+    is not re-applied to a submitted application). Returns what was checked, for the audit entry."""
+    from huiqi.workflow.applications.service import evaluate_frozen, explain_block
+
+    out = evaluate_frozen(session=session, app=app, policies=policies)
+    if out is None:
+        return None
+    result, used = out["result"], out["awards"]
+    if result.get("status") != "eligible":
+        zh, en = explain_block(result)
+        raise IllegalTransition(
+            f"按已核定的支持重新评估，不能立项：{zh}", f"re-evaluated with the awards already granted, it cannot be approved: {en}",
+            field="awards", details={"result": result, "awards": used},
+        )
+    ceiling = Decimal(result["ceiling"]) if result.get("ceiling") is not None else None
+    if ceiling is not None and amount > ceiling:
+        raise CapExceeded(
+            f"按已核定的支持重新评估，上限为 {ceiling} 元，核定金额 {amount} 元超出",
+            f"re-evaluated with the awards already granted, the ceiling is {ceiling}: {amount} is above it",
+            field="amount", details={"ceiling": str(ceiling), "awards": used},
+        )
+    return {"ceiling": None if ceiling is None else str(ceiling), "awards": len(used)}
 
 
 def schedule_instalments(*, session: Session, app: Application, amount: Decimal, start: dt.date) -> list[Instalment]:
