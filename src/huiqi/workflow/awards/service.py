@@ -373,7 +373,7 @@ def extend(*, session: Session, application_id: int, new_due: dt.date, actor: Us
         )
     if new_due <= current:
         raise InvalidInput(f"延期后的完成期限 {new_due} 须晚于现行期限 {current}", f"the extended date {new_due} must be after the current one {current}", field="new_due")
-    ext = AwardExtension(award_id=a.id, change_id=change_id, district=a.district, previous_due=current, new_due=new_due, reason=reason, actor_id=actor.id)
+    ext = AwardExtension(award_id=a.id, application_id=a.application_id, change_id=change_id, district=a.district, previous_due=current, new_due=new_due, reason=reason, actor_id=actor.id)
     a.extended_due = new_due
     session.add(ext)
     session.flush()

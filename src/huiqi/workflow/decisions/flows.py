@@ -97,7 +97,14 @@ def approve(
     """Approve (立项) at ``amount``: at most the frozen ceiling, within the round's budget and the
     annual caps, with no credit hold left (an officer's credit override decides a failed credit
     criterion); other soft criteria failed at evaluation (原则上) and sums other than a fixed
-    standard need a written ``reason``."""
+    standard need a written ``reason``.
+
+    What earlier rounds and years granted is checked again here, under the enterprise's row lock
+    (``awards``): the frozen profile is re-evaluated with the awards ledger as it stands now (a
+    repeat of a count-once subject, a lifetime ceiling already used), a repeat is refused naming
+    the earlier award, the same project funded again is held for a written reason; the award is
+    written to the ledger in this transaction."""
+    from huiqi.workflow.awards import service as awards
     from huiqi.workflow.credit import service as credit
 
     seen = get(session=session, application_id=application_id, actor=actor)  # out of scope: NotFound
