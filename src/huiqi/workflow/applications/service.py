@@ -148,6 +148,9 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
     index = next((i for i, x in enumerate(results) if x["claim"] == app.claim_id), 0)
     result = results[index]
     cap_limits = _cap_limits(parsed, prog, doc, on, app.claim_id)
+    from huiqi.workflow.awards import service as awards
+
+    awards_rules = awards.rules_of(prog, doc)  # what the awards ledger checks at approval (count once, same project)
     proc = prog.process
     frozen = {
         "result": result,
@@ -157,6 +160,7 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
         "credit_records": [credit.record_dict(x) for x in records],
         "credit": credit_rule,
         "profile": data,
+        "awards_rules": awards_rules,
     }
     app.evaluation = frozen
     app.cap_limits = cap_limits
@@ -211,6 +215,7 @@ def evaluate_frozen(*, session: Session, app: Application, policies: PolicySet) 
     frozen = app.evaluation or {}
     if not frozen.get("profile") or not _engine_reads_awards(policies.vocabulary):
         return None
+    programme(policies, app.programme_id)  # NotFound when the loaded policies no longer hold it
     data = copy.deepcopy(frozen["profile"])
     data["awards"] = _awards_for(session, app)
     on = dt.date.fromisoformat(frozen.get("on")) if frozen.get("on") else app.evaluated_on

@@ -69,6 +69,28 @@ def once_rule(prog: Any) -> dict | None:
     return None
 
 
+def rules_of(prog: Any, doc: Any) -> dict:
+    """What the ledger checks for a programme, from the policy: its document, its count-once rule,
+    the document's double-funding rule. Frozen with the evaluation at submission (an application is
+    judged by the policy version it was evaluated under)."""
+    return {"document": doc.id, "once": once_rule(prog), "double_funding": double_funding_rule(doc)}
+
+
+def rules_for(app: Application, policies: Any = None) -> dict:
+    """The application's frozen ledger rules; for one frozen before they were (or a programme no
+    longer loaded): read from the loaded policies where the programme is found, else none."""
+    frozen = (app.evaluation or {}).get("awards_rules")
+    if frozen:
+        return frozen
+    from huiqi.workflow.policy import default_policies, programme
+
+    try:
+        prog, doc = programme(policies or default_policies(), app.programme_id)
+    except NotFound:
+        return {"document": "unknown", "once": None, "double_funding": None}
+    return rules_of(prog, doc)
+
+
 def _claim_raw(app: Application) -> dict:
     prof = (app.evaluation or {}).get("profile") or app.profile or {}
     for c in prof.get("claims") or []:
@@ -77,10 +99,9 @@ def _claim_raw(app: Application) -> dict:
     return {}
 
 
-def key_of(app: Application, prog: Any) -> dict:
-    """The application's count-once key values (``{fact: value}``) from its frozen profile; {} when
-    the programme counts nothing once or a value is missing."""
-    rule = once_rule(prog)
+def key_of(app: Any, rule: dict | None) -> dict:
+    """The application's count-once key values (``{fact: value}``) from its frozen profile, under the
+    programme's count-once ``rule`` (:func:`once_rule`); {} when there is none or a value is missing."""
     if not rule:
         return {}
     prof = (app.evaluation or {}).get("profile") or app.profile or {}
@@ -132,7 +153,7 @@ def held(a: Award) -> Decimal:
     return max(a.amount - (a.released or Decimal(0)), Decimal(0))
 
 
-def record(*, session: Session, app: Application, prog: Any, doc: Any, decision_id: int | None, amount: Decimal, on: dt.date, actor: User) -> Award:
+def record(*, session: Session, app: Application, rules: dict, decision_id: int | None, amount: Decimal, on: dt.date, actor: User) -> Award:
     """Write the award of an approval (called by ``decisions.flows.approve``, in its transaction); audited."""
     from huiqi.workflow.decisions.service import cap_year
     from huiqi.workflow.rounds.models import Round
@@ -140,8 +161,8 @@ def record(*, session: Session, app: Application, prog: Any, doc: Any, decision_
     r = session.get(Round, app.round_id) if app.round_id else None
     a = Award(
         application_id=app.id, decision_id=decision_id, district=app.district, enterprise_id=app.enterprise_id,
-        document=doc.id, programme=app.programme_id, claim_id=app.claim_id, round_code=r.code if r else None,
-        year=cap_year(app), amount=amount, key=key_of(app, prog), project=project_of(app), decided_on=on, state=ACTIVE,
+        document=rules["document"], programme=app.programme_id, claim_id=app.claim_id, round_code=r.code if r else None,
+        year=cap_year(app), amount=amount, key=key_of(app, rules.get("once")), project=project_of(app), decided_on=on, state=ACTIVE,
         released=Decimal(0),
     )
     session.add(a)
@@ -190,19 +211,19 @@ def _in_window(a: Award, within: Any, year: int) -> bool:
     return True  # over the policy's life
 
 
-def repeats(*, session: Session, app: Application, prog: Any, doc: Any) -> list[Award]:
+def repeats(*, session: Session, app: Application, rules: dict) -> list[Award]:
     """Standing awards of the same programme and document with the application's count-once key
     (within the rule's window: the policy's life, the year, or N years)."""
     from huiqi.workflow.decisions.service import cap_year
 
-    rule = once_rule(prog)
-    key = key_of(app, prog)
+    rule = rules.get("once")
+    key = key_of(app, rule)
     if not rule or not key:
         return []
     year = cap_year(app)
     return [
         a for a in _standing(session, enterprise_id=app.enterprise_id, district=app.district, exclude=app.id)
-        if a.document == doc.id and a.programme == app.programme_id and (a.key or {}) == key and _in_window(a, rule["within"], year)
+        if a.document == rules["document"] and a.programme == app.programme_id and (a.key or {}) == key and _in_window(a, rule["within"], year)
     ]
 
 
@@ -212,23 +233,23 @@ def double_funding_rule(doc: Any) -> dict | None:
     return rule if isinstance(rule, dict) else None
 
 
-def same_project(*, session: Session, app: Application, doc: Any) -> list[Award]:
+def same_project(*, session: Session, app: Application, rules: dict) -> list[Award]:
     """Standing awards of the same district (the same level of public funds) for the same project,
     under any measure or round — where the document forbids double funding."""
     project = project_of(app)
-    if not project or double_funding_rule(doc) is None:
+    if not project or not rules.get("double_funding"):
         return []
     return [a for a in _standing(session, enterprise_id=app.enterprise_id, district=app.district, exclude=app.id) if a.project == project]
 
 
-def check_at_approval(*, session: Session, app: Application, prog: Any, doc: Any, reason: str | None) -> dict:
+def check_at_approval(*, session: Session, app: Application, rules: dict, reason: str | None) -> dict:
     """Refuse a repeat award (count once) naming the earlier one; hold a same-project award for the
     officer's written reason. Returns what was found (for the audit entry)."""
     from huiqi.workflow.errors import CapExceeded
 
-    rep = repeats(session=session, app=app, prog=prog, doc=doc)
+    rep = repeats(session=session, app=app, rules=rules)
     if rep:
-        rule = once_rule(prog)
+        rule = rules["once"]
         zh, en = _describe(rep[0])
         keys = "、".join(f"{v}" for v in (rep[0].key or {}).values())
         raise CapExceeded(
@@ -236,9 +257,9 @@ def check_at_approval(*, session: Session, app: Application, prog: Any, doc: Any
             f"{keys} has already been supported, it cannot be approved again: {en}",
             field="awards", details={"earlier": [describe(a) for a in rep], "clause": rule.get("clause")},
         )
-    same = same_project(session=session, app=app, doc=doc)
+    same = same_project(session=session, app=app, rules=rules)
     if same and not reason:
-        rule = double_funding_rule(doc) or {}
+        rule = rules.get("double_funding") or {}
         zh, en = _describe(same[0])
         clause = (rule.get("clause") or {}).get("text") or ""
         raise IllegalTransition(

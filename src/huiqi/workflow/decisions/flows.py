@@ -26,10 +26,10 @@ from huiqi.workflow.applications.service import get, stages_of
 from huiqi.workflow.common import day_or_today, money
 from huiqi.workflow.decisions.models import Decision
 from huiqi.workflow.decisions.service import charge_caps, lock_round
-from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
+from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, NotFound
 from huiqi.workflow.machine import fire
 from huiqi.workflow.payments.models import Instalment, Payment, Receivable
-from huiqi.workflow.policy import default_policies, programme
+from huiqi.workflow.policy import default_policies
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
 
@@ -159,9 +159,9 @@ def approve(
             field="reason",
         )
     policies = policies or default_policies()
-    prog, doc = programme(policies, app.programme_id)
+    rules = awards.rules_for(app, policies)
     awards.lock_enterprise(session, app.enterprise_id)  # after the round and the application: serialises one enterprise's approvals
-    held = awards.check_at_approval(session=session, app=app, prog=prog, doc=doc, reason=reason)
+    held = awards.check_at_approval(session=session, app=app, rules=rules, reason=reason)
     recheck = recheck_with_awards(session=session, app=app, policies=policies, amount=amount)
     budget = check_budget(session=session, r=r, amount=amount)
     charged = charge_caps(session=session, app=app, amount=amount)
@@ -178,7 +178,7 @@ def approve(
     )
     session.add(d)
     session.flush()
-    award = awards.record(session=session, app=app, prog=prog, doc=doc, decision_id=d.id, amount=amount, on=on, actor=actor)
+    award = awards.record(session=session, app=app, rules=rules, decision_id=d.id, amount=amount, on=on, actor=actor)
     plan = schedule_instalments(session=session, app=app, amount=amount, start=on)
     # the decision, its instalments and cap charges are in the entry: ``huiqi audit verify`` reconciles them
     instalments = [{"id": i.id, "seq": i.seq, "amount": i.amount, "due_on": i.due_on} for i in plan]
@@ -218,7 +218,10 @@ def recheck_with_awards(*, session: Session, app: Application, policies: PolicyS
     is not re-applied to a submitted application). Returns what was checked, for the audit entry."""
     from huiqi.workflow.applications.service import evaluate_frozen, explain_block
 
-    out = evaluate_frozen(session=session, app=app, policies=policies)
+    try:
+        out = evaluate_frozen(session=session, app=app, policies=policies)
+    except NotFound:  # the programme is not in the loaded policies: the frozen result stands
+        return None
     if out is None:
         return None
     result, used = out["result"], out["awards"]

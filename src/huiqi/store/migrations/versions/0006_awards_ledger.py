@@ -127,7 +127,7 @@ def _backfill() -> None:
         policies = default_policies()
     except Exception:  # noqa: BLE001 - no policies to read: awards without document or key
         policies = None
-    from huiqi.workflow.awards.service import key_of
+    from huiqi.workflow.awards.service import key_of, once_rule
 
     codes = dict(bind.execute(sa.select(rounds.c.id, rounds.c.code)).all())
     now = dt.datetime.now(dt.timezone.utc)
@@ -137,7 +137,7 @@ def _backfill() -> None:
             try:
                 prog, doc = programme(policies, a['programme_id'])
                 doc_id = doc.id
-                key = key_of(SimpleNamespace(evaluation=a['evaluation'], profile=a['profile'], claim_id=a['claim_id']), prog)
+                key = key_of(SimpleNamespace(evaluation=a['evaluation'], profile=a['profile'], claim_id=a['claim_id']), once_rule(prog))
             except Exception:  # noqa: BLE001 - a programme no longer in the policies
                 pass
         dec = bind.execute(sa.select(decisions.c.id, decisions.c.created_at).where(decisions.c.application_id == a['id'], decisions.c.outcome == 'approved')
