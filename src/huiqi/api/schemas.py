@@ -75,6 +75,8 @@ def _records() -> dict[str, type[BaseModel]]:
         "Revocation": (m.Revocation, ()),
         "ImportRun": (m.ImportRun, ()),
         "Enterprise": (m.Enterprise, ()),
+        "Award": (m.Award, ()),
+        "AwardExtension": (m.AwardExtension, ()),
     }
     return {name: record_model(name, model, optional=opt) for name, (model, opt) in spec.items()}
 
@@ -98,6 +100,8 @@ ProgressReport = _R["ProgressReport"]
 Revocation = _R["Revocation"]
 ImportRun = _R["ImportRun"]
 Enterprise = _R["Enterprise"]
+Award = _R["Award"]
+AwardExtension = _R["AwardExtension"]
 
 
 class Strict(BaseModel):
@@ -175,6 +179,7 @@ class ApplicationSummary(Strict):
     approved_amount: Optional[str]
     cap_year: Optional[int]
     credit_hold: bool
+    project: Optional[str] = None
 
 
 class ApplicationListItem(ApplicationSummary):
