@@ -60,8 +60,9 @@ def once_rule(prog: Any) -> dict | None:
         if years:
             within = {"years": int(years)}
         clause = getattr(getattr(once, "clause", None), "text", None)
+        sharing = [str(p) for p in getattr(once, "programmes", None) or ()]
         if facts:
-            return {"facts": list(facts), "within": within, "clause": clause}
+            return {"facts": list(facts), "within": within, "clause": clause, "programmes": sharing}
     fact = getattr(getattr(prog, "support", None), "count_once_per", None)
     if fact:
         c = prog.support.count_once_clause or prog.support.clause
@@ -99,20 +100,24 @@ def _claim_raw(app: Application) -> dict:
     return {}
 
 
-def key_of(app: Any, rule: dict | None) -> dict:
+def key_of(app: Any, rule: dict | None) -> dict | None:
     """The application's count-once key values (``{fact: value}``) from its frozen profile, under the
-    programme's count-once ``rule`` (:func:`once_rule`); {} when there is none or a value is missing."""
+    programme's count-once ``rule`` (:func:`once_rule`): {} when there is no rule or the rule counts
+    per enterprise only (``per: [enterprise]``: the award is the enterprise's own); None when a
+    value is missing (nothing to compare)."""
     if not rule:
         return {}
     prof = (app.evaluation or {}).get("profile") or app.profile or {}
     claim = _claim_raw(app)
     out = {}
     for fact in rule["facts"]:
+        if fact == "enterprise":  # one per enterprise: every award here is the enterprise's own
+            continue
         subject, _, name = str(fact).partition(".")
         source = prof.get("enterprise") or {} if subject == "enterprise" else claim
         value = source.get(name) if isinstance(source, dict) else None
         if value in (None, ""):
-            return {}
+            return None
         out[fact] = value if isinstance(value, (str, int, bool)) else str(value)
     return out
 
@@ -162,7 +167,7 @@ def record(*, session: Session, app: Application, rules: dict, decision_id: int 
     a = Award(
         application_id=app.id, decision_id=decision_id, district=app.district, enterprise_id=app.enterprise_id,
         document=rules["document"], programme=app.programme_id, claim_id=app.claim_id, round_code=r.code if r else None,
-        year=cap_year(app), amount=amount, key=key_of(app, rules.get("once")), project=project_of(app), decided_on=on, state=ACTIVE,
+        year=cap_year(app), amount=amount, key=key_of(app, rules.get("once")) or {}, project=project_of(app), decided_on=on, state=ACTIVE,
         released=Decimal(0),
     )
     session.add(a)
@@ -218,12 +223,14 @@ def repeats(*, session: Session, app: Application, rules: dict) -> list[Award]:
 
     rule = rules.get("once")
     key = key_of(app, rule)
-    if not rule or not key:
+    if not rule or key is None:
         return []
     year = cap_year(app)
+    sharing = {app.programme_id, *(rule.get("programmes") or [])}
     return [
         a for a in _standing(session, enterprise_id=app.enterprise_id, district=app.district, exclude=app.id)
-        if a.document == rules["document"] and a.programme == app.programme_id and (a.key or {}) == key and _in_window(a, rule["within"], year)
+        if a.document == rules["document"] and a.programme in sharing and all((a.key or {}).get(k) == v for k, v in key.items())
+        and _in_window(a, rule["within"], year)
     ]
 
 
@@ -251,10 +258,14 @@ def check_at_approval(*, session: Session, app: Application, rules: dict, reason
     if rep:
         rule = rules["once"]
         zh, en = _describe(rep[0])
-        keys = "、".join(f"{v}" for v in (rep[0].key or {}).values())
+        keys = "、".join(f"{v}" for v in (rep[0].key or {}).values()) or "单位"
+        span = {"year": ("同一支持年度内", "in the same support year")}.get(rule["within"]) if isinstance(rule["within"], str) else None
+        if isinstance(rule["within"], dict):
+            span = (f"{rule['within']['years']} 个支持年度内", f"within {rule['within']['years']} support years")
+        span = span or ("政策有效期内", "over the policy's life")
         raise CapExceeded(
-            f"同一{keys}已获支持，不能再次立项：{zh}（{rule.get('clause') or '只计一次'}）",
-            f"{keys} has already been supported, it cannot be approved again: {en}",
+            f"同一{keys}{span[0]}已获支持，不能再次立项：{zh}（{rule.get('clause') or '只计一次'}）",
+            f"{keys} has already been supported {span[1]}, it cannot be approved again: {en}",
             field="awards", details={"earlier": [describe(a) for a in rep], "clause": rule.get("clause")},
         )
     same = same_project(session=session, app=app, rules=rules)

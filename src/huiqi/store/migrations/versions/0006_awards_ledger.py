@@ -137,7 +137,7 @@ def _backfill() -> None:
             try:
                 prog, doc = programme(policies, a['programme_id'])
                 doc_id = doc.id
-                key = key_of(SimpleNamespace(evaluation=a['evaluation'], profile=a['profile'], claim_id=a['claim_id']), once_rule(prog))
+                key = key_of(SimpleNamespace(evaluation=a['evaluation'], profile=a['profile'], claim_id=a['claim_id']), once_rule(prog)) or {}
             except Exception:  # noqa: BLE001 - a programme no longer in the policies
                 pass
         dec = bind.execute(sa.select(decisions.c.id, decisions.c.created_at).where(decisions.c.application_id == a['id'], decisions.c.outcome == 'approved')
