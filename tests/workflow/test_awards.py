@@ -65,37 +65,52 @@ def drug(variety, strength, cid="d1"):
 
 
 def test_same_variety_in_a_later_round_is_refused_naming_the_first_award(session, world):
-    """专题二 line 292 “同一药品不同规格视为同一品种” and line 290 “100 万元/品种”: 0.25 g approved in round
-    1 (2026); the 0.5 g strength of the same drug in round 2 (2027) is refused, naming round 1's award."""
+    """专题二 line 292 “同一药品不同规格视为同一品种” and line 290 “100 万元/品种”: 0.25 g applied for in
+    round 1 and 0.5 g of the same drug in round 2, both submitted before either is approved (the
+    profiles hold no award yet); round 1 is approved, then round 2's approval is refused under the
+    enterprise's lock, naming round 1's award."""
     w = world
-    r1 = _round(session, w, "GEN-2026", 2026, ["WF-GENERIC"])
+    r1 = _round(session, w, "GEN-2026-1", 2026, ["WF-GENERIC"])
+    r2 = _round(session, w, "GEN-2026-2", 2026, ["WF-GENERIC"])
     a1 = _checked(session, w, r1, "WF-GENERIC", drug("阿莫西林胶囊", "0.25g"))
+    a2 = _checked(session, w, r2, "WF-GENERIC", drug("阿莫西林胶囊", "0.5g"), on=dt.date(2026, 3, 20))
+    assert a2.evaluation["profile"]["awards"] == []  # known to be none at its submission
     decisions.approve(session=session, application_id=a1.id, amount="1000000", actor=w.officer, on=dt.date(2026, 6, 1), policies=w.policies)
     session.commit()
     award = session.execute(select(Award).where(Award.application_id == a1.id)).scalar_one()
     assert (award.document, award.programme, award.year, award.amount, award.key, award.round_code, award.decided_on, award.state) == (
-        "wf-fixture", "WF-GENERIC", 2026, Decimal("1000000.00"), {"drug.variety": "阿莫西林胶囊"}, "GEN-2026", dt.date(2026, 6, 1), "active")
-
-    r2 = _round(session, w, "GEN-2027", 2027, ["WF-GENERIC"])
-    a2 = _checked(session, w, r2, "WF-GENERIC", drug("阿莫西林胶囊", "0.5g"), on=R2_DAY)
-    session.commit()
-    # the profile the engine evaluates carries the awards ledger (the engine side reads it: issue 15 item 11)
-    assert a2.evaluation["profile"]["awards"] == [
-        {"programme": "WF-GENERIC", "document": "wf-fixture", "year": 2026, "amount": "1000000.00", "key": {"drug.variety": "阿莫西林胶囊"}, "decided_on": "2026-06-01"}
-    ]
+        "wf-fixture", "WF-GENERIC", 2026, Decimal("1000000.00"), {"drug.variety": "阿莫西林胶囊"}, "GEN-2026-1", dt.date(2026, 6, 1), "active")
     with pytest.raises(CapExceeded) as exc:
-        decisions.approve(session=session, application_id=a2.id, amount="1000000", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies)
-    assert "阿莫西林胶囊" in exc.value.message_zh and "GEN-2026" in exc.value.message_zh and f"申报 {a1.id}" in exc.value.message_zh
+        decisions.approve(session=session, application_id=a2.id, amount="1000000", actor=w.officer, on=dt.date(2026, 6, 15), policies=w.policies)
+    assert "阿莫西林胶囊" in exc.value.message_zh and "GEN-2026-1" in exc.value.message_zh and f"申报 {a1.id}" in exc.value.message_zh
     assert "同一药品不同规格视为同一品种" in exc.value.message_zh
     assert exc.value.details["earlier"][0]["application_id"] == a1.id
     session.rollback()
-    # another variety in round 2 is its own award
-    a3 = _checked(session, w, r2, "WF-GENERIC", drug("头孢克肟片", "0.1g"), on=R2_DAY)
-    d = decisions.approve(session=session, application_id=a3.id, amount="1000000", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies)
-    assert d.outcome == "approved"
-    # another enterprise's approval of the same variety is not a repeat (one award per variety per applicant)
-    a4 = _checked(session, w, r2, "WF-GENERIC", drug("阿莫西林胶囊", "0.25g"), on=R2_DAY, i=1)
+
+    # a later year's round: the profile the engine evaluates carries the ledger (issue 15 item 11)
+    r3 = _round(session, w, "GEN-2027", 2027, ["WF-GENERIC"])
+    session.commit()
+    if _engine_reads_awards(w.policies):  # the engine refuses the repeat at submission, naming the award
+        with pytest.raises(IllegalTransition) as exc:
+            _checked(session, w, r3, "WF-GENERIC", drug("阿莫西林胶囊", "1g"), on=R2_DAY)
+        assert "2026" in exc.value.message_zh and "WF-GENERIC" in exc.value.message_zh and "阿莫西林胶囊" in exc.value.message_zh
+        session.rollback()
+    else:  # without it, the workflow refuses at approval
+        a3 = _checked(session, w, r3, "WF-GENERIC", drug("阿莫西林胶囊", "1g"), on=R2_DAY)
+        assert a3.evaluation["profile"]["awards"] == [
+            {"programme": "WF-GENERIC", "document": "wf-fixture", "year": 2026, "amount": "1000000.00", "key": {"drug.variety": "阿莫西林胶囊"}, "decided_on": "2026-06-01"}
+        ]
+        session.commit()
+        with pytest.raises(CapExceeded) as exc:
+            decisions.approve(session=session, application_id=a3.id, amount="1000000", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies)
+        assert "GEN-2026-1" in exc.value.message_zh
+        session.rollback()
+    # another variety in round 3 is its own award
+    a4 = _checked(session, w, r3, "WF-GENERIC", drug("头孢克肟片", "0.1g"), on=R2_DAY)
     assert decisions.approve(session=session, application_id=a4.id, amount="1000000", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies).outcome == "approved"
+    # another enterprise's approval of the same variety is not a repeat (one award per variety per applicant)
+    a5 = _checked(session, w, r3, "WF-GENERIC", drug("阿莫西林胶囊", "0.25g"), on=R2_DAY, i=1)
+    assert decisions.approve(session=session, application_id=a5.id, amount="1000000", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies).outcome == "approved"
 
 
 def test_a_revoked_award_with_nothing_paid_no_longer_counts(session, world):
@@ -132,24 +147,25 @@ def life_policies(policies):
 
 def test_rent_lifetime_cap_counts_earlier_application_years(session, world, life_policies):
     """金科〔2025〕25号 专题一 (lines 32–34 “三年内给予最高 50 万元/年”; line 56 “单年度最高补贴 50 万元”):
-    1,500,000 per enterprise over the policy's life. Round 1 (2026) approves 1,000,000; a 2027
-    application's ceiling is again 3 × 500,000, but only 500,000 of the lifetime cap is left."""
+    1,500,000 per enterprise over the policy's life. A 2026 application and a 2027 one are both
+    submitted before either is approved (each frozen at 3 × 500,000); 2026's is approved at
+    1,000,000; 2027's may then have only the 500,000 left, whatever its year."""
     w = world
     lease = [{"id": "lease-1", "kind": "lease", "annual_rent": "2000000", "start_date": "2026-01-01"}]
     r1 = _round(session, w, "RENT-2026", 2026, ["WF-RENT-LIFE"])
     a1 = _checked(session, w, r1, "WF-RENT-LIFE", lease)
     assert a1.ceiling == Decimal("1500000.00")  # 3 × min(30% × 2,000,000, 500,000)
     assert a1.cap_limits[0]["over"] == "policy"
-    decisions.approve(session=session, application_id=a1.id, amount="1000000", reason="择优核定", actor=w.officer, on=dt.date(2026, 6, 1), policies=w.policies)
-    session.commit()
     r2 = _round(session, w, "RENT-2027", 2027, ["WF-RENT-LIFE"])
     a2 = _checked(session, w, r2, "WF-RENT-LIFE", lease, on=R2_DAY)
-    assert a2.evaluation["profile"]["awards"][0]["amount"] == "1000000.00" and a2.evaluation["profile"]["awards"][0]["year"] == 2026
+    decisions.approve(session=session, application_id=a1.id, amount="1000000", reason="择优核定", actor=w.officer, on=dt.date(2027, 4, 1), policies=w.policies)
     session.commit()
     with pytest.raises(CapExceeded) as exc:
         decisions.approve(session=session, application_id=a2.id, amount="600000", reason="择优核定", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies)
-    assert exc.value.details == {"cap": "wf-fixture/rent-lifetime", "over": "policy", "limit": "1500000.00", "used": "1000000.00", "room": "500000.00"}
-    assert "累计上限" in exc.value.message_zh and "历年已核定 1000000.00 元" in exc.value.message_zh
+    assert "500000.00" in exc.value.message_zh  # the room left: 1,500,000 − 1,000,000
+    if not _engine_reads_awards(w.policies):  # the cap ledger's lifetime row refuses it (with the engine, its re-check does first)
+        assert exc.value.details == {"cap": "wf-fixture/rent-lifetime", "over": "policy", "limit": "1500000.00", "used": "1000000.00", "room": "500000.00"}
+        assert "累计上限" in exc.value.message_zh and "历年已核定 1000000.00 元" in exc.value.message_zh
     session.rollback()
     decisions.approve(session=session, application_id=a2.id, amount="500000", reason="择优核定", actor=w.officer, on=dt.date(2027, 6, 1), policies=w.policies)
     session.commit()
@@ -157,11 +173,16 @@ def test_rent_lifetime_cap_counts_earlier_application_years(session, world, life
     assert (row.year, row.used, row.limit) == (0, Decimal("1500000.00"), Decimal("1500000.00"))
     # a third year: nothing left at all (boundary: room 0)
     r3 = _round(session, w, "RENT-2028", 2028, ["WF-RENT-LIFE"])
+    session.commit()
     a3 = _checked(session, w, r3, "WF-RENT-LIFE", lease, on=dt.date(2028, 3, 10))
+    assert [x["amount"] for x in a3.evaluation["profile"]["awards"]] == ["1000000.00", "500000.00"]
     session.commit()
     with pytest.raises(CapExceeded) as exc:
         decisions.approve(session=session, application_id=a3.id, amount="0.01", reason="择优核定", actor=w.officer, on=dt.date(2028, 6, 1), policies=w.policies)
-    assert exc.value.details["room"] == "0.00"
+    if _engine_reads_awards(w.policies):  # the engine counts the awards: the frozen ceiling is already 0
+        assert a3.ceiling == Decimal("0.00") and "超过政策上限 0.00 元" in exc.value.message_zh
+    else:
+        assert exc.value.details["room"] == "0.00"
 
 
 def test_without_a_lifetime_cap_each_year_starts_afresh(session, world):
