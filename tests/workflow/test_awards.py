@@ -409,3 +409,42 @@ def test_the_engine_refuses_the_repeat_at_submission(session, world):
     with pytest.raises(IllegalTransition) as exc:
         _submit(session, w, r2, "WF-GENERIC", drug("阿莫西林胶囊", "0.5g"), on=R2_DAY)
     assert "2026" in exc.value.message_zh
+
+
+# ------------------------------------------------------------------ migration 0006: the back-fill
+
+
+def test_migration_backfills_the_ledger_from_approved_decisions(session, world, engine, monkeypatch):
+    """Down to 0004 (no ledger) and up again: every approved or revoked application with an approved
+    sum gets its award back — document and count-once key read from the loaded policies, round,
+    support year, decided_on; a revoked one marked, with what was never paid released."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("migrates down and up: run on the test's private SQLite copy (the PostgreSQL schema is shared by the session)")
+    from alembic import command
+
+    from huiqi.config import set_settings
+    from huiqi.store import alembic_config, upgrade
+    from tests.workflow.conftest import POLICY_DIR
+
+    w = world
+    r1 = _round(session, w, "GEN-2026", 2026, ["WF-GENERIC"])
+    a1 = _checked(session, w, r1, "WF-GENERIC", drug("阿莫西林胶囊", "0.25g"))
+    a2 = _checked(session, w, r1, "WF-GENERIC", drug("头孢克肟片", "0.1g", cid="d2"))
+    for a in (a1, a2):
+        decisions.approve(session=session, application_id=a.id, amount="800000", reason="择优", actor=w.officer, on=dt.date(2026, 6, 1), policies=w.policies)
+    change_flows.revoke(session=session, application_id=a2.id, ground="conditions_changed", reason="企业迁出本区", actor=w.officer, on=dt.date(2026, 8, 1), policies=w.policies)
+    session.commit()
+    session.close()
+    command.downgrade(alembic_config(engine), "0004")
+    monkeypatch.setenv("HUIQI_POLICY_DIR", str(POLICY_DIR))
+    set_settings(None)
+    assert upgrade(engine) == "0006"
+    from huiqi.store import make_sessionmaker
+
+    with make_sessionmaker(engine)() as s2:
+        rows = [(a.application_id, a.document, a.programme, a.round_code, a.year, a.amount, a.key, a.decided_on, a.state, a.released, a.revoked_on)
+                for a in s2.execute(select(Award).order_by(Award.application_id)).scalars()]
+    assert rows == [
+        (a1.id, "wf-fixture", "WF-GENERIC", "GEN-2026", 2026, Decimal("800000.00"), {"drug.variety": "阿莫西林胶囊"}, dt.date(2026, 6, 1), "active", Decimal("0.00"), None),
+        (a2.id, "wf-fixture", "WF-GENERIC", "GEN-2026", 2026, Decimal("800000.00"), {"drug.variety": "头孢克肟片"}, dt.date(2026, 6, 1), "clawed_back", Decimal("800000.00"), dt.date(2026, 8, 1)),
+    ]
