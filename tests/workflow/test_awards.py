@@ -369,6 +369,12 @@ def test_a_shorter_extension_waits_for_two_years_from_the_approved_date(session,
         _revoke_late(session, w, a, dt.date(2028, 1, 1))
     assert exc.value.details["earliest"] == "2029-01-01"
     session.rollback()
+    from huiqi.workflow.applications import flows as application_flows
+
+    shown = application_flows.detail(session=session, application_id=a.id, actor=w.officer, policies=w.policies)["award"]
+    assert (shown["completion_due"], shown["extended_due"], [x["new_due"] for x in shown["extensions"]]) == ("2026-12-31", "2027-12-31", ["2027-12-31"])
+    assert application_flows.detail(session=session, application_id=a.id, actor=w.reviewer, policies=w.policies)["award"] is None
+    session.rollback()
     assert _revoke_late(session, w, a, dt.date(2029, 1, 1)).revoked_on == dt.date(2029, 1, 1)
 
 

@@ -242,6 +242,7 @@ class ApplicationDetail(ApplicationSummary):
     progress: Optional[list[ProgressReport]] = None  # type: ignore[valid-type]
     revocations: Optional[list[Revocation]] = None  # type: ignore[valid-type]
     credit: dict[str, Any]
+    award: Optional[dict[str, Any]] = None  # the awards ledger's row (who may read it: award.read)
     revocation_grounds: Optional[list[Ground]] = None
     next_steps: list[Step]
     state_stage: Optional[str]
