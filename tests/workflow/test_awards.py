@@ -454,3 +454,45 @@ def test_migration_backfills_the_ledger_from_approved_decisions(session, world, 
         (a1.id, "wf-fixture", "WF-GENERIC", "GEN-2026", 2026, Decimal("800000.00"), {"drug.variety": "阿莫西林胶囊"}, dt.date(2026, 6, 1), "active", Decimal("0.00"), None),
         (a2.id, "wf-fixture", "WF-GENERIC", "GEN-2026", 2026, Decimal("800000.00"), {"drug.variety": "头孢克肟片"}, dt.date(2026, 6, 1), "clawed_back", Decimal("800000.00"), dt.date(2026, 8, 1)),
     ]
+
+
+def test_two_racing_approvals_of_one_variety_give_one_award(factory, session, world):
+    """Two rounds' applications for one variety (专题二 line 292), approved at the same moment from two
+    sessions: the enterprise's row lock serialises them — one award, the other refused naming it."""
+    import threading
+    import time
+
+    w = world
+    r1 = _round(session, w, "GEN-2026-1", 2026, ["WF-GENERIC"])
+    r2 = _round(session, w, "GEN-2026-2", 2026, ["WF-GENERIC"])
+    apps = [_checked(session, w, r1, "WF-GENERIC", drug("阿莫西林胶囊", "0.25g")),
+            _checked(session, w, r2, "WF-GENERIC", drug("阿莫西林胶囊", "0.5g"), on=dt.date(2026, 3, 20))]
+    session.commit()
+    barrier, outcome = threading.Barrier(2), {}
+
+    def approve(app_id):
+        s = factory()
+        try:
+            barrier.wait()
+            officer = s.get(type(w.officer), w.officer.id)
+            decisions.approve(session=s, application_id=app_id, amount="1000000", actor=officer, on=dt.date(2026, 6, 1), policies=w.policies)
+            time.sleep(0.3)  # hold the lock while the other tries
+            s.commit()
+            outcome[app_id] = "approved"
+        except CapExceeded as exc:
+            s.rollback()
+            outcome[app_id] = "repeat" if exc.field == "awards" else f"cap:{exc}"
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion
+            s.rollback()
+            outcome[app_id] = f"error:{exc!r}"
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=approve, args=(a.id,)) for a in apps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcome.values()) == ["approved", "repeat"]
+    session.expire_all()
+    assert len(session.execute(select(Award)).scalars().all()) == 1
