@@ -341,7 +341,10 @@ def list_for(*, session: Session, actor: User, enterprise_id: int | None = None,
     access.authorize(actor, "award.read")
     q = select(Award).where(access.visible(actor, Award)).order_by(Award.decided_on, Award.id)
     if enterprise_id is not None:
-        q = q.where(Award.enterprise_id == access.as_id(enterprise_id, field="enterprise"))
+        key = access.as_id(enterprise_id)
+        if key is None:  # names no enterprise: nothing to list
+            return []
+        q = q.where(Award.enterprise_id == key)
     if programme:
         q = q.where(Award.programme == programme)
     if state:
