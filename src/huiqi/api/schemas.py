@@ -75,6 +75,8 @@ def _records() -> dict[str, type[BaseModel]]:
         "Revocation": (m.Revocation, ()),
         "ImportRun": (m.ImportRun, ()),
         "Enterprise": (m.Enterprise, ()),
+        "Award": (m.Award, ()),
+        "AwardExtension": (m.AwardExtension, ()),
     }
     return {name: record_model(name, model, optional=opt) for name, (model, opt) in spec.items()}
 
@@ -98,6 +100,8 @@ ProgressReport = _R["ProgressReport"]
 Revocation = _R["Revocation"]
 ImportRun = _R["ImportRun"]
 Enterprise = _R["Enterprise"]
+Award = _R["Award"]
+AwardExtension = _R["AwardExtension"]
 
 
 class Strict(BaseModel):
@@ -181,6 +185,7 @@ class ApplicationSummary(Strict):
     approved_amount: Optional[str]
     cap_year: Optional[int]
     credit_hold: bool
+    project: Optional[str] = None
 
 
 class ApplicationListItem(ApplicationSummary):
@@ -243,6 +248,7 @@ class ApplicationDetail(ApplicationSummary):
     progress: Optional[list[ProgressReport]] = None  # type: ignore[valid-type]
     revocations: Optional[list[Revocation]] = None  # type: ignore[valid-type]
     credit: dict[str, Any]
+    award: Optional[dict[str, Any]] = None  # the awards ledger's row (who may read it: award.read)
     revocation_grounds: Optional[list[Ground]] = None
     next_steps: list[Step]
     state_stage: Optional[str]

@@ -299,6 +299,8 @@ def round_create(
     period_end: Optional[str] = typer.Option(None, help="限定期间 end"),
     budget: Optional[str] = typer.Option(None, help="yuan / 元"),
     district: Optional[str] = typer.Option(None, help="(the programmes' document decides it; if given, it must match)"),
+    notice_days: Optional[str] = typer.Option(None, "--notice-days", help="公示期限（工作日）set by the year's call, where the policy gives none"),
+    notice_basis: Optional[str] = typer.Option(None, "--notice-basis", help="where the call says it (e.g. its document number)"),
     as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
@@ -306,8 +308,26 @@ def round_create(
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies))
+        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies), notice_working_days=notice_days, notice_basis=notice_basis)
         _done(r, as_json, f"✓ 批次 {r.code} {r.district} id={r.id}（未开放 / not yet open）")
+
+
+@round_app.command("notice-days")
+def round_notice_days(
+    code: str = typer.Argument(..., help="round code / 批次编号"),
+    days: Optional[str] = typer.Option(None, "--days", help="working days / 公示工作日数（omit to clear）"),
+    basis: Optional[str] = typer.Option(None, "--basis", help="where the year's call says it / 依据（如年度申报通知文号）"),
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
+) -> None:
+    """Set the notice length (公示期限) the year's call gives, for programmes whose policy says only
+    “向社会公示”; the notice names it as its source (audited)."""
+    from huiqi.workflow.rounds import service as rounds
+
+    with _options(notice_working_days="--days"), _session() as s:
+        who = _actor(s, actor)
+        r = rounds.set_notice_days(session=s, round_id=rounds.get_by_code(session=s, code=code, actor=who).id, days=days, basis=basis, actor=who)
+        shown = "未设定 / not set" if r.notice_working_days is None else f"{r.notice_working_days} 个工作日 / working days"
+        _done(r, as_json, f"✓ 批次 {r.code} 公示期限 notice length: {shown}{'（' + r.notice_basis + '）' if r.notice_basis else ''}")
 
 
 @round_app.command("open")
@@ -382,6 +402,7 @@ def application_create(
     profile: Path = typer.Option(..., help="profile YAML/JSON (as for `huiqi match`)"),
     claim: Optional[str] = typer.Option(None),
     amount: Optional[str] = typer.Option(None, help="requested yuan (default: the ceiling)"),
+    project: Optional[str] = typer.Option(None, "--project", help="the project's identity (同一项目), checked against earlier awards"),
     as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
@@ -395,7 +416,7 @@ def application_create(
     with _session() as s:
         who = _actor(s, actor)
         app = applications.create_draft(session=s, round_id=rounds.get_by_code(session=s, code=round_code, actor=who).id, enterprise_id=enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id,
-                                        programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=who, policies=_policies(policies))
+                                        programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=who, policies=_policies(policies), project=project)
         _done(app, as_json, f"✓ 申报 id={app.id}（草稿 / draft）")
 
 
@@ -573,7 +594,8 @@ def notice_publish(application_ids: list[int], on: str = typer.Option(..., help=
 
     with _session() as s:
         b = notices.publish(session=s, application_ids=application_ids, published_on=on, title=title, actor=_actor(s, actor))
-        _done(b, as_json, f"✓ 公示批次 batch {b.id}: {b.published_on} 发布，{b.working_days} 个工作日，至 {b.ends_on} / until {b.ends_on}")
+        basis = (b.days_basis or {}).get("zh")
+        _done(b, as_json, f"✓ 公示批次 batch {b.id}: {b.published_on} 发布，{b.working_days} 个工作日，至 {b.ends_on} / until {b.ends_on}" + (f"（{basis}）" if basis else ""))
 
 
 @notice_app.command("object")
@@ -684,12 +706,14 @@ def change_progress(application_id: int, period: str = typer.Option(...), progre
 
 
 @change_app.command("request")
-def change_request(application_id: int, kind: str, description: str = typer.Option(...), before: Optional[str] = typer.Option(None), after: Optional[str] = typer.Option(None), structure_change: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
-    """Report a change; major ones (the document's thresholds) await written approval."""
+def change_request(application_id: int, kind: str, description: str = typer.Option(...), before: Optional[str] = typer.Option(None), after: Optional[str] = typer.Option(None), structure_change: Optional[str] = typer.Option(None),
+                   new_due: Optional[str] = typer.Option(None, "--new-due", help="延期: the completion date asked for (set once approved)"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Report a change; major ones (the document's thresholds) await written approval. An extension
+    (``--new-due``) sets the award's completion date once approved."""
     from huiqi.workflow.changes import service as changes
 
-    with _session() as s:
-        c = changes.request_change(session=s, application_id=application_id, kind=kind, description=description, before=before, after=after, structure_change=structure_change, actor=_actor(s, actor), policies=_policies(policies))
+    with _options(new_due="--new-due"), _session() as s:
+        c = changes.request_change(session=s, application_id=application_id, kind=kind, description=description, before=before, after=after, structure_change=structure_change, actor=_actor(s, actor), policies=_policies(policies), new_due=new_due)
         _done(c, as_json, f"✓ 变更 change {c.id}: {'重大变更，待书面同意 / major, awaiting approval' if c.major else '未达重大变更标准，已备案 / below the thresholds, noted'} {c.details}")
 
 
@@ -711,6 +735,32 @@ def change_revoke(application_id: int, ground: str, reason: str = typer.Option(.
     with _session() as s:
         r = change_flows.revoke(session=s, application_id=application_id, ground=ground, reason=reason, planned_investment=planned, audited_investment=audited, claw_back=claw_back, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
         _done(r, as_json, f"✓ 已撤销 revoked: 已拨付 paid {r.paid_total}（{'应收回 / to recover' if claw_back and r.paid_total else '不收回 / not recovered'}），取消 cancelled {r.cancelled_total}")
+
+
+@change_app.command("completion")
+def change_completion(application_id: int, due: Optional[str] = typer.Option(None, "--due", help="the approved completion date / 批准的完成期限"),
+                      completed: Optional[str] = typer.Option(None, "--completed", help="the day the project was completed / 完成日期"),
+                      as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """Record an award's approved completion date (once; later dates are extensions: ``change request
+    --new-due``) and/or its completion (audited)."""
+    from huiqi.workflow.awards import service as awards
+
+    with _options(due_on="--due", completed_on="--completed"), _session() as s:
+        a = awards.set_completion(session=s, application_id=application_id, due_on=due, completed_on=completed, actor=_actor(s, actor))
+        _done(a, as_json, f"✓ 申报 {a.application_id}: 完成期限 due {awards.due(a) or '—'}" + (f"（原定 {a.completion_due}，已延期 / extended）" if a.extended_due else "") + (f"，已完成 completed {a.completed_on}" if a.completed_on else ""))
+
+
+@decision_app.command("awards")
+def decision_awards(enterprise: Optional[str] = typer.Option(None, help="USCC"), programme: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """The awards ledger (已享受支持台账): what each enterprise was granted, across rounds and years."""
+    from huiqi.workflow.awards import service as awards
+    from huiqi.workflow.enterprises import service as enterprises
+
+    with _session() as s:
+        who = _actor(s, actor)
+        ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id if enterprise else None
+        rows = [awards.describe(a) for a in awards.list_for(session=s, actor=who, enterprise_id=ent_id, programme=programme)]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['state_zh']:<6} {r['zh']}" + (f" 项目 {r['project']}" if r["project"] else "") + (f" {r['key']}" if r["key"] else "") for r in rows) or "（无 / none）")
 
 
 # ------------------------------------------------------------------ imports and exports

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
+from huiqi.workflow.awards.models import Award, AwardExtension
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
 from huiqi.workflow.credit.models import CreditOverride, CreditRecord
 from huiqi.workflow.decisions.models import Decision
@@ -85,6 +86,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "enterprise.create": (ADMIN, OFFICER),  # an officer: in its district
     "round.create": (OFFICER,),
     "round.budget": (OFFICER,),
+    "round.notice_days": (OFFICER,),  # the notice length the yearly call sets where the text gives none
     "expert.tie": (EXPERT, OFFICER),  # an expert its own ties; an officer for its district's experts
     # applications
     "application.create": (ENTERPRISE, OFFICER),  # an officer: paper (线下递交) submissions
@@ -110,6 +112,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "export.notice": STAFF_READERS,
     "export.payments": STAFF_READERS,
     "round.commitments": STAFF_READERS,  # what a round's budget has committed and paid
+    # the awards ledger (已享受支持台账): a district's officers and auditors, an enterprise its own
+    "award.read": (*STAFF_READERS, ENTERPRISE),
+    "award.completion": (OFFICER,),  # the approved completion date, and completion
     "credit.decisions": STAFF_READERS,  # the officers' credit overrides: who, when, why
     "dashboard.read": (*STAFF_READERS, REVIEWER),
     # what parts of an application a reader sees (the record itself: its scope)
@@ -445,6 +450,8 @@ FILTERS: dict[type, Any] = {
     Notification: _notifications,
     NotificationPref: _prefs,
     Deadline: _of_visible_applications(Deadline, district_readers=True),
+    Award: _of_visible_applications(Award, district_readers=True),
+    AwardExtension: _of_visible_applications(AwardExtension, district_readers=True),
 }
 
 
@@ -488,6 +495,8 @@ LABELS: dict[type, tuple[str, str]] = {
     Notification: ("通知", "notification"),
     NotificationPref: ("通知设置", "notification settings"),
     Deadline: ("截止日期", "deadline"),
+    Award: ("已核定的支持", "award"),
+    AwardExtension: ("延期记录", "extension"),
 }
 
 

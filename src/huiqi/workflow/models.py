@@ -2,6 +2,7 @@
 
 from huiqi.audit import AuditEntry, AuditHead
 from huiqi.workflow.applications.models import Application
+from huiqi.workflow.awards.models import Award, AwardExtension
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
 from huiqi.workflow.credit.models import CreditOverride, CreditRecord
 from huiqi.workflow.decisions.models import CapCharge, CapLedger, Decision
@@ -18,7 +19,7 @@ from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import ExpertTie, LoginFailure, User, UserSession
 
 __all__ = [
-    "Application", "AuditEntry", "AuditHead", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
+    "Application", "AuditEntry", "AuditHead", "Award", "AwardExtension", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
     "ExpertAssignment", "ExpertTie", "ImportRun", "Instalment", "MaterialFile", "NoticeBatch", "Objection", "Payment",
     "PaymentBatch", "PaymentBatchItem", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
     "EnterpriseFact", "MatchResult", "Notification", "NotificationPref", "Deadline", "DispatchCursor",

@@ -124,7 +124,8 @@ async def rounds_create(request: Request, user: Any = Depends(OFFICE), session: 
     f = await request.form()
     t = lambda k: str(f.get(k) or "").strip() or None  # noqa: E731
     kw = dict(code=t("code") or "", name=t("name") or "", programmes=[str(x) for x in f.getlist("programmes")], year=int(t("year") or 0) if (t("year") or "").isdigit() else 0,
-              opens_on=t("opens_on") or "", closes_on=t("closes_on") or "", period_start=t("period_start"), period_end=t("period_end"), budget=t("budget"), district=t("district"))
+              opens_on=t("opens_on") or "", closes_on=t("closes_on") or "", period_start=t("period_start"), period_end=t("period_end"), budget=t("budget"), district=t("district"),
+              notice_working_days=t("notice_working_days"), notice_basis=t("notice_basis"))
     return run_action(request, session, lambda: rounds.create(session=session, actor=user, policies=_ps(request), **kw), back="/office/rounds", ok=("批次已创建", "round created"))
 
 
@@ -137,6 +138,7 @@ async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depend
         "close": (lambda: rounds.close_round(**kw), ("已截止申报", "round closed")),
         "shortlist": (lambda: review_flows.shortlist(**kw, min_score=str(f.get("min_score") or "") or None), ("已按评分择优列入拟立项名单", "shortlisted by score within the budget")),
         "budget": (lambda: round_flows.set_budget(**kw, budget=str(f.get("budget") or "").strip() or None, reason=str(f.get("reason") or "")), ("预算已调整", "budget changed")),
+        "notice_days": (lambda: rounds.set_notice_days(**kw, days=str(f.get("notice_working_days") or "").strip() or None, basis=str(f.get("notice_basis") or "")), ("公示期限已设定", "notice length set")),
     }
     if op not in fns:
         raise NotFound("没有这种操作", "no such operation", field="op")
