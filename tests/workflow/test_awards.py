@@ -226,8 +226,9 @@ def test_same_project_under_another_measure_is_held_for_a_reason(session, world)
 
     entry = [e for e in audit.entries(session, entity="application", entity_id=a2.id) if e.action == "application.approve"][-1]
     assert entry.data["same_project"] == [session.execute(select(Award.id).where(Award.application_id == a1.id)).scalar_one()]
-    # another project of the same enterprise is not held
-    a3 = _checked(session, w, r2, "WF-HP-PLATFORM", fp, user=hp.user, ent=hp.ent, enterprise={}, project="HP-PRJ-002", officer=hp.officer, on=dt.date(2026, 3, 20))
+    # another project of the same enterprise (its own claim: one live application per claim and round) is not held
+    fp2 = [{**fp[0], "id": "fp2"}]
+    a3 = _checked(session, w, r2, "WF-HP-PLATFORM", fp2, user=hp.user, ent=hp.ent, enterprise={}, project="HP-PRJ-002", officer=hp.officer, on=dt.date(2026, 3, 20))
     assert decisions.approve(session=session, application_id=a3.id, amount="1000000", actor=hp.officer, on=dt.date(2026, 7, 1), policies=w.policies).outcome == "approved"
 
 
@@ -406,8 +407,7 @@ def test_the_engine_refuses_the_repeat_at_submission(session, world):
     """Once the rules engine reads the profile's ``awards`` (the engine side of issue 15), round 2's
     repeat of the variety is refused already at submission, naming round 1's award."""
     w = world
-    if not _engine_reads_awards(w.policies):
-        pytest.skip("issue 15 engine side (branch wip/i15a: profile `awards:` and `once:`) not merged here; the lead removes this skip at merge")
+    assert _engine_reads_awards(w.policies)  # the engine side of issue 15 is here: no skip
     r1 = _round(session, w, "GEN-2026", 2026, ["WF-GENERIC"])
     a1 = _checked(session, w, r1, "WF-GENERIC", drug("阿莫西林胶囊", "0.25g"))
     decisions.approve(session=session, application_id=a1.id, amount="1000000", actor=w.officer, on=dt.date(2026, 6, 1), policies=w.policies)
@@ -429,7 +429,7 @@ def test_migration_backfills_the_ledger_from_approved_decisions(session, world, 
     from alembic import command
 
     from huiqi.config import set_settings
-    from huiqi.store import alembic_config, upgrade
+    from huiqi.store import alembic_config, head_revision, upgrade
     from tests.workflow.conftest import POLICY_DIR
 
     w = world
@@ -444,7 +444,7 @@ def test_migration_backfills_the_ledger_from_approved_decisions(session, world, 
     command.downgrade(alembic_config(engine), "0004")
     monkeypatch.setenv("HUIQI_POLICY_DIR", str(POLICY_DIR))
     set_settings(None)
-    assert upgrade(engine) == "0006"
+    assert upgrade(engine) == head_revision()
     from huiqi.store import make_sessionmaker
 
     with make_sessionmaker(engine)() as s2:

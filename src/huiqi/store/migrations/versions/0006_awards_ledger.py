@@ -23,7 +23,7 @@ import huiqi.store
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

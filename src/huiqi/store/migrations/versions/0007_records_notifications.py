@@ -23,7 +23,7 @@ import huiqi.store
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
