@@ -13,13 +13,48 @@ def test_round_page_sets_the_notice_length_and_shows_its_source(client, env):
     page = client.get("/office/rounds").text
     assert "未设定（以政策文件为准）" in page
     csrf = page_csrf(client, "/office/rounds")
-    r = client.post(f"/office/rounds/{rid}/notice_days", data={"csrf_token": csrf, "notice_working_days": "0", "notice_basis": ""}, follow_redirects=True)
-    assert "公示天数应在 1 至 60 个工作日之间" in r.text  # refused with the reason, nothing changed
-    r = client.post(f"/office/rounds/{rid}/notice_days", data={"csrf_token": csrf, "notice_working_days": "5", "notice_basis": "金科〔2026〕3号"}, follow_redirects=True)
-    assert "公示期限已设定" in r.text and "由年度申报通知规定：5个工作日" in r.text and "金科〔2026〕3号" in r.text
+    r = client.post(
+        f"/office/rounds/{rid}/notice_days",
+        data={"csrf_token": csrf, "notice_working_days": "0", "notice_basis": ""},
+        follow_redirects=True,
+    )
+    assert (
+        "公示天数应在 1 至 60 个工作日之间" in r.text
+    )  # refused with the reason, nothing changed
+    r = client.post(
+        f"/office/rounds/{rid}/notice_days",
+        data={
+            "csrf_token": csrf,
+            "notice_working_days": "5",
+            "notice_basis": "金科〔2026〕3号",
+        },
+        follow_redirects=True,
+    )
+    assert (
+        "公示期限已设定" in r.text
+        and "由年度申报通知规定：5个工作日" in r.text
+        and "金科〔2026〕3号" in r.text
+    )
     off = token(client, "officer")
-    r = client.post(f"/api/v1/rounds/{rid}/notice-days", json={"days": 7, "basis": "补充通知"}, headers=off)
-    assert r.status_code == 200 and (r.json()["notice_working_days"], r.json()["notice_basis"]) == (7, "补充通知")
-    assert client.post(f"/api/v1/rounds/{rid}/notice-days", json={"days": 0}, headers=off).status_code == 422
+    r = client.post(
+        f"/api/v1/rounds/{rid}/notice-days",
+        json={"days": 7, "basis": "补充通知"},
+        headers=off,
+    )
+    assert r.status_code == 200 and (
+        r.json()["notice_working_days"],
+        r.json()["notice_basis"],
+    ) == (7, "补充通知")
+    assert (
+        client.post(
+            f"/api/v1/rounds/{rid}/notice-days", json={"days": 0}, headers=off
+        ).status_code
+        == 422
+    )
     aud = token(client, "auditor")
-    assert client.post(f"/api/v1/rounds/{rid}/notice-days", json={"days": 5}, headers=aud).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/rounds/{rid}/notice-days", json={"days": 5}, headers=aud
+        ).status_code
+        == 403
+    )

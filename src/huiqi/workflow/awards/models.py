@@ -19,23 +19,39 @@ from huiqi.workflow.common import IdMixin
 class Award(IdMixin, Base):
     __tablename__ = "awards"
 
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True, nullable=False)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id"), unique=True, nullable=False
+    )
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
-    district: Mapped[str | None] = mapped_column(String(50), index=True)  # the application's (the tenant)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False, index=True)
-    document: Mapped[str] = mapped_column(String(100), nullable=False)  # the policy document's id
+    district: Mapped[str | None] = mapped_column(
+        String(50), index=True
+    )  # the application's (the tenant)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id"), nullable=False, index=True
+    )
+    document: Mapped[str] = mapped_column(
+        String(100), nullable=False
+    )  # the policy document's id
     programme: Mapped[str] = mapped_column(String(50), nullable=False)
     claim_id: Mapped[str | None] = mapped_column(String(100))
     round_code: Mapped[str | None] = mapped_column(String(50))  # None: 免申即享 grants
-    year: Mapped[int] = mapped_column(Integer, nullable=False)  # the support year (the caps' year)
+    year: Mapped[int] = mapped_column(
+        Integer, nullable=False
+    )  # the support year (the caps' year)
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False)  # approved
-    key: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # count-once key: {fact: value}
-    project: Mapped[str | None] = mapped_column(String(200), index=True)  # the project's identity
+    key: Mapped[dict] = mapped_column(
+        JSON, nullable=False, default=dict
+    )  # count-once key: {fact: value}
+    project: Mapped[str | None] = mapped_column(
+        String(200), index=True
+    )  # the project's identity
     decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     # active / revoked (项目撤销) / clawed_back (已收回)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
     revoked_on: Mapped[dt.date | None] = mapped_column(Date)
-    released: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal(0))  # never paid, or recovered
+    released: Mapped[Decimal] = mapped_column(
+        Money, nullable=False, default=Decimal(0)
+    )  # never paid, or recovered
     # the approved completion date (批准的完成期限) and, after approved extensions (延期), the current one
     completion_due: Mapped[dt.date | None] = mapped_column(Date)
     extended_due: Mapped[dt.date | None] = mapped_column(Date)
@@ -48,8 +64,12 @@ class AwardExtension(IdMixin, Base):
 
     __tablename__ = "award_extensions"
 
-    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id"), nullable=False, index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    award_id: Mapped[int] = mapped_column(
+        ForeignKey("awards.id"), nullable=False, index=True
+    )
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id"), nullable=False
+    )
     change_id: Mapped[int | None] = mapped_column(ForeignKey("change_requests.id"))
     district: Mapped[str | None] = mapped_column(String(50), index=True)
     previous_due: Mapped[dt.date] = mapped_column(Date, nullable=False)

@@ -38,7 +38,11 @@ from huiqi.workflow.errors import IllegalTransition, InvalidInput, NotFound
 from huiqi.workflow.users.models import User
 
 ACTIVE, REVOKED, CLAWED_BACK = "active", "revoked", "clawed_back"
-STATE_LABELS = {ACTIVE: ("有效", "active"), REVOKED: ("已撤销", "revoked"), CLAWED_BACK: ("已撤销并收回", "revoked and recovered")}
+STATE_LABELS = {
+    ACTIVE: ("有效", "active"),
+    REVOKED: ("已撤销", "revoked"),
+    CLAWED_BACK: ("已撤销并收回", "revoked and recovered"),
+}
 
 
 # ------------------------------------------------------------------ reading the programme's count-once rule
@@ -48,9 +52,15 @@ def once_rule(prog: Any) -> dict | None:
     """The programme's count-once rule as ``{"facts": [...], "within": "policy" | "year" | {"years": N},
     "clause": text}``, or None. Reads the engine's ``once`` declaration where the policy model has
     one, else ``support.count_once_per`` (one award per value over the policy's life)."""
-    once = getattr(prog, "once", None) or getattr(getattr(prog, "support", None), "once", None)
+    once = getattr(prog, "once", None) or getattr(
+        getattr(prog, "support", None), "once", None
+    )
     if once:
-        facts = getattr(once, "key", None) or getattr(once, "facts", None) or getattr(once, "per", None)
+        facts = (
+            getattr(once, "key", None)
+            or getattr(once, "facts", None)
+            or getattr(once, "per", None)
+        )
         if isinstance(facts, dict):
             facts = list(facts)
         if isinstance(facts, str):
@@ -62,7 +72,12 @@ def once_rule(prog: Any) -> dict | None:
         clause = getattr(getattr(once, "clause", None), "text", None)
         sharing = [str(p) for p in getattr(once, "programmes", None) or ()]
         if facts:
-            return {"facts": list(facts), "within": within, "clause": clause, "programmes": sharing}
+            return {
+                "facts": list(facts),
+                "within": within,
+                "clause": clause,
+                "programmes": sharing,
+            }
     fact = getattr(getattr(prog, "support", None), "count_once_per", None)
     if fact:
         c = prog.support.count_once_clause or prog.support.clause
@@ -74,7 +89,11 @@ def rules_of(prog: Any, doc: Any) -> dict:
     """What the ledger checks for a programme, from the policy: its document, its count-once rule,
     the document's double-funding rule. Frozen with the evaluation at submission (an application is
     judged by the policy version it was evaluated under)."""
-    return {"document": doc.id, "once": once_rule(prog), "double_funding": double_funding_rule(doc)}
+    return {
+        "document": doc.id,
+        "once": once_rule(prog),
+        "double_funding": double_funding_rule(doc),
+    }
 
 
 def rules_for(app: Application, policies: Any = None) -> dict:
@@ -111,7 +130,9 @@ def key_of(app: Any, rule: dict | None) -> dict | None:
     claim = _claim_raw(app)
     out = {}
     for fact in rule["facts"]:
-        if fact == "enterprise":  # one per enterprise: every award here is the enterprise's own
+        if (
+            fact == "enterprise"
+        ):  # one per enterprise: every award here is the enterprise's own
             continue
         subject, _, name = str(fact).partition(".")
         source = prof.get("enterprise") or {} if subject == "enterprise" else claim
@@ -143,12 +164,30 @@ def describe(a: Award) -> dict:
     zh, en = _describe(a)
     s = STATE_LABELS.get(a.state, (a.state, a.state))
     return {
-        "id": a.id, "application_id": a.application_id, "district": a.district, "enterprise_id": a.enterprise_id,
-        "document": a.document, "programme": a.programme, "claim": a.claim_id, "round": a.round_code, "year": a.year,
-        "amount": str(a.amount), "released": str(a.released), "held": str(held(a)), "key": a.key, "project": a.project,
-        "decided_on": plain(a.decided_on), "state": a.state, "state_zh": s[0], "state_en": s[1],
-        "revoked_on": plain(a.revoked_on), "completion_due": plain(a.completion_due), "extended_due": plain(a.extended_due),
-        "completed_on": plain(a.completed_on), "zh": zh, "en": en,
+        "id": a.id,
+        "application_id": a.application_id,
+        "district": a.district,
+        "enterprise_id": a.enterprise_id,
+        "document": a.document,
+        "programme": a.programme,
+        "claim": a.claim_id,
+        "round": a.round_code,
+        "year": a.year,
+        "amount": str(a.amount),
+        "released": str(a.released),
+        "held": str(held(a)),
+        "key": a.key,
+        "project": a.project,
+        "decided_on": plain(a.decided_on),
+        "state": a.state,
+        "state_zh": s[0],
+        "state_en": s[1],
+        "revoked_on": plain(a.revoked_on),
+        "completion_due": plain(a.completion_due),
+        "extended_due": plain(a.extended_due),
+        "completed_on": plain(a.completed_on),
+        "zh": zh,
+        "en": en,
     }
 
 
@@ -158,34 +197,86 @@ def held(a: Award) -> Decimal:
     return max(a.amount - (a.released or Decimal(0)), Decimal(0))
 
 
-def record(*, session: Session, app: Application, rules: dict, decision_id: int | None, amount: Decimal, on: dt.date, actor: User) -> Award:
+def record(
+    *,
+    session: Session,
+    app: Application,
+    rules: dict,
+    decision_id: int | None,
+    amount: Decimal,
+    on: dt.date,
+    actor: User,
+) -> Award:
     """Write the award of an approval (called by ``decisions.flows.approve``, in its transaction); audited."""
     from huiqi.workflow.decisions.service import cap_year
     from huiqi.workflow.rounds.models import Round
 
     r = session.get(Round, app.round_id) if app.round_id else None
     a = Award(
-        application_id=app.id, decision_id=decision_id, district=app.district, enterprise_id=app.enterprise_id,
-        document=rules["document"], programme=app.programme_id, claim_id=app.claim_id, round_code=r.code if r else None,
-        year=cap_year(app), amount=amount, key=key_of(app, rules.get("once")) or {}, project=project_of(app), decided_on=on, state=ACTIVE,
+        application_id=app.id,
+        decision_id=decision_id,
+        district=app.district,
+        enterprise_id=app.enterprise_id,
+        document=rules["document"],
+        programme=app.programme_id,
+        claim_id=app.claim_id,
+        round_code=r.code if r else None,
+        year=cap_year(app),
+        amount=amount,
+        key=key_of(app, rules.get("once")) or {},
+        project=project_of(app),
+        decided_on=on,
+        state=ACTIVE,
         released=Decimal(0),
     )
     session.add(a)
     session.flush()
-    audit.record(session, actor=actor.username, action="award.record", entity="award", entity_id=a.id, district=a.district,
-                 data={"application": app.id, "decision": decision_id, "document": a.document, "programme": a.programme, "year": a.year,
-                       "amount": amount, "key": a.key, "project": a.project, "decided_on": on})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="award.record",
+        entity="award",
+        entity_id=a.id,
+        district=a.district,
+        data={
+            "application": app.id,
+            "decision": decision_id,
+            "document": a.document,
+            "programme": a.programme,
+            "year": a.year,
+            "amount": amount,
+            "key": a.key,
+            "project": a.project,
+            "decided_on": on,
+        },
+    )
     return a
 
 
-def _standing(session: Session, *, enterprise_id: int, district: str | None, exclude: int | None = None) -> list[Award]:
-    q = select(Award).where(Award.enterprise_id == enterprise_id, Award.district == district).order_by(Award.decided_on, Award.id)
+def _standing(
+    session: Session,
+    *,
+    enterprise_id: int,
+    district: str | None,
+    exclude: int | None = None,
+) -> list[Award]:
+    q = (
+        select(Award)
+        .where(Award.enterprise_id == enterprise_id, Award.district == district)
+        .order_by(Award.decided_on, Award.id)
+    )
     if exclude is not None:
         q = q.where(Award.application_id != exclude)
     return [a for a in session.execute(q).scalars() if held(a) > 0]
 
 
-def for_profile(*, session: Session, enterprise_id: int, district: str | None, exclude_application: int | None = None) -> list[dict]:
+def for_profile(
+    *,
+    session: Session,
+    enterprise_id: int,
+    district: str | None,
+    exclude_application: int | None = None,
+) -> list[dict]:
     """The profile's ``awards:`` list: the enterprise's awards in the district that still count
     (active, or revoked with money still held), in the engine's shape — ``{programme, document,
     year, amount, key, project, decided_on}`` (amount: what is still held, yuan as a string).
@@ -194,8 +285,20 @@ def for_profile(*, session: Session, enterprise_id: int, district: str | None, e
     document, and Huangpu's “同级财政资金” is district-level money; another district's awards are
     another tenant's records and are not shown to this one."""
     out = []
-    for a in _standing(session, enterprise_id=enterprise_id, district=district, exclude=exclude_application):
-        item = {"programme": a.programme, "document": a.document, "year": a.year, "amount": str(held(a)), "key": dict(a.key or {}), "decided_on": a.decided_on.isoformat()}
+    for a in _standing(
+        session,
+        enterprise_id=enterprise_id,
+        district=district,
+        exclude=exclude_application,
+    ):
+        item = {
+            "programme": a.programme,
+            "document": a.document,
+            "year": a.year,
+            "amount": str(held(a)),
+            "key": dict(a.key or {}),
+            "decided_on": a.decided_on.isoformat(),
+        }
         if a.project:
             item["project"] = a.project
         out.append(item)
@@ -205,7 +308,12 @@ def for_profile(*, session: Session, enterprise_id: int, district: str | None, e
 def lock_enterprise(session: Session, enterprise_id: int) -> Enterprise:
     """The enterprise row, locked FOR UPDATE: approvals of one enterprise's awards are serialised
     (the lock order: round → application → enterprise → cap ledger rows)."""
-    return session.execute(select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update().execution_options(populate_existing=True)).scalar_one()
+    return session.execute(
+        select(Enterprise)
+        .where(Enterprise.id == enterprise_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def _in_window(a: Award, within: Any, year: int) -> bool:
@@ -228,8 +336,16 @@ def repeats(*, session: Session, app: Application, rules: dict) -> list[Award]:
     year = cap_year(app)
     sharing = {app.programme_id, *(rule.get("programmes") or [])}
     return [
-        a for a in _standing(session, enterprise_id=app.enterprise_id, district=app.district, exclude=app.id)
-        if a.document == rules["document"] and a.programme in sharing and all((a.key or {}).get(k) == v for k, v in key.items())
+        a
+        for a in _standing(
+            session,
+            enterprise_id=app.enterprise_id,
+            district=app.district,
+            exclude=app.id,
+        )
+        if a.document == rules["document"]
+        and a.programme in sharing
+        and all((a.key or {}).get(k) == v for k, v in key.items())
         and _in_window(a, rule["within"], year)
     ]
 
@@ -246,10 +362,21 @@ def same_project(*, session: Session, app: Application, rules: dict) -> list[Awa
     project = project_of(app)
     if not project or not rules.get("double_funding"):
         return []
-    return [a for a in _standing(session, enterprise_id=app.enterprise_id, district=app.district, exclude=app.id) if a.project == project]
+    return [
+        a
+        for a in _standing(
+            session,
+            enterprise_id=app.enterprise_id,
+            district=app.district,
+            exclude=app.id,
+        )
+        if a.project == project
+    ]
 
 
-def check_at_approval(*, session: Session, app: Application, rules: dict, reason: str | None) -> dict:
+def check_at_approval(
+    *, session: Session, app: Application, rules: dict, reason: str | None
+) -> dict:
     """Refuse a repeat award (count once) naming the earlier one; hold a same-project award for the
     officer's written reason. Returns what was found (for the audit entry)."""
     from huiqi.workflow.errors import CapExceeded
@@ -259,14 +386,25 @@ def check_at_approval(*, session: Session, app: Application, rules: dict, reason
         rule = rules["once"]
         zh, en = _describe(rep[0])
         keys = "、".join(f"{v}" for v in (rep[0].key or {}).values()) or "单位"
-        span = {"year": ("同一支持年度内", "in the same support year")}.get(rule["within"]) if isinstance(rule["within"], str) else None
+        span = (
+            {"year": ("同一支持年度内", "in the same support year")}.get(rule["within"])
+            if isinstance(rule["within"], str)
+            else None
+        )
         if isinstance(rule["within"], dict):
-            span = (f"{rule['within']['years']} 个支持年度内", f"within {rule['within']['years']} support years")
+            span = (
+                f"{rule['within']['years']} 个支持年度内",
+                f"within {rule['within']['years']} support years",
+            )
         span = span or ("政策有效期内", "over the policy's life")
         raise CapExceeded(
             f"同一{keys}{span[0]}已获支持，不能再次立项：{zh}（{rule.get('clause') or '只计一次'}）",
             f"{keys} has already been supported {span[1]}, it cannot be approved again: {en}",
-            field="awards", details={"earlier": [describe(a) for a in rep], "clause": rule.get("clause")},
+            field="awards",
+            details={
+                "earlier": [describe(a) for a in rep],
+                "clause": rule.get("clause"),
+            },
         )
     same = same_project(session=session, app=app, rules=rules)
     if same and not reason:
@@ -276,7 +414,11 @@ def check_at_approval(*, session: Session, app: Application, rules: dict, reason
         raise IllegalTransition(
             f"项目“{project_of(app)}”已享受同级财政资金资助：{zh}。{clause} 如有明确规定允许，须写明理由后立项",
             f"project {project_of(app)!r} already has district-level funds: {en}. Approving it again needs a written reason naming the provision that allows it",
-            field="reason", details={"earlier": [describe(a) for a in same], "clause": rule.get("clause")},
+            field="reason",
+            details={
+                "earlier": [describe(a) for a in same],
+                "clause": rule.get("clause"),
+            },
         )
     return {"same_project": [a.id for a in same]} if same else {}
 
@@ -285,10 +427,20 @@ def check_at_approval(*, session: Session, app: Application, rules: dict, reason
 
 
 def of_application(session: Session, application_id: int) -> Award | None:
-    return session.execute(select(Award).where(Award.application_id == application_id)).scalar_one_or_none()
+    return session.execute(
+        select(Award).where(Award.application_id == application_id)
+    ).scalar_one_or_none()
 
 
-def mark_revoked(*, session: Session, app: Application, on: dt.date, released: Decimal, actor: User, ground: str) -> Award | None:
+def mark_revoked(
+    *,
+    session: Session,
+    app: Application,
+    on: dt.date,
+    released: Decimal,
+    actor: User,
+    ground: str,
+) -> Award | None:
     """Mark the application's award revoked (the unpaid part released); audited. Never deleted."""
     a = of_application(session, app.id)
     if a is None:
@@ -297,12 +449,28 @@ def mark_revoked(*, session: Session, app: Application, on: dt.date, released: D
     a.revoked_on = on
     a.released = min(a.amount, (a.released or Decimal(0)) + released)
     session.flush()
-    audit.record(session, actor=actor.username, action="award.revoke", entity="award", entity_id=a.id, district=a.district,
-                 data={"application": app.id, "ground": ground, "released": released, "held": held(a), "state": a.state, "on": on})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="award.revoke",
+        entity="award",
+        entity_id=a.id,
+        district=a.district,
+        data={
+            "application": app.id,
+            "ground": ground,
+            "released": released,
+            "held": held(a),
+            "state": a.state,
+            "on": on,
+        },
+    )
     return a
 
 
-def mark_recovered(*, session: Session, app: Application, amount: Decimal, actor: User) -> Award | None:
+def mark_recovered(
+    *, session: Session, app: Application, amount: Decimal, actor: User
+) -> Award | None:
     """A claw-back recovered: that much of the award no longer counts; audited."""
     a = of_application(session, app.id)
     if a is None:
@@ -311,8 +479,20 @@ def mark_recovered(*, session: Session, app: Application, amount: Decimal, actor
     if held(a) == 0:
         a.state = CLAWED_BACK
     session.flush()
-    audit.record(session, actor=actor.username, action="award.recover", entity="award", entity_id=a.id, district=a.district,
-                 data={"application": app.id, "recovered": amount, "held": held(a), "state": a.state})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="award.recover",
+        entity="award",
+        entity_id=a.id,
+        district=a.district,
+        data={
+            "application": app.id,
+            "recovered": amount,
+            "held": held(a),
+            "state": a.state,
+        },
+    )
     return a
 
 
@@ -331,15 +511,30 @@ def for_application(*, session: Session, application_id: int, actor: User) -> Aw
     app = get_app(session=session, application_id=application_id, actor=actor)
     a = of_application(session, app.id)
     if a is None or not access.may(session, actor, "award.read", a):
-        raise NotFound(f"申报 {app.id} 尚无核定的支持", f"application {app.id} has no award", field="application")
+        raise NotFound(
+            f"申报 {app.id} 尚无核定的支持",
+            f"application {app.id} has no award",
+            field="application",
+        )
     return a
 
 
-def list_for(*, session: Session, actor: User, enterprise_id: int | None = None, programme: str | None = None, state: str | None = None) -> list[Award]:
+def list_for(
+    *,
+    session: Session,
+    actor: User,
+    enterprise_id: int | None = None,
+    programme: str | None = None,
+    state: str | None = None,
+) -> list[Award]:
     """The awards the actor may see (a district's officers and auditors: the district's; an
     enterprise user: its own), oldest first."""
     access.authorize(actor, "award.read")
-    q = select(Award).where(access.visible(actor, Award)).order_by(Award.decided_on, Award.id)
+    q = (
+        select(Award)
+        .where(access.visible(actor, Award))
+        .order_by(Award.decided_on, Award.id)
+    )
     if enterprise_id is not None:
         key = access.as_id(enterprise_id)
         if key is None:  # names no enterprise: nothing to list
@@ -355,7 +550,13 @@ def list_for(*, session: Session, actor: User, enterprise_id: int | None = None,
 def extensions(*, session: Session, award_id: int, actor: User) -> list[AwardExtension]:
     a = get(session=session, award_id=award_id, actor=actor)
     access.authorize(actor, "award.read")
-    return list(session.execute(select(AwardExtension).where(AwardExtension.award_id == a.id).order_by(AwardExtension.id)).scalars())
+    return list(
+        session.execute(
+            select(AwardExtension)
+            .where(AwardExtension.award_id == a.id)
+            .order_by(AwardExtension.id)
+        ).scalars()
+    )
 
 
 # ------------------------------------------------------------------ completion dates and extensions (item 15)
@@ -366,16 +567,31 @@ def due(a: Award) -> dt.date | None:
     return a.extended_due or a.completion_due
 
 
-def set_completion(*, session: Session, application_id: int, due_on: dt.date | str, actor: User, completed_on: dt.date | str | None = None) -> Award:
+def set_completion(
+    *,
+    session: Session,
+    application_id: int,
+    due_on: dt.date | str,
+    actor: User,
+    completed_on: dt.date | str | None = None,
+) -> Award:
     """Record an award's approved completion date (批准的完成期限) — once; a later date is an
     extension (:func:`extend`, from an approved change request) — and/or its completion; audited."""
     a = for_application(session=session, application_id=application_id, actor=actor)
     access.authorize(actor, "award.completion")
     a = get(session=session, award_id=a.id, actor=actor, lock=True)
     day = day_or_today(due_on, field="due_on") if due_on not in (None, "") else None
-    done = day_or_today(completed_on, field="completed_on") if completed_on not in (None, "") else None
+    done = (
+        day_or_today(completed_on, field="completed_on")
+        if completed_on not in (None, "")
+        else None
+    )
     if day is None and done is None:
-        raise InvalidInput("须给出完成期限或完成日期", "give the completion date or the day it was completed", field="due_on")
+        raise InvalidInput(
+            "须给出完成期限或完成日期",
+            "give the completion date or the day it was completed",
+            field="due_on",
+        )
     if day is not None:
         if a.completion_due is not None and day != a.completion_due:
             raise IllegalTransition(
@@ -384,40 +600,97 @@ def set_completion(*, session: Session, application_id: int, due_on: dt.date | s
                 field="due_on",
             )
         if day < a.decided_on:
-            raise InvalidInput(f"完成期限 {day} 早于立项日 {a.decided_on}", f"the completion date {day} is before the approval {a.decided_on}", field="due_on")
+            raise InvalidInput(
+                f"完成期限 {day} 早于立项日 {a.decided_on}",
+                f"the completion date {day} is before the approval {a.decided_on}",
+                field="due_on",
+            )
         a.completion_due = day
     if done is not None:
         a.completed_on = done
     session.flush()
-    audit.record(session, actor=actor.username, action="award.completion", entity="award", entity_id=a.id, district=a.district,
-                 data={"application": a.application_id, "completion_due": a.completion_due, "completed_on": a.completed_on})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="award.completion",
+        entity="award",
+        entity_id=a.id,
+        district=a.district,
+        data={
+            "application": a.application_id,
+            "completion_due": a.completion_due,
+            "completed_on": a.completed_on,
+        },
+    )
     return a
 
 
-def extend(*, session: Session, application_id: int, new_due: dt.date, actor: User, change_id: int | None, reason: str | None) -> AwardExtension:
+def extend(
+    *,
+    session: Session,
+    application_id: int,
+    new_due: dt.date,
+    actor: User,
+    change_id: int | None,
+    reason: str | None,
+) -> AwardExtension:
     """An approved extension (延期) sets a new completion date (later than the one in force); audited.
     Called by ``changes.service.decide_change`` when a period change carrying ``new_due`` is approved."""
     a = of_application(session, application_id)
     if a is None:
-        raise IllegalTransition(f"申报 {application_id} 尚无核定的支持，不能延期", f"application {application_id} has no award to extend", field="application")
+        raise IllegalTransition(
+            f"申报 {application_id} 尚无核定的支持，不能延期",
+            f"application {application_id} has no award to extend",
+            field="application",
+        )
     current = due(a)
     if current is None:
         raise IllegalTransition(
             "尚未登记批准的完成期限，不能延期（请先登记：huiqi award completion）",
-            "no approved completion date is recorded: record it first (huiqi award completion)", field="new_due",
+            "no approved completion date is recorded: record it first (huiqi award completion)",
+            field="new_due",
         )
     if new_due <= current:
-        raise InvalidInput(f"延期后的完成期限 {new_due} 须晚于现行期限 {current}", f"the extended date {new_due} must be after the current one {current}", field="new_due")
-    ext = AwardExtension(award_id=a.id, application_id=a.application_id, change_id=change_id, district=a.district, previous_due=current, new_due=new_due, reason=reason, actor_id=actor.id)
+        raise InvalidInput(
+            f"延期后的完成期限 {new_due} 须晚于现行期限 {current}",
+            f"the extended date {new_due} must be after the current one {current}",
+            field="new_due",
+        )
+    ext = AwardExtension(
+        award_id=a.id,
+        application_id=a.application_id,
+        change_id=change_id,
+        district=a.district,
+        previous_due=current,
+        new_due=new_due,
+        reason=reason,
+        actor_id=actor.id,
+    )
     a.extended_due = new_due
     session.add(ext)
     session.flush()
-    audit.record(session, actor=actor.username, action="award.extend", entity="award", entity_id=a.id, district=a.district, reason=reason,
-                 data={"application": a.application_id, "change": change_id, "previous_due": current, "new_due": new_due, "extension": ext.id})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="award.extend",
+        entity="award",
+        entity_id=a.id,
+        district=a.district,
+        reason=reason,
+        data={
+            "application": a.application_id,
+            "change": change_id,
+            "previous_due": current,
+            "new_due": new_due,
+            "extension": ext.id,
+        },
+    )
     return ext
 
 
-def check_late_after_extension(*, session: Session, app: Application, ground: dict, day: dt.date) -> dict:
+def check_late_after_extension(
+    *, session: Session, app: Application, ground: dict, day: dt.date
+) -> dict:
     """The ground “项目在延期 2 年后仍不能按时完成” (金科〔2025〕25号 关于项目管理有关要求 四（四）, line 1663):
     refused unless the award has an approved completion date, at least one approved extension, is
     not completed, and ``day`` is after the last day the ground allows revoking from.
@@ -440,9 +713,15 @@ def check_late_after_extension(*, session: Session, app: Application, ground: di
             field="ground",
         )
     if a.completed_on is not None and a.completed_on <= a.extended_due:
-        raise IllegalTransition(f"项目已于 {a.completed_on} 完成", f"the project was completed on {a.completed_on}", field="ground")
+        raise IllegalTransition(
+            f"项目已于 {a.completed_on} 完成",
+            f"the project was completed on {a.completed_on}",
+            field="ground",
+        )
     years = int(ground.get("years_after_extension") or 0)
-    from_years = add_period(a.completion_due, years=years) if years else a.completion_due
+    from_years = (
+        add_period(a.completion_due, years=years) if years else a.completion_due
+    )
     last = max(a.extended_due, from_years)
     if day <= last:
         raise IllegalTransition(
@@ -450,6 +729,16 @@ def check_late_after_extension(*, session: Session, app: Application, ground: di
             f"{last} 届满之前（{day}）不能以“在延期 {years} 年后仍不能按时完成”撤销",
             f"the extended completion date is {a.extended_due} (approved {a.completion_due}; {years} years run to {from_years}): "
             f"the ground 'still late {years} years after an extension' cannot be used before {last} has passed (on {day})",
-            field="on", details={"completion_due": str(a.completion_due), "extended_due": str(a.extended_due), "years_end": str(from_years), "earliest": str(last + dt.timedelta(days=1))},
+            field="on",
+            details={
+                "completion_due": str(a.completion_due),
+                "extended_due": str(a.extended_due),
+                "years_end": str(from_years),
+                "earliest": str(last + dt.timedelta(days=1)),
+            },
         )
-    return {"completion_due": a.completion_due, "extended_due": a.extended_due, "years_end": from_years}
+    return {
+        "completion_due": a.completion_due,
+        "extended_due": a.extended_due,
+        "years_end": from_years,
+    }
