@@ -60,3 +60,18 @@ def policy_dir(tmp: Path, **kw) -> Path:
     shutil.copy(HUANGPU, d / HUANGPU.name)
     (d / "huangpu-2028-1.yaml").write_text(revision_text(**kw), encoding="utf-8")
     return d
+
+
+JINSHAN = ROOT / "policies" / "jinshan-2025-25.yaml"
+J23_OLD = "          base_label: {zh: 该产品实际研发费用, en: actual R&D cost}\n          rate: 10%\n          cap: 2000000\n"
+J23_NEW = "          base_label: {zh: 该产品实际研发费用, en: actual R&D cost}\n          rate: 20%\n          cap: 3000000\n"
+
+
+def jinshan_revision_text() -> str:
+    """A crafted revision of 金科〔2025〕25号 (NOT a real document): J2.3 (专题三 3.支持标准, seed 000
+    line 362: 10% of the R&D cost, at most 200 万元) raised to 20%, at most 300 万元."""
+    text = JINSHAN.read_text(encoding="utf-8")
+    assert text.count(J23_OLD) == 1
+    text = text.replace(J23_OLD, J23_NEW)
+    text = text.replace("  id: jinshan-2025-25\n  number: 金科〔2025〕25号\n", "  id: jinshan-2026-1\n  number: 金科〔2026〕1号（测试修订）\n  supersedes: jinshan-2025-25\n", 1)
+    return text
