@@ -95,7 +95,7 @@ class DocumentDiff:
         for p in self.programmes:
             if p.status == "same":
                 continue
-            head = {"added": "新增项目 / programme added", "removed": "删除项目 / programme removed", "changed": "修改 / changed"}[p.status]
+            head = {"added": "新增项目 / programme added", "removed": "新版本未包含 / not in the new version", "changed": "修改 / changed"}[p.status]
             out.append(f"{p.programme} {p.title} — {head}")
             out += [f"  {_mark(c.kind)} {say(c)}" for c in p.changes]
         if not self.changed:
@@ -253,9 +253,11 @@ def _programme(old: M.Programme, new: M.Programme, od: M.Document, nd: M.Documen
         out.append(Change("removed", f"materials[{mid}]", f"取消申报材料：{ma[mid].name}", f"material no longer required: {ma[mid].name}", ma[mid].name, None))
     pa, pb = old.process, new.process
     na, nb = (pa.notice_working_days if pa else None), (pb.notice_working_days if pb else None)
-    if na != nb:
+    if pb is None and pa is not None:
+        out.append(Change("removed", "process", "新版本未写明办理流程（按默认流程办理）", "the new version states no process (the default stages apply)", None, None))
+    elif na != nb:
         out.append(Change("changed", "process.notice_working_days", f"公示期 {na} → {nb} 个工作日", f"public notice {na} → {nb} working days", str(na), str(nb), _clause(pb.clause if pb else None)))
-    if (pa.stages if pa else ()) != (pb.stages if pb else ()):
+    if pb is not None and (pa.stages if pa else ()) != pb.stages:
         out.append(Change("changed", "process.stages", "办理环节调整：" + "、".join(pb.stages if pb else ()), "process stages changed: " + ", ".join(pb.stages if pb else ()), None, None))
     return out
 
@@ -283,7 +285,7 @@ def diff(old: M.Document, new: M.Document) -> DocumentDiff:
     for cid in sorted(set(ca) | set(cb)):
         x, y = ca.get(cid), cb.get(cid)
         if y is None:
-            doc.append(Change("removed", f"caps[{cid}]", f"取消年度上限 {cid}：{x.label_zh}", f"annual cap removed {cid}: {x.label_en}", _show(x.amount, "cap"), None, _clause(x.clause)))
+            doc.append(Change("removed", f"caps[{cid}]", f"新版本未列年度上限 {cid}（{x.label_zh}）：原版本的上限继续适用于各版本的申报", f"annual cap {cid} ({x.label_en}) is not in the new version: the earlier version's cap still applies to the claims of every version", _show(x.amount, "cap"), None, _clause(x.clause)))
         elif x is None:
             doc.append(Change("added", f"caps[{cid}]", f"新增年度上限 {cid}：{_show(y.amount, 'cap')}（{'、'.join(y.programmes)}）", f"annual cap added {cid}: {_show(y.amount, 'cap')} ({', '.join(y.programmes)})", None, _show(y.amount, "cap"), _clause(y.clause)))
         else:
@@ -303,7 +305,12 @@ def diff(old: M.Document, new: M.Document) -> DocumentDiff:
     b = {p.id for p in new.programmes}
     for p in old.programmes:
         if p.id not in b:
-            progs.append(ProgrammeDiff(p.id, p.title, "removed", [Change("removed", "programme", f"删除项目：{p.title}", f"programme removed: {p.title_en or p.title}", p.id, None, _clause(p.support.clause))]))
+            span = _window(old.in_force)
+            progs.append(ProgrammeDiff(p.id, p.title, "removed", [Change(
+                "removed", "programme",
+                f"新版本未包含此项目：仍按原版本执行，事项须在原版本有效期（{span}）内",
+                f"not in the new version: still judged by the earlier version, for events in its window ({span})",
+                p.id, None, _clause(p.support.clause))]))
     return DocumentDiff(f"{old.number}（{old.id}）", f"{new.number}（{new.id}）", doc, progs)
 
 

@@ -44,6 +44,7 @@ from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, Re
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import ExpertTie, User
+from huiqi.workflow.workbench.models import PolicyVersion
 
 M = TypeVar("M")
 MAX_ID = 2**31 - 1
@@ -119,6 +120,16 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "page.expert": (EXPERT,),
     "page.office": (*STAFF_READERS, REVIEWER),
     "page.office_district": STAFF_READERS,
+    # the policy workbench (issue 18): a district's officers draft, edit and propose versions of the
+    # district's policy documents; another officer of the district publishes (four eyes: the
+    # service refuses the author); auditors and the administrator read
+    "policy.draft": (OFFICER,),
+    "policy.edit": (OFFICER,),
+    "policy.propose": (OFFICER,),
+    "policy.return": (OFFICER,),
+    "policy.publish": (OFFICER,),
+    "policy.read": STAFF_READERS,
+    "page.workbench": STAFF_READERS,
 }
 
 # who submits through which channel (a programme's ``mode``): 网上申报 by the enterprise, 线下递交
@@ -390,6 +401,7 @@ FILTERS: dict[type, Any] = {
     Decision: _of_visible_applications(Decision),
     CreditOverride: _of_visible_applications(CreditOverride),
     ProgressReport: _of_visible_applications(ProgressReport),
+    PolicyVersion: _district_books(PolicyVersion),
 }
 
 
@@ -428,6 +440,7 @@ LABELS: dict[type, tuple[str, str]] = {
     Decision: ("立项决定", "decision"),
     CreditOverride: ("信用审查意见", "credit override"),
     ProgressReport: ("进展报告", "progress report"),
+    PolicyVersion: ("政策版本", "policy version"),
 }
 
 
