@@ -47,6 +47,10 @@ def published_into(maker: Any, base: M.PolicySet) -> M.PolicySet:
     workbench table yet (not migrated) or cannot be reached."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    bind = getattr(maker, "kw", {}).get("bind")
+    db = getattr(getattr(bind, "url", None), "database", None)
+    if bind is not None and bind.dialect.name == "sqlite" and db and db != ":memory:" and not Path(db).exists():
+        return base  # never create a database file here (huiqi db upgrade does)
     try:
         with maker() as session:
             return with_published(session, base)
