@@ -247,6 +247,12 @@ OTHER_EVENTS: dict[str, tuple[str, str]] = {
     "import.automatic": ("导入免申即享名单", "imported a grant-without-application list"),
     "export.payments": ("导出拨付清单", "exported the payments"),
     "export.notice": ("导出公示名单", "exported the notice list"),
+    # the policy workbench (issue 18)
+    "policy.draft": ("由原文生成政策草稿", "drafted a policy version from its text"),
+    "policy.edit": ("修改政策草稿", "edited a policy draft"),
+    "policy.propose": ("提交政策版本复核", "proposed a policy version for review"),
+    "policy.return": ("退回政策版本", "returned a policy version to draft"),
+    "policy.publish": ("复核并发布政策版本", "reviewed and published a policy version"),
 }
 
 ACTORS: dict[str, tuple[str, str]] = {"system": ("系统", "the system")}
