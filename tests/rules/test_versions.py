@@ -180,3 +180,14 @@ def test_diff_cost_equals_the_simulation_reform(tmp_path):
     assert set(costed) == {"J2.3"}
     assert Decimal(costed["J2.3"]["difference"]) == rows["J2.3"]["difference"] > 0
     assert Decimal(out["cost"]["total_difference"]) == rows["J2.3"]["difference"]
+
+
+def test_the_catalogue_and_the_programme_look_up_know_the_versions(revised):
+    from huiqi.rules.catalogue import policies_dict
+
+    docs = {d["id"]: d for d in policies_dict(revised)["documents"]}
+    old, new = docs["huangpu-2025-2"]["version"], docs["huangpu-2028-1"]["version"]
+    assert (old["index"], old["of"], old["superseded_by"], old["family"]) == (1, 2, "huangpu-2028-1", ["huangpu-2025-2", "huangpu-2028-1"])
+    assert (new["index"], new["supersedes"], new["superseded_by"], new["kind_zh"]) == (2, "huangpu-2025-2", None, "修订")
+    # a programme id names the newest version that has it (its earlier versions judge older events)
+    assert revised.programme("H2").support.amount.cap.value == Decimal(3000000)

@@ -119,4 +119,7 @@ def test_draft_edit_check_propose_review_publish(browser, live, second_officer, 
     shot(page, "published")
     # the app now loads it beside policies/: the document page lists it
     assert live["app"].state.huiqi.policies.document("wf-fixture-2") is not None
+    page.goto(f"{base}/policies/wf-fixture-2")
+    assert "第 2 版（共 2 版）" in page.locator("#doc-version").inner_text() and "2026 年更正" in page.locator("#doc-version").inner_text()
+    shot(page, "document-page")
     ctx.close()

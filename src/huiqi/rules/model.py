@@ -316,7 +316,10 @@ class PolicySet:
         return [p for d in self.documents for p in d.programmes]
 
     def programme(self, pid: str) -> Programme | None:
-        return next((p for p in self.programmes() if p.id == pid), None)
+        """The programme (of a document with versions: the newest version that has it)."""
+        from huiqi.rules.versions import skip
+
+        return next((p for d in self.documents for p in d.programmes if p.id == pid and not skip(p, d)), None)
 
     def document(self, did: str) -> Document | None:
         return next((d for d in self.documents if d.id == did), None)
