@@ -191,3 +191,17 @@ def test_the_catalogue_and_the_programme_look_up_know_the_versions(revised):
     assert (new["index"], new["supersedes"], new["superseded_by"], new["kind_zh"]) == (2, "huangpu-2025-2", None, "修订")
     # a programme id names the newest version that has it (its earlier versions judge older events)
     assert revised.programme("H2").support.amount.cap.value == Decimal(3000000)
+
+
+def test_the_simulation_runs_each_programme_once_by_its_newest_version(revised, tmp_path):
+    """docs/simulation.md, known limits: one result per enterprise and programme (not one per
+    version), under the newest version's rules."""
+    from huiqi.simulate import compile as C
+    from huiqi.simulate import population as P
+    from huiqi.simulate import run as R
+
+    cp = C.prepare(revised, dt.date(2028, 6, 30), programmes=["H2"])
+    assert [(c.programme.id, c.document.id) for c in cp.programmes] == [("H2", "huangpu-2028-1")]
+    pop = tmp_path / "pop.parquet"
+    P.write_population(revised.vocabulary, 50, pop, seed=3)
+    assert R.run(revised, pop, on=dt.date(2028, 6, 30), programmes=["H2"]).totals()["H2"]["results"] == 50
