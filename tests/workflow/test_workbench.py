@@ -190,3 +190,37 @@ def test_preview_and_policy_tests_of_a_draft(session, world, staff, tmp_path):
     with pytest.raises(InvalidInput) as exc:
         flows.preview(session=session, version_id=v.id, actor=second, policies=world.policies, profile="enterprise: [", on="2026-03-20")
     assert exc.value.field == "profile"
+
+
+def test_policies_lint_errors_are_problems_when_this_huiqi_has_it(policies, monkeypatch):
+    """huiqi.rules.lint (issue 15) may not be installed: a stand-in with its interface
+    (``lint(policies, *, solver)`` → findings with level, check, line, messages)."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    @dataclass
+    class Finding:
+        level: str
+        check: str
+        line: int
+        message_zh: str
+        message_en: str
+
+    calls = []
+
+    def lint(ps, *, solver=True):
+        calls.append(([d.id for d in ps.documents], solver))
+        return [Finding("error", "unenforced-limit", 33, "所引条款含“三年内”", "the clause says “三年内”"),
+                Finding("warning", "cap-never-binds", 40, "上限不会触及", "a cap never binds"),
+                Finding("error", "unread-fact", 1, "未读事实", "unread fact")]
+
+    monkeypatch.setitem(sys.modules, "huiqi.rules.lint", types.SimpleNamespace(lint=lint))
+    _doc, problems = service.check(YAML, policies=policies, district="金山区", source_text=SOURCE)
+    assert [(p.field, p.line, p.message_en) for p in problems] == [("lint:unenforced-limit", 33, "the clause says “三年内”")]
+    assert calls == [(["wf-fixture-2"], False)]  # while typing: without the solver
+    service.check(YAML, policies=policies, district="金山区", source_text=SOURCE, deep=True)
+    assert calls[-1] == (["wf-fixture-2"], True)
+    # a file the loader refuses is not linted
+    service.check(YAML_WITH_ERROR, policies=policies, district="金山区", source_text=SOURCE)
+    assert len(calls) == 2

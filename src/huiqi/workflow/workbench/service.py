@@ -105,40 +105,45 @@ def _clauses(d: M.Document):
             yield f"programmes[{p.id}].process.clause", p.process.clause
 
 
-def _lint(document: M.Document, policies: M.PolicySet, source_text: str) -> list[Problem]:
-    """``huiqi policies lint`` when this huiqi has it (huiqi.rules.lint, issue 15): its findings
-    as problems; none when it is not installed."""
+def _lint(yaml_text: str, policies: M.PolicySet, *, deep: bool) -> list[Problem]:
+    """``huiqi policies lint`` when this huiqi has it (``huiqi.rules.lint``, issue 15): its errors
+    about this document, as problems (its warnings are for the reviewer of the whole directory);
+    none when it is not installed. The set-wide ``unread-fact`` check is left out (a fact another
+    document reads is not unread). ``deep``: with the solver's checks (slower: not while typing)."""
     try:
         from huiqi.rules import lint  # type: ignore[attr-defined]
     except ImportError:
         return []
-    fn = getattr(lint, "lint_document", None) or getattr(lint, "lint", None)
-    if fn is None:
-        return []
-    found: Any = None
-    for call in (lambda: fn(document, source_text=source_text), lambda: fn(document), lambda: fn(M.PolicySet(policies.vocabulary, [document]))):
+    import tempfile
+    from pathlib import Path
+
+    from huiqi.rules.loader import parse_document
+
+    with tempfile.TemporaryDirectory(prefix="huiqi-lint-") as tmp:
+        path = Path(tmp) / "version.yaml"  # the lint reads the raw file (limits_explained) by the document's path
+        path.write_text(yaml_text, encoding="utf-8")
         try:
-            found = call()
-            break
-        except TypeError:
-            continue
+            doc = parse_document(yaml_text, file=str(path), vocab=policies.vocabulary)
+            found = lint.lint(M.PolicySet(policies.vocabulary, [doc]), solver=deep)
+        except PolicyError:
+            return []
         except Exception:  # noqa: BLE001 - a linter's own failure must not block the workbench
             return []
     out = []
     for f in found or ():
-        if isinstance(f, Problem):
-            out.append(f)
-        else:
-            out.append(Problem(str(getattr(f, "field", "lint")), str(getattr(f, "message_zh", f)), str(getattr(f, "message_en", f)), getattr(f, "file", None), getattr(f, "line", None)))
+        if getattr(f, "level", "error") != "error" or getattr(f, "check", "") == "unread-fact":
+            continue
+        out.append(Problem(f"lint:{getattr(f, 'check', '')}", str(f.message_zh), str(f.message_en), "workbench", getattr(f, "line", None)))
     return out
 
 
-def check(yaml_text: str, *, policies: M.PolicySet, district: str, source_text: str = "", file: str = "workbench", replacing: str | None = None) -> tuple[M.Document | None, list[Problem]]:
+def check(yaml_text: str, *, policies: M.PolicySet, district: str, source_text: str = "", file: str = "workbench", replacing: str | None = None,
+          deep: bool = False) -> tuple[M.Document | None, list[Problem]]:
     """Check a version's YAML as ``huiqi policies check`` does (every problem with its line), then:
     the district is the officer's; ``supersedes`` names a loaded document of the district and the
     versions link (programme ids); a new id (a loaded document is never changed); the quotations
-    stand in the source text; ``policies lint`` if present. ``replacing``: the document id this
-    version had before (itself, when re-checked)."""
+    stand in the source text; then ``policies lint``'s errors, if this huiqi has it (``deep``: with
+    its solver). ``replacing``: the document id this version had before (itself, when re-checked)."""
     from huiqi.rules.loader import parse_document
 
     try:
@@ -157,7 +162,8 @@ def check(yaml_text: str, *, policies: M.PolicySet, district: str, source_text: 
     problems += [Problem(p.field, p.message_zh, p.message_en, file, p.line) for p in link_problems]
     if source_text:
         problems += quote_problems(doc, source_text, file=file)
-    problems += _lint(doc, policies, source_text)
+    if not problems:  # the lint reads files that run and link
+        problems += [Problem(p.field, p.message_zh, p.message_en, file, p.line) for p in _lint(yaml_text, policies, deep=deep)]
     return doc, problems
 
 
@@ -306,7 +312,7 @@ def propose(*, session: Session, version_id: Any, actor: User, policies: M.Polic
     access.authorize(actor, "policy.propose")
     if v.state != "draft":
         raise IllegalTransition(f"只有草稿可以提交复核（当前：{STATES[v.state][0]}）", f"only a draft can be proposed (it is {STATES[v.state][1]})", field="state")
-    doc, problems = check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}")
+    doc, problems = check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}", deep=True)
     if problems or doc is None:
         raise InvalidInput(
             f"尚有 {len(problems)} 处问题，不能提交复核：" + "；".join(f"{p.field}（第 {p.line} 行）{p.message_zh}" if p.line else f"{p.field} {p.message_zh}" for p in problems[:5]),
@@ -355,7 +361,7 @@ def publish(*, session: Session, version_id: Any, actor: User, policies: M.Polic
         raise IllegalTransition(f"只有待复核的版本可以发布（当前：{STATES[v.state][0]}）", f"only a proposed version can be published (it is {STATES[v.state][1]})", field="state")
     if sha(v.yaml_text) != v.proposed_sha256:
         raise IllegalTransition("版本内容与提交复核时不一致，不能发布", "the version is not what was proposed: it cannot be published", field="yaml_text")
-    doc, problems = check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}")
+    doc, problems = check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}", deep=True)
     if problems or doc is None:
         raise InvalidInput(
             "发布前复查发现问题：" + "；".join(p.message_zh for p in problems[:5]),
