@@ -15,17 +15,33 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from huiqi.rules import PolicyError, evaluate, load_policies, parse_profile
-from huiqi.rules import versions
+from huiqi.rules import PolicyError, evaluate, load_policies, parse_profile, versions
 from tests.rules.versions_fixture import jinshan_revision_text, policy_dir, revision_text
 
-ENT = {"name": "示例", "registered_district": "黄浦区", "org_type": "企业", "independent_legal_person": True, "biomed_business": True,
-       "fits_huangpu_industry_orientation": True, "operating_normally": True, "sound_financial_system": True, "serious_dishonesty_last_3_years": False}
+ENT = {
+    "name": "示例",
+    "registered_district": "黄浦区",
+    "org_type": "企业",
+    "independent_legal_person": True,
+    "biomed_business": True,
+    "fits_huangpu_industry_orientation": True,
+    "operating_normally": True,
+    "sound_financial_system": True,
+    "serious_dishonesty_last_3_years": False,
+}
 
 
 def _claim(day: str, investment: int = 10_000_000) -> dict:
-    return {"id": "a1", "kind": "ai_project", "uses_ai": True, "biomed_stage": True, "total_investment": investment,
-            "completion_date": day, "self_funded_results": True, "other_district_level_funding": False}
+    return {
+        "id": "a1",
+        "kind": "ai_project",
+        "uses_ai": True,
+        "biomed_stage": True,
+        "total_investment": investment,
+        "completion_date": day,
+        "self_funded_results": True,
+        "other_district_level_funding": False,
+    }
 
 
 def _h2(ps, day: str, on=dt.date(2028, 3, 31), claims=None):
@@ -48,9 +64,21 @@ def test_an_event_on_each_side_of_the_version_boundary(revised):
     # 10,000,000 × 30% = 3,000,000: the old version caps it at 2,000,000, the revision at 3,000,000
     [before] = _h2(revised, "2027-12-31")
     [after] = _h2(revised, "2028-01-01")
-    assert (before["status"], before["ceiling"], before["version"]["document_id"]) == ("eligible", "2000000.00", "huangpu-2025-2")
-    assert (after["status"], after["ceiling"], after["version"]["document_id"]) == ("eligible", "3000000.00", "huangpu-2028-1")
-    assert after["version"]["label"] == "2028 年修订（测试）" and after["version"]["index"] == 2 and after["version"]["of"] == 2
+    assert (before["status"], before["ceiling"], before["version"]["document_id"]) == (
+        "eligible",
+        "2000000.00",
+        "huangpu-2025-2",
+    )
+    assert (after["status"], after["ceiling"], after["version"]["document_id"]) == (
+        "eligible",
+        "3000000.00",
+        "huangpu-2028-1",
+    )
+    assert (
+        after["version"]["label"] == "2028 年修订（测试）"
+        and after["version"]["index"] == 2
+        and after["version"]["of"] == 2
+    )
     assert before["version"]["index"] == 1 and before["version"]["supersedes"] is None
 
 
@@ -59,7 +87,9 @@ def test_two_claims_of_one_profile_are_judged_by_their_own_versions(revised):
     c2["id"] = "a2"
     results = _h2(revised, "", claims=[c1, c2])
     assert {r["claim"]: (r["version"]["document_id"], r["ceiling"]) for r in results} == {
-        "a1": ("huangpu-2025-2", "2000000.00"), "a2": ("huangpu-2028-1", "3000000.00")}
+        "a1": ("huangpu-2025-2", "2000000.00"),
+        "a2": ("huangpu-2028-1", "3000000.00"),
+    }
 
 
 def test_a_version_not_yet_issued_does_not_judge(revised):
@@ -76,16 +106,28 @@ def test_after_every_window_the_newest_version_answers(revised):
 
 
 def test_a_corrigendum_with_the_same_window_replaces_the_version_it_corrects(tmp_path):
-    ps = load_policies(policy_dir(tmp_path, kind="corrigendum", start="2026-01-24", until="2027-12-31", issued="2026-03-01", criterion=False))
+    ps = load_policies(
+        policy_dir(
+            tmp_path, kind="corrigendum", start="2026-01-24", until="2027-12-31", issued="2026-03-01", criterion=False
+        )
+    )
     [r] = _h2(ps, "2026-06-30", on=dt.date(2026, 6, 30))
-    assert r["version"]["document_id"] == "huangpu-2028-1" and r["version"]["kind_en"] == "corrigendum" and r["ceiling"] == "3000000.00"
+    assert (
+        r["version"]["document_id"] == "huangpu-2028-1"
+        and r["version"]["kind_en"] == "corrigendum"
+        and r["ceiling"] == "3000000.00"
+    )
     # evaluated before the corrigendum was issued: the original's 200 万 ceiling
     [r] = _h2(ps, "2026-02-10", on=dt.date(2026, 2, 20))
     assert r["version"]["document_id"] == "huangpu-2025-2" and r["ceiling"] == "2000000.00"
 
 
 def test_pinned_judges_by_the_frozen_version(tmp_path):
-    ps = load_policies(policy_dir(tmp_path, kind="corrigendum", start="2026-01-24", until="2027-12-31", issued="2026-03-01", criterion=False))
+    ps = load_policies(
+        policy_dir(
+            tmp_path, kind="corrigendum", start="2026-01-24", until="2027-12-31", issued="2026-03-01", criterion=False
+        )
+    )
     [now] = _h2(ps, "2026-06-30", on=dt.date(2026, 6, 30))
     [frozen] = _h2(versions.pinned(ps, "huangpu-2025-2"), "2026-06-30", on=dt.date(2026, 6, 30))
     assert now["ceiling"] == "3000000.00" and frozen["ceiling"] == "2000000.00"
@@ -105,11 +147,19 @@ def test_a_programme_id_outside_a_family_is_still_refused(tmp_path):
 def test_supersedes_must_name_a_loaded_document_of_the_same_district(tmp_path):
     d = policy_dir(tmp_path)
     p = d / "huangpu-2028-1.yaml"
-    p.write_text(p.read_text(encoding="utf-8").replace("supersedes: huangpu-2025-2", "supersedes: huangpu-2020-1"), encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("supersedes: huangpu-2025-2", "supersedes: huangpu-2020-1"),
+        encoding="utf-8",
+    )
     with pytest.raises(PolicyError) as exc:
         load_policies(d)
     assert "no document 'huangpu-2020-1' to supersede" in str(exc.value)
-    p.write_text(p.read_text(encoding="utf-8").replace("supersedes: huangpu-2020-1", "supersedes: huangpu-2025-2").replace("  district: 黄浦区\n", "  district: 金山区\n", 1), encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8")
+        .replace("supersedes: huangpu-2020-1", "supersedes: huangpu-2025-2")
+        .replace("  district: 黄浦区\n", "  district: 金山区\n", 1),
+        encoding="utf-8",
+    )
     with pytest.raises(PolicyError) as exc:
         load_policies(d)
     assert "same district" in str(exc.value)
@@ -137,9 +187,15 @@ def test_diff_in_words(tmp_path):
     assert "+ 新增申报条件：通过伦理审查" in out and "“通过伦理审查（测试条款）”（二、（一）2 第 47 行）" in out
     assert "有效期 2026-01-24 – 2027-12-31 → 2028-01-01 – 2029-12-31" in out
     assert "H3a" not in out  # unchanged programmes are not listed
-    j = json.loads(CliRunner().invoke(app, ["policies", "diff", "policies/huangpu-2025-2.yaml", str(new), "--json"]).output)
+    j = json.loads(
+        CliRunner().invoke(app, ["policies", "diff", "policies/huangpu-2025-2.yaml", str(new), "--json"]).output
+    )
     [h2] = j["programmes"]
-    assert h2["programme"] == "H2" and {c["what"] for c in h2["changes"]} == {"criteria[ethics_review]", "support.amount.cap", "support.clause"}
+    assert h2["programme"] == "H2" and {c["what"] for c in h2["changes"]} == {
+        "criteria[ethics_review]",
+        "support.amount.cap",
+        "support.clause",
+    }
     cap = next(c for c in h2["changes"] if c["what"] == "support.amount.cap")
     assert (cap["old"], cap["new"]) == ("200 万元", "300 万元")
 
@@ -165,15 +221,21 @@ def test_diff_cost_equals_the_simulation_reform(tmp_path):
     P.write_population(ps.vocabulary, 300, pop, seed=5)
     new = tmp_path / "jinshan-2026-1.yaml"
     new.write_text(jinshan_revision_text(), encoding="utf-8")
-    r = CliRunner().invoke(app, ["policies", "diff", "jinshan-2025-25", str(new), "--population", str(pop), "--on", "2025-09-01", "--json"])
+    r = CliRunner().invoke(
+        app, ["policies", "diff", "jinshan-2025-25", str(new), "--population", str(pop), "--on", "2025-09-01", "--json"]
+    )
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
     [j23] = out["programmes"]
     assert {(c["what"], c["old"], c["new"]) for c in j23["changes"] if c["what"].startswith("support.amount")} == {
-        ("support.amount.cap", "200 万元", "300 万元"), ("support.amount.rate", "10%", "20%")}
+        ("support.amount.cap", "200 万元", "300 万元"),
+        ("support.amount.rate", "10%", "20%"),
+    }
     only = load_policies()
     only.documents = [d for d in only.documents if d.id == "jinshan-2025-25"]
-    reformed = RF.apply(only, RF.read_changes(None, ["J2.3.support.amount.rate=20%", "J2.3.support.amount.cap=3000000"]))
+    reformed = RF.apply(
+        only, RF.read_changes(None, ["J2.3.support.amount.rate=20%", "J2.3.support.amount.cap=3000000"])
+    )
     on = dt.date(2025, 9, 1)
     rows = {x["programme"]: x for x in RF.compare(R.run(only, pop, on=on), R.run(reformed, pop, on=on))}
     costed = {x["programme"]: x for x in out["cost"]["programmes"]}
@@ -187,8 +249,18 @@ def test_the_catalogue_and_the_programme_look_up_know_the_versions(revised):
 
     docs = {d["id"]: d for d in policies_dict(revised)["documents"]}
     old, new = docs["huangpu-2025-2"]["version"], docs["huangpu-2028-1"]["version"]
-    assert (old["index"], old["of"], old["superseded_by"], old["family"]) == (1, 2, "huangpu-2028-1", ["huangpu-2025-2", "huangpu-2028-1"])
-    assert (new["index"], new["supersedes"], new["superseded_by"], new["kind_zh"]) == (2, "huangpu-2025-2", None, "修订")
+    assert (old["index"], old["of"], old["superseded_by"], old["family"]) == (
+        1,
+        2,
+        "huangpu-2028-1",
+        ["huangpu-2025-2", "huangpu-2028-1"],
+    )
+    assert (new["index"], new["supersedes"], new["superseded_by"], new["kind_zh"]) == (
+        2,
+        "huangpu-2025-2",
+        None,
+        "修订",
+    )
     # a programme id names the newest version that has it (its earlier versions judge older events)
     assert revised.programme("H2").support.amount.cap.value == Decimal(3000000)
 

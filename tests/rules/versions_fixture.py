@@ -15,8 +15,16 @@ H2_CAP_NEW = "rate: 30%, cap: 3000000}\n    materials: []\n    process: *process
 H2_CRITERION_ANCHOR = "      - {id: post_subsidy, label: *post-label, test: ai_project.self_funded_results, soft: true, note: post-subsidy, clause: *post-clause}\n      - {id: no_double_funding, label: *double-label, test: not ai_project.other_district_level_funding, note: no-double-funding, clause: *double-clause}\n    support:\n      discretionary: true\n      clause: {text: \"按照不超过项目总投资的 30%，给予最高 200 万元支持。\""
 
 
-def revision_text(*, kind: str = "revision", start: str = "2028-01-01", until: str = "2029-12-31", issued: str = "2027-12-20",
-                  doc_id: str = "huangpu-2028-1", cap: bool = True, criterion: bool = True) -> str:
+def revision_text(
+    *,
+    kind: str = "revision",
+    start: str = "2028-01-01",
+    until: str = "2029-12-31",
+    issued: str = "2027-12-20",
+    doc_id: str = "huangpu-2028-1",
+    cap: bool = True,
+    criterion: bool = True,
+) -> str:
     """The crafted revision's YAML text."""
     text = HUANGPU.read_text(encoding="utf-8")
     head, rest = text.split("  scope:\n", 1)
@@ -46,7 +54,11 @@ def revision_text(*, kind: str = "revision", start: str = "2028-01-01", until: s
     if cap:
         assert H2_CAP_OLD in out
         out = out.replace(H2_CAP_OLD, H2_CAP_NEW)
-        out = out.replace("按照不超过项目总投资的 30%，给予最高 200 万元支持。", "按照不超过项目总投资的 30%，给予最高 300 万元支持。", 1)
+        out = out.replace(
+            "按照不超过项目总投资的 30%，给予最高 200 万元支持。",
+            "按照不超过项目总投资的 30%，给予最高 300 万元支持。",
+            1,
+        )
     return out
 
 
@@ -63,8 +75,12 @@ def policy_dir(tmp: Path, **kw) -> Path:
 
 
 JINSHAN = ROOT / "policies" / "jinshan-2025-25.yaml"
-J23_OLD = "          base_label: {zh: 该产品实际研发费用, en: actual R&D cost}\n          rate: 10%\n          cap: 2000000\n"
-J23_NEW = "          base_label: {zh: 该产品实际研发费用, en: actual R&D cost}\n          rate: 20%\n          cap: 3000000\n"
+J23_OLD = (
+    "          base_label: {zh: 该产品实际研发费用, en: actual R&D cost}\n          rate: 10%\n          cap: 2000000\n"
+)
+J23_NEW = (
+    "          base_label: {zh: 该产品实际研发费用, en: actual R&D cost}\n          rate: 20%\n          cap: 3000000\n"
+)
 
 
 def jinshan_revision_text() -> str:
@@ -73,5 +89,9 @@ def jinshan_revision_text() -> str:
     text = JINSHAN.read_text(encoding="utf-8")
     assert text.count(J23_OLD) == 1
     text = text.replace(J23_OLD, J23_NEW)
-    text = text.replace("  id: jinshan-2025-25\n  number: 金科〔2025〕25号\n", "  id: jinshan-2026-1\n  number: 金科〔2026〕1号（测试修订）\n  supersedes: jinshan-2025-25\n", 1)
+    text = text.replace(
+        "  id: jinshan-2025-25\n  number: 金科〔2025〕25号\n",
+        "  id: jinshan-2026-1\n  number: 金科〔2026〕1号（测试修订）\n  supersedes: jinshan-2025-25\n",
+        1,
+    )
     return text

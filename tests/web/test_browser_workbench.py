@@ -24,7 +24,15 @@ def second_officer(live, wf_policies):
 
     with live["maker"]() as s:
         admin = users.by_username(session=s, username="admin")
-        users.create(session=s, username="officer2", password="officer2-pass", role=states.OFFICER, district="金山区", actor=admin, policies=wf_policies)
+        users.create(
+            session=s,
+            username="officer2",
+            password="officer2-pass",
+            role=states.OFFICER,
+            district="金山区",
+            actor=admin,
+            policies=wf_policies,
+        )
         s.commit()
     return "officer2", "officer2-pass"
 
@@ -65,7 +73,9 @@ def test_draft_edit_check_propose_review_publish(browser, live, second_officer, 
     _set_yaml(page, YAML_WITH_ERROR)
     page.wait_for_selector("#problems:has-text('lease.annual_rnet')")
     problems = page.locator("#problems").inner_text()
-    assert "programmes[WF-RENT].support.amount.multi_year.each_year.rate.base" in problems and "未声明的事实" in problems
+    assert (
+        "programmes[WF-RENT].support.amount.multi_year.each_year.rate.base" in problems and "未声明的事实" in problems
+    )
     shot(page, "check-error")
     # fixed → no problem left; saved
     _set_yaml(page, YAML)
@@ -81,7 +91,10 @@ def test_draft_edit_check_propose_review_publish(browser, live, second_officer, 
     assert "单年度最高补贴 80 万元" in page.locator("ol.source-lines li[value='4']").inner_text()
     page.wait_for_selector("#problems .alert.ok")
     # the preview of match on an example profile (rent 1,000,000: 30% = 300,000 a year × 3)
-    page.fill("#preview-form textarea[name=profile]", "enterprise: {registered_district: 金山区, independent_legal_person: true}\nclaims: [{id: l1, kind: lease, annual_rent: 1000000}]")
+    page.fill(
+        "#preview-form textarea[name=profile]",
+        "enterprise: {registered_district: 金山区, independent_legal_person: true}\nclaims: [{id: l1, kind: lease, annual_rent: 1000000}]",
+    )
     page.fill("#preview-form input[name=on]", "2026-03-20")
     page.click("#preview-form button[type=submit]")
     page.wait_for_selector("#preview-result table")
@@ -120,6 +133,9 @@ def test_draft_edit_check_propose_review_publish(browser, live, second_officer, 
     # the app now loads it beside policies/: the document page lists it
     assert live["app"].state.huiqi.policies.document("wf-fixture-2") is not None
     page.goto(f"{base}/policies/wf-fixture-2")
-    assert "第 2 版（共 2 版）" in page.locator("#doc-version").inner_text() and "2026 年更正" in page.locator("#doc-version").inner_text()
+    assert (
+        "第 2 版（共 2 版）" in page.locator("#doc-version").inner_text()
+        and "2026 年更正" in page.locator("#doc-version").inner_text()
+    )
     shot(page, "document-page")
     ctx.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.api.conftest import client, env, page_csrf, wf_policies, web_login  # noqa: F401 - shared fixtures
+from tests.api.conftest import client, env, page_csrf, web_login, wf_policies  # noqa: F401 - shared fixtures
 from tests.workflow.workbench_fixture import SOURCE
 
 
@@ -14,7 +14,13 @@ def _login(client, username):
 
 
 def _create(client, **form):
-    data = {"csrf_token": page_csrf(client, "/office/workbench"), "document_id": "wf-fixture-2", "supersedes": "wf-fixture", "source_text": SOURCE, **form}
+    data = {
+        "csrf_token": page_csrf(client, "/office/workbench"),
+        "document_id": "wf-fixture-2",
+        "supersedes": "wf-fixture",
+        "source_text": SOURCE,
+        **form,
+    }
     return client.post("/office/workbench", data=data, follow_redirects=False)
 
 
@@ -42,7 +48,11 @@ def test_bad_input_is_named_in_both_languages(client):
     client.cookies.set("lang", "en")
     r = _create(client, source_text="", document_id="wf-fixture-3")
     assert "the document&#39;s text is empty" in client.get("/office/workbench").text
-    r = client.post("/office/workbench", data={"csrf_token": page_csrf(client, "/office/workbench"), "document_id": "wf-fixture-3"},
-                    files={"source": ("s.txt", "测试".encode("gb18030"), "text/plain")}, follow_redirects=False)
+    r = client.post(
+        "/office/workbench",
+        data={"csrf_token": page_csrf(client, "/office/workbench"), "document_id": "wf-fixture-3"},
+        files={"source": ("s.txt", "测试".encode("gb18030"), "text/plain")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "the text must be UTF-8" in client.get("/office/workbench").text
     assert client.get("/office/workbench/abc").status_code == 404

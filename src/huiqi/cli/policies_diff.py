@@ -39,14 +39,19 @@ def resolve(ref: str, policy_dir: Path | None) -> M.Document:
 def diff(
     old: str = typer.Argument(..., help="the earlier version: a policy YAML file, or a document id in --policies"),
     new: str = typer.Argument(..., help="the later version: a policy YAML file, or a document id in --policies"),
-    population: Optional[Path] = typer.Option(None, "--population", help="population Parquet file: cost the change (docs/simulation.md)"),
+    population: Optional[Path] = typer.Option(
+        None, "--population", help="population Parquet file: cost the change (docs/simulation.md)"
+    ),
     on: Optional[str] = typer.Option(None, "--on", help="evaluation date for the costing, YYYY-MM-DD (default today)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    policies: Optional[Path] = typer.Option(None, "--policies", "-p", help="policy directory (vocabulary; documents by id)", envvar="HUIQI_POLICY_DIR"),
+    policies: Optional[Path] = typer.Option(
+        None, "--policies", "-p", help="policy directory (vocabulary; documents by id)", envvar="HUIQI_POLICY_DIR"
+    ),
 ) -> None:
     """What changed between two versions, programme by programme (ceiling 200 万元 → 300 万元; a
     criterion added, with its clause); with --population, the cost of the change."""
-    from huiqi.rules.diff import diff as compute, same_window
+    from huiqi.rules.diff import diff as compute
+    from huiqi.rules.diff import same_window
 
     a, b = resolve(old, policies), resolve(new, policies)
     d = compute(a, b)
@@ -66,14 +71,34 @@ def diff(
         seen = {r["programme"] for r in cost}
         for pid, t in reformed.totals().items():
             if pid not in seen:
-                cost.append({"programme": pid, "title": t["title"], "eligible": 0, "needs_info": 0, "baseline_ceiling": 0, "baseline_after_caps": 0,
-                             "reform_eligible": t["eligible"], "reform_ceiling": t["ceiling"], "reform_after_caps": t["after_caps"], "difference": t["after_caps"]})
+                cost.append(
+                    {
+                        "programme": pid,
+                        "title": t["title"],
+                        "eligible": 0,
+                        "needs_info": 0,
+                        "baseline_ceiling": 0,
+                        "baseline_after_caps": 0,
+                        "reform_eligible": t["eligible"],
+                        "reform_ceiling": t["ceiling"],
+                        "reform_after_caps": t["after_caps"],
+                        "difference": t["after_caps"],
+                    }
+                )
     if as_json:
         out = d.to_dict()
         if cost is not None:
-            out["cost"] = {"on": str(day), "population": str(population), "note": "both versions judged on the old version's window",
-                           "programmes": [{k: (str(v) if not isinstance(v, (int, str)) else v) for k, v in r.items()} for r in cost if r.get("difference") or r.get("eligible") != r.get("reform_eligible")],
-                           "total_difference": str(sum((r["difference"] for r in cost), start=0))}
+            out["cost"] = {
+                "on": str(day),
+                "population": str(population),
+                "note": "both versions judged on the old version's window",
+                "programmes": [
+                    {k: (str(v) if not isinstance(v, (int, str)) else v) for k, v in r.items()}
+                    for r in cost
+                    if r.get("difference") or r.get("eligible") != r.get("reform_eligible")
+                ],
+                "total_difference": str(sum((r["difference"] for r in cost), start=0)),
+            }
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
         return
     console = Console(highlight=False, soft_wrap=True)
@@ -82,13 +107,19 @@ def diff(
     if cost is not None:
         from huiqi.money import format_wan
 
-        console.print(f"\n变化的代价 / cost of the change — {population}, {day}（两版均按旧版有效期测算 / both judged on the old version's window）", markup=False)
+        console.print(
+            f"\n变化的代价 / cost of the change — {population}, {day}（两版均按旧版有效期测算 / both judged on the old version's window）",
+            markup=False,
+        )
         total = 0
         for r in cost:
             if not r.get("difference") and r.get("eligible") == r.get("reform_eligible"):
                 continue
             total += r["difference"]
-            console.print(f"  {r['programme']}: 符合 eligible {r['eligible']} → {r['reform_eligible']}；拨付上限 after caps {format_wan(r['baseline_after_caps'])} → {format_wan(r['reform_after_caps'])} 万元（{'+' if r['difference'] >= 0 else ''}{format_wan(r['difference'])} 万元）", markup=False)
+            console.print(
+                f"  {r['programme']}: 符合 eligible {r['eligible']} → {r['reform_eligible']}；拨付上限 after caps {format_wan(r['baseline_after_caps'])} → {format_wan(r['reform_after_caps'])} 万元（{'+' if r['difference'] >= 0 else ''}{format_wan(r['difference'])} 万元）",
+                markup=False,
+            )
         console.print(f"  合计 total: {'+' if total >= 0 else ''}{format_wan(total)} 万元", markup=False)
 
 

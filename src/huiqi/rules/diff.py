@@ -61,7 +61,12 @@ class ProgrammeDiff:
     changes: list[Change] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"programme": self.programme, "title": self.title, "status": self.status, "changes": [c.to_dict() for c in self.changes]}
+        return {
+            "programme": self.programme,
+            "title": self.title,
+            "status": self.status,
+            "changes": [c.to_dict() for c in self.changes],
+        }
 
 
 @dataclass
@@ -76,15 +81,24 @@ class DocumentDiff:
         return bool(self.document) or any(p.status != "same" for p in self.programmes)
 
     def to_dict(self) -> dict:
-        return {"old": self.old, "new": self.new, "document": [c.to_dict() for c in self.document],
-                "programmes": [p.to_dict() for p in self.programmes if p.status != "same"]}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "document": [c.to_dict() for c in self.document],
+            "programmes": [p.to_dict() for p in self.programmes if p.status != "same"],
+        }
 
     def lines(self, lang: str = "both") -> list[str]:
         """The diff as text lines: the document's header, then each changed programme."""
+
         def say(c: Change) -> str:
             text = c.zh if lang == "zh" else c.en if lang == "en" else f"{c.zh} / {c.en}"
             if c.clause and c.clause.get("text"):
-                where = f"{c.clause.get('ref') or ''} 第 {c.clause['line']} 行" if c.clause.get("line") else c.clause.get("ref") or ""
+                where = (
+                    f"{c.clause.get('ref') or ''} 第 {c.clause['line']} 行"
+                    if c.clause.get("line")
+                    else c.clause.get("ref") or ""
+                )
                 text += f"\n      “{c.clause['text']}”" + (f"（{where.strip()}）" if where.strip() else "")
             return text
 
@@ -95,7 +109,11 @@ class DocumentDiff:
         for p in self.programmes:
             if p.status == "same":
                 continue
-            head = {"added": "新增项目 / programme added", "removed": "新版本未包含 / not in the new version", "changed": "修改 / changed"}[p.status]
+            head = {
+                "added": "新增项目 / programme added",
+                "removed": "新版本未包含 / not in the new version",
+                "changed": "修改 / changed",
+            }[p.status]
             out.append(f"{p.programme} {p.title} — {head}")
             out += [f"  {_mark(c.kind)} {say(c)}" for c in p.changes]
         if not self.changed:
@@ -169,7 +187,17 @@ def _amount_changes(old: M.Support, new: M.Support) -> list[Change]:
     clause = _clause(new.clause)
     if type(old.amount) is not type(new.amount):
         fa, fb = type(old.amount).__name__, type(new.amount).__name__
-        out.append(Change("changed", "support.amount", f"支持标准的计算方式 {fa} → {fb}", f"the support standard's form {fa} → {fb}", fa, fb, clause))
+        out.append(
+            Change(
+                "changed",
+                "support.amount",
+                f"支持标准的计算方式 {fa} → {fb}",
+                f"the support standard's form {fa} → {fb}",
+                fa,
+                fb,
+                clause,
+            )
+        )
         return out
     for path in sorted(set(a) | set(b)):
         key = (a.get(path) or b.get(path))[0]  # type: ignore[index]
@@ -180,18 +208,51 @@ def _amount_changes(old: M.Support, new: M.Support) -> list[Change]:
         zh, en = _words(path)
         where = path.replace("support.amount.", "")
         if va is None:
-            out.append(Change("added", path, f"{zh}新增：{vb}（{where}）", f"{en} added: {vb} ({where})", None, vb, clause))
+            out.append(
+                Change("added", path, f"{zh}新增：{vb}（{where}）", f"{en} added: {vb} ({where})", None, vb, clause)
+            )
         elif vb is None:
-            out.append(Change("removed", path, f"{zh}取消：原为 {va}（{where}）", f"{en} removed: was {va} ({where})", va, None, clause))
+            out.append(
+                Change(
+                    "removed",
+                    path,
+                    f"{zh}取消：原为 {va}（{where}）",
+                    f"{en} removed: was {va} ({where})",
+                    va,
+                    None,
+                    clause,
+                )
+            )
         else:
-            out.append(Change("changed", path, f"{zh} {va} → {vb}（{where}）", f"{en} {va} → {vb} ({where})", va, vb, clause))
+            out.append(
+                Change("changed", path, f"{zh} {va} → {vb}（{where}）", f"{en} {va} → {vb} ({where})", va, vb, clause)
+            )
     if old.discretionary != new.discretionary:
-        out.append(Change("changed", "support.discretionary",
-                          "改为择优/最高（金额在上限内由评审确定）" if new.discretionary else "不再为择优/最高：按标准核定金额",
-                          "now discretionary (最高/择优: a ceiling)" if new.discretionary else "no longer discretionary: the sum is as computed",
-                          str(old.discretionary), str(new.discretionary), clause))
+        out.append(
+            Change(
+                "changed",
+                "support.discretionary",
+                "改为择优/最高（金额在上限内由评审确定）" if new.discretionary else "不再为择优/最高：按标准核定金额",
+                "now discretionary (最高/择优: a ceiling)"
+                if new.discretionary
+                else "no longer discretionary: the sum is as computed",
+                str(old.discretionary),
+                str(new.discretionary),
+                clause,
+            )
+        )
     if old.clause.text != new.clause.text:
-        out.append(Change("changed", "support.clause", "支持标准条款文字修改", "the support standard's wording changed", old.clause.text, new.clause.text, clause))
+        out.append(
+            Change(
+                "changed",
+                "support.clause",
+                "支持标准条款文字修改",
+                "the support standard's wording changed",
+                old.clause.text,
+                new.clause.text,
+                clause,
+            )
+        )
     return out
 
 
@@ -204,21 +265,74 @@ def _criteria_changes(old: tuple[M.Criterion, ...], new: tuple[M.Criterion, ...]
     for cid in [c.id for c in new if c.id not in a]:
         c = b[cid]
         soft = "（原则上）" if c.soft else ""
-        out.append(Change("added", f"{where}[{cid}]", f"新增{label}{soft}：{c.label_zh or cid}（{c.source}）", f"{label_en} added{' (in principle)' if c.soft else ''}: {c.label_en or cid} ({c.source})", None, c.source, _clause(c.clause)))
+        out.append(
+            Change(
+                "added",
+                f"{where}[{cid}]",
+                f"新增{label}{soft}：{c.label_zh or cid}（{c.source}）",
+                f"{label_en} added{' (in principle)' if c.soft else ''}: {c.label_en or cid} ({c.source})",
+                None,
+                c.source,
+                _clause(c.clause),
+            )
+        )
     for cid in [c.id for c in old if c.id not in b]:
         c = a[cid]
-        out.append(Change("removed", f"{where}[{cid}]", f"删除{label}：{c.label_zh or cid}（{c.source}）", f"{label_en} removed: {c.label_en or cid} ({c.source})", c.source, None, _clause(c.clause)))
+        out.append(
+            Change(
+                "removed",
+                f"{where}[{cid}]",
+                f"删除{label}：{c.label_zh or cid}（{c.source}）",
+                f"{label_en} removed: {c.label_en or cid} ({c.source})",
+                c.source,
+                None,
+                _clause(c.clause),
+            )
+        )
     for cid in [c.id for c in new if c.id in a]:
         x, y = a[cid], b[cid]
         if x.source != y.source:
-            out.append(Change("changed", f"{where}[{cid}].test", f"{label} {y.label_zh or cid} 的判断 {x.source} → {y.source}", f"{label_en} {y.label_en or cid}: {x.source} → {y.source}", x.source, y.source, _clause(y.clause)))
+            out.append(
+                Change(
+                    "changed",
+                    f"{where}[{cid}].test",
+                    f"{label} {y.label_zh or cid} 的判断 {x.source} → {y.source}",
+                    f"{label_en} {y.label_en or cid}: {x.source} → {y.source}",
+                    x.source,
+                    y.source,
+                    _clause(y.clause),
+                )
+            )
         if x.soft != y.soft:
-            out.append(Change("changed", f"{where}[{cid}].soft",
-                              f"{label} {y.label_zh or cid} " + ("改为原则上（可由经办人书面决定）" if y.soft else "不再是原则上：必须满足"),
-                              f"{label_en} {y.label_en or cid} " + ("is now in principle (an officer may decide)" if y.soft else "is no longer in principle: it must be met"),
-                              str(x.soft), str(y.soft), _clause(y.clause)))
+            out.append(
+                Change(
+                    "changed",
+                    f"{where}[{cid}].soft",
+                    f"{label} {y.label_zh or cid} "
+                    + ("改为原则上（可由经办人书面决定）" if y.soft else "不再是原则上：必须满足"),
+                    f"{label_en} {y.label_en or cid} "
+                    + (
+                        "is now in principle (an officer may decide)"
+                        if y.soft
+                        else "is no longer in principle: it must be met"
+                    ),
+                    str(x.soft),
+                    str(y.soft),
+                    _clause(y.clause),
+                )
+            )
         elif x.clause.text != y.clause.text and x.source == y.source:
-            out.append(Change("changed", f"{where}[{cid}].clause", f"{label} {y.label_zh or cid} 的条款文字修改", f"{label_en} {y.label_en or cid}: the clause's wording changed", x.clause.text, y.clause.text, _clause(y.clause)))
+            out.append(
+                Change(
+                    "changed",
+                    f"{where}[{cid}].clause",
+                    f"{label} {y.label_zh or cid} 的条款文字修改",
+                    f"{label_en} {y.label_en or cid}: the clause's wording changed",
+                    x.clause.text,
+                    y.clause.text,
+                    _clause(y.clause),
+                )
+            )
     return out
 
 
@@ -230,15 +344,39 @@ def _params(old: dict[str, M.Parameter], new: dict[str, M.Parameter], where: str
         sy = None if y is None else "; ".join(f"{d or '…'}: {v}" for d, v in y.entries)
         if sx != sy:
             kind = "added" if x is None else "removed" if y is None else "changed"
-            out.append(Change(kind, f"{where}parameters.{name}", f"参数 {name}：{sx or '（无）'} → {sy or '（无）'}", f"parameter {name}: {sx or '(none)'} → {sy or '(none)'}", sx, sy, _clause(y.clause if y else x.clause if x else None)))
+            out.append(
+                Change(
+                    kind,
+                    f"{where}parameters.{name}",
+                    f"参数 {name}：{sx or '（无）'} → {sy or '（无）'}",
+                    f"parameter {name}: {sx or '(none)'} → {sy or '(none)'}",
+                    sx,
+                    sy,
+                    _clause(y.clause if y else x.clause if x else None),
+                )
+            )
     return out
 
 
 def _programme(old: M.Programme, new: M.Programme, od: M.Document, nd: M.Document) -> list[Change]:
     out: list[Change] = []
     if old.title != new.title:
-        out.append(Change("changed", "title", f"名称 {old.title} → {new.title}", f"title {old.title} → {new.title}", old.title, new.title))
-    for attr, zh, en in (("mode", "申报方式", "channel"), ("subject", "申报主体", "claim subject"), ("event_date_source", "事项发生日", "event date"), ("department", "受理部门", "department")):
+        out.append(
+            Change(
+                "changed",
+                "title",
+                f"名称 {old.title} → {new.title}",
+                f"title {old.title} → {new.title}",
+                old.title,
+                new.title,
+            )
+        )
+    for attr, zh, en in (
+        ("mode", "申报方式", "channel"),
+        ("subject", "申报主体", "claim subject"),
+        ("event_date_source", "事项发生日", "event date"),
+        ("department", "受理部门", "department"),
+    ):
         x, y = getattr(old, attr), getattr(new, attr)
         if x != y:
             out.append(Change("changed", attr, f"{zh} {x} → {y}", f"{en} {x} → {y}", str(x), str(y)))
@@ -248,17 +386,63 @@ def _programme(old: M.Programme, new: M.Programme, od: M.Document, nd: M.Documen
     out += _params(old.parameters, new.parameters, "")
     ma, mb = {m.id: m for m in old.materials}, {m.id: m for m in new.materials}
     for mid in [m for m in mb if m not in ma]:
-        out.append(Change("added", f"materials[{mid}]", f"新增申报材料：{mb[mid].name}", f"material added: {mb[mid].name}", None, mb[mid].name))
+        out.append(
+            Change(
+                "added",
+                f"materials[{mid}]",
+                f"新增申报材料：{mb[mid].name}",
+                f"material added: {mb[mid].name}",
+                None,
+                mb[mid].name,
+            )
+        )
     for mid in [m for m in ma if m not in mb]:
-        out.append(Change("removed", f"materials[{mid}]", f"取消申报材料：{ma[mid].name}", f"material no longer required: {ma[mid].name}", ma[mid].name, None))
+        out.append(
+            Change(
+                "removed",
+                f"materials[{mid}]",
+                f"取消申报材料：{ma[mid].name}",
+                f"material no longer required: {ma[mid].name}",
+                ma[mid].name,
+                None,
+            )
+        )
     pa, pb = old.process, new.process
     na, nb = (pa.notice_working_days if pa else None), (pb.notice_working_days if pb else None)
     if pb is None and pa is not None:
-        out.append(Change("removed", "process", "新版本未写明办理流程（按默认流程办理）", "the new version states no process (the default stages apply)", None, None))
+        out.append(
+            Change(
+                "removed",
+                "process",
+                "新版本未写明办理流程（按默认流程办理）",
+                "the new version states no process (the default stages apply)",
+                None,
+                None,
+            )
+        )
     elif na != nb:
-        out.append(Change("changed", "process.notice_working_days", f"公示期 {na} → {nb} 个工作日", f"public notice {na} → {nb} working days", str(na), str(nb), _clause(pb.clause if pb else None)))
+        out.append(
+            Change(
+                "changed",
+                "process.notice_working_days",
+                f"公示期 {na} → {nb} 个工作日",
+                f"public notice {na} → {nb} working days",
+                str(na),
+                str(nb),
+                _clause(pb.clause if pb else None),
+            )
+        )
     if pb is not None and (pa.stages if pa else ()) != pb.stages:
-        out.append(Change("changed", "process.stages", "办理环节调整：" + "、".join(pb.stages if pb else ()), "process stages changed: " + ", ".join(pb.stages if pb else ()), None, None))
+        out.append(
+            Change(
+                "changed",
+                "process.stages",
+                "办理环节调整：" + "、".join(pb.stages if pb else ()),
+                "process stages changed: " + ", ".join(pb.stages if pb else ()),
+                None,
+                None,
+            )
+        )
     return out
 
 
@@ -269,35 +453,109 @@ def _window(w: M.Window | None) -> str:
 def diff(old: M.Document, new: M.Document) -> DocumentDiff:
     """What changed from ``old`` to ``new`` (two versions of one document)."""
     doc: list[Change] = []
-    for attr, zh, en in (("number", "文号", "number"), ("title", "标题", "title"), ("issuer", "发文单位", "issuer"), ("district", "区", "district")):
+    for attr, zh, en in (
+        ("number", "文号", "number"),
+        ("title", "标题", "title"),
+        ("issuer", "发文单位", "issuer"),
+        ("district", "区", "district"),
+    ):
         x, y = getattr(old, attr), getattr(new, attr)
         if x != y:
             doc.append(Change("changed", attr, f"{zh} {x} → {y}", f"{en} {x} → {y}", str(x), str(y)))
     if old.issued != new.issued:
-        doc.append(Change("changed", "issued", f"发布日 {old.issued} → {new.issued}", f"issued {old.issued} → {new.issued}", str(old.issued), str(new.issued)))
+        doc.append(
+            Change(
+                "changed",
+                "issued",
+                f"发布日 {old.issued} → {new.issued}",
+                f"issued {old.issued} → {new.issued}",
+                str(old.issued),
+                str(new.issued),
+            )
+        )
     for attr, zh, en in (("in_force", "有效期", "in force"), ("retroactive", "追溯期", "retroactive period")):
         x, y = getattr(old, attr), getattr(new, attr)
         if _window(x) != _window(y):
-            doc.append(Change("changed", attr, f"{zh} {_window(x)} → {_window(y)}", f"{en} {_window(x)} → {_window(y)}", _window(x), _window(y), _clause(y.clause if y else None)))
+            doc.append(
+                Change(
+                    "changed",
+                    attr,
+                    f"{zh} {_window(x)} → {_window(y)}",
+                    f"{en} {_window(x)} → {_window(y)}",
+                    _window(x),
+                    _window(y),
+                    _clause(y.clause if y else None),
+                )
+            )
     doc += _criteria_changes(old.scope, new.scope, "document.scope")
     doc += _params(old.parameters, new.parameters, "document.")
     ca, cb = {c.id: c for c in old.caps}, {c.id: c for c in new.caps}
     for cid in sorted(set(ca) | set(cb)):
         x, y = ca.get(cid), cb.get(cid)
         if y is None:
-            doc.append(Change("removed", f"caps[{cid}]", f"新版本未列年度上限 {cid}（{x.label_zh}）：原版本的上限继续适用于各版本的申报", f"annual cap {cid} ({x.label_en}) is not in the new version: the earlier version's cap still applies to the claims of every version", _show(x.amount, "cap"), None, _clause(x.clause)))
+            doc.append(
+                Change(
+                    "removed",
+                    f"caps[{cid}]",
+                    f"新版本未列年度上限 {cid}（{x.label_zh}）：原版本的上限继续适用于各版本的申报",
+                    f"annual cap {cid} ({x.label_en}) is not in the new version: the earlier version's cap still applies to the claims of every version",
+                    _show(x.amount, "cap"),
+                    None,
+                    _clause(x.clause),
+                )
+            )
         elif x is None:
-            doc.append(Change("added", f"caps[{cid}]", f"新增年度上限 {cid}：{_show(y.amount, 'cap')}（{'、'.join(y.programmes)}）", f"annual cap added {cid}: {_show(y.amount, 'cap')} ({', '.join(y.programmes)})", None, _show(y.amount, "cap"), _clause(y.clause)))
+            doc.append(
+                Change(
+                    "added",
+                    f"caps[{cid}]",
+                    f"新增年度上限 {cid}：{_show(y.amount, 'cap')}（{'、'.join(y.programmes)}）",
+                    f"annual cap added {cid}: {_show(y.amount, 'cap')} ({', '.join(y.programmes)})",
+                    None,
+                    _show(y.amount, "cap"),
+                    _clause(y.clause),
+                )
+            )
         else:
             if _show(x.amount, "cap") != _show(y.amount, "cap"):
-                doc.append(Change("changed", f"caps[{cid}].amount", f"年度上限 {cid} {_show(x.amount, 'cap')} → {_show(y.amount, 'cap')}", f"annual cap {cid} {_show(x.amount, 'cap')} → {_show(y.amount, 'cap')}", _show(x.amount, "cap"), _show(y.amount, "cap"), _clause(y.clause)))
+                doc.append(
+                    Change(
+                        "changed",
+                        f"caps[{cid}].amount",
+                        f"年度上限 {cid} {_show(x.amount, 'cap')} → {_show(y.amount, 'cap')}",
+                        f"annual cap {cid} {_show(x.amount, 'cap')} → {_show(y.amount, 'cap')}",
+                        _show(x.amount, "cap"),
+                        _show(y.amount, "cap"),
+                        _clause(y.clause),
+                    )
+                )
             if x.programmes != y.programmes:
-                doc.append(Change("changed", f"caps[{cid}].programmes", f"年度上限 {cid} 适用项目 {'、'.join(x.programmes)} → {'、'.join(y.programmes)}", f"annual cap {cid} programmes {', '.join(x.programmes)} → {', '.join(y.programmes)}", None, None, _clause(y.clause)))
+                doc.append(
+                    Change(
+                        "changed",
+                        f"caps[{cid}].programmes",
+                        f"年度上限 {cid} 适用项目 {'、'.join(x.programmes)} → {'、'.join(y.programmes)}",
+                        f"annual cap {cid} programmes {', '.join(x.programmes)} → {', '.join(y.programmes)}",
+                        None,
+                        None,
+                        _clause(y.clause),
+                    )
+                )
     progs: list[ProgrammeDiff] = []
     a = {p.id: p for p in old.programmes}
     for p in new.programmes:
         if p.id not in a:
-            ch = [Change("added", "programme", f"新增项目：{p.title}", f"programme added: {p.title_en or p.title}", None, p.id, _clause(p.support.clause))]
+            ch = [
+                Change(
+                    "added",
+                    "programme",
+                    f"新增项目：{p.title}",
+                    f"programme added: {p.title_en or p.title}",
+                    None,
+                    p.id,
+                    _clause(p.support.clause),
+                )
+            ]
             progs.append(ProgrammeDiff(p.id, p.title, "added", ch))
             continue
         changes = _programme(a[p.id], p, old, new)
@@ -306,11 +564,24 @@ def diff(old: M.Document, new: M.Document) -> DocumentDiff:
     for p in old.programmes:
         if p.id not in b:
             span = _window(old.in_force)
-            progs.append(ProgrammeDiff(p.id, p.title, "removed", [Change(
-                "removed", "programme",
-                f"新版本未包含此项目：仍按原版本执行，事项须在原版本有效期（{span}）内",
-                f"not in the new version: still judged by the earlier version, for events in its window ({span})",
-                p.id, None, _clause(p.support.clause))]))
+            progs.append(
+                ProgrammeDiff(
+                    p.id,
+                    p.title,
+                    "removed",
+                    [
+                        Change(
+                            "removed",
+                            "programme",
+                            f"新版本未包含此项目：仍按原版本执行，事项须在原版本有效期（{span}）内",
+                            f"not in the new version: still judged by the earlier version, for events in its window ({span})",
+                            p.id,
+                            None,
+                            _clause(p.support.clause),
+                        )
+                    ],
+                )
+            )
     return DocumentDiff(f"{old.number}（{old.id}）", f"{new.number}（{new.id}）", doc, progs)
 
 

@@ -58,13 +58,23 @@ def header(d: Any, problem: Callable[[str, str, str, int | None], None]) -> dict
     sup = d.get("supersedes")
     if sup is not None:
         if not isinstance(sup, str) or not sup.strip():
-            problem("document.supersedes", "应为前一版本文件的 id", "must be the id of the earlier version's document", _line(d, "supersedes"))
+            problem(
+                "document.supersedes",
+                "应为前一版本文件的 id",
+                "must be the id of the earlier version's document",
+                _line(d, "supersedes"),
+            )
         else:
             out["supersedes"] = sup.strip()
     kind = d.get("version_kind")
     if kind is not None:
         if kind not in KINDS:
-            problem("document.version_kind", f"应为 {'、'.join(KINDS)}", f"must be one of {', '.join(KINDS)}", _line(d, "version_kind"))
+            problem(
+                "document.version_kind",
+                f"应为 {'、'.join(KINDS)}",
+                f"must be one of {', '.join(KINDS)}",
+                _line(d, "version_kind"),
+            )
         else:
             out["version_kind"] = str(kind)
     elif sup is not None:
@@ -93,13 +103,37 @@ def link(documents: list[M.Document], where: str = "") -> list[Problem]:
             continue
         prev = by_id.get(d.supersedes)
         if prev is None:
-            problems.append(Problem("document.supersedes", f"找不到被替代的文件 {d.supersedes}", f"no document {d.supersedes!r} to supersede", d.file, 1))
+            problems.append(
+                Problem(
+                    "document.supersedes",
+                    f"找不到被替代的文件 {d.supersedes}",
+                    f"no document {d.supersedes!r} to supersede",
+                    d.file,
+                    1,
+                )
+            )
             continue
         if prev.district != d.district:
-            problems.append(Problem("document.supersedes", f"新旧版本须属同一区（{prev.district} / {d.district}）", f"a version must be of the same district as the one it supersedes ({prev.district} / {d.district})", d.file, 1))
+            problems.append(
+                Problem(
+                    "document.supersedes",
+                    f"新旧版本须属同一区（{prev.district} / {d.district}）",
+                    f"a version must be of the same district as the one it supersedes ({prev.district} / {d.district})",
+                    d.file,
+                    1,
+                )
+            )
         if d.supersedes in successor:
             other = successor[d.supersedes]
-            problems.append(Problem("document.supersedes", f"{d.supersedes} 已被 {other.id} 替代：版本须成一条链", f"{d.supersedes} is already superseded by {other.id}: versions form one chain", d.file, 1))
+            problems.append(
+                Problem(
+                    "document.supersedes",
+                    f"{d.supersedes} 已被 {other.id} 替代：版本须成一条链",
+                    f"{d.supersedes} is already superseded by {other.id}: versions form one chain",
+                    d.file,
+                    1,
+                )
+            )
             continue
         successor[d.supersedes] = d
     for d in documents:
@@ -109,7 +143,11 @@ def link(documents: list[M.Document], where: str = "") -> list[Problem]:
         while root.supersedes and root.supersedes in by_id and successor.get(root.supersedes) is root:
             root = by_id[root.supersedes]
             if root.id in seen:
-                problems.append(Problem("document.supersedes", f"版本链成环：{d.id}", f"the versions form a cycle: {d.id}", d.file, 1))
+                problems.append(
+                    Problem(
+                        "document.supersedes", f"版本链成环：{d.id}", f"the versions form a cycle: {d.id}", d.file, 1
+                    )
+                )
                 break
             seen.add(root.id)
         else:
@@ -125,7 +163,14 @@ def link(documents: list[M.Document], where: str = "") -> list[Problem]:
     for pid, docs in sorted(owners.items()):
         families = {id(family_of(x)[0]) for x in docs}
         if len(families) > 1 or len(docs) != len({x.id for x in docs}):
-            problems.append(Problem("programmes", f"项目 id 在多个文件中重复：{pid}", f"programme id used in more than one file: {pid}", where))
+            problems.append(
+                Problem(
+                    "programmes",
+                    f"项目 id 在多个文件中重复：{pid}",
+                    f"programme id used in more than one file: {pid}",
+                    where,
+                )
+            )
     return problems
 
 
@@ -232,7 +277,9 @@ def pinned(policies: M.PolicySet, document_id: str, sha256: str | None = None) -
     if target is None:
         raise LookupError(f"no document {document_id!r} (version frozen with the application)")
     if sha256 and target.sha256 != sha256:
-        raise LookupError(f"document {document_id!r} changed since it was frozen ({sha256[:12]} → {target.sha256[:12]})")
+        raise LookupError(
+            f"document {document_id!r} changed since it was frozen ({sha256[:12]} → {target.sha256[:12]})"
+        )
     others = {id(d) for d in family_of(target) if d is not target}
     alone = copy.copy(target)
     alone.family = []

@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from huiqi.rules import PolicyError, evaluate, parse_profile
+from huiqi.rules import PolicyError, evaluate, parse_profile, versions
 from huiqi.rules import model as M
-from huiqi.rules import versions
 from huiqi.rules.errors import ProfileError
 from huiqi.workflow import access
 from huiqi.workflow.errors import InvalidInput
@@ -61,7 +60,9 @@ def published_into(maker: Any, base: M.PolicySet) -> M.PolicySet:
 
 def candidate(v: Any, policies: M.PolicySet) -> tuple[M.PolicySet | None, M.Document | None, list]:
     """The policy set as it would be once this version is published (None while it has problems)."""
-    doc, problems = service.check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}")
+    doc, problems = service.check(
+        v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}"
+    )
     if doc is None:
         return None, None, problems
     others = M.PolicySet(policies.vocabulary, [d for d in policies.documents if d.id != doc.id])
@@ -78,14 +79,24 @@ def review(*, session: Session, version_id: Any, actor: User, policies: M.Policy
 
     v = service.get(session=session, version_id=version_id, actor=actor)
     access.authorize(actor, "policy.read")
-    doc, problems = service.check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}")
-    out: dict = {"version": service.summary(v), "problems": [p.to_dict() for p in problems], "diff": None, "lines": [], "new_document": False}
+    doc, problems = service.check(
+        v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}"
+    )
+    out: dict = {
+        "version": service.summary(v),
+        "problems": [p.to_dict() for p in problems],
+        "diff": None,
+        "lines": [],
+        "new_document": False,
+    }
     if doc is None:
         return out
     prev = policies.document(doc.supersedes) if doc.supersedes else None
     if prev is None:
         out["new_document"] = True
-        out["lines"] = [f"新文件 / new document: {doc.number}（{doc.id}），{len(doc.programmes)} 个项目 / programmes"] + [f"  + {p.id} {p.title}" for p in doc.programmes]
+        out["lines"] = [
+            f"新文件 / new document: {doc.number}（{doc.id}），{len(doc.programmes)} 个项目 / programmes"
+        ] + [f"  + {p.id} {p.title}" for p in doc.programmes]
         return out
     d = diff(prev, doc)
     out["diff"] = d.to_dict()
@@ -100,7 +111,15 @@ def _policy_dir() -> Path:
     return Path(get_settings().policy_dir or DEFAULT_POLICY_DIR)
 
 
-def run_tests(*, session: Session, version_id: Any, actor: User, policies: M.PolicySet, programme: str | None = None, policy_dir: Path | None = None) -> dict:
+def run_tests(
+    *,
+    session: Session,
+    version_id: Any,
+    actor: User,
+    policies: M.PolicySet,
+    programme: str | None = None,
+    policy_dir: Path | None = None,
+) -> dict:
     """The policy tests (policies/tests/<document id>/) of the version's family that concern the
     programme (all when None), run against the policy set as it would be once published: cases
     whose events fall in this version's window test it, the others the earlier versions."""
@@ -128,7 +147,16 @@ def run_tests(*, session: Session, version_id: Any, actor: User, policies: M.Pol
     return {"ran": ran, "passed": passed, "failed": failed, "problems": len(problems), "files": [f.name for f in files]}
 
 
-def preview(*, session: Session, version_id: Any, actor: User, policies: M.PolicySet, profile: Any, on: dt.date | str | None = None, programme: str | None = None) -> dict:
+def preview(
+    *,
+    session: Session,
+    version_id: Any,
+    actor: User,
+    policies: M.PolicySet,
+    profile: Any,
+    on: dt.date | str | None = None,
+    programme: str | None = None,
+) -> dict:
     """``match`` of an example profile against the policy set as it would be once this version is
     published (the programme's results, or all of the version's programmes)."""
     import yaml
@@ -137,14 +165,26 @@ def preview(*, session: Session, version_id: Any, actor: User, policies: M.Polic
     access.authorize(actor, "policy.read")
     ps, doc, problems = candidate(v, policies)
     if ps is None or doc is None:
-        raise InvalidInput(f"草稿尚有 {len(problems)} 处问题，无法测算", f"the draft has {len(problems)} problem(s) left: nothing to preview", field="yaml_text")
+        raise InvalidInput(
+            f"草稿尚有 {len(problems)} 处问题，无法测算",
+            f"the draft has {len(problems)} problem(s) left: nothing to preview",
+            field="yaml_text",
+        )
     if isinstance(profile, str):
         try:
             profile = yaml.safe_load(profile)
         except yaml.YAMLError as exc:
-            raise InvalidInput(f"示例画像不是有效的 YAML/JSON：{exc}", f"the example profile is not valid YAML/JSON: {exc}", field="profile") from None
+            raise InvalidInput(
+                f"示例画像不是有效的 YAML/JSON：{exc}",
+                f"the example profile is not valid YAML/JSON: {exc}",
+                field="profile",
+            ) from None
     if not isinstance(profile, dict):
-        raise InvalidInput("示例画像应为映射（enterprise、claims …）", "the example profile must be a mapping (enterprise, claims …)", field="profile")
+        raise InvalidInput(
+            "示例画像应为映射（enterprise、claims …）",
+            "the example profile must be a mapping (enterprise, claims …)",
+            field="profile",
+        )
     try:
         day = on if isinstance(on, dt.date) else dt.date.fromisoformat(on) if on else dt.date.today()
     except ValueError:
@@ -153,7 +193,9 @@ def preview(*, session: Session, version_id: Any, actor: User, policies: M.Polic
         parsed = parse_profile(profile, ps.vocabulary)
     except ProfileError as exc:
         p = exc.problems[0]
-        raise InvalidInput(p.message_zh, p.message_en, field=f"profile.{p.field}", details=[x.to_dict() for x in exc.problems]) from None
+        raise InvalidInput(
+            p.message_zh, p.message_en, field=f"profile.{p.field}", details=[x.to_dict() for x in exc.problems]
+        ) from None
     wanted = [programme] if programme else [p.id for p in doc.programmes]
     report = evaluate(ps, parsed, on=day, programmes=wanted).to_dict()
     return {"on": day.isoformat(), "results": report["results"]}

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
-from huiqi.rules import PolicyError, Problem
+from huiqi.rules import PolicyError, Problem, versions
 from huiqi.rules import model as M
-from huiqi.rules import versions
 from huiqi.workflow import access
 from huiqi.workflow.common import utcnow
 from huiqi.workflow.errors import IllegalTransition, InvalidInput, PermissionDenied
@@ -53,7 +52,13 @@ def list_for(*, session: Session, actor: User, state: str | None = None) -> list
 def published(session: Session) -> list[PolicyVersion]:
     """Every published version, oldest first (what the app loads beside policies/; no actor: the
     policies are public)."""
-    return list(session.execute(select(PolicyVersion).where(PolicyVersion.state == "published").order_by(PolicyVersion.published_at, PolicyVersion.id)).scalars())
+    return list(
+        session.execute(
+            select(PolicyVersion)
+            .where(PolicyVersion.state == "published")
+            .order_by(PolicyVersion.published_at, PolicyVersion.id)
+        ).scalars()
+    )
 
 
 # ------------------------------------------------------------------ checking a version's YAML
@@ -83,7 +88,15 @@ def quote_problems(document: M.Document, source_text: str, *, file: str) -> list
         for f in fragments:
             i = window.find(f, pos)
             if i < 0:
-                out.append(Problem(where, f"引文不在原文第 {clause.line} 行附近：“{clause.text[:60]}”", f"the quotation is not in the source near line {clause.line}: “{clause.text[:60]}”", file, None))
+                out.append(
+                    Problem(
+                        where,
+                        f"引文不在原文第 {clause.line} 行附近：“{clause.text[:60]}”",
+                        f"the quotation is not in the source near line {clause.line}: “{clause.text[:60]}”",
+                        file,
+                        None,
+                    )
+                )
                 break
             pos = i + len(f)
     return out
@@ -133,12 +146,28 @@ def _lint(yaml_text: str, policies: M.PolicySet, *, deep: bool) -> list[Problem]
     for f in found or ():
         if getattr(f, "level", "error") != "error" or getattr(f, "check", "") == "unread-fact":
             continue
-        out.append(Problem(f"lint:{getattr(f, 'check', '')}", str(f.message_zh), str(f.message_en), "workbench", getattr(f, "line", None)))
+        out.append(
+            Problem(
+                f"lint:{getattr(f, 'check', '')}",
+                str(f.message_zh),
+                str(f.message_en),
+                "workbench",
+                getattr(f, "line", None),
+            )
+        )
     return out
 
 
-def check(yaml_text: str, *, policies: M.PolicySet, district: str, source_text: str = "", file: str = "workbench", replacing: str | None = None,
-          deep: bool = False) -> tuple[M.Document | None, list[Problem]]:
+def check(
+    yaml_text: str,
+    *,
+    policies: M.PolicySet,
+    district: str,
+    source_text: str = "",
+    file: str = "workbench",
+    replacing: str | None = None,
+    deep: bool = False,
+) -> tuple[M.Document | None, list[Problem]]:
     """Check a version's YAML as ``huiqi policies check`` does (every problem with its line), then:
     the district is the officer's; ``supersedes`` names a loaded document of the district and the
     versions link (programme ids); a new id (a loaded document is never changed); the quotations
@@ -152,18 +181,44 @@ def check(yaml_text: str, *, policies: M.PolicySet, district: str, source_text: 
         return None, list(exc.problems)
     problems: list[Problem] = []
     if doc.district != district:
-        problems.append(Problem("document.district", f"只能编写本区（{district}）的政策，不能是 {doc.district}", f"you may only write your district's ({district}) policies, not {doc.district}", file, 1))
+        problems.append(
+            Problem(
+                "document.district",
+                f"只能编写本区（{district}）的政策，不能是 {doc.district}",
+                f"you may only write your district's ({district}) policies, not {doc.district}",
+                file,
+                1,
+            )
+        )
     if policies.document(doc.id) is not None and doc.id != replacing:
-        problems.append(Problem("document.id", f"已有文件 {doc.id}：已发布的版本不再修改，新版本请另起 id 并写 supersedes: {doc.id}", f"{doc.id} is already loaded: a published version is never changed; give the new version its own id and supersedes: {doc.id}", file, 1))
+        problems.append(
+            Problem(
+                "document.id",
+                f"已有文件 {doc.id}：已发布的版本不再修改，新版本请另起 id 并写 supersedes: {doc.id}",
+                f"{doc.id} is already loaded: a published version is never changed; give the new version its own id and supersedes: {doc.id}",
+                file,
+                1,
+            )
+        )
     elif not DOC_ID.match(doc.id):
-        problems.append(Problem("document.id", "id 只能由小写字母、数字和连字符组成", "the id may only have lower-case letters, digits and hyphens", file, 1))
+        problems.append(
+            Problem(
+                "document.id",
+                "id 只能由小写字母、数字和连字符组成",
+                "the id may only have lower-case letters, digits and hyphens",
+                file,
+                1,
+            )
+        )
     others = [d for d in policies.documents if d.id != doc.id]
     _, link_problems = versions.with_documents(M.PolicySet(policies.vocabulary, others), [doc])
     problems += [Problem(p.field, p.message_zh, p.message_en, file, p.line) for p in link_problems]
     if source_text:
         problems += quote_problems(doc, source_text, file=file)
     if not problems:  # the lint reads files that run and link
-        problems += [Problem(p.field, p.message_zh, p.message_en, file, p.line) for p in _lint(yaml_text, policies, deep=deep)]
+        problems += [
+            Problem(p.field, p.message_zh, p.message_en, file, p.line) for p in _lint(yaml_text, policies, deep=deep)
+        ]
     return doc, problems
 
 
@@ -202,7 +257,9 @@ def programme_block(yaml_text: str, programme_id: str) -> tuple[int, int] | None
 def replace_block(yaml_text: str, programme_id: str, block: str) -> str:
     span = programme_block(yaml_text, programme_id)
     if span is None:
-        raise InvalidInput(f"草稿中没有项目 {programme_id}", f"no programme {programme_id!r} in the draft", field="programme")
+        raise InvalidInput(
+            f"草稿中没有项目 {programme_id}", f"no programme {programme_id!r} in the draft", field="programme"
+        )
     lines = yaml_text.splitlines()
     new = block.rstrip("\n").splitlines()
     return "\n".join(lines[: span[0]] + new + lines[span[1] :]) + "\n"
@@ -226,8 +283,17 @@ def _text(value: Any, field: str, limit: int, *, zh: str, en: str) -> str:
     return value
 
 
-def create(*, session: Session, actor: User, source_text: str, source_name: str, document_id: str, supersedes: str | None = None,
-           policies: M.PolicySet, prefix: str | None = None) -> PolicyVersion:
+def create(
+    *,
+    session: Session,
+    actor: User,
+    source_text: str,
+    source_name: str,
+    document_id: str,
+    supersedes: str | None = None,
+    policies: M.PolicySet,
+    prefix: str | None = None,
+) -> PolicyVersion:
     """Draft a version from a document's text (``huiqi policies draft``): the skeleton, with the
     header's district set to the officer's and, for a new version of a loaded document,
     ``supersedes``. Audited (``policy.draft``)."""
@@ -238,24 +304,58 @@ def create(*, session: Session, actor: User, source_text: str, source_name: str,
     text = _text(source_text, "source_text", MAX_SOURCE, zh="原文", en="the document's text").replace("\r\n", "\n")
     document_id = (document_id or "").strip()
     if not DOC_ID.match(document_id):
-        raise InvalidInput("文件 id 只能由小写字母、数字和连字符组成（如 jinshan-2026-3）", "the document id may only have lower-case letters, digits and hyphens (e.g. jinshan-2026-3)", field="document_id")
+        raise InvalidInput(
+            "文件 id 只能由小写字母、数字和连字符组成（如 jinshan-2026-3）",
+            "the document id may only have lower-case letters, digits and hyphens (e.g. jinshan-2026-3)",
+            field="document_id",
+        )
     if policies.document(document_id) is not None:
-        raise InvalidInput(f"已有文件 {document_id}：新版本请另起 id", f"{document_id} is already loaded: give the new version its own id", field="document_id")
+        raise InvalidInput(
+            f"已有文件 {document_id}：新版本请另起 id",
+            f"{document_id} is already loaded: give the new version its own id",
+            field="document_id",
+        )
     if supersedes:
         prev = policies.document(supersedes)
         if prev is None or prev.district != actor.district:
-            raise InvalidInput(f"本区没有文件 {supersedes}", f"no document {supersedes!r} of your district", field="supersedes")
+            raise InvalidInput(
+                f"本区没有文件 {supersedes}", f"no document {supersedes!r} of your district", field="supersedes"
+            )
     name = (source_name or "source.txt").strip()[:300] or "source.txt"
     result = draft_document(SourceText.from_text(text, name=name), doc_id=document_id, prefix=prefix, seed=name)
     yaml_text = _set_header(result.text, district=actor.district, supersedes=supersedes)
     first = next((ln for ln in text.splitlines() if ln.strip()), name)
-    v = PolicyVersion(district=actor.district, state="draft", document_id=document_id, supersedes=supersedes, title=first.strip()[:300],
-                      source_name=name, source_text=text, yaml_text=yaml_text, author_id=actor.id, editors=[actor.id])
+    v = PolicyVersion(
+        district=actor.district,
+        state="draft",
+        document_id=document_id,
+        supersedes=supersedes,
+        title=first.strip()[:300],
+        source_name=name,
+        source_text=text,
+        yaml_text=yaml_text,
+        author_id=actor.id,
+        editors=[actor.id],
+    )
     session.add(v)
     session.flush()
-    audit.record(session, actor=actor.username, action="policy.draft", entity="policy_version", entity_id=v.id, district=v.district,
-                 data={"document": document_id, "supersedes": supersedes, "source": name, "source_sha256": sha(text), "yaml_sha256": sha(yaml_text),
-                       "programmes": result.stats.programmes, "todos": result.stats.todos})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="policy.draft",
+        entity="policy_version",
+        entity_id=v.id,
+        district=v.district,
+        data={
+            "document": document_id,
+            "supersedes": supersedes,
+            "source": name,
+            "source_sha256": sha(text),
+            "yaml_sha256": sha(yaml_text),
+            "programmes": result.stats.programmes,
+            "todos": result.stats.todos,
+        },
+    )
     return v
 
 
@@ -281,13 +381,19 @@ def _set_header(yaml_text: str, *, district: str, supersedes: str | None) -> str
     return "\n".join(lines) + "\n"
 
 
-def edit(*, session: Session, version_id: Any, actor: User, yaml_text: str, programme: str | None = None) -> PolicyVersion:
+def edit(
+    *, session: Session, version_id: Any, actor: User, yaml_text: str, programme: str | None = None
+) -> PolicyVersion:
     """Save the YAML (the whole file, or one programme's item when ``programme`` is given). Only a
     draft is edited; the editor counts as an author (four eyes). Audited with the new SHA-256."""
     v = get(session=session, version_id=version_id, actor=actor, lock=True)
     access.authorize(actor, "policy.edit")
     if v.state != "draft":
-        raise IllegalTransition(f"版本处于“{STATES[v.state][0]}”状态，不能修改（退回草稿后再改）", f"the version is {STATES[v.state][1]}: it cannot be edited (return it to draft first)", field="state")
+        raise IllegalTransition(
+            f"版本处于“{STATES[v.state][0]}”状态，不能修改（退回草稿后再改）",
+            f"the version is {STATES[v.state][1]}: it cannot be edited (return it to draft first)",
+            field="state",
+        )
     text = _text(yaml_text, "yaml_text", MAX_YAML, zh="YAML", en="the YAML").replace("\r\n", "\n")
     new = replace_block(v.yaml_text, programme, text) if programme else text
     before = sha(v.yaml_text)
@@ -300,8 +406,15 @@ def edit(*, session: Session, version_id: Any, actor: User, yaml_text: str, prog
     s = re.search(r"^  supersedes:\s*[\"']?([^\"'\s#]+)", new, re.M)
     v.supersedes = s.group(1)[:100] if s else None
     session.flush()
-    audit.record(session, actor=actor.username, action="policy.edit", entity="policy_version", entity_id=v.id, district=v.district,
-                 data={"programme": programme, "before": before, "after": sha(new)})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="policy.edit",
+        entity="policy_version",
+        entity_id=v.id,
+        district=v.district,
+        data={"programme": programme, "before": before, "after": sha(new)},
+    )
     return v
 
 
@@ -311,19 +424,51 @@ def propose(*, session: Session, version_id: Any, actor: User, policies: M.Polic
     v = get(session=session, version_id=version_id, actor=actor, lock=True)
     access.authorize(actor, "policy.propose")
     if v.state != "draft":
-        raise IllegalTransition(f"只有草稿可以提交复核（当前：{STATES[v.state][0]}）", f"only a draft can be proposed (it is {STATES[v.state][1]})", field="state")
-    doc, problems = check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}", deep=True)
+        raise IllegalTransition(
+            f"只有草稿可以提交复核（当前：{STATES[v.state][0]}）",
+            f"only a draft can be proposed (it is {STATES[v.state][1]})",
+            field="state",
+        )
+    doc, problems = check(
+        v.yaml_text,
+        policies=policies,
+        district=v.district,
+        source_text=v.source_text,
+        file=f"version {v.id}",
+        deep=True,
+    )
     if problems or doc is None:
         raise InvalidInput(
-            f"尚有 {len(problems)} 处问题，不能提交复核：" + "；".join(f"{p.field}（第 {p.line} 行）{p.message_zh}" if p.line else f"{p.field} {p.message_zh}" for p in problems[:5]),
-            f"{len(problems)} problem(s) left: cannot propose: " + "; ".join(f"{p.field} (line {p.line}) {p.message_en}" if p.line else f"{p.field} {p.message_en}" for p in problems[:5]),
-            field="yaml_text", details=[p.to_dict() for p in problems[:50]],
+            f"尚有 {len(problems)} 处问题，不能提交复核："
+            + "；".join(
+                f"{p.field}（第 {p.line} 行）{p.message_zh}" if p.line else f"{p.field} {p.message_zh}"
+                for p in problems[:5]
+            ),
+            f"{len(problems)} problem(s) left: cannot propose: "
+            + "; ".join(
+                f"{p.field} (line {p.line}) {p.message_en}" if p.line else f"{p.field} {p.message_en}"
+                for p in problems[:5]
+            ),
+            field="yaml_text",
+            details=[p.to_dict() for p in problems[:50]],
         )
     v.state, v.proposed_by, v.proposed_at, v.proposed_sha256 = "proposed", actor.id, utcnow(), sha(v.yaml_text)
     v.document_id, v.supersedes, v.review_note = doc.id, doc.supersedes, None
     session.flush()
-    audit.record(session, actor=actor.username, action="policy.propose", entity="policy_version", entity_id=v.id, district=v.district,
-                 data={"document": doc.id, "supersedes": doc.supersedes, "sha256": v.proposed_sha256, "programmes": [p.id for p in doc.programmes]})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="policy.propose",
+        entity="policy_version",
+        entity_id=v.id,
+        district=v.district,
+        data={
+            "document": doc.id,
+            "supersedes": doc.supersedes,
+            "sha256": v.proposed_sha256,
+            "programmes": [p.id for p in doc.programmes],
+        },
+    )
     return v
 
 
@@ -340,11 +485,21 @@ def return_to_draft(*, session: Session, version_id: Any, actor: User, note: str
         raise IllegalTransition("只有待复核的版本可以退回", "only a proposed version can be returned", field="state")
     v.state, v.review_note, v.reviewed_by, v.proposed_sha256 = "draft", note.strip(), actor.id, None
     session.flush()
-    audit.record(session, actor=actor.username, action="policy.return", entity="policy_version", entity_id=v.id, district=v.district, reason=note.strip())
+    audit.record(
+        session,
+        actor=actor.username,
+        action="policy.return",
+        entity="policy_version",
+        entity_id=v.id,
+        district=v.district,
+        reason=note.strip(),
+    )
     return v
 
 
-def publish(*, session: Session, version_id: Any, actor: User, policies: M.PolicySet, note: str | None = None) -> PolicyVersion:
+def publish(
+    *, session: Session, version_id: Any, actor: User, policies: M.PolicySet, note: str | None = None
+) -> PolicyVersion:
     """Publish a proposed version: four eyes — an officer of the district who neither wrote,
     edited nor proposed it; the YAML is the one proposed (its SHA-256) and passes every check
     against the policies loaded now. Applications already submitted keep the version frozen with
@@ -358,28 +513,73 @@ def publish(*, session: Session, version_id: Any, actor: User, policies: M.Polic
             field="reviewer",
         )
     if v.state != "proposed":
-        raise IllegalTransition(f"只有待复核的版本可以发布（当前：{STATES[v.state][0]}）", f"only a proposed version can be published (it is {STATES[v.state][1]})", field="state")
+        raise IllegalTransition(
+            f"只有待复核的版本可以发布（当前：{STATES[v.state][0]}）",
+            f"only a proposed version can be published (it is {STATES[v.state][1]})",
+            field="state",
+        )
     if sha(v.yaml_text) != v.proposed_sha256:
-        raise IllegalTransition("版本内容与提交复核时不一致，不能发布", "the version is not what was proposed: it cannot be published", field="yaml_text")
-    doc, problems = check(v.yaml_text, policies=policies, district=v.district, source_text=v.source_text, file=f"version {v.id}", deep=True)
+        raise IllegalTransition(
+            "版本内容与提交复核时不一致，不能发布",
+            "the version is not what was proposed: it cannot be published",
+            field="yaml_text",
+        )
+    doc, problems = check(
+        v.yaml_text,
+        policies=policies,
+        district=v.district,
+        source_text=v.source_text,
+        file=f"version {v.id}",
+        deep=True,
+    )
     if problems or doc is None:
         raise InvalidInput(
             "发布前复查发现问题：" + "；".join(p.message_zh for p in problems[:5]),
             "the check before publishing found problems: " + "; ".join(p.message_en for p in problems[:5]),
-            field="yaml_text", details=[p.to_dict() for p in problems[:50]],
+            field="yaml_text",
+            details=[p.to_dict() for p in problems[:50]],
         )
     v.state, v.reviewed_by, v.published_at = "published", actor.id, utcnow()
     if note:
         v.review_note = note.strip()[:2000]
     session.flush()
-    audit.record(session, actor=actor.username, action="policy.publish", entity="policy_version", entity_id=v.id, district=v.district, reason=v.review_note,
-                 data={"document": doc.id, "number": doc.number, "supersedes": doc.supersedes, "sha256": v.proposed_sha256, "document_sha256": doc.sha256,
-                       "in_force": doc.in_force.describe() if doc.in_force else None, "author": v.author_id, "proposed_by": v.proposed_by})
+    audit.record(
+        session,
+        actor=actor.username,
+        action="policy.publish",
+        entity="policy_version",
+        entity_id=v.id,
+        district=v.district,
+        reason=v.review_note,
+        data={
+            "document": doc.id,
+            "number": doc.number,
+            "supersedes": doc.supersedes,
+            "sha256": v.proposed_sha256,
+            "document_sha256": doc.sha256,
+            "in_force": doc.in_force.describe() if doc.in_force else None,
+            "author": v.author_id,
+            "proposed_by": v.proposed_by,
+        },
+    )
     return v
 
 
 def summary(v: PolicyVersion) -> dict:
-    return {"id": v.id, "district": v.district, "state": v.state, "state_zh": STATES[v.state][0], "state_en": STATES[v.state][1],
-            "document_id": v.document_id, "supersedes": v.supersedes, "title": v.title, "source_name": v.source_name,
-            "author_id": v.author_id, "proposed_by": v.proposed_by, "reviewed_by": v.reviewed_by, "review_note": v.review_note,
-            "published_at": v.published_at.isoformat() if v.published_at else None, "sha256": sha(v.yaml_text)}
+    return {
+        "id": v.id,
+        "district": v.district,
+        "state": v.state,
+        "state_zh": STATES[v.state][0],
+        "state_en": STATES[v.state][1],
+        "document_id": v.document_id,
+        "supersedes": v.supersedes,
+        "title": v.title,
+        "source_name": v.source_name,
+        "author_id": v.author_id,
+        "proposed_by": v.proposed_by,
+        "reviewed_by": v.reviewed_by,
+        "review_note": v.review_note,
+        "published_at": v.published_at.isoformat() if v.published_at else None,
+        "sha256": sha(v.yaml_text),
+    }
