@@ -277,3 +277,21 @@ def test_the_simulation_runs_each_programme_once_by_its_newest_version(revised, 
     pop = tmp_path / "pop.parquet"
     P.write_population(revised.vocabulary, 50, pop, seed=3)
     assert R.run(revised, pop, on=dt.date(2028, 6, 30), programmes=["H2"]).totals()["H2"]["results"] == 50
+
+
+def test_diff_bad_input_is_named():
+    """Refused with the field named in both languages (``huiqi`` prints them and exits 2)."""
+    from huiqi.cli.main import app
+    from huiqi.rules import InputError
+
+    def refused(*args):
+        r = CliRunner().invoke(app, ["policies", "diff", *args])
+        assert isinstance(r.exception, InputError), r.output
+        return [(p.field, p.message_en) for p in r.exception.problems]
+
+    assert refused("nope.yaml", "policies/huangpu-2025-2.yaml") == [("file", "no such file: nope.yaml")]
+    [(field, msg)] = refused("no-such-doc", "huangpu-2025-2")
+    assert field == "document" and msg.startswith("no document 'no-such-doc'")
+    assert refused("huangpu-2025-2", "huangpu-2025-2", "--population", "x.parquet", "--on", "2025-13-01") == [
+        ("--on", "not a real date: 2025-13-01")
+    ]

@@ -62,7 +62,12 @@ def diff(
         from huiqi.simulate import reform as RF
         from huiqi.simulate import run as R
 
-        day = dt.date.fromisoformat(on) if on else dt.date.today()
+        try:
+            day = dt.date.fromisoformat(on) if on else dt.date.today()
+        except ValueError:
+            from huiqi.rules.errors import InputError, Problem
+
+            raise InputError([Problem("--on", f"不是有效日期：{on}", f"not a real date: {on}")]) from None
         vocab = load_vocabulary((Path(policies) if policies else DEFAULT_POLICY_DIR) / "facts.yaml")
         # both versions on the old one's window: the cost of the change of the rules on the same claims
         base = R.run(M.PolicySet(vocab, [_alone(a)]), population, on=day)
