@@ -29,6 +29,7 @@ ROUTES = [
     ("audit", True),
     ("users", True),
     ("enterprises", True),
+    ("policy_versions", True),  # issue 18: the policy workbench
 ]
 
 

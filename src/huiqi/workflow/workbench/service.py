@@ -322,7 +322,12 @@ def create(
                 f"本区没有文件 {supersedes}", f"no document {supersedes!r} of your district", field="supersedes"
             )
     name = (source_name or "source.txt").strip()[:300] or "source.txt"
-    result = draft_document(SourceText.from_text(text, name=name), doc_id=document_id, prefix=prefix, seed=name)
+    try:
+        result = draft_document(SourceText.from_text(text, name=name), doc_id=document_id, prefix=prefix, seed=name)
+    except Exception as exc:  # noqa: BLE001 - a text the drafter cannot read is bad input, not a server error
+        raise InvalidInput(
+            f"无法由此原文生成草稿：{exc}", f"cannot draft from this text: {exc}", field="source_text"
+        ) from None
     yaml_text = _set_header(result.text, district=actor.district, supersedes=supersedes)
     first = next((ln for ln in text.splitlines() if ln.strip()), name)
     v = PolicyVersion(
