@@ -65,7 +65,13 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
     engine = maker = None
     if settings.with_database:
         engine, maker = _open_database(settings)
+    file_policies = policies
+    if maker is not None:  # the versions published in the policy workbench, beside the files (issue 18)
+        from huiqi.workflow.workbench.flows import published_into
+
+        policies = published_into(maker, policies)
     state = AppState(settings=settings, policies=policies, engine=engine, sessionmaker=maker)
+    state.extra["file_policies"] = file_policies
     state.extra["demo_logins"] = list(settings.demo_logins)
 
     app = FastAPI(

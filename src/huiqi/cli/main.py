@@ -164,6 +164,9 @@ from huiqi.workbench.cli import draft as _draft, draft_score as _draft_score  # 
 
 policies_app.command("draft")(_draft)
 policies_app.command("draft-score")(_draft_score)
+from huiqi.cli.policies_diff import diff as _diff  # noqa: E402 - issue 18, versions
+
+policies_app.command("diff")(_diff)
 
 _register_subcommands()
 

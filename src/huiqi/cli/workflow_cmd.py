@@ -116,7 +116,15 @@ def _policies(path: Optional[Path]) -> Any:
     from huiqi.rules import load_policies
     from huiqi.workflow.policy import default_policies
 
-    return load_policies(path) if path else default_policies()
+    ps = load_policies(path) if path else default_policies()
+    from huiqi.store import make_engine, make_sessionmaker
+    from huiqi.workflow.workbench.flows import published_into
+
+    engine = make_engine()  # the versions published in the workbench, beside the files (issue 18)
+    try:
+        return published_into(make_sessionmaker(engine), ps)
+    finally:
+        engine.dispose()
 
 
 def _day(value: Optional[str], field: str) -> dt.date:

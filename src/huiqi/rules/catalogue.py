@@ -63,8 +63,17 @@ def document_summary(d: M.Document) -> dict:
         "in_force": {"from": _d(d.in_force.start), "until": _d(d.in_force.end), "clause": clause_dict(d.in_force.clause, d)},
         "retroactive": None if d.retroactive is None else {"from": _d(d.retroactive.start), "until": _d(d.retroactive.end), "clause": clause_dict(d.retroactive.clause, d)},
         "seed": d.seed,
+        "version": _version(d),
         "programmes": [programme_summary(p, d) for p in d.programmes],
     }
+
+
+def _version(d: M.Document) -> dict:
+    """Where the document stands among its versions (rules/versions.py)."""
+    from huiqi.rules import versions
+
+    newer = versions.newer(d)
+    return {**versions.describe(d), "superseded_by": newer[0].id if newer else None, "family": [x.id for x in versions.family_of(d)]}
 
 
 def document_detail(d: M.Document) -> dict:

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
+from huiqi.rules import versions
 from huiqi.rules.amounts import (
     AmountOutcome,
     ScheduleItem,
@@ -265,6 +266,8 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
 
 
 def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None) -> Result:
+    # the version of the document in force for this claim's event (rules/versions.py)
+    programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on), on)
     lookup = _Lookup(profile, claim, programme, document, on)
     result = Result(programme, document, claim, NEEDS_INFO, missing_claim=missing_claim)
     # 1. scope: the programme's own when it has one (it replaces the document's), else the document's
@@ -497,7 +500,9 @@ def _count_once(results: list[Result], programme: M.Programme, document: M.Docum
 def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], profile: Profile, on: dt.date) -> None:
     for document in documents:
         for cap in document.caps:
-            everyone = [r for r in report_results if r.programme.id in cap.programmes and r.ceiling is not None and r.status in (ELIGIBLE, NEEDS_INFO)]
+            if versions.cap_superseded(document, cap):
+                continue
+            everyone = [r for r in report_results if r.programme.id in cap.programmes and r.ceiling is not None and r.status in (ELIGIBLE, NEEDS_INFO) and versions.same_family(r.document, document)]
             if not everyone:
                 continue
             lookup = _Lookup(profile, None, everyone[0].programme, document, on)
@@ -575,9 +580,12 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
             r.possible_ceiling = None if most is None else to_fen(most)
     for document in policies.documents:
         for cap in document.caps:
+            if versions.cap_superseded(document, cap):
+                continue
             members = [
                 r for r in results
                 if r.programme.id in cap.programmes and r.status in (ELIGIBLE, NEEDS_INFO) and r.possible_ceiling is not None
+                and versions.same_family(r.document, document)
             ]
             if not members:
                 continue
@@ -660,6 +668,8 @@ def evaluate(
     for document in policies.documents:
         for programme in document.programmes:
             if wanted is not None and programme.id not in wanted:
+                continue
+            if versions.skip(programme, document):  # a newer version has it: _evaluate_one picks the version
                 continue
             if programme.subject == ENTERPRISE:
                 results.append(_evaluate_one(programme, document, profile, None, on))

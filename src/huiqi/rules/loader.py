@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
+from huiqi.rules import versions
 from huiqi.rules.errors import PolicyError, Problem
 from huiqi.rules.facts import CALL, ENTERPRISE, Vocabulary, load_vocabulary
 from huiqi.rules.yamlio import LineDict, LineList, load_yaml_text
@@ -671,6 +672,7 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
     caps = _caps(ctx, data.get("caps"), seen)
     issued = _date(ctx, d.get("issued"), "document.issued", d.line_of("issued"))
     in_force = _window(ctx, d.get("in_force"), "document.in_force")
+    version_keys = versions.header(d, ctx.problem)  # successive versions (supersedes:), linked by load_policies
     if ctx.problems:
         raise PolicyError(ctx.problems)
     return M.Document(
@@ -694,6 +696,7 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         shared_criteria=shared,
         window_basis=_window_basis(ctx, d),
+        **version_keys,
     )
 
 
@@ -769,9 +772,7 @@ def load_policies(directory: str | Path | None = None) -> M.PolicySet:
             add_part(doc, text, file=str(path), vocab=vocab)
         except PolicyError as exc:
             problems.extend(exc.problems)
-    ids = [p.id for d in documents for p in d.programmes]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.append(Problem("programmes", f"项目 id 在多个文件中重复：{dup}", f"programme id used in more than one file: {dup}", str(directory)))
+    problems.extend(versions.link(documents, str(directory)))  # versions of a document share programme ids
     if problems:
         raise PolicyError(problems)
     return M.PolicySet(vocab, documents)

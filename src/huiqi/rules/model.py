@@ -352,6 +352,12 @@ class Document:
     # for documents with a retroactive window) or the application/evaluation date ("application_date").
     window_basis: str = "event_date"
     parts: list = field(default_factory=list)  # files holding more of this document's programmes
+    # successive versions (huiqi.rules.versions): the earlier version's id, this version's label and
+    # kind (revision / extension / corrigendum), and every version of the family, oldest first
+    supersedes: str | None = None
+    version: str = ""
+    version_kind: str = ""
+    family: list = field(default_factory=list, repr=False, compare=False)
 
     def programme(self, pid: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == pid), None)
@@ -368,7 +374,10 @@ class PolicySet:
         return [p for d in self.documents for p in d.programmes]
 
     def programme(self, pid: str) -> Programme | None:
-        return next((p for p in self.programmes() if p.id == pid), None)
+        """The programme (of a document with versions: the newest version that has it)."""
+        from huiqi.rules.versions import skip
+
+        return next((p for d in self.documents for p in d.programmes if p.id == pid and not skip(p, d)), None)
 
     def document(self, did: str) -> Document | None:
         return next((d for d in self.documents if d.id == did), None)

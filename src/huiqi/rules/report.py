@@ -38,6 +38,7 @@ def _citations(result: "Result") -> list[dict]:
 
 
 def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
+    from huiqi.rules import versions
     from huiqi.rules.engine import STATUS_LABELS
 
     p, d = result.programme, result.document
@@ -46,6 +47,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "programme": p.id,
         "document": d.number,
         "document_id": d.id,
+        "version": versions.describe(d),
         "title": p.title,
         "title_en": p.title_en,
         "department": p.department,

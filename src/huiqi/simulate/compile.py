@@ -913,12 +913,17 @@ def prepare(policies: M.PolicySet, on: dt.date, programmes: Iterable[str] | None
     wanted = set(programmes) if programmes else None
     compiled: list[CompiledProgramme] = []
     caps: list[CapInfo] = []
+    from huiqi.rules import versions  # a document with versions: the newest of each programme (docs/simulation.md)
+
     for document in policies.documents:
         for cap in document.caps:
-            caps.append(CapInfo(len(caps), cap, document, list(cap.programmes)))
+            if not versions.cap_superseded(document, cap):
+                caps.append(CapInfo(len(caps), cap, document, list(cap.programmes)))
     for document in policies.documents:
         for programme in document.programmes:
             if wanted is not None and programme.id not in wanted:
+                continue
+            if versions.skip(programme, document):
                 continue
             my_caps = [c for c in caps if programme.id in c.members]
             cp = CompiledProgramme(len(compiled), programme, document, {column_of(n) for n in _facts_read(programme, document, [c.cap for c in my_caps])}, [c.index for c in my_caps])

@@ -273,6 +273,12 @@ OTHER_EVENTS: dict[str, tuple[str, str]] = {
     "notify.prefs": ("设定接收的通知", "set what notifications to receive"),
     "notify.retry": ("重试发送邮件", "asked to retry an e-mail"),
     "deadline.set": ("设定期限", "set a deadline"),
+    # the policy workbench (issue 18)
+    "policy.draft": ("由原文生成政策草稿", "drafted a policy version from its text"),
+    "policy.edit": ("修改政策草稿", "edited a policy draft"),
+    "policy.propose": ("提交政策版本复核", "proposed a policy version for review"),
+    "policy.return": ("退回政策版本", "returned a policy version to draft"),
+    "policy.publish": ("复核并发布政策版本", "reviewed and published a policy version"),
 }
 
 ACTORS: dict[str, tuple[str, str]] = {"system": ("系统", "the system")}

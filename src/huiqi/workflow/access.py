@@ -48,6 +48,7 @@ from huiqi.workflow.records.models import EnterpriseFact
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import ExpertTie, User
+from huiqi.workflow.workbench.models import PolicyVersion
 
 M = TypeVar("M")
 MAX_ID = 2**31 - 1
@@ -141,6 +142,16 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "notify.retry": (OFFICER,),
     "deadline.set": (OFFICER,),
     "deadline.read": (*STAFF_READERS, ENTERPRISE),
+    # the policy workbench (issue 18): a district's officers draft, edit and propose versions of the
+    # district's policy documents; another officer of the district publishes (four eyes: the
+    # service refuses the author); auditors and the administrator read
+    "policy.draft": (OFFICER,),
+    "policy.edit": (OFFICER,),
+    "policy.propose": (OFFICER,),
+    "policy.return": (OFFICER,),
+    "policy.publish": (OFFICER,),
+    "policy.read": STAFF_READERS,
+    "page.workbench": STAFF_READERS,
 }
 
 # who submits through which channel (a programme's ``mode``): 网上申报 by the enterprise, 线下递交
@@ -452,6 +463,7 @@ FILTERS: dict[type, Any] = {
     Deadline: _of_visible_applications(Deadline, district_readers=True),
     Award: _of_visible_applications(Award, district_readers=True),
     AwardExtension: _of_visible_applications(AwardExtension, district_readers=True),
+    PolicyVersion: _district_books(PolicyVersion),
 }
 
 
@@ -497,6 +509,7 @@ LABELS: dict[type, tuple[str, str]] = {
     Deadline: ("截止日期", "deadline"),
     Award: ("已核定的支持", "award"),
     AwardExtension: ("延期记录", "extension"),
+    PolicyVersion: ("政策版本", "policy version"),
 }
 
 

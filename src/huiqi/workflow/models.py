@@ -17,11 +17,12 @@ from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, Pa
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import ExpertTie, LoginFailure, User, UserSession
+from huiqi.workflow.workbench.models import PolicyVersion
 
 __all__ = [
     "Application", "AuditEntry", "AuditHead", "Award", "AwardExtension", "CapCharge", "CapLedger", "ChangeRequest", "CreditOverride", "CreditRecord", "Decision", "Enterprise",
     "ExpertAssignment", "ExpertTie", "ImportRun", "Instalment", "MaterialFile", "NoticeBatch", "Objection", "Payment",
-    "PaymentBatch", "PaymentBatchItem", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
+    "PaymentBatch", "PaymentBatchItem", "PolicyVersion", "ProgressReport", "Receivable", "Revocation", "ReviewOpinion", "Round", "User",
     "EnterpriseFact", "MatchResult", "Notification", "NotificationPref", "Deadline", "DispatchCursor",
     "LoginFailure", "UserSession",
 ]

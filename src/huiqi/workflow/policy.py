@@ -24,10 +24,13 @@ def default_policies() -> PolicySet:
 
 
 def programme(policies: PolicySet, programme_id: str) -> tuple[Programme, Document]:
-    """A programme and its document, or NotFound."""
+    """A programme and its document (of a document with versions, the newest version that has it:
+    an application's own version is the one frozen with it, see ``huiqi.rules.versions``), or NotFound."""
+    from huiqi.rules import versions
+
     for d in policies.documents:
         p = d.programme(programme_id)
-        if p is not None:
+        if p is not None and not versions.skip(p, d):
             return p, d
     raise NotFound(f"政策中没有项目 {programme_id}", f"no programme {programme_id!r} in the policies", field="programme")
 

@@ -32,6 +32,7 @@ ROUTES = [
     ("records", True),  # issue 19
     ("matching", True),
     ("notifications", True),
+    ("policy_versions", True),  # issue 18: the policy workbench
 ]
 
 

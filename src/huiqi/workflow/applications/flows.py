@@ -94,3 +94,38 @@ def detail(*, session: Session, application_id: int, actor: User, policies: Poli
     ]
     out["state_stage"] = st.stage
     return out
+
+
+def judge(*, session: Session, application_id: int, actor: User, policies: PolicySet | None = None) -> dict:
+    """Judge a submitted application again, by the version of the policy frozen with it (whatever
+    was published since: ``huiqi.rules.versions.pinned``), on its frozen date and frozen profile.
+    Returns the version, the result and whether it is the frozen one (it should be: the engine is
+    deterministic); nothing is stored. A draft has no frozen version: InvalidInput."""
+    import datetime as dt
+
+    from huiqi.rules import evaluate, parse_profile
+    from huiqi.rules import versions
+    from huiqi.workflow.errors import InvalidInput
+    from huiqi.workflow.policy import default_policies
+
+    app = applications.get(session=session, application_id=application_id, actor=actor)
+    ev = app.evaluation or {}
+    frozen = ev.get("result") or {}
+    version = frozen.get("version") or {}
+    if not frozen or not ev.get("profile"):
+        raise InvalidInput("该申报尚未提交，没有冻结的政策版本", "this application has not been submitted: no policy version is frozen with it", field="application")
+    policies = policies or default_policies()
+    doc_id = version.get("document_id") or frozen.get("document_id")
+    try:
+        ps = versions.pinned(policies, doc_id, version.get("sha256"))
+    except LookupError:
+        raise InvalidInput(
+            f"冻结时的政策版本 {doc_id} 已不在加载的政策中（或已被改动）：无法按原版本重新测算",
+            f"the policy version frozen with the application ({doc_id}) is no longer loaded (or was changed): cannot judge it again",
+            field="policy_version",
+        ) from None
+    on = dt.date.fromisoformat(ev["on"])
+    report = evaluate(ps, parse_profile(ev["profile"], ps.vocabulary), on=on, programmes=[app.programme_id]).to_dict()
+    result = next((r for r in report["results"] if r["claim"] == app.claim_id), report["results"][0])
+    same = (result["status"], result["ceiling"]) == (frozen.get("status"), frozen.get("ceiling"))
+    return {"application": app.id, "version": result["version"], "on": ev["on"], "result": result, "same_as_frozen": same}

@@ -178,6 +178,9 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
     results = report.to_dict()["results"]
     index = next((i for i, x in enumerate(results) if x["claim"] == app.claim_id), 0)
     result = results[index]
+    # the version of the document in force for the claim's event judged it (rules/versions.py):
+    # its caps and cap year are the ones frozen; the result's ``version`` says which it was
+    prog, doc = report.results[index].programme, report.results[index].document
     cap_limits = _cap_limits(parsed, prog, doc, on, app.claim_id)
     from huiqi.workflow.awards import service as awards
 
