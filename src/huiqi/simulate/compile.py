@@ -850,7 +850,7 @@ def scope_of(programme: M.Programme, document: M.Document) -> tuple[Any, str]:
     return programme.scope_in(document), name
 
 
-def _facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:
+def facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:
     nodes: list[E.Node] = [c.test for c in scope_of(programme, document)[0]] + [c.test for c in programme.criteria]
     for n in (programme.applies_when, programme.event_date):
         if n is not None:
@@ -907,7 +907,7 @@ def prepare(policies: M.PolicySet, on: dt.date, programmes: Iterable[str] | None
             if wanted is not None and programme.id not in wanted:
                 continue
             my_caps = [c for c in caps if programme.id in c.members]
-            cp = CompiledProgramme(len(compiled), programme, document, {column_of(n) for n in _facts_read(programme, document, [c.cap for c in my_caps])}, [c.index for c in my_caps])
+            cp = CompiledProgramme(len(compiled), programme, document, {column_of(n) for n in facts_read(programme, document, [c.cap for c in my_caps])}, [c.index for c in my_caps])
             compiled.append(cp)
     out = CompiledPolicies(policies, on, compiled, caps)
     marker = _checked_marker(out)

@@ -221,7 +221,7 @@ def kind_rows(lay: Layout, pop: Any) -> Callable[[int, str], Any]:
 
     def rows(i: int, k: str) -> Any:
         progs = lay.kinds[k]
-        own = {c for p in progs for c in p.columns}  # the count-once key included (compile._facts_read)
+        own = {c for p in progs for c in p.columns}  # the count-once key included (compile.facts_read)
         cols = sorted(c for c in own if c in pop.columns and c not in (*lay.extra, *call_cols, C.CLAIM_KIND))
         # narrow first, then filter: a filter over the whole population table costs ibis ~10 ms per
         # kind to build (its 314 columns) and more to print; DuckDB reads the same columns either way
