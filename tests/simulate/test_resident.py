@@ -68,3 +68,23 @@ def test_a_column_the_loaded_rules_did_not_read_is_named(policies, on, pop, tmp_
     assert "enterprise__registered_town" in str(exc.value)
     with pytest.raises(InputError):
         RS.open_resident(tmp_path / "missing.duckdb")
+
+
+def test_policies_from_the_pickled_cache_are_the_loaded_ones(policies, tmp_path, monkeypatch):
+    """The CLI's policy cache: keyed by every file's bytes; an edited file is a new key."""
+    import shutil
+
+    from huiqi.rules.loader import DEFAULT_POLICY_DIR
+    from huiqi.simulate import policy_cache as PC
+
+    monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "policies"
+    shutil.copytree(DEFAULT_POLICY_DIR, d, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    first = PC.load_cached(d)
+    assert len(list((tmp_path / "cache").glob("policies-*.pickle"))) == 1
+    assert repr(PC.load_cached(d)) == repr(first)
+    assert [p.id for p in first.programmes()] == [p.id for p in policies.programmes()]
+    doc = d / "jinshan-2025-25.yaml"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    PC.load_cached(d)
+    assert len(list((tmp_path / "cache").glob("policies-*.pickle"))) == 2

@@ -73,14 +73,14 @@ def load_cmd(
     `huiqi simulate run OUT.duckdb` then runs any date, subset or reform without decoding Parquet."""
     import time
 
-    from huiqi.rules import load_policies
     from huiqi.simulate import resident as RS
+    from huiqi.simulate.policy_cache import load_cached
 
     if not RS.is_database(out):
         err.print("[bold red]错误 / error[/] --out: 应以 .duckdb 结尾 / must end in .duckdb")
         raise typer.Exit(2)
     t0 = time.perf_counter()
-    res = RS.load(load_policies(policies), population, database=out, by=[by] if by else [])
+    res = RS.load(load_cached(policies), population, database=out, by=[by] if by else [])
     err.print(f"✓ {res.enterprises} 家企业 / enterprises, {res.rows} 行 / rows, {len(res.schema)} 列 / columns → {out} ({time.perf_counter() - t0:.1f}s)")
 
 
@@ -102,15 +102,15 @@ def run_cmd(
     """Per programme: eligible and needs-info counts, total ceiling, total after caps; per district."""
     from rich.progress import Progress
 
-    from huiqi.rules import load_policies
     from huiqi.simulate import reform as RF
     from huiqi.simulate import run as R
+    from huiqi.simulate.policy_cache import load_cached
 
     day = _date(on)
     if engine not in R.ENGINES:
         err.print(f"[bold red]错误 / error[/] --engine: 应为 duckdb 或 spark / must be duckdb or spark, got {engine!r}")
         raise typer.Exit(2)
-    base = load_policies(policies)
+    base = load_cached(policies)  # a pickle keyed by the policy files' hash: ~0.1 s instead of parsing
     changes = RF.read_changes(reform, set_ or [])
     summaries = {}
     with Progress(console=err, transient=True) as bar:
