@@ -644,7 +644,7 @@ def main() -> None:
         mark = "" if a == b else "   (differs: see the notes)"
         print(f"  {pid:5s} {a[0]:>8,} {a[1] / 100:>20,.2f} | {b[0]:>8,} {b[1] / 100:>20,.2f}{mark}")
     print("  notes: huiqi counts every eligible result, the peers count non-zero ceilings (a J3.1 top-up can be 0);"
-          " huiqi counts a drug variety once (J2.3, count_once_per); OpenFisca's float variables are float32 (a few fen)")
+          " huiqi counts a variety once (J2.3, J4.2: count_once_per); OpenFisca's float variables are float32 (a few fen)")
     # plain Python
     sample = min(args.python_sample, n_rows)
     pcols = list(table.column_names)

@@ -350,8 +350,9 @@ def unify(a: str, b: str) -> str:
 class Resolver:
     """Names for one programme over one table: facts are columns, parameters are constants."""
 
-    def __init__(self, table: Any, vocab: Any, programme: M.Programme | None, document: M.Document, on: dt.date, *, claimless: bool = False, params: dict | None = None):
+    def __init__(self, table: Any, vocab: Any, programme: M.Programme | None, document: M.Document, on: dt.date, *, claimless: bool = False, params: dict | None = None, notnull: frozenset = frozenset()):
         self.t = table
+        self.notnull = notnull
         self.vocab = vocab
         self.programme = programme
         self.document = document
@@ -375,6 +376,8 @@ class Resolver:
             if col not in self.columns:
                 raise Refusal(f"人口表缺少列 {col}", f"the population table has no column {col!r}")
             c = self.t[col]
+            if col in self.notnull:  # never unknown in these rows: no IS NULL terms downstream
+                return X(kind, _typed(c, kind), raw=c if kind == "num" else None, nul=False)
             return X(kind, _typed(c, kind), raw=c if kind == "num" else None)
         return const(None)  # another subject (or no claim): unknown
 
@@ -833,6 +836,10 @@ class CompiledPolicies:
     on: dt.date
     programmes: list[CompiledProgramme]
     caps: list[CapInfo]
+    # columns with no NULL in the rows that read them (a claim kind's columns within that kind's
+    # rows): no unknown-tracking for them (``Resolver.fact``: ``nul=False``). Known from the loaded
+    # table (``resident.load``); empty for a Parquet file (every column may be NULL).
+    notnull: frozenset = frozenset()
 
     def fact_columns(self) -> dict[str, str]:
         """Population column → fact name, for every fact the compiled rules read."""
@@ -1036,7 +1043,7 @@ def programme_stage(cp: CompiledPolicies, prog: CompiledProgramme, rows: Any, *,
     programme, document, on = prog.programme, prog.document, cp.on
     vocab = cp.policies.vocabulary
     sfx = f"_{prog.index}"
-    r = Resolver(rows, vocab, programme, document, on, claimless=claimless)
+    r = Resolver(rows, vocab, programme, document, on, claimless=claimless, notnull=cp.notnull)
     stage: dict[str, Any] = {}
     # applies_when (kept claims)
     kept: Any = True

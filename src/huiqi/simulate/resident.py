@@ -50,6 +50,7 @@ class Resident:
     hi: int
     source: str = ""  # the Parquet file it was loaded from
     database: str = ":memory:"
+    notnull: frozenset = frozenset()  # fact columns with no NULL in the rows that read them
 
     @property
     def relation(self) -> str:
@@ -90,11 +91,11 @@ def _enum_types(raw: Any, src: str, schema: pa.Schema, cols: list[str]) -> dict[
     text = [c for c in cols if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)]
     if not text:
         return {}
-    counts = raw.execute("SELECT " + ", ".join(f'count(DISTINCT "{c}")' for c in text) + f" FROM {src}").fetchone()
+    counts = raw.execute("SELECT " + ", ".join(f'count(DISTINCT "{c}")' for c in text) + f" FROM {src}").fetchall()[0]
     small = [c for c, n in zip(text, counts) if n <= ENUM_MAX]
     if not small:
         return {}
-    values = raw.execute("SELECT " + ", ".join(f'list(DISTINCT "{c}" ORDER BY "{c}") FILTER (WHERE "{c}" IS NOT NULL)' for c in small) + f" FROM {src}").fetchone()
+    values = raw.execute("SELECT " + ", ".join(f'list(DISTINCT "{c}" ORDER BY "{c}") FILTER (WHERE "{c}" IS NOT NULL)' for c in small) + f" FROM {src}").fetchall()[0]
     out = {}
     for c, vals in zip(small, values):
         vals = vals or [""]
@@ -128,9 +129,10 @@ def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":me
         raw.execute(f'CREATE OR REPLACE TABLE "{TABLE}" AS SELECT {", ".join(parts)} FROM {src}{order}')
     finally:
         raw.execute("SET preserve_insertion_order = false")
-    lo, hi, n, rows = raw.execute(f'SELECT min({ENTERPRISE_ID}), max({ENTERPRISE_ID}), count_if({CLAIM_SEQ} = 0), count(*) FROM "{TABLE}"').fetchone()
+    lo, hi, n, rows = raw.execute(f'SELECT min({ENTERPRISE_ID}), max({ENTERPRISE_ID}), count_if({CLAIM_SEQ} = 0), count(*) FROM "{TABLE}"').fetchall()[0]
+    notnull = never_null(raw, cols)
     logical = pa.schema([schema.field(c) for c in cols])
-    meta = {"schema": logical.serialize().to_pybytes().hex(), "enterprises": int(n or 0), "rows": int(rows or 0), "lo": int(lo or 0), "hi": int(hi if hi is not None else -1), "source": str(path)}
+    meta = {"notnull": sorted(notnull), "schema": logical.serialize().to_pybytes().hex(), "enterprises": int(n or 0), "rows": int(rows or 0), "lo": int(lo or 0), "hi": int(hi if hi is not None else -1), "source": str(path)}
     raw.execute(f'CREATE OR REPLACE TABLE "{META}" (meta VARCHAR)')
     raw.execute(f'INSERT INTO "{META}" VALUES (?)', [json.dumps(meta)])
     if database != ":memory:":
@@ -140,7 +142,25 @@ def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":me
 
 def _resident(con: Any, meta: dict, database: str) -> Resident:
     schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(meta["schema"])))
-    return Resident(con, schema, meta["enterprises"], meta["rows"], meta["lo"], meta["hi"], meta.get("source", ""), database)
+    return Resident(con, schema, meta["enterprises"], meta["rows"], meta["lo"], meta["hi"], meta.get("source", ""), database, frozenset(meta.get("notnull", ())))
+
+
+def never_null(raw: Any, cols: list[str], relation: str = f'"{TABLE}"') -> set[str]:
+    """Fact columns without a NULL where the rules read them: an enterprise (or call) column on
+    every row, a claim kind's column on that kind's rows. Those need no unknown-tracking."""
+    facts = [c for c in cols if "__" in c and c not in (CLAIM_KIND, CLAIM_SEQ)]
+    if not facts:
+        return set()
+    terms = []
+    for c in facts:
+        owner = c.split("__", 1)[0]
+        if owner in ("enterprise", CALL):
+            terms.append(f'count_if("{c}" IS NULL)')
+        else:
+            kind = owner.replace("'", "''")
+            terms.append(f"count_if({CLAIM_KIND} = '{kind}' AND \"{c}\" IS NULL) + (count_if({CLAIM_KIND} = '{kind}') = 0)::BIGINT")
+    counts = raw.execute(f'SELECT {", ".join(terms)} FROM {relation}').fetchall()[0]
+    return {c for c, n in zip(facts, counts) if n == 0}
 
 
 def open_resident(database: str | Path, *, threads: int | None = None, memory_limit: str | None = None) -> Resident:
@@ -153,7 +173,7 @@ def open_resident(database: str | Path, *, threads: int | None = None, memory_li
         raise InputError([Problem("population", f"文件不存在：{db}", f"no such file: {db}", str(db))])
     try:
         raw = duckdb.connect(str(db), read_only=True)
-        meta = json.loads(raw.execute(f'SELECT meta FROM "{META}"').fetchone()[0])
+        meta = json.loads(raw.execute(f'SELECT meta FROM "{META}"').fetchall()[0][0])
     except Exception as exc:  # noqa: BLE001 - not a DuckDB file, or not one written by load
         raise InputError([Problem("population", f"不是 huiqi simulate load 写出的 DuckDB 文件：{exc}", f"not a DuckDB file written by huiqi simulate load: {exc}", str(db))]) from None
     con = ibis.duckdb.from_connection(raw)

@@ -132,7 +132,7 @@ def _disk_cache_path(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows
     if root in ("", "0", "off"):
         return None
     h = hashlib.sha256()
-    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
+    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     here = Path(__file__).parent
@@ -283,6 +283,8 @@ def run(
     if not isinstance(path, RS.Resident) and engine == "duckdb" and RS.is_database(path):
         path = RS.open_resident(path)
     res = path if isinstance(path, RS.Resident) else None
+    if res is not None and res.notnull:
+        cp = _with_notnull(cp, res.notnull)
     needed = set().union(*[p.columns for p in cp.programmes]) if cp.programmes else set()
     if res is not None:
         if engine != "duckdb":
@@ -321,6 +323,23 @@ def run(
             progress(i + 1, len(batches))
     out = _tidy(cp, parts, by)
     return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), table=out, seconds=time.perf_counter() - t0)
+
+
+_NOTNULL: dict[tuple, C.CompiledPolicies] = {}
+
+
+def _with_notnull(cp: C.CompiledPolicies, notnull: frozenset) -> C.CompiledPolicies:
+    """``cp`` knowing which of its columns are never NULL (one object per pair: the SQL cache keys on it)."""
+    import dataclasses
+
+    cols = frozenset(notnull) & frozenset(set().union(*[p.columns for p in cp.programmes]) if cp.programmes else set())
+    key = (id(cp), cols)
+    hit = _NOTNULL.get(key)
+    if hit is None or hit.programmes is not cp.programmes:
+        if len(_NOTNULL) > 16:
+            _NOTNULL.clear()
+        hit = _NOTNULL[key] = dataclasses.replace(cp, notnull=cols)
+    return hit
 
 
 _SUMS = ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "after_caps_fen", "needs_info_fen")
@@ -383,9 +402,10 @@ def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | No
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: bool = True) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
+def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: bool = True, notnull: bool = False) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
     """Per-result status and ceiling for an in-memory population (tests compare these with the engine);
-    ``per_kind``: DuckDB's claim scan (one per kind, or one packed copy)."""
+    ``per_kind``: DuckDB's claim scan (one per kind, or one packed copy); ``notnull``: no
+    unknown-tracking for the columns without a NULL (as over a resident population)."""
     if getattr(con, "name", "") == "pyspark":  # ibis hands memtables to Spark through pandas, which loses NULL decimals
         import tempfile
 
@@ -394,6 +414,10 @@ def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: 
         pop = con.read_parquet(str(tmp))
     if _is_duckdb(con):
         con.con.register("__pop_arrow", table)
+        if notnull:
+            from huiqi.simulate.resident import never_null
+
+            cp = _with_notnull(cp, frozenset(never_null(con.con, list(table.column_names), '"__pop_arrow"')))
         rows = _execute(cp, con, ibis.table(ibis.Schema.from_pyarrow(table.schema), name=SOURCE), [], rows=True, source='"__pop_arrow"', per_kind=per_kind)["rows"]
     else:
         rows = _execute(cp, con, pop, [], rows=True)["rows"]
