@@ -304,7 +304,7 @@ def run(
         stats = con.to_pyarrow(ids).to_pylist()[0]
     extra = [by] if by else []
     lo, hi = stats["lo"] or 0, stats["hi"] if stats["hi"] is not None else -1
-    if batch is None and (stats["n"] or 0) > AUTO_BATCH * 5 // 4 and res is None:
+    if batch is None and (stats["n"] or 0) > AUTO_BATCH * 5 // 4:
         batch = AUTO_BATCH  # bounded memory: the wide intermediates are per batch
     batches = [(lo, hi)] if not batch else [(a, min(a + batch - 1, hi)) for a in range(lo, hi + 1, batch)]
     parts: list[dict[str, pa.Table]] = []
