@@ -857,6 +857,21 @@ def scope_of(programme: M.Programme, document: M.Document) -> tuple[Any, str]:
     return programme.scope_in(document), name
 
 
+def once_key(programme: M.Programme) -> list[str] | None:
+    """The facts whose values make a claim programme's count-once key (``enterprise``: the
+    enterprise itself, already the window's partition), or None. ``count_once_per: FACT`` and
+    ``once: {per: [...], within: policy}`` (issue 15) are the same rule inside one evaluation
+    (a population has no earlier awards); ``within: year`` / ``years`` groups by support year
+    and is refused until the plan groups so."""
+    once = getattr(programme.support, "once", None)
+    if once is None:
+        key = programme.support.count_once_per
+        return [key] if key else None
+    if getattr(once, "within", "policy") != "policy":
+        raise refuse(where(programme, "support.once"), f"按支持年度计的“只支持一次”（within: {once.within}）尚不能编译", f"once within {once.within} (by support year) is not compiled yet")
+    return list(once.per)
+
+
 def facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:
     nodes: list[E.Node] = [c.test for c in scope_of(programme, document)[0]] + [c.test for c in programme.criteria]
     for n in (programme.applies_when, programme.event_date):
@@ -867,8 +882,7 @@ def facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Ca
     names = set()
     for n in nodes:
         names |= {x for x in E.names_in(n) if "." in x}
-    if programme.support.count_once_per:
-        names.add(programme.support.count_once_per)
+    names |= {n for n in once_key(programme) or () if "." in n}
     return {n for n in names if not n.startswith(CALL + ".")}
 
 
@@ -1145,9 +1159,13 @@ def programme_stage(cp: CompiledPolicies, prog: CompiledProgramme, rows: Any, *,
                 elif day.ty == "date" and day.const is not None:
                     year = ibis.literal(day.const.year, type=idt.int32)
             out["capyear"] = year
-        key = programme.support.count_once_per
-        if key and programme.subject != ENTERPRISE:
-            out["key"] = t[column_of(key)].cast(idt.string) if column_of(key) in t.columns else ibis.null(idt.string)
+        per = once_key(programme)
+        if per and programme.subject != ENTERPRISE:
+            parts = [t[column_of(n)].cast(idt.string) if column_of(n) in t.columns else ibis.null(idt.string) for n in per if n != ENTERPRISE]
+            key: Any = ibis.literal("", type=idt.string)  # once per enterprise: every claim shares the key
+            for i, part in enumerate(parts):  # || is NULL when a part is: a claim without its key is needs-info
+                key = part if i == 0 else key + ibis.literal("\x1f", type=idt.string) + part
+            out["key"] = key
         return out
 
     return stage, finish

@@ -419,7 +419,9 @@ def apply_caps(lay: Layout, cand: Any) -> Any:
         col = f"l{cap.index}"
         member = res["__prog"].isin(ids)
         res = res.mutate(__member=member)
-        w = ibis.window(group_by=[res[C.ENTERPRISE_ID], res["__member"], res["__year"]], order_by=[res["__status"] != E_, res["__prog"], res[C.CLAIM_SEQ]], preceding=None, following=0)
+        # a cap over the policy's life (issue 15: ``over: policy``) spans every year of the enterprise
+        span = [res[C.ENTERPRISE_ID], res["__member"]] + ([] if getattr(cap.cap, "over", "year") == "policy" else [res["__year"]])
+        w = ibis.window(group_by=span, order_by=[res["__status"] != E_, res["__prog"], res[C.CLAIM_SEQ]], preceding=None, following=0)
         res = res.mutate(__before=res["__fen"].sum().over(w) - res["__fen"])
         limit = res[col]
         room = limit - ibis.least(limit, res["__before"])
