@@ -224,3 +224,43 @@ def test_columns_without_unknowns_need_no_unknown_tracking(policies, on, duck):
     full = R._sql_plan(compiled, schema, [], rows=True)
     count = lambda plan: sum(sql.count("IS NULL") for _, sql in plan[0])  # noqa: E731
     assert count(lean) < count(full) * 0.8, (count(lean), count(full))
+
+
+SHARED_ON = dt.date(2026, 3, 2)  # both documents in force (huangpu-2025-2 from 2026-01-24, line 93)
+
+
+@pytest.fixture(scope="module")
+def shared(policies):
+    """A population on which every shared rule decides results (helpers.shared_rules_population)."""
+    from .helpers import engine_reports, shared_rules_population
+
+    base = pa.concat_tables(list(P.generate(policies.vocabulary, 400, seed=7)))
+    table = shared_rules_population(policies, base, SHARED_ON, seed=1)
+    return table, engine_reports(policies, table, SHARED_ON)
+
+
+def test_shared_rules_population_makes_every_shared_rule_decide(policies, shared):
+    """The equivalence below is only worth something if the shared rules change results: every
+    per-entity cap clips (jinshan-2025-25 caps, lines 56–844; huangpu-2025-2 caps, lines 45–73), filling
+    eligible results first changes a ceiling for several caps (the engine's _clip), claims of one
+    variety count once (J4.2, 同一品种, line 842), and every J3.1 tier is paid (3.支持标准, line 691)."""
+    from .helpers import shared_rule_counts
+
+    counts = shared_rule_counts(policies, shared[1])
+    caps = [c.id for d in policies.documents for c in d.caps]
+    assert {cap: counts.get(f"clipped {cap}", 0) for cap in caps if not counts.get(f"clipped {cap}")} == {}
+    assert len([cap for cap in caps if counts.get(f"eligible-first {cap}")]) >= 5, counts
+    assert counts.get("count-once J4.2", 0) >= 1, counts
+    paid = {k.split()[-1] for k in counts if k.startswith("tier J3.1 ")}
+    assert {"200000.00", "500000.00", "1000000.00", "2000000.00"} <= paid, paid
+
+
+@pytest.mark.parametrize("per_kind", [True, False], ids=["scan-per-kind", "packed-claims"])
+def test_shared_rules_match_engine(policies, duck, shared, per_kind):
+    """Caps (cumulative per entity-year, eligible first), count-once keys and highest tiers: the
+    compiled plan equals the engine result by result, to the fen, where they all decide."""
+    from .helpers import engine_results
+
+    table, reports = shared
+    compiled = C.prepare(policies, SHARED_ON)
+    assert mismatches(policies, table, SHARED_ON, duck, compiled, want=engine_results(policies, table, SHARED_ON, reports), per_kind=per_kind) == []
