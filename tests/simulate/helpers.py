@@ -132,7 +132,10 @@ def _member(policies, ent_row: dict, claim_row: dict, kind: str, pid: str, on) -
     call = {k.split("__", 1)[1]: v for k, v in ent_row.items() if k.startswith("call__") and v is not None}
     claim = {"id": claim_row["claim__id"], "kind": kind, **{k.split("__", 1)[1]: v for k, v in claim_row.items() if k.startswith(kind + "__") and v is not None}}
     profile = parse_profile({"enterprise": ent, "call": call, "claims": [claim]}, policies.vocabulary)
-    return any(r.status in (ELIGIBLE, NEEDS_INFO) and r.ceiling for r in evaluate(policies, profile, on=on, programmes=[pid]).results)
+    try:
+        return any(r.status in (ELIGIBLE, NEEDS_INFO) and r.ceiling for r in evaluate(policies, profile, on=on, programmes=[pid]).results)
+    except (ValueError, OverflowError):  # a generated value the rules cannot use (e.g. a date before year 1)
+        return False
 
 
 def shared_rule_counts(policies, reports: dict) -> dict[str, int]:
