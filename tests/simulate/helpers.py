@@ -54,7 +54,7 @@ def shared_rules_population(policies, table: pa.Table, on, *, seed: int = 0, per
     other fact of the kind left unknown (needs-info, with a ceiling when that fact is not in the
     amount: "eligible first" then decides the order). Each enterprise's claims after its first row
     are then shuffled (result order = claim order), so needs-info members come before eligible ones.
-    Highest-tier values (J3.1) are set at or just above a tier's threshold on a third of the
+    Highest-tier values (J3.1) are set at or just above a tier's threshold on two thirds of the
     enterprises, so that every tier is paid."""
     rng = random.Random(seed)
     vocab = policies.vocabulary
@@ -116,7 +116,7 @@ def shared_rules_population(policies, table: pa.Table, on, *, seed: int = 0, per
     # highest tiers: the value at or just above a threshold; the enterprise facts on all its rows
     ent_change: dict[int, dict] = {}
     for eid in sorted(first):
-        if tiers and rng.random() < 1 / 3:
+        if tiers and rng.random() < 2 / 3:
             col, at = rng.choice(tiers)
             ent_change[eid] = {col: rng.choice(at) * rng.choice((Decimal(1), Decimal("1.3")))}
     for r in rows:
@@ -141,7 +141,7 @@ def _member(policies, ent_row: dict, claim_row: dict, kind: str, pid: str, on) -
 def shared_rule_counts(policies, reports: dict) -> dict[str, int]:
     """How often each shared rule decided a result in the engine's reports: per cap, the results it
     clipped and the entity-years where filling eligible results first changed a ceiling; results
-    dropped by a count-once key; eligible results per highest tier."""
+    dropped by a count-once key; results (eligible, or needs-info with a ceiling) per highest-tier sum."""
     from collections import Counter
 
     counts: Counter = Counter()
@@ -153,7 +153,7 @@ def shared_rule_counts(policies, reports: dict) -> dict[str, int]:
                 counts[f"clipped {clip.cap}"] += 1
             if any(f.id == "count_once" for f in r.failed):
                 counts[f"count-once {r.programme.id}"] += 1
-            if isinstance(r.programme.support.amount, M.HighestTier) and r.status == ELIGIBLE:
+            if isinstance(r.programme.support.amount, M.HighestTier) and r.status in (ELIGIBLE, NEEDS_INFO) and r.uncapped is not None:
                 counts[f"tier {r.programme.id} {r.uncapped}"] += 1
         for cap in caps:
             everyone = [r for r in results if r.programme.id in cap.programmes and r.uncapped is not None and r.status in (ELIGIBLE, NEEDS_INFO)]
