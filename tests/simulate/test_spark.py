@@ -18,3 +18,22 @@ def test_spark_matches_engine(policies, on):
     compiled = C.prepare(policies, on)
     table = pa.concat_tables(list(P.generate(policies.vocabulary, 40, seed=11)))
     assert mismatches(policies, table, on, con, compiled) == []
+
+
+@pytest.mark.spark
+def test_spark_matches_engine_where_shared_rules_decide(policies):
+    """Caps clipping (cumulative, eligible first), count-once keys, highest tiers — on Spark too
+    (a smaller population of the kind test_equivalence.test_shared_rules_match_engine uses)."""
+    import datetime as dt
+
+    from .helpers import engine_reports, engine_results, shared_rule_counts, shared_rules_population
+
+    on = dt.date(2026, 3, 2)
+    base = pa.concat_tables(list(P.generate(policies.vocabulary, 120, seed=7)))
+    table = shared_rules_population(policies, base, on, seed=2, per_programme=3)
+    reports = engine_reports(policies, table, on)
+    counts = shared_rule_counts(policies, reports)
+    assert sum(v for k, v in counts.items() if k.startswith("clipped ")) >= 10, counts
+    assert sum(v for k, v in counts.items() if k.startswith("eligible-first ")) >= 1, counts
+    con = R.spark_connection()
+    assert mismatches(policies, table, on, con, C.prepare(policies, on), want=engine_results(policies, table, on, reports)) == []

@@ -62,9 +62,31 @@ def cluster(
     err.print(f"✓ {rows} 行 / rows → {out}")
 
 
+@app.command("load")
+def load_cmd(
+    population: Path = typer.Argument(..., help="population Parquet file"),
+    out: Path = typer.Option(..., "--out", help="DuckDB database file to write (.duckdb)"),
+    by: str = typer.Option("enterprise__registered_district", "--by", help="group-by column to keep"),
+    policies: Optional[Path] = typer.Option(None, "--policies", "-p", envvar="HUIQI_POLICY_DIR"),
+) -> None:
+    """Load a population once into a DuckDB file (only the columns the rules read, enums as codes);
+    `huiqi simulate run OUT.duckdb` then runs any date, subset or reform without decoding Parquet."""
+    import time
+
+    from huiqi.simulate import resident as RS
+    from huiqi.simulate.policy_cache import load_cached
+
+    if not RS.is_database(out):
+        err.print("[bold red]错误 / error[/] --out: 应以 .duckdb 结尾 / must end in .duckdb")
+        raise typer.Exit(2)
+    t0 = time.perf_counter()
+    res = RS.load(load_cached(policies), population, database=out, by=[by] if by else [])
+    err.print(f"✓ {res.enterprises} 家企业 / enterprises, {res.rows} 行 / rows, {len(res.schema)} 列 / columns → {out} ({time.perf_counter() - t0:.1f}s)")
+
+
 @app.command("run")
 def run_cmd(
-    population: Path = typer.Argument(..., help="population Parquet file"),
+    population: Path = typer.Argument(..., help="population Parquet file, or a .duckdb file from `huiqi simulate load`"),
     on: Optional[str] = typer.Option(None, "--on", help="evaluation date YYYY-MM-DD (default today)"),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb (embedded) or spark (local mode here)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
@@ -80,15 +102,15 @@ def run_cmd(
     """Per programme: eligible and needs-info counts, total ceiling, total after caps; per district."""
     from rich.progress import Progress
 
-    from huiqi.rules import load_policies
     from huiqi.simulate import reform as RF
     from huiqi.simulate import run as R
+    from huiqi.simulate.policy_cache import load_cached
 
     day = _date(on)
     if engine not in R.ENGINES:
         err.print(f"[bold red]错误 / error[/] --engine: 应为 duckdb 或 spark / must be duckdb or spark, got {engine!r}")
         raise typer.Exit(2)
-    base = load_policies(policies)
+    base = load_cached(policies)  # a pickle keyed by the policy files' hash: ~0.1 s instead of parsing
     changes = RF.read_changes(reform, set_ or [])
     summaries = {}
     with Progress(console=err, transient=True) as bar:

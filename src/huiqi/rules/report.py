@@ -92,3 +92,101 @@ def report_to_dict(report: "MatchReport") -> dict:
         "total_ceiling": str(to_fen(report.total_ceiling)),
         "potential_ceiling": str(to_fen(report.potential_ceiling)),
     }
+
+
+# ---------------------------------------------------------------- compact and summary forms (opt-in)
+
+SUMMARY_FIELDS = ("programme", "document_id", "title", "title_en", "claim", "claim_kind", "status", "status_zh", "status_en", "ceiling", "possible_ceiling", "discretionary", "needs_officer_decision")
+
+
+def report_summary(report: "MatchReport") -> dict:
+    """``detail=summary``: the same document with each result cut to what a list shows
+    (``SUMMARY_FIELDS`` plus the missing facts' names), built without the explanations."""
+    from huiqi.rules.engine import SCHEMA_VERSION, STATUS_LABELS
+
+    results = []
+    for r in report.results:
+        zh, en = STATUS_LABELS[r.status]
+        p = r.programme
+        results.append(
+            {
+                "programme": p.id,
+                "document_id": r.document.id,
+                "title": p.title,
+                "title_en": p.title_en,
+                "claim": r.claim.id if r.claim else None,
+                "claim_kind": p.subject if p.subject != "enterprise" else None,
+                "status": r.status,
+                "status_zh": zh,
+                "status_en": en,
+                "ceiling": None if r.ceiling is None else str(r.ceiling),
+                "possible_ceiling": None if r.possible_ceiling is None else str(r.possible_ceiling),
+                "discretionary": r.discretionary,
+                "needs_officer_decision": bool(r.soft_failed),
+                "missing": ([f"claim:{r.missing_claim}"] if r.missing_claim and r.status == "needs_info" else []) + sorted(r.missing),
+            }
+        )
+    return {
+        "schema": SCHEMA_VERSION,
+        "detail": "summary",
+        "on": report.on.isoformat(),
+        "policy_version": report.policy_version,
+        "enterprise": {"uscc": report.profile.uscc, "name": report.profile.name},
+        "results": results,
+        "total_ceiling": str(to_fen(report.total_ceiling)),
+        "potential_ceiling": str(to_fen(report.potential_ceiling)),
+    }
+
+
+def compact(doc: dict) -> dict:
+    """``form=compact``: every clause (``{document, ref, line, text}``) and every interpretation note
+    (``{id, zh, en}``) once per response, in top-level ``clauses`` / ``notes`` maps, referenced from
+    the results by key (``"c0"``, ``"n0"``). ``expand(compact(d)) == d``."""
+    clauses: dict[tuple, str] = {}
+    notes: dict[tuple, str] = {}
+    cl_out: dict[str, dict] = {}
+    nt_out: dict[str, dict] = {}
+
+    def cref(c: dict | None) -> str | None:
+        if c is None:
+            return None
+        key = (c.get("document"), c.get("ref"), c.get("line"), c.get("text"))
+        ref = clauses.get(key)
+        if ref is None:
+            ref = clauses[key] = f"c{len(clauses)}"
+            cl_out[ref] = c
+        return ref
+
+    def nref(n: dict) -> str:
+        key = (n.get("id"), n.get("zh"), n.get("en"))
+        ref = notes.get(key)
+        if ref is None:
+            ref = notes[key] = f"n{len(notes)}"
+            nt_out[ref] = n
+        return ref
+
+    results = []
+    for r in doc["results"]:
+        r = dict(r)
+        r["citations"] = [cref(c) for c in r["citations"]]
+        r["notes"] = [nref(n) for n in r["notes"]]
+        for k in ("failed", "soft_failed", "caps"):
+            r[k] = [{**x, "clause": cref(x.get("clause"))} if "clause" in x else x for x in r[k]]
+        results.append(r)
+    return {**doc, "form": "compact", "results": results, "clauses": cl_out, "notes": nt_out}
+
+
+def expand(doc: dict) -> dict:
+    """The full form of a ``compact`` document (what a client does to read one)."""
+    cl, nt = doc["clauses"], doc["notes"]
+    results = []
+    for r in doc["results"]:
+        r = dict(r)
+        r["citations"] = [cl[c] for c in r["citations"]]
+        r["notes"] = [nt[n] for n in r["notes"]]
+        for k in ("failed", "soft_failed", "caps"):
+            r[k] = [{**x, "clause": cl[x["clause"]] if x.get("clause") is not None else None} if "clause" in x else x for x in r[k]]
+        results.append(r)
+    out = {k: v for k, v in doc.items() if k not in ("form", "clauses", "notes")}
+    out["results"] = results
+    return out

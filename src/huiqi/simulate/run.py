@@ -132,7 +132,7 @@ def _disk_cache_path(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows
     if root in ("", "0", "off"):
         return None
     h = hashlib.sha256()
-    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
+    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     here = Path(__file__).parent
@@ -260,7 +260,7 @@ def open_population(con: Any, path: str | Path, engine: str) -> Any:
 
 def run(
     policies: M.PolicySet,
-    path: str | Path,
+    path: Any,
     *,
     on: dt.date,
     engine: str = "duckdb",
@@ -271,29 +271,48 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     compiled: C.CompiledPolicies | None = None,
 ) -> Summary:
-    """Run every programme over the population file; batches of enterprises bound the memory."""
+    """Run every programme over the population: a Parquet file, a resident population
+    (``resident.Resident``, from ``resident.load``) or a ``.duckdb`` file written by
+    ``huiqi simulate load``; batches of enterprises bound the memory."""
     import time
+
+    from huiqi.simulate import resident as RS
 
     t0 = time.perf_counter()
     cp = compiled or C.prepare(policies, on, programmes)
-    con = con or connect(engine)
-    schema, pop = open_population(con, path, engine)
+    if not isinstance(path, RS.Resident) and engine == "duckdb" and RS.is_database(path):
+        path = RS.open_resident(path)
+    res = path if isinstance(path, RS.Resident) else None
+    if res is not None and res.notnull:
+        cp = _with_notnull(cp, res.notnull)
     needed = set().union(*[p.columns for p in cp.programmes]) if cp.programmes else set()
-    check_schema(schema, policies.vocabulary, needed | ({by} if by else set()), file=str(path))
+    if res is not None:
+        if engine != "duckdb":
+            raise InputError([Problem("--engine", "驻留人口表只能用 DuckDB 运行", "a resident population runs on DuckDB only")])
+        con = res.con
+        schema = res.schema
+        missing = sorted((needed | ({by} if by else set())) - set(schema.names))
+        if missing:
+            raise InputError([Problem(c, f"驻留人口表没有此列（加载时的政策未读取它）：请用当前政策重新 huiqi simulate load", f"the resident population has no such column (the policies it was loaded with did not read it): load it again with these policies", res.database) for c in missing])
+        pop = ibis.table(ibis.Schema.from_pyarrow(schema), name=SOURCE)
+        stats = {"lo": res.lo, "hi": res.hi, "n": res.enterprises, "rows": res.rows}
+    else:
+        con = con or connect(engine)
+        schema, pop = open_population(con, path, engine)
+        check_schema(schema, policies.vocabulary, needed | ({by} if by else set()), file=str(path))
+        ids = pop.aggregate(lo=pop[C.ENTERPRISE_ID].min(), hi=pop[C.ENTERPRISE_ID].max(), n=pop[C.ENTERPRISE_ID].nunique() if engine == "spark" else (pop[C.CLAIM_SEQ] == 0).sum(), rows=pop.count())
+        stats = con.to_pyarrow(ids).to_pylist()[0]
     extra = [by] if by else []
-    ids = pop.aggregate(lo=pop[C.ENTERPRISE_ID].min(), hi=pop[C.ENTERPRISE_ID].max(), n=pop[C.ENTERPRISE_ID].nunique() if engine == "spark" else (pop[C.CLAIM_SEQ] == 0).sum(), rows=pop.count())
-    stats = con.to_pyarrow(ids).to_pylist()[0]
     lo, hi = stats["lo"] or 0, stats["hi"] if stats["hi"] is not None else -1
     if batch is None and (stats["n"] or 0) > AUTO_BATCH * 5 // 4:
         batch = AUTO_BATCH  # bounded memory: the wide intermediates are per batch
     batches = [(lo, hi)] if not batch else [(a, min(a + batch - 1, hi)) for a in range(lo, hi + 1, batch)]
     parts: list[dict[str, pa.Table]] = []
     duck = _is_duckdb(con)
-    per_kind = duck and per_kind_scan(cp, path)
-    src = str(Path(path)).replace("'", "''")
+    per_kind = duck and (res is not None or per_kind_scan(cp, path))
     for i, (a, b) in enumerate(batches):
         if duck:
-            scan = f"read_parquet('{src}')"
+            scan = res.relation if res is not None else "read_parquet('" + str(Path(path)).replace("'", "''") + "')"
             if len(batches) > 1:
                 scan = f"(SELECT * FROM {scan} WHERE {C.ENTERPRISE_ID} BETWEEN {int(a)} AND {int(b)})"
             parts.append(_execute(cp, con, pop, extra, source=scan, per_kind=per_kind))
@@ -304,6 +323,23 @@ def run(
             progress(i + 1, len(batches))
     out = _tidy(cp, parts, by)
     return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), table=out, seconds=time.perf_counter() - t0)
+
+
+_NOTNULL: dict[tuple, C.CompiledPolicies] = {}
+
+
+def _with_notnull(cp: C.CompiledPolicies, notnull: frozenset) -> C.CompiledPolicies:
+    """``cp`` knowing which of its columns are never NULL (one object per pair: the SQL cache keys on it)."""
+    import dataclasses
+
+    cols = frozenset(notnull) & frozenset(set().union(*[p.columns for p in cp.programmes]) if cp.programmes else set())
+    key = (id(cp), cols)
+    hit = _NOTNULL.get(key)
+    if hit is None or hit.programmes is not cp.programmes:
+        if len(_NOTNULL) > 16:
+            _NOTNULL.clear()
+        hit = _NOTNULL[key] = dataclasses.replace(cp, notnull=cols)
+    return hit
 
 
 _SUMS = ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "after_caps_fen", "needs_info_fen")
@@ -366,9 +402,10 @@ def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | No
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: bool = True) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
+def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: bool = True, notnull: bool = False) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
     """Per-result status and ceiling for an in-memory population (tests compare these with the engine);
-    ``per_kind``: DuckDB's claim scan (one per kind, or one packed copy)."""
+    ``per_kind``: DuckDB's claim scan (one per kind, or one packed copy); ``notnull``: no
+    unknown-tracking for the columns without a NULL (as over a resident population)."""
     if getattr(con, "name", "") == "pyspark":  # ibis hands memtables to Spark through pandas, which loses NULL decimals
         import tempfile
 
@@ -377,6 +414,10 @@ def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: 
         pop = con.read_parquet(str(tmp))
     if _is_duckdb(con):
         con.con.register("__pop_arrow", table)
+        if notnull:
+            from huiqi.simulate.resident import never_null
+
+            cp = _with_notnull(cp, frozenset(never_null(con.con, list(table.column_names), '"__pop_arrow"')))
         rows = _execute(cp, con, ibis.table(ibis.Schema.from_pyarrow(table.schema), name=SOURCE), [], rows=True, source='"__pop_arrow"', per_kind=per_kind)["rows"]
     else:
         rows = _execute(cp, con, pop, [], rows=True)["rows"]

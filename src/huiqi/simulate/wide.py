@@ -31,7 +31,6 @@ from typing import Any, Callable
 import ibis
 import ibis.expr.datatypes as idt
 
-from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
 from huiqi.rules.errors import Problem
 from huiqi.rules.facts import CALL, ENTERPRISE
@@ -104,147 +103,6 @@ def _bit(i: int) -> tuple[int, int]:
 # ------------------------------------------------------------------ one programme's columns
 
 
-def _fail(programme: M.Programme, what: str, exc: C._Refusal) -> C.CompileError:
-    return C._refuse(C._where(programme, what), exc.zh, exc.en)
-
-
-def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any, *, claimless: bool) -> tuple[dict[str, Any], Callable[[Any], dict[str, Any]]]:
-    """Level 1: the pieces of one programme (scope, window, criteria, amount) as columns; level 2
-    (the returned function, over the level-1 table): status, ceiling in fen, cap year, count-once key.
-
-    ``claimless``: the engine's result without a claim (``missing_claim``): claim facts unknown,
-    needs_info at best, never a ceiling."""
-    programme, document, on = prog.programme, prog.document, cp.on
-    vocab = cp.policies.vocabulary
-    sfx = f"_{prog.index}"
-    r = C.Resolver(rows, vocab, programme, document, on, claimless=claimless)
-    stage: dict[str, Any] = {}
-    # applies_when (kept claims)
-    kept: Any = True
-    if not claimless and programme.subject != ENTERPRISE and programme.applies_when is not None:
-        try:
-            aw = C.as_bool(C.compile_expr(programme.applies_when, r))
-        except C._Refusal as exc:
-            raise _fail(programme, "applies_when", exc) from None
-        kept = C.b_not(C.is_false(aw))
-    # 1. scope
-    scope_false, scope_null = [], []
-    scope, scope_name = C.scope_of(programme, document)
-    for c in scope:
-        try:
-            x = C.compile_expr(c.test, r)
-        except C._Refusal as exc:
-            raise C._refuse(f"{scope_name}[{c.id}]", exc.zh, exc.en) from None
-        b = C.as_bool(x)
-        scope_false.append(C.is_false(b))
-        scope_null.append(C.isnull(x))  # as_bool(x) is unknown exactly where x is
-    oos = C.b_or(*scope_false)
-    # 2. window
-    windows = [document.in_force] + ([document.retroactive] if document.retroactive else [])
-    if on < document.issued:
-        win_false: Any = True
-        win_null: Any = False
-    elif programme.event_date is not None and document.window_basis == "event_date":
-        try:
-            day = C.compile_expr(programme.event_date, r)
-        except C._Refusal as exc:
-            raise _fail(programme, "event_date", exc) from None
-        if day.ty != "date":
-            win_false, win_null = False, True
-        else:
-            inside = C.b_or(*[C._in_window(day, w) for w in windows])
-            win_null = C.isnull(day)
-            win_false = C.b_and(C.b_not(win_null), C.b_not(C.is_true(inside)))
-    else:
-        win_false, win_null = not any(w.contains(on) for w in windows), False
-    # 3. criteria
-    hard_false, crit_null = [], []
-    for c in programme.criteria:
-        try:
-            x = C.compile_expr(c.test, r)
-        except C._Refusal as exc:
-            raise _fail(programme, f"criteria[{c.id}]", exc) from None
-        b = C.as_bool(x)
-        crit_null.append(C.isnull(x))
-        if not c.soft:
-            hard_false.append(C.is_false(b))
-    # 4. amount
-    try:
-        amt = C.compile_amount(programme.support.amount, r)
-    except C._Refusal as exc:
-        raise _fail(programme, "support.amount", exc) from None
-    support_failed = C.b_and(amt.na, C.b_not(amt.unk))
-    flags = {"oos": oos, "winfalse": win_false, "failed": C.b_or(*hard_false, support_failed), "unk": C.b_or(*scope_null, win_null, *crit_null, claimless)}
-    if not claimless:
-        flags["amtunk"] = amt.unk
-        flags["kept"] = kept
-    for k, v in flags.items():
-        if not C.b_is_const(v):
-            stage[f"__{k}{sfx}"] = v
-    value = amt.value
-    if not claimless and not value.is_const:
-        stage[f"__value{sfx}"] = value.expr
-        stage[f"__vnull{sfx}"] = C.b_ibis(C.isnull(value))  # from the amount's parts, not the amount
-
-    def finish(t: Any) -> dict[str, Any]:
-        col = lambda k: t[f"__{k}{sfx}"] if f"__{k}{sfx}" in stage else flags[k]  # noqa: E731
-        out: dict[str, Any] = {}
-        if claimless:
-            out["status"] = C._int_case([(col("oos"), OOS_), (col("winfalse"), NF_), (col("failed"), I_)], N_, idt.int8)
-            return out
-        v = C.X("num", t[f"__value{sfx}"], nul=t[f"__vnull{sfx}"]) if f"__value{sfx}" in stage else value
-        unknown = C.b_or(col("unk"), C.b_and(C.isnull(v), col("amtunk")))
-        status = C._int_case([(col("oos"), OOS_), (col("winfalse"), NF_), (col("failed"), I_), (unknown, N_)], E_, idt.int8)
-        kept_b = col("kept")
-        if C.b_is_const(kept_b):
-            out["status"] = status if kept_b else _null(idt.int8)
-        else:
-            out["status"] = ibis.ifelse(kept_b, status, _null(idt.int8))
-            out["kept"] = kept_b
-        # the ceiling only where it is shown (a kept claim, eligible or needs-info): the CASE leaves
-        # the amount's arithmetic unevaluated on the other rows (claim rows 4.7 → 3.0 s CPU at 1 M).
-        # Enterprise programmes use enterprise_table's fenced form instead (inline measured slower
-        # there: 9.4 → 16 s).
-        out["fen"] = _shown(out["status"], C.to_fen(C._max0(v)))
-        rt = C.Resolver(t, vocab, programme, document, on)
-        if prog.caps:
-            year: Any = ibis.literal(on.year, type=idt.int32)
-            if document.window_basis == "event_date" and programme.event_date is not None:
-                try:
-                    day = C.compile_expr(programme.event_date, rt)
-                except C._Refusal as exc:
-                    raise _fail(programme, "event_date", exc) from None
-                if day.ty == "date" and not day.is_const:
-                    year = day.expr.year().cast(idt.int32).fill_null(on.year)
-                elif day.ty == "date" and day.const is not None:
-                    year = ibis.literal(day.const.year, type=idt.int32)
-            out["capyear"] = year
-        key = programme.support.count_once_per
-        if key and programme.subject != ENTERPRISE:
-            out["key"] = t[C.column_of(key)].cast(idt.string) if C.column_of(key) in t.columns else _null(idt.string)
-        return out
-
-    return stage, finish
-
-
-def _shown(status: Any, fen: Any) -> Any:
-    """The ceiling in fen where ``status`` is eligible or needs-info, else NULL."""
-    return ibis.ifelse((status == E_) | (status == N_), fen, _null(idt.int64))
-
-
-def cap_limit(cp: C.CompiledPolicies, cap: C.CapInfo, rows: Any) -> Any:
-    """The cap's limit in fen, evaluated without a claim (as the engine does)."""
-    first = C._first_member(cp, cap)
-    try:
-        rc = C.Resolver(rows, cp.policies.vocabulary, first, cap.document, cp.on, claimless=True, params=C._param_values(first, cap.document, cp.on))
-        lim = C.compile_expr(cap.cap.amount, rc)
-    except C._Refusal as exc:
-        raise C._refuse(f"caps[{cap.cap.id}]", exc.zh, exc.en) from None
-    if lim.ty not in ("num", "null"):
-        return _null(idt.int64)
-    return C.to_fen(C._max0(lim))
-
-
 # ------------------------------------------------------------------ the two scans
 
 
@@ -267,11 +125,11 @@ def enterprise_table(lay: Layout, pop: Any) -> Any:
     stage: dict[str, Any] = {}
     finishes = []
     for p in lay.ent:
-        s, f = programme_stage(cp, p, base, claimless=False)
+        s, f = C.programme_stage(cp, p, base, claimless=False)
         stage.update(s)
         finishes.append((p, f, False))
     for p in lay.claim:
-        s, f = programme_stage(cp, p, base, claimless=True)
+        s, f = C.programme_stage(cp, p, base, claimless=True)
         stage.update(s)
         finishes.append((p, f, True))
     t1 = base.mutate(**stage) if stage else base
@@ -286,7 +144,7 @@ def enterprise_table(lay: Layout, pop: Any) -> Any:
             out[f"y{p.index}"] = cols["capyear"]
     for cap in cp.caps:
         if any(p.programme.subject == ENTERPRISE for p in lay.cap_members(cap)):
-            out[f"l{cap.index}"] = cap_limit(cp, cap, t1)
+            out[f"l{cap.index}"] = C.cap_limit(cp, cap, t1)
     raw = [c for c in base.columns if c not in (C.ENTERPRISE_ID, *lay.extra)]
     t2 = _fence(t1.select(C.ENTERPRISE_ID, *lay.extra, *raw, **out))
     # the ceilings one level up, over the statuses as columns: each amount is computed only on its
@@ -310,9 +168,9 @@ def _guarded_fen(cp: C.CompiledPolicies, prog: C.CompiledProgramme, t: Any, stat
     r = C.Resolver(t, cp.policies.vocabulary, prog.programme, prog.document, cp.on)
     try:
         value = C.compile_amount(prog.programme.support.amount, r).value
-    except C._Refusal as exc:  # pragma: no cover - the same amount compiled in programme_stage
-        raise _fail(prog.programme, "support.amount", exc) from None
-    return _shown(status, C.to_fen(C._max0(value)))
+    except C.Refusal as exc:  # pragma: no cover - the same amount compiled in programme_stage
+        raise C.refusal_at(prog.programme, "support.amount", exc) from None
+    return C.shown(status, C.to_fen(C.max0(value)))
 
 
 def packed_claims(lay: Layout, pop: Any, sort: bool = False) -> tuple[Any, dict[str, dict[str, str]]]:
@@ -363,7 +221,7 @@ def kind_rows(lay: Layout, pop: Any) -> Callable[[int, str], Any]:
 
     def rows(i: int, k: str) -> Any:
         progs = lay.kinds[k]
-        own = {c for p in progs for c in p.columns}  # the count-once key included (compile._facts_read)
+        own = {c for p in progs for c in p.columns}  # the count-once key included (compile.facts_read)
         cols = sorted(c for c in own if c in pop.columns and c not in (*lay.extra, *call_cols, C.CLAIM_KIND))
         # narrow first, then filter: a filter over the whole population table costs ibis ~10 ms per
         # kind to build (its 314 columns) and more to print; DuckDB reads the same columns either way
@@ -397,7 +255,7 @@ def claim_table(lay: Layout, rows_of: Callable[[int, str], Any]) -> Any:
         stage: dict[str, Any] = {}
         finishes = []
         for p in progs:
-            st, f = programme_stage(cp, p, rows, claimless=False)
+            st, f = C.programme_stage(cp, p, rows, claimless=False)
             stage.update(st)
             finishes.append((p, f))
         t1 = rows.mutate(**stage) if stage else rows
@@ -410,7 +268,7 @@ def claim_table(lay: Layout, rows_of: Callable[[int, str], Any]) -> Any:
                 cols = f(t1)
                 out[f"p{j}"] = ibis.literal(p.index, type=idt.int16)
                 out[f"s{j}"] = cols["status"].cast(idt.int8)
-                out[f"f{j}"] = cols["fen"].cast(idt.int64)  # NULL where no ceiling is shown (_shown)
+                out[f"f{j}"] = cols["fen"].cast(idt.int64)  # NULL where no ceiling is shown (C.shown)
                 if capped:
                     out[f"y{j}"] = cols["capyear"].cast(idt.int32) if "capyear" in cols else _null(idt.int32)
                 if "key" in cols:
@@ -434,7 +292,7 @@ def claim_table(lay: Layout, rows_of: Callable[[int, str], Any]) -> Any:
             out[f"__kp{w}"] = kp_terms.get(w, _i64(0))
         for cap in cp.caps:
             if cap_kinds[cap.index]:
-                out[f"l{cap.index}"] = cap_limit(cp, cap, t1).cast(idt.int64) if k in cap_kinds[cap.index] else _null(idt.int64)
+                out[f"l{cap.index}"] = C.cap_limit(cp, cap, t1).cast(idt.int64) if k in cap_kinds[cap.index] else _null(idt.int64)
         t2 = t1.select(C.ENTERPRISE_ID, C.CLAIM_SEQ, *lay.extra, **out)
         for j in keyed:
             t2 = count_once(t2, j)
@@ -561,7 +419,9 @@ def apply_caps(lay: Layout, cand: Any) -> Any:
         col = f"l{cap.index}"
         member = res["__prog"].isin(ids)
         res = res.mutate(__member=member)
-        w = ibis.window(group_by=[res[C.ENTERPRISE_ID], res["__member"], res["__year"]], order_by=[res["__status"] != E_, res["__prog"], res[C.CLAIM_SEQ]], preceding=None, following=0)
+        # a cap over the policy's life (issue 15: ``over: policy``) spans every year of the enterprise
+        span = [res[C.ENTERPRISE_ID], res["__member"]] + ([] if getattr(cap.cap, "over", "year") == "policy" else [res["__year"]])
+        w = ibis.window(group_by=span, order_by=[res["__status"] != E_, res["__prog"], res[C.CLAIM_SEQ]], preceding=None, following=0)
         res = res.mutate(__before=res["__fen"].sum().over(w) - res["__fen"])
         limit = res[col]
         room = limit - ibis.least(limit, res["__before"])

@@ -13,6 +13,7 @@ from huiqi.api.errors import ApiError, not_found
 from huiqi.rules.catalogue import document_detail, policies_dict, programme_detail, vocabulary_dict
 from huiqi.rules import evaluate, parse_profile
 from huiqi.rules.profile import profile_json_schema
+from huiqi.rules.report import compact, report_summary
 
 router = APIRouter(tags=["policies 政策与测算"])
 
@@ -57,7 +58,7 @@ def get_profile_schema(request: Request) -> dict:
     return profile_json_schema(_policies(request).vocabulary)
 
 
-def run_match(request: Request, data: Any, on: str | None, programme: list[str] | None) -> dict:
+def run_match(request: Request, data: Any, on: str | None, programme: list[str] | None, *, form: str = "full", detail: str = "full") -> dict:
     ps = _policies(request)
     day = dt.date.today()
     if on:
@@ -70,7 +71,11 @@ def run_match(request: Request, data: Any, on: str | None, programme: list[str] 
         if unknown:
             raise ApiError(422, f"未知的项目：{'、'.join(unknown)}", f"unknown programme(s): {', '.join(unknown)}", field="programme")
     profile = parse_profile(data, ps.vocabulary)
-    return evaluate(ps, profile, on=day, programmes=programme or None).to_dict()
+    report = evaluate(ps, profile, on=day, programmes=programme or None)
+    if detail == "summary":
+        return report_summary(report)
+    doc = report.to_dict()
+    return compact(doc) if form == "compact" else doc
 
 
 @router.post(
@@ -84,6 +89,8 @@ async def match(
     request: Request,
     on: str | None = Query(None, description="评估日期 YYYY-MM-DD，默认今天 / evaluation date, default today", pattern=r"^\d{4}-\d{2}-\d{2}$"),
     programme: list[str] | None = Query(None, description="只测算这些项目 / only these programme ids"),
+    form: str = Query("full", pattern="^(full|compact)$", description="compact：条文与解释说明每次响应只给一次，结果中按编号引用（docs/match-json.md）/ compact: clauses and notes once per response, referenced by id"),
+    detail: str = Query("full", pattern="^(full|summary)$", description="summary：列表所需字段 / summary: the fields a list shows"),
 ) -> Response:
     body = await request.body()
     if not body:
@@ -92,7 +99,7 @@ async def match(
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ApiError(422, f"JSON 格式错误：{getattr(exc, 'msg', exc)}", f"malformed JSON: {getattr(exc, 'msg', exc)}", field="body") from None
-    result = run_match(request, data, on, programme)
+    result = run_match(request, data, on, programme, form=form, detail=detail)
     return Response(orjson.dumps(result), media_type="application/json")
 
 

@@ -1,0 +1,90 @@
+"""A resident population (``huiqi simulate load``): loaded once into DuckDB, every later run gives the
+same answer as over the Parquet file — other dates, subsets, batches, reforms; in memory or persisted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from typer.testing import CliRunner
+
+from huiqi.cli.simulate_cmd import app
+from huiqi.rules.errors import InputError
+from huiqi.simulate import population as P
+from huiqi.simulate import reform as RF
+from huiqi.simulate import resident as RS
+from huiqi.simulate import run as R
+
+
+@pytest.fixture(scope="module")
+def pop(tmp_path_factory, policies):
+    path = tmp_path_factory.mktemp("res") / "pop.parquet"
+    P.write_population(policies.vocabulary, 300, path, seed=5)
+    return path
+
+
+def test_loaded_population_keeps_only_what_the_rules_read_with_enums_as_codes(policies, pop):
+    res = RS.load(policies, pop)
+    full = P.population_schema(pop)
+    assert res.enterprises == 300 and res.rows > 300
+    assert set(res.schema.names) < set(full.names)  # fewer columns than the file
+    assert "claim__id" not in res.schema.names  # no rule reads it
+    types = dict(res.con.con.execute('SELECT column_name, column_type FROM (DESCRIBE "population")').fetchall())
+    assert types["enterprise__registered_district"].startswith("ENUM(")  # 16 districts: one byte each
+    assert types[next(c for c in res.schema.names if c.endswith("__rd_cost"))] == "DECIMAL(18,2)"  # fen as a 64-bit integer
+
+
+def test_resident_runs_equal_the_parquet_runs(policies, on, pop, tmp_path):
+    res = RS.load(policies, pop)
+    db = tmp_path / "pop.duckdb"
+    RS.load(policies, pop, database=db)
+    later = dt.date(2026, 3, 2)  # both documents in force
+    reform = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.cap=3000000", "J2.3.support.amount.rate=15%"]))
+    for kwargs in ({"on": on}, {"on": later, "programmes": ["J1.1", "J3.1", "J4.2", "H7a", "H7b"], "batch": 70}):
+        want = R.run(policies, pop, **kwargs)
+        assert R.run(policies, res, **kwargs).table.equals(want.table)
+        assert R.run(policies, db, **kwargs).table.equals(want.table)  # read-only, another connection
+    assert R.run(reform, res, on=on, programmes=["J2.3"]).table.equals(R.run(reform, pop, on=on, programmes=["J2.3"]).table)
+
+
+def test_load_command_and_run_over_the_database(pop, tmp_path):
+    runner = CliRunner()
+    db = tmp_path / "p.duckdb"
+    r = runner.invoke(app, ["load", str(pop), "--out", str(db)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["run", str(db), "--on", "2025-09-01", "--json", "--programme", "J3.1"])
+    assert r.exit_code == 0, r.output
+    r2 = runner.invoke(app, ["run", str(pop), "--on", "2025-09-01", "--json", "--programme", "J3.1"])
+    strip = lambda out: __import__("json").loads(out)["baseline"]["programmes"]  # noqa: E731
+    assert strip(r.stdout) == strip(r2.stdout)
+    assert runner.invoke(app, ["load", str(pop), "--out", str(tmp_path / "p.txt")]).exit_code == 2
+
+
+def test_a_column_the_loaded_rules_did_not_read_is_named(policies, on, pop, tmp_path):
+    db = tmp_path / "narrow.duckdb"
+    RS.load(policies, pop, database=db, by=[])
+    with pytest.raises(InputError) as exc:
+        R.run(policies, db, on=on, by="enterprise__registered_town")
+    assert "enterprise__registered_town" in str(exc.value)
+    with pytest.raises(InputError):
+        RS.open_resident(tmp_path / "missing.duckdb")
+
+
+def test_policies_from_the_pickled_cache_are_the_loaded_ones(policies, tmp_path, monkeypatch):
+    """The CLI's policy cache: keyed by every file's bytes; an edited file is a new key."""
+    import shutil
+
+    from huiqi.rules.loader import DEFAULT_POLICY_DIR
+    from huiqi.simulate import policy_cache as PC
+
+    monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path / "cache"))
+    d = tmp_path / "policies"
+    shutil.copytree(DEFAULT_POLICY_DIR, d, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    first = PC.load_cached(d)
+    assert len(list((tmp_path / "cache").glob("policies-*.pickle"))) == 1
+    assert repr(PC.load_cached(d)) == repr(first)
+    assert [p.id for p in first.programmes()] == [p.id for p in policies.programmes()]
+    doc = d / "jinshan-2025-25.yaml"
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    PC.load_cached(d)
+    assert len(list((tmp_path / "cache").glob("policies-*.pickle"))) == 2
