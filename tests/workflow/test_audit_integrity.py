@@ -590,7 +590,7 @@ def test_upgrading_rekeys_the_old_chain_and_records_it(blank_engine, intact):
     engine = blank_engine
     assert upgrade(engine, "0002") == "0002"
     old_head = _legacy_chain(engine, 5, break_at=None if intact else 3)
-    assert upgrade(engine) == "0004"
+    assert upgrade(engine) == "0008"
     with make_sessionmaker(engine)() as s:
         result = audit.verify(s)
         assert (result.ok, result.entries) == (True, 6), result.message_en

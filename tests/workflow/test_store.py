@@ -190,7 +190,7 @@ def test_migration_0003_gives_every_record_its_district(blank_engine):
                       {"s": seq, "at": at, "a": f"{entity}.x", "e": entity, "i": eid, "p": prev, "h": hsh})
             prev = hsh
         c.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 5, :h)"), {"h": prev})
-    assert upgrade(engine) == "0004"  # 0003 gives districts, then 0004 re-keys the chain (one more entry)
+    assert upgrade(engine) == "0008"  # 0003 gives districts, then 0004 re-keys the chain (one more entry)
     with engine.connect() as c:
         q = lambda sql: c.execute(text(sql)).all()  # noqa: E731
         assert q("SELECT id, district FROM rounds ORDER BY id") == [(1, "金山区"), (2, "黄浦区")]

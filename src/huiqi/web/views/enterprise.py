@@ -12,13 +12,14 @@ from huiqi.api.routes.applications import material_response
 from huiqi.api.routes.notices import visible_batches
 from huiqi.api.security import check_csrf_form, db
 from huiqi.web.render import render
-from huiqi.web.views.common import flash, form_bool, page_user, pop_flash, run_action
+from huiqi.web.views.common import confirmed, flash, form_bool, page_user, pop_flash, run_action
 from huiqi.workflow.applications import flows as application_flows
 from huiqi.workflow.applications import service as applications
 from huiqi.workflow.changes import service as changes
 from huiqi.workflow.enterprises import service as enterprises
 from huiqi.workflow.materials import service as materials
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow.errors import NotFound, PermissionDenied, WorkflowError
 from huiqi.workflow.rounds import service as rounds
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +35,18 @@ def my_home(request: Request, user: Any = Depends(ENT), session: Any = Depends(d
     ent = enterprises.get(session=session, enterprise_id=user.enterprise_id, actor=user)
     rows = [(a, ent) for a in applications.list_for(session=session, actor=user, newest_first=True)]
     open_rounds = sorted(rounds.list_all(session=session, actor=user, state="open"), key=lambda r: r.id)
-    ctx = {"ent": ent, "rows": rows, "rounds": open_rounds, "notices": visible_batches(session, user), "payments": payments.ledger(session=session, actor=user), "flash": pop_flash(request)}
+    ps = _state(request).policies
+    # what the enterprise can start: each open round's programmes, or the live application it has already
+    offers = []
+    for r in open_rounds:
+        for pid in r.programmes or []:
+            prog = ps.programme(pid)
+            if prog is None:
+                continue
+            have = applications.live_for(session=session, actor=user, round_id=r.id, programme_id=pid, enterprise_id=user.enterprise_id) if prog.subject == "enterprise" else None
+            offers.append({"round": r, "programme": prog, "existing": have})
+    ctx = {"ent": ent, "rows": rows, "rounds": open_rounds, "offers": offers, "notices": visible_batches(session, user), "payments": payments.ledger(session=session, actor=user), "flash": pop_flash(request),
+           "programmes_of": {a.id: a.programme_id for a, _e in rows}}
     return render(request, "my.html", ctx)
 
 
@@ -55,12 +67,45 @@ async def new_application(request: Request, user: Any = Depends(ENT), session: A
             return RedirectResponse("/my", status_code=303)
         round_id = r.id
     state = _state(request)
-    return run_action(
-        request, session,
-        lambda: applications.create_draft(session=session, round_id=int(round_id), enterprise_id=user.enterprise_id, programme_id=programme, profile=profile, claim_id=claim, actor=user, policies=state.policies),
-        back="/my", ok=("已创建申报草稿，请上传材料后提交", "draft created: upload the materials, then submit"),
-        then=lambda app: f"/my/applications/{app.id}",
-    )
+    rid = int(str(round_id)) if str(round_id).isdigit() else 0
+    have = applications.live_for(session=session, actor=user, round_id=rid, programme_id=programme, enterprise_id=user.enterprise_id, claim_id=claim, profile=profile)
+    if have is not None:
+        return _duplicate(request, have)
+    try:
+        app = applications.create_draft(session=session, round_id=rid, enterprise_id=user.enterprise_id, programme_id=programme, profile=profile, claim_id=claim, actor=user, policies=state.policies)
+        session.flush()
+    except WorkflowError as exc:
+        existing = _existing_from(exc)
+        if existing is None or isinstance(exc, (NotFound, PermissionDenied)):
+            return run_action(request, session, lambda: _raise(exc), back="/my")
+        session.rollback()
+        return _duplicate(request, applications.get(session=session, application_id=existing, actor=user))
+    flash(request, "ok", "已创建申报草稿：请上传材料，检查后提交", "draft created: upload the materials, check them, then submit")
+    return RedirectResponse(f"/my/applications/{app.id}", status_code=303)
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+def _existing_from(exc: Exception) -> int | None:
+    """The id of the live application a duplicate refusal names, if it names one (the service's
+    refusal carries it in its details)."""
+    details = getattr(exc, "details", None)
+    for d in details if isinstance(details, list) else [details]:
+        if isinstance(d, dict):
+            for key in ("existing", "existing_application", "existing_id", "application_id", "application"):
+                v = d.get(key)
+                if isinstance(v, dict):
+                    v = v.get("id")
+                if isinstance(v, int) or (isinstance(v, str) and v.isdigit()):
+                    return int(v)
+    return None
+
+
+def _duplicate(request: Request, existing: Any) -> Response:
+    """One live application per programme and claim per round: the refusal, with the way to the one there is."""
+    return render(request, "duplicate.html", {"existing": existing}, status_code=409)
 
 
 @router.get("/my/applications/{application_id}")
@@ -86,9 +131,20 @@ def _upload(session: Any, user: Any, state: Any, application_id: int, material_i
     return materials.upload(session=session, application_id=application_id, material_id=material_id, filename=filename, content=content, actor=user, stamped=stamped, policies=state.policies, root=state.settings.storage_dir)
 
 
+@router.get("/my/applications/{application_id}/review")
+def my_review(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
+    """Check before submitting: what is applied for, the materials uploaded and missing, and what
+    submitting does (the evaluation is frozen, materials can no longer change)."""
+    a = application_flows.detail(session=session, application_id=application_id, actor=user, policies=_state(request).policies)
+    return render(request, "review.html", {"a": a, "flash": pop_flash(request)})
+
+
 @router.post("/my/applications/{application_id}/submit", dependencies=[Depends(check_csrf_form)])
-def my_submit(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
+async def my_submit(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     state = _state(request)
+    form = await request.form()
+    if not confirmed(form):
+        return RedirectResponse(f"/my/applications/{application_id}/review", status_code=303)
     return run_action(request, session, lambda: applications.submit(session=session, application_id=application_id, actor=user, policies=state.policies), back=f"/my/applications/{application_id}", ok=("已提交，测算结果已冻结", "submitted; the evaluation is frozen"))
 
 

@@ -363,3 +363,42 @@ async def selfcheck_pdf(request: Request) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+# ------------------------------------------------------------------ public notices (公示), no log-in
+
+
+def _notice_session(request: Request) -> Any:
+    state = request.app.state.huiqi
+    if state.sessionmaker is None:  # rules-only mode: no notices are kept here
+        raise not_found("公示", "notice", field="batch")
+    return state.sessionmaker()
+
+
+@router.get("/notices")
+def public_notices(request: Request) -> Response:
+    """Every published 公示 of every district, newest first: open to anyone ("由区科委向社会公示")."""
+    from huiqi.workflow.notices import service as notices
+
+    maybe_user(request)
+    session = _notice_session(request)
+    try:
+        batches = notices.public_batches(session=session)
+        return render(request, "notices.html", {"batches": batches, "today": dt.date.today()})
+    finally:
+        session.close()
+
+
+@router.get("/notices/{batch_id}")
+def public_notice(request: Request, batch_id: int) -> Response:
+    """One 公示 as published: enterprise names, programmes and proposed amounts, the period and
+    how to object — no credit codes, towns or scores."""
+    from huiqi.workflow.notices import service as notices
+
+    maybe_user(request)
+    session = _notice_session(request)
+    try:
+        batch, rows = notices.public_notice(session=session, batch_id=batch_id)
+        return render(request, "notice.html", {"n": batch, "rows": rows, "today": dt.date.today()})
+    finally:
+        session.close()

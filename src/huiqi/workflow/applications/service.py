@@ -80,6 +80,36 @@ def create_draft(*, session: Session, round_id: int, enterprise_id: int, program
     return app
 
 
+def live_for(*, session: Session, actor: User, round_id: int, programme_id: str, enterprise_id: int, claim_id: str | None = None, profile: dict | None = None) -> Application | None:
+    """The enterprise's live application (not withdrawn, rejected, not selected or revoked) for this
+    programme in this round — and, for a programme claimed per item, for the same claim — among
+    those the actor may see; None if there is none. The pages offer "查看已有申报" instead of
+    starting a second one. A claim is the same if its id matches, or (from a self-check profile) if
+    the profile's claim of that id is the one an application already holds."""
+    if access.as_id(round_id) is None or access.as_id(enterprise_id) is None:
+        return None
+    q = select(Application).where(
+        access.visible(actor, Application),
+        Application.round_id == round_id,
+        Application.enterprise_id == enterprise_id,
+        Application.programme_id == programme_id,
+        Application.state.not_in([s.name for s in states.APPLICATION.states if s.final]),
+    ).order_by(Application.id)
+    for app in session.execute(q).scalars():
+        if app.claim_id is None or claim_id is None and not _claims_of(profile):
+            return app
+        if claim_id is not None and app.claim_id == claim_id:
+            return app
+        if claim_id is None and app.claim_id in _claims_of(profile):
+            return app
+    return None
+
+
+def _claims_of(profile: dict | None) -> set[str]:
+    claims = (profile or {}).get("claims") if isinstance(profile, dict) else None
+    return {str(c.get("id")) for c in claims if isinstance(c, dict) and c.get("id")} if isinstance(claims, list) else set()
+
+
 def _profile_for(profile: dict, ent: Enterprise) -> dict:
     """The profile with the enterprise record's identity: its USCC and name, and the facts the
     record decides (:data:`RECORD_FACTS`). A profile that contradicts the record — e.g. claims
