@@ -19,6 +19,7 @@ from huiqi.workflow.changes import service as changes
 from huiqi.workflow.enterprises import service as enterprises
 from huiqi.workflow.materials import service as materials
 from huiqi.workflow.payments import service as payments
+from huiqi.workflow import access, states
 from huiqi.workflow.errors import NotFound, PermissionDenied, WorkflowError
 from huiqi.workflow.rounds import service as rounds
 
@@ -151,6 +152,17 @@ async def my_submit(request: Request, application_id: int, user: Any = Depends(E
 @router.post("/my/applications/{application_id}/withdraw", dependencies=[Depends(check_csrf_form)])
 async def my_withdraw(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     form = await request.form()
+    if not confirmed(form):
+        from huiqi.web.views.common import confirm_page
+
+        a = applications.get(session=session, application_id=application_id, actor=user)
+        access.authorize(user, "application.withdraw")
+        from huiqi.web.i18n import pick
+        from huiqi.web.render import _programme_namer, page_lang
+
+        facts = [(("项目", "Programme"), _programme_namer(request, page_lang(request))(a.programme_id)), (("状态", "State"), pick(states.APPLICATION.state(a.state).zh, states.APPLICATION.state(a.state).en, page_lang(request)))]
+        return confirm_page(request, title=("确认撤回申报", "Confirm withdrawing"), lead=("撤回后这份申报终止办理，不能恢复；如需申报，须重新建立。", "A withdrawn application ends and cannot be restored; to apply again, start a new one."),
+                            action=f"/my/applications/{application_id}/withdraw", form=form, button=("确认撤回", "Withdraw"), facts=facts, back=f"/my/applications/{application_id}")
     return run_action(request, session, lambda: applications.withdraw(session=session, application_id=application_id, actor=user, reason=str(form.get("reason") or "") or None), back=f"/my/applications/{application_id}", ok=("已撤回", "withdrawn"))
 
 
@@ -164,7 +176,20 @@ async def my_progress(request: Request, application_id: int, user: Any = Depends
 async def my_change(request: Request, application_id: int, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
     f = await request.form()
     state = _state(request)
-    return run_action(request, session, lambda: changes.request_change(session=session, application_id=application_id, kind=str(f.get("kind") or ""), description=str(f.get("description") or ""), before=str(f.get("before") or "") or None, after=str(f.get("after") or "") or None, structure_change=str(f.get("structure_change") or "") or None, actor=user, policies=state.policies), back=f"/my/applications/{application_id}", ok=("变更已报告", "change reported"))
+    return run_action(request, session, lambda: changes.request_change(session=session, application_id=application_id, kind=str(f.get("kind") or ""), description=str(f.get("description") or ""), before=str(f.get("before") or "") or None, after=str(f.get("after") or "") or None, structure_change=_ratio(str(f.get("structure_change_pct") or "")) or str(f.get("structure_change") or "") or None, actor=user, policies=state.policies), back=f"/my/applications/{application_id}", ok=("变更已报告", "change reported"))
+
+
+def _ratio(pct: str) -> str | None:
+    """A percentage typed on the page (50 or 50%) as the ratio the service takes (0.5); bad text is passed on."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = pct.replace("%", "").replace("％", "").strip()
+    if not raw:
+        return None
+    try:
+        return str(Decimal(raw) / 100)
+    except InvalidOperation:
+        return raw
 
 
 @router.get("/files/{application_id}/{file_id}")

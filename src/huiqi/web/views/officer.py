@@ -383,7 +383,10 @@ def dashboard(request: Request, user: Any = Depends(OFFICE), session: Any = Depe
     lang = page_lang(request)
     d = dashboard_flows.dashboard(session=session, actor=user)
     L = lambda zh, en: pick(zh, en, lang)  # noqa: E731
-    items = lambda key: [(x["key"], Decimal(x["amount"])) for x in d[key]]  # noqa: E731
+    from huiqi.web.render import _programme_namer
+
+    name = _programme_namer(request, lang)
+    items = lambda key: [(name(x["key"]) if key == "by_programme" else x["key"], Decimal(x["amount"])) for x in d[key]]  # noqa: E731
     svgs = {
         "programme": charts.bar_chart(items("by_programme"), title=L("立项金额（按项目）", "Approved, by programme")),
         "town": charts.bar_chart(items("by_town"), title=L("立项金额（按镇/园区）", "Approved, by town/park")),

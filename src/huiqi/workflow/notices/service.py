@@ -140,10 +140,11 @@ def close(*, session: Session, batch_id: int, on: dt.date | str | None, actor: U
     return batch
 
 
-def closes_from(batch: NoticeBatch) -> dt.date:
+def closes_from(batch: NoticeBatch | dict) -> dt.date:
     """The first day a notice may be closed: the day after its last day (``ends_on``, computed in
     working days when it was published). The pages offer closing only from then, on today's date."""
-    return batch.ends_on + dt.timedelta(days=1)
+    ends = batch["ends_on"] if isinstance(batch, dict) else batch.ends_on
+    return (ends if isinstance(ends, dt.date) else dt.date.fromisoformat(str(ends))) + dt.timedelta(days=1)
 
 
 def public_batches(*, session: Session) -> list[NoticeBatch]:

@@ -111,7 +111,7 @@ def parse_criteria(value: list | str | None) -> list[dict] | None:
         if zh in seen or cid in {c["id"] for c in out}:
             raise InvalidInput(f"评审指标重复：{zh}", f"criterion named twice: {zh}", field="criteria")
         seen.add(zh)
-        out.append({"id": cid, "zh": zh, "en": str(x.get("en") or zh).strip()[:80], "weight": str(w.normalize())})
+        out.append({"id": cid, "zh": zh, "en": str(x.get("en") or zh).strip()[:80], "weight": f"{w.normalize():f}"})
     return out
 
 
