@@ -76,7 +76,7 @@ def test_a_second_draft_for_the_same_lease_is_refused_with_the_way_to_the_first(
     again = _new_draft(client)
     assert again.status_code == 409
     assert "查看已有申报" in again.text and f'href="/my/applications/{aid}"' in again.text
-    assert "租房" in again.text or "WF-RENT" not in again.text  # the programme by its name, never its code
+    assert "租赁（三年）" in again.text and "WF-RENT" not in again.text  # the programme by its name, never its code
     # a different lease (another claim id) is another application
     other = _new_draft(client, claims=[{**h.rent("800000")[0], "id": "lease-2"}])
     assert other.status_code == 303 and other.headers["location"] != first.headers["location"]
