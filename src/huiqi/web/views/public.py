@@ -114,6 +114,31 @@ def _on(value: str | None) -> str | None:
     return None
 
 
+def _live_applications(request: Request) -> dict:
+    """A signed-in enterprise's live applications in open rounds, by (programme, claim): the results
+    offer 查看已有申报 for them instead of 申报此项目 (one live application per programme and claim)."""
+    state = request.app.state.huiqi
+    user = getattr(request.state, "user", None)
+    if state.sessionmaker is None or user is None or user.role != "enterprise":
+        return {}
+    from huiqi.workflow import states
+    from huiqi.workflow.applications import service as applications
+    from huiqi.workflow.rounds import service as rounds
+
+    session = state.sessionmaker()
+    try:
+        open_ids = {r.id for r in rounds.list_all(session=session, actor=user, state="open")}
+        final = {s.name for s in states.APPLICATION.states if s.final}
+        out: dict = {}
+        for a in applications.list_for(session=session, actor=user):
+            if a.round_id in open_ids and a.state not in final:
+                out.setdefault((a.programme_id, a.claim_id or ""), a.id)
+                out.setdefault((a.programme_id, "*"), a.id)
+        return out
+    finally:
+        session.close()
+
+
 def _known(request: Request, user: Any, answers: sc.Answers) -> dict:
     """What the district already knows, put into the answers on every step (never asked): a signed-in
     enterprise's record, and the open round's 限定期间. Returns the round (for the pages) and the
@@ -244,6 +269,7 @@ def _page(
     elif page == "results":
         ctx["docs"] = sc.results_view(ps, answers, report, lang)
         ctx["profile"] = sc.profile_for_match(answers)
+        ctx["existing"] = _live_applications(request)
     template = "_selfcheck_page.html" if request.headers.get("HX-Request") == "true" else "selfcheck.html"
     return render(request, template, ctx, status_code=status_code)
 

@@ -100,7 +100,8 @@ def detail(*, session: Session, application_id: int, actor: User, policies: Poli
             if e.entity_id in inst_ids
         ]
         out["history"] = sorted(out["history"] + extra, key=lambda h: h["seq"])
-    out["stage_bar"] = stage_bar(app, policies, paid=Decimal(out["paid_total"]), instalments=out["instalments"])
+    consulted = any(o.get("kind") == "consultation" for o in out["opinions"])
+    out["stage_bar"] = stage_bar(app, policies, paid=Decimal(out["paid_total"]), instalments=out["instalments"], consulted=consulted)
     out["consultation"] = {
         "needed": "consultation" in out["stages"],
         "open": app.state in reviews.CONSULT_STATES and access.role_may(actor.role, "application.consult"),
@@ -140,10 +141,12 @@ def allowed_steps(app: Application, role: str) -> list:
     return out
 
 
-def stage_bar(app: Application, policies: PolicySet | None, *, paid: Decimal, instalments: list) -> list[dict]:
+def stage_bar(app: Application, policies: PolicySet | None, *, paid: Decimal, instalments: list, consulted: bool = False) -> list[dict]:
     """The progress bar: one fixed set of stages per programme — its process stages from the policy
     file (the frozen ones once submitted; the same before), always ending with 拨付 — each done,
-    now or to come; 拨付 is "now" from the first payment until the last instalment is paid."""
+    now or to come; 专家评审 is "now" while the experts score; 征求意见 runs beside the checks and
+    is done once a department has answered; 拨付 is "now" from approval until the last instalment
+    is paid."""
     stages = list(applications.stages_of(app))
     if app.evaluation is None and policies is not None:
         p = policies.programme(app.programme_id)
@@ -159,6 +162,10 @@ def stage_bar(app: Application, policies: PolicySet | None, *, paid: Decimal, in
         idx = states.stage_index(name)
         if name == "payment":
             status = "done" if paid > 0 and not scheduled else ("now" if paid > 0 or app.state == "approved" else "todo")
+        elif name == "consultation" and idx > done_to:
+            status = "done" if consulted else "todo"
+        elif name == "expert_review" and app.state == "expert_review":
+            status = "now"
         elif st.final and app.state not in ("approved",):
             status = "done" if idx <= done_to else "todo"
         elif idx <= done_to:
@@ -168,7 +175,7 @@ def stage_bar(app: Application, policies: PolicySet | None, *, paid: Decimal, in
         zh, en = states.STAGE_LABELS[name]
         bar.append({"stage": name, "zh": zh, "en": en, "status": status})
     if not any(b["status"] == "now" for b in bar) and not st.final:
-        nxt = next((b for b in bar if b["status"] == "todo"), None)
+        nxt = next((b for b in bar if b["status"] == "todo" and b["stage"] != "consultation"), None)
         if nxt is not None:
             nxt["status"] = "now"
     return bar

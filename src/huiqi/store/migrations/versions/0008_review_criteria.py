@@ -26,21 +26,21 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE ADD / DROP COLUMN on both databases (SQLite ≥ 3.35 drops columns in place): a
+# batch "move and copy" of ``rounds`` would drop a table other tables' foreign keys point at.
+COLUMNS = (
+    ('rounds', sa.Column('criteria', sa.JSON(), nullable=True)),
+    ('rounds', sa.Column('scores_visible', sa.Boolean(), nullable=False, server_default=sa.text('false'))),
+    ('expert_assignments', sa.Column('criterion_scores', sa.JSON(), nullable=True)),
+    ('expert_assignments', sa.Column('declared_at', sa.DateTime(timezone=True), nullable=True)),
+)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('rounds', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('criteria', sa.JSON(), nullable=True))
-        batch_op.add_column(
-            sa.Column('scores_visible', sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table('expert_assignments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('criterion_scores', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('declared_at', sa.DateTime(timezone=True), nullable=True))
+    for table, column in COLUMNS:
+        op.add_column(table, column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('expert_assignments', schema=None) as batch_op:
-        batch_op.drop_column('declared_at')
-        batch_op.drop_column('criterion_scores')
-    with op.batch_alter_table('rounds', schema=None) as batch_op:
-        batch_op.drop_column('scores_visible')
-        batch_op.drop_column('criteria')
+    for table, column in reversed(COLUMNS):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column.name}')
