@@ -375,3 +375,15 @@ def test_amounts_typed_in_wan_reach_the_service_exactly():
     from huiqi.web.render import _wan_number
 
     assert _wan_number("266667") == "26.6667" and _wan_number("900000.00") == "90" and Decimal(_wan_number("266667")) * 10000 == 266667
+
+
+def test_criteria_through_the_api(client, env):
+    """The API sets a round's criteria and takes per-criterion scores (the same service as the pages)."""
+    off = token(client, "officer")
+    r = client.post("/api/v1/rounds", json={"code": "JS-2026-API", "name": "接口批次", "programmes": ["WF-RENT"], "year": 2026, "opens_on": "2026-03-01",
+                                             "closes_on": "2026-04-30", "criteria": CRITERIA, "scores_visible": True}, headers=off)
+    assert r.status_code == 201, r.text
+    assert [c["zh"] for c in r.json()["criteria"]] == ["创新性", "产业化前景", "经济社会效益", "财务状况"] and r.json()["scores_visible"] is True
+    bad = client.post("/api/v1/rounds", json={"code": "JS-2026-BAD", "name": "x", "programmes": ["WF-RENT"], "year": 2026, "opens_on": "2026-03-01",
+                                               "closes_on": "2026-04-30", "criteria": "创新性 abc"}, headers=off)
+    assert bad.status_code == 422 and bad.json()["field"] == "criteria"

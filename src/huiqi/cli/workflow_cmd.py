@@ -237,6 +237,8 @@ def round_create(
     period_end: Optional[str] = typer.Option(None, help="限定期间 end"),
     budget: Optional[str] = typer.Option(None, help="yuan / 元"),
     district: Optional[str] = typer.Option(None, help="(the programmes' document decides it; if given, it must match)"),
+    criterion: list[str] = typer.Option([], "--criterion", help="expert criterion 'name weight', e.g. '创新性 30' (repeat)"),
+    scores_visible: bool = typer.Option(False, help="applicants see their own score and rank"),
     actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
@@ -244,7 +246,8 @@ def round_create(
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies))
+        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies),
+                          criteria="\n".join(criterion) or None, scores_visible=scores_visible)
         typer.echo(f"✓ 批次 {r.code} {r.district} id={r.id}（未开放 / not yet open）")
 
 
@@ -473,12 +476,15 @@ def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--
 
 
 @review_app.command("score")
-def review_score(application_id: int, score: str, comment: str = typer.Option(""), actor: Optional[str] = ActorOpt) -> None:
-    """An expert's score (0–100)."""
+def review_score(application_id: int, score: str, comment: str = typer.Option(""),
+                 criterion: list[str] = typer.Option([], "--criterion", help="a round with criteria: ID=SCORE, e.g. c1=90 (repeat; SCORE is then ignored, write -)"),
+                 actor: Optional[str] = ActorOpt) -> None:
+    """An expert's score (0–100), or per criterion of the round (--criterion c1=90 …); scoring declares no conflict of interest."""
     from huiqi.workflow.reviews import service as reviews
 
+    crit = dict(c.partition("=")[::2] for c in criterion) or None
     with _session() as s:
-        a = reviews.score(session=s, application_id=application_id, actor=_actor(s, actor), score=score, comment=comment)
+        a = reviews.score(session=s, application_id=application_id, actor=_actor(s, actor), score=None if crit else score, comment=comment, criteria=crit)
         typer.echo(f"✓ {application_id}: {a.score}")
 
 
