@@ -387,3 +387,18 @@ def test_criteria_through_the_api(client, env):
     bad = client.post("/api/v1/rounds", json={"code": "JS-2026-BAD", "name": "x", "programmes": ["WF-RENT"], "year": 2026, "opens_on": "2026-03-01",
                                                "closes_on": "2026-04-30", "criteria": "创新性 abc"}, headers=off)
     assert bad.status_code == 422 and bad.json()["field"] == "criteria"
+
+
+def test_public_notices_in_rules_only_mode(tmp_path):
+    """A server without a database publishes nothing: an empty list, and 404 for a notice — never a 500."""
+    from fastapi.testclient import TestClient
+
+    from huiqi.api import Settings, create_app
+    from huiqi.rules import load_policies
+    from tests.workflow.conftest import POLICY_DIR
+
+    app = create_app(Settings(with_database=False, data_dir=tmp_path, secure_cookies=False, secret_key="r" * 40), policies=load_policies(POLICY_DIR))
+    with TestClient(app) as c:
+        r = c.get("/notices")
+        assert r.status_code == 200 and "暂无记录" in r.text
+        assert c.get("/notices/1").status_code == 404

@@ -407,6 +407,8 @@ def public_notices(request: Request) -> Response:
     from huiqi.workflow.notices import service as notices
 
     maybe_user(request)
+    if request.app.state.huiqi.sessionmaker is None:  # rules-only mode: nothing is published from here
+        return render(request, "notices.html", {"batches": [], "today": dt.date.today()})
     session = _notice_session(request)
     try:
         batches = notices.public_batches(session=session)
