@@ -17,6 +17,7 @@ import pytest
 from tests.api.conftest import make_env, wf_policies  # noqa: F401 - the fixture is shared
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CRITERIA = "创新性 30\n产业化前景 30\n经济社会效益 20\n财务状况 20"  # the round's expert criteria (issue 16)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -45,7 +46,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live(tmp_path, wf_policies):
-    """The web app with the test world, a round open today for WF-RENT, served on 127.0.0.1."""
+    """The web app with the test world, a round open today for WF-RENT (experts score four criteria),
+    served on 127.0.0.1."""
     import uvicorn
 
     from huiqi.workflow.rounds import service as rounds
@@ -56,7 +58,7 @@ def live(tmp_path, wf_policies):
     with env["maker"]() as s:
         officer = users.by_username(session=s, username="officer")
         rounds.close_round(session=s, round_id=env["ids"]["round"], actor=officer)
-        r = rounds.create(session=s, code=f"JS-{today.year}-E2E", name=f"{today.year} 年度租房补贴（端到端）", programmes=["WF-RENT"], year=today.year, opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=60), period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), budget="3000000", actor=officer, policies=wf_policies)
+        r = rounds.create(session=s, code=f"JS-{today.year}-E2E", name=f"{today.year} 年度租房补贴（端到端）", programmes=["WF-RENT"], year=today.year, opens_on=today - dt.timedelta(days=1), closes_on=today + dt.timedelta(days=60), period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31), budget="3000000", actor=officer, policies=wf_policies, criteria=CRITERIA)
         rounds.open_round(session=s, round_id=r.id, actor=officer)
         s.commit()
     port = _free_port()

@@ -46,15 +46,54 @@ def expect_ok(page) -> None:
     assert "err" not in (flash.get_attribute("class") or ""), flash.inner_text()
 
 
+def confirm(page, shot=None, label: str = "") -> str:
+    """On a confirmation page: keep what it says (and a screenshot), then confirm; returns its text."""
+    page.wait_for_selector("#confirm")
+    text = page.inner_text("#confirm")
+    if shot is not None:
+        shot(page, label)
+    page.click("#confirm-yes")
+    page.wait_for_load_state("networkidle")
+    return text
+
+
+def backdate_notice(live, days: int = 30) -> None:
+    """The notice ran its course: its dates move ``days`` back (the test cannot wait 5 working days;
+    the page and the service still decide from today that it may close)."""
+    import datetime as _dt
+
+    from sqlalchemy import select
+
+    from huiqi.workflow.notices.models import NoticeBatch
+
+    with live["maker"]() as s:
+        for n in s.execute(select(NoticeBatch)).scalars():
+            n.published_on -= _dt.timedelta(days=days)
+            n.ends_on -= _dt.timedelta(days=days)
+        s.commit()
+
+
 def test_enterprise_to_payment(browser, live, tmp_path):
+    """The whole lifecycle through the pages, with each irreversible step's confirmation page, the
+    expert's declaration before the content and scoring by the round's criteria; every signed-in
+    page is scanned with axe-core (zero serious/critical) and screenshot, then revisited at 390×844."""
+    from tests.web.test_browser_selfcheck import axe_scan, fits_the_phone
+
     base = live["base"]
     shot = Shots("e2e")
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = ctx.new_page()
+    visited: dict[str, list[tuple[str, str]]] = {}
+    bad: dict[str, list] = {}
+
+    def scan(who: str, name: str) -> None:
+        visited.setdefault(who, []).append((name, page.url))
+        bad[f"{who}-{name}"] = axe_scan(page, f"signed-in-{who}-{name}")
 
     # --- the enterprise: self-check (only the facts still needed), then apply
     login(page, base, "ent1", "enterprise-pass")
     assert page.url.endswith("/my")
+    scan("ent1", "my")
     page.goto(f"{base}/selfcheck?programme=WF-RENT")
     shot(page, "selfcheck-start")
     # the guided self-check (tests/web/test_browser_selfcheck.py): name, USCC, district and town are on
@@ -83,6 +122,7 @@ def test_enterprise_to_payment(browser, live, tmp_path):
     assert re.search(r"/my/applications/\d+$", page.url), page.url
     app_id = int(page.url.rsplit("/", 1)[1])
     expect_ok(page)
+    scan("ent1", "draft")
     materials = page.locator("#upload-form select[name=material_id] option")
     ids = [materials.nth(i).get_attribute("value") for i in range(materials.count())]
     for i, mid in enumerate(ids):
@@ -95,18 +135,33 @@ def test_enterprise_to_payment(browser, live, tmp_path):
         page.wait_for_load_state("networkidle")
         expect_ok(page)
     shot(page, "application-materials")
+    # the duplicate: the self-check's 申报此项目 again, for the same lease → 查看已有申报
+    page.go_back()
+    page.goto(f"{base}/my")
+    assert page.locator(f"#offers a[href='/my/applications/{app_id}']").count() == 0  # WF-RENT is claimed per lease
+    # submit through the review page
+    page.goto(f"{base}/my/applications/{app_id}")
+    page.click("#to-review")
+    page.wait_for_selector("#review-effects")
+    assert page.locator("#review-missing").count() == 0
+    scan("ent1", "review")
+    shot(page, "review-before-submit")
     page.click("#submit-app")
     page.wait_for_load_state("networkidle")
     expect_ok(page)
     assert "已提交" in page.locator("h1").inner_text()
+    assert page.title().startswith("租赁（三年） · 已提交")
     shot(page, "application-submitted")
+    scan("ent1", "submitted")
     logout(page)
 
     # --- the town confirms
     login(page, base, "tinglin", "reviewer-pass")
     page.goto(f"{base}/office?stage=application")
+    scan("tinglin", "queue")
     shot(page, "town-queue")
     page.click(f"#queue a[href='/office/applications/{app_id}']")
+    scan("tinglin", "application")
     page.fill("#town-form textarea[name=opinion]", "辖区企业，经营正常")
     page.click("#town-form button[value=town_confirm]")
     page.wait_for_load_state("networkidle")
@@ -114,9 +169,10 @@ def test_enterprise_to_payment(browser, live, tmp_path):
     shot(page, "town-confirmed")
     logout(page)
 
-    # --- the district: check, experts, consultation
+    # --- the district: check, experts, consultation (open, since shortlisting needs it)
     login(page, base, "officer", "officer-pass")
     page.goto(f"{base}/office/applications/{app_id}")
+    assert page.locator("#approve-form").count() == 0  # 立项 is not offered before its stage
     page.fill("#district-form textarea[name=opinion]", "材料齐全")
     page.click("#district-form button[value=district_pass]")
     page.wait_for_load_state("networkidle")
@@ -127,50 +183,70 @@ def test_enterprise_to_payment(browser, live, tmp_path):
     page.click("#experts-form button[type=submit]")
     page.wait_for_load_state("networkidle")
     expect_ok(page)
-    page.click("text=征求部门意见")
-    page.fill("input[name=department]", "区财政局")
-    page.fill("details textarea[name=opinion]", "无意见")
-    page.click("details button[value=consult]")
+    assert page.locator("#consult[open]").count() == 1
+    page.fill("#consult-form input[name=department]", "区财政局")
+    page.fill("#consult-form textarea[name=opinion]", "无意见")
+    page.click("#consult-form button[value=consult]")
     page.wait_for_load_state("networkidle")
     expect_ok(page)
     logout(page)
 
-    # --- the experts score
-    for ex, score in (("expert1", "88"), ("expert2", "82")):
+    # --- the experts: declaration first, then the four criteria
+    for ex, marks in (("expert1", ("90", "80", "70", "60")), ("expert2", ("80", "80", "80", "80"))):
         login(page, base, ex, "expert-pass")
-        page.goto(f"{base}/expert")
+        scan(ex, "home")
         page.click(f"#assigned a[href='/expert/applications/{app_id}']")
-        page.fill("#score-form input[name=score]", score)
+        page.wait_for_selector("#declare-form")
+        assert page.locator("#materials").count() == 0 and page.locator("#score-form").count() == 0
+        scan(ex, "declare")
+        shot(page, f"{ex}-declare")
+        page.check("#declare-no")
+        page.click("#declare-submit")
+        page.wait_for_load_state("networkidle")
+        expect_ok(page)
+        for cid, mark in zip(("c1", "c2", "c3", "c4"), marks):
+            page.fill(f"#crit-{cid}", mark)
         page.fill("#score-form textarea[name=comment]", "租赁用途明确")
+        scan(ex, "scoring")
         shot(page, f"{ex}-scoring")
         page.click("#score-form button[type=submit]")
         page.wait_for_load_state("networkidle")
         expect_ok(page)
         logout(page)
 
-    # --- the officer: shortlist, notice, approval, payment
+    # --- the officer: shortlist, notice, approval, payment — each confirmed
     login(page, base, "officer", "officer-pass")
     page.goto(f"{base}/office/rounds")
-    page.locator("#rounds tr", has_text="E2E").locator("form[action$='/shortlist'] button").click()
-    page.wait_for_load_state("networkidle")
+    scan("officer", "rounds")
+    page.locator("#rounds tr", has_text="端到端").locator("form[action$='/shortlist'] button").click()
+    confirm(page, shot, "confirm-shortlist")
     expect_ok(page)
+    page.goto(f"{base}/office/applications/{app_id}")
+    # (90×30 + 80×30 + 70×20 + 60×20) ÷ 100 = 77.00 and 80.00: the average 78.50
+    assert "78.50" in page.inner_text("#amounts")
     page.goto(f"{base}/office/notices")
+    assert page.locator("input[name=published_on], input[name=on]").count() == 0  # the server decides the dates
     page.fill("#publish-form input[name=title]", "拟立项项目公示")
     page.click("#publish-form button[type=submit]")
     page.wait_for_load_state("networkidle")
     expect_ok(page)
+    assert page.locator("form[action$='/close']").count() == 0 and "起可结束公示" in page.inner_text("main")
+    scan("officer", "notices")
     shot(page, "notice-published")
-    later = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-    page.fill("form[action$='/close'] input[name=on]", later)
+    batch_link = page.locator("a[href^='/notices/']").first.get_attribute("href")
+    backdate_notice(live)
+    page.reload()
     page.click("form[action$='/close'] button")
     page.wait_for_load_state("networkidle")
     expect_ok(page)
     page.goto(f"{base}/office/applications/{app_id}")
     assert "公示无异议" in page.locator("h1").inner_text()
+    scan("officer", "application")
     page.fill("#approve-form textarea[name=reason]", "经评审，同意立项")
     shot(page, "approve")
     page.click("#approve-form button[value=approve]")
-    page.wait_for_load_state("networkidle")
+    text = confirm(page, shot, "confirm-approve")
+    assert "90.00 万元" in text and "玖拾万元整" in text
     expect_ok(page)
     assert "已立项" in page.locator("h1").inner_text()
     page.goto(f"{base}/office/payments")
@@ -178,26 +254,71 @@ def test_enterprise_to_payment(browser, live, tmp_path):
     page.wait_for_load_state("networkidle")
     expect_ok(page)
     page.click("#batches button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    text = confirm(page, shot, "confirm-payment-run")
+    assert "测试企业1" in text and "30.00 万元" in text and "合计 1 笔" in text
     expect_ok(page)
+    scan("officer", "payments")
     shot(page, "paid")
-    assert "300,000.00" in page.locator("#payments").inner_text() and "叁拾万元整" in page.locator("#payments").inner_text()
-    page.goto(f"{base}/office/dashboard")
+    assert "30.00 万元" in page.locator("#payments").inner_text() and "叁拾万元整" in page.locator("#payments").inner_text()
+    for name, path in (("queue", "/office"), ("changes", "/office/changes"), ("imports", "/office/imports"), ("exports", "/office/exports"), ("dashboard", "/office/dashboard")):
+        page.goto(base + path)
+        scan("officer", name)
     assert page.locator("#chart-programme svg rect").count() >= 1
     shot(page, "dashboard")
+    page.goto(f"{base}/office/applications/{app_id}")
+    page.click("#tech summary")
+    shot(page, "officer-application-paid")
     logout(page)
 
-    # --- the enterprise follows it: approved, paid
+    # --- the auditor reads
+    login(page, base, "auditor", "auditor-pass")
+    for name, path in (("queue", "/office"), ("application", f"/office/applications/{app_id}"), ("payments", "/office/payments")):
+        page.goto(base + path)
+        scan("auditor", name)
+    logout(page)
+
+    # --- the public 公示, no log-in
+    page.goto(base + batch_link)
+    assert "测试企业1" in page.inner_text("#notice-list") and "91310" not in page.inner_text("main")
+    scan("public", "notice")
+    shot(page, "public-notice")
+
+    # --- the enterprise follows it: approved, paid, in words
     login(page, base, "ent1", "enterprise-pass")
     assert "叁拾万元整" in page.content()
     shot(page, "enterprise-paid")
     page.goto(f"{base}/my/applications/{app_id}")
     assert "已立项" in page.locator("h1").inner_text()
+    assert "78.50" not in page.inner_text("main")  # the round does not disclose scores
     history = page.locator("#history").inner_text()
-    for step in ("application.submit", "application.town_confirm", "application.district_pass", "application.approve"):
-        assert step in history
+    for words in ("提交申报", "镇（园区）确认", "区级初审通过", "立项（核定金额）", "拨付"):
+        assert words in history, words
+    assert "application." not in history and "instalment." not in history
+    scan("ent1", "approved")
     shot(page, "enterprise-application")
+    logout(page)
     ctx.close()
+    assert {k: v for k, v in bad.items() if v} == {}
+
+    # --- the same pages on a 390×844 phone: nothing scrolls sideways, the header stays small
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2, is_mobile=True, has_touch=True, bypass_csp=True)
+    page = phone.new_page()
+    pshot = Shots("e2e-phone")
+    passwords = {"ent1": "enterprise-pass", "tinglin": "reviewer-pass", "officer": "officer-pass", "expert1": "expert-pass", "expert2": "expert-pass", "auditor": "auditor-pass"}
+    wide: dict[str, tuple[int, int]] = {}
+    for who, pages in visited.items():
+        if who in passwords:
+            login(page, base, who, passwords[who])
+        for name, url in dict(pages).items():
+            page.goto(url)
+            w, hgt = fits_the_phone(page)
+            if w > 390 or hgt > 110:
+                wide[f"{who}-{name}"] = (w, hgt)
+            pshot(page, f"{who}-{name}")
+        if who in passwords:
+            logout(page)
+    phone.close()
+    assert wide == {}
 
 
 def test_language_switch_and_no_external_requests(browser, live):

@@ -26,11 +26,11 @@ def test_credit_hold_on_the_pages(client, env):
     page = client.get(path).text
     assert "2024-05-06" in page and "上海市市场监督管理局" in page and "列入严重违法失信名单" in page and 'id="credit-override-form"' in page
     csrf = page_csrf(client, path)
-    r = client.post(f"{path}/act", data={"csrf_token": csrf, "action": "approve", "amount": "1500000", "reason": ""}, follow_redirects=True)
+    r = client.post(f"{path}/act", data={"csrf_token": csrf, "action": "approve", "amount": "1500000", "reason": "", "confirmed": "1"}, follow_redirects=True)
     assert "不能立项：信用审查中" in r.text and "<code>credit</code>" not in r.text  # refused with the reason; no internal field name (issue 16)
     r = client.post(f"{path}/act", data={"csrf_token": csrf, "action": "credit_override", "reason": "失信行为已完成信用修复，经研究同意继续支持"}, follow_redirects=True)
     assert "已登记信用审查意见" in r.text and "失信行为已完成信用修复，经研究同意继续支持" in r.text and 'id="credit-override-form"' not in r.text
-    r = client.post(f"{path}/act", data={"csrf_token": csrf, "action": "approve", "amount": "1500000", "reason": ""}, follow_redirects=True)
+    r = client.post(f"{path}/act", data={"csrf_token": csrf, "action": "approve", "amount": "1500000", "reason": "", "confirmed": "1"}, follow_redirects=True)
     assert "已立项" in r.text
     # the revocation form lists the document's grounds (management.revocation.grounds), not invented ones
     assert 'value="conditions_changed"' in r.text and 'value="unfinished_after_extension"' not in r.text

@@ -315,6 +315,10 @@ def test_from_a_result_to_a_draft_application(client):
     assert r.status_code == 303 and re.match(r"^/my/applications/\d+$", r.headers["location"]), r.headers
     page = client.get(r.headers["location"]).text
     assert "草稿" in page
+    # the same results again: 查看已有申报 for this lease, not a second 申报此项目 (issue 16)
+    w.post("goto:results")
+    assert f'href="{r.headers["location"]}"' in w.html and "查看已有申报" in w.html
+    assert 'value="WF-RENT"' not in w.html
 
 
 # ------------------------------------------------------------------ results: grouping, possible ceilings, PDF

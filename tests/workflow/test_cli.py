@@ -349,3 +349,45 @@ def test_awards_ledger_and_notice_length_cli(cli, tmp_path):
     out = cli("change", "revoke", a, "late_after_extension", "--reason", "逾期", "--on", "2028-12-31", actor="officer", code=2)
     assert "2029-01-01" in out or "2028-12-31" in out
     assert "已撤销" in cli("change", "revoke", a, "late_after_extension", "--reason", "延期后仍未完成", "--on", "2029-01-01", actor="officer")
+
+
+def test_a_round_with_criteria_scored_from_the_command_line(cli, engine):
+    """``huiqi round create --criterion`` sets what experts score; ``huiqi review score --criterion``
+    scores each: (90 × 30 + 60 × 70) ÷ 100 = 69.00 (issue 16)."""
+    from huiqi.store import make_sessionmaker
+    from huiqi.workflow.reviews import service as reviews
+    from huiqi.workflow.rounds import service as rounds
+    from huiqi.rules import load_policies
+
+    cli("db", "upgrade")
+    ps = load_policies(POLICY_DIR)
+    with make_sessionmaker(engine)() as s:
+        w = h.build_world(s, ps)
+        s.commit()
+        officer, expert = w.officer.username, w.experts[0].username
+    cli("round", "create", "JS-C", "--name", "按指标评审", "--programme", "WF-RENT", "--year", "2026", "--opens", "2026-03-01", "--closes", "2026-04-30",
+        "--criterion", "创新性 30", "--criterion", "财务状况 70", actor=officer)
+    cli("round", "open", "JS-C", actor=officer)
+    with make_sessionmaker(engine)() as s:
+        from huiqi.workflow.users import service as users
+
+        off = users.by_username(session=s, username=officer)
+        r = rounds.get_by_code(session=s, code="JS-C", actor=off)
+        assert [(c["id"], c["zh"], c["weight"]) for c in r.criteria] == [("c1", "创新性", "30"), ("c2", "财务状况", "70")]
+        world = h.World(policies=ps, admin=None, officer=off, reviewer=users.by_username(session=s, username="tinglin"),
+                        experts=[users.by_username(session=s, username=expert)], auditor=None, round=r)
+        from huiqi.workflow.enterprises.models import Enterprise
+        from sqlalchemy import select
+
+        world.ent = list(s.execute(select(Enterprise).order_by(Enterprise.id)).scalars())
+        world.ent_users = [next(u for u in users.list_all(session=s, actor=off, role="enterprise") if u.enterprise_id == world.ent[0].id)]
+        app = h.submitted(s, world, 0, "WF-RENT", h.rent("1000000"))
+        reviews.town_confirm(session=s, application_id=app.id, actor=world.reviewer, confirmed=True)
+        reviews.district_check(session=s, application_id=app.id, actor=off, passed=True)
+        reviews.assign_experts(session=s, application_id=app.id, expert_ids=[world.experts[0].id], actor=off)
+        s.commit()
+        aid = str(app.id)
+    out = cli("review", "score", aid, "-", "--criterion", "c1=90", actor=expert, code=2)
+    assert "财务状况" in out  # every criterion, named
+    out = cli("review", "score", aid, "-", "--criterion", "c1=90", "--criterion", "c2=60", actor=expert)
+    assert "69.00" in out

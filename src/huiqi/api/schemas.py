@@ -252,6 +252,10 @@ class ApplicationDetail(ApplicationSummary):
     revocation_grounds: Optional[list[Ground]] = None
     next_steps: list[Step]
     state_stage: Optional[str]
+    stage_bar: list[dict[str, Any]] = []
+    consultation: Optional[dict[str, Any]] = None
+    criteria: list[dict[str, Any]] = []
+    declaration_needed: bool = False
 
 
 class Materials(Strict):

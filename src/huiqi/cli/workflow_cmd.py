@@ -309,6 +309,8 @@ def round_create(
     district: Optional[str] = typer.Option(None, help="(the programmes' document decides it; if given, it must match)"),
     notice_days: Optional[str] = typer.Option(None, "--notice-days", help="公示期限（工作日）set by the year's call, where the policy gives none"),
     notice_basis: Optional[str] = typer.Option(None, "--notice-basis", help="where the call says it (e.g. its document number)"),
+    criterion: list[str] = typer.Option([], "--criterion", help="expert criterion 'name weight', e.g. '创新性 30' (repeat)"),
+    scores_visible: bool = typer.Option(False, help="applicants see their own score and rank"),
     as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
@@ -316,7 +318,8 @@ def round_create(
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies), notice_working_days=notice_days, notice_basis=notice_basis)
+        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies), notice_working_days=notice_days, notice_basis=notice_basis,
+                          criteria="\n".join(criterion) or None, scores_visible=scores_visible)
         _done(r, as_json, f"✓ 批次 {r.code} {r.district} id={r.id}（未开放 / not yet open）")
 
 
@@ -560,12 +563,15 @@ def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--
 
 
 @review_app.command("score")
-def review_score(application_id: int, score: str, comment: str = typer.Option(""), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
-    """An expert's score (0–100)."""
+def review_score(application_id: int, score: str, comment: str = typer.Option(""),
+                 criterion: list[str] = typer.Option([], "--criterion", help="a round with criteria: ID=SCORE, e.g. c1=90 (repeat; SCORE is then ignored, write -)"),
+                 as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """An expert's score (0–100), or per criterion of the round (--criterion c1=90 …); scoring declares no conflict of interest."""
     from huiqi.workflow.reviews import service as reviews
 
+    crit = dict(c.partition("=")[::2] for c in criterion) or None
     with _session() as s:
-        a = reviews.score(session=s, application_id=application_id, actor=_actor(s, actor), score=score, comment=comment)
+        a = reviews.score(session=s, application_id=application_id, actor=_actor(s, actor), score=None if crit else score, comment=comment, criteria=crit)
         _done(a, as_json, f"✓ {application_id}: {a.score}")
 
 

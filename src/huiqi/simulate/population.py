@@ -17,7 +17,6 @@ decimal(28, 6); date → date32; text and enum → string. NULL is "unknown".
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 

@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import ibis
-import ibis.expr.datatypes as idt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from huiqi.rules import model as M
-from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
 from huiqi.rules.errors import InputError, Problem
 from huiqi.rules.facts import ENTERPRISE
 from huiqi.simulate import compile as C
@@ -293,7 +291,7 @@ def run(
         schema = res.schema
         missing = sorted((needed | ({by} if by else set())) - set(schema.names))
         if missing:
-            raise InputError([Problem(c, f"驻留人口表没有此列（加载时的政策未读取它）：请用当前政策重新 huiqi simulate load", f"the resident population has no such column (the policies it was loaded with did not read it): load it again with these policies", res.database) for c in missing])
+            raise InputError([Problem(c, "驻留人口表没有此列（加载时的政策未读取它）：请用当前政策重新 huiqi simulate load", "the resident population has no such column (the policies it was loaded with did not read it): load it again with these policies", res.database) for c in missing])
         pop = ibis.table(ibis.Schema.from_pyarrow(schema), name=SOURCE)
         stats = {"lo": res.lo, "hi": res.hi, "n": res.enterprises, "rows": res.rows}
     else:

@@ -235,6 +235,7 @@ OTHER_EVENTS: dict[str, tuple[str, str]] = {
     "review.score": ("专家评分", "an expert scored"),
     "review.consult": ("征求部门意见", "consulted a department"),
     "review.assign_more": ("增派评审专家", "assigned more experts"),
+    "review.declare": ("专家声明与申报企业无利益冲突", "an expert declared no conflict of interest"),
     "review.score_void": ("专家事后声明回避，其评分作废", "a score voided: the expert declared a conflict after scoring"),
     "expert.tie": ("专家声明利益冲突", "an expert declared a conflict of interest"),
     "objection.create": ("受理公示异议", "received an objection"),

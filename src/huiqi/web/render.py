@@ -41,6 +41,17 @@ def _pct(value: Any) -> str:
         return str(value)
 
 
+def _wan_number(value: Any) -> str:
+    """An amount in 万元 as a plain number for a form field, exact (300000 → "30", 266667 → "26.6667")."""
+    if value is None or value == "":
+        return ""
+    try:
+        d = (Decimal(str(value)) / 10000).normalize()
+    except (InvalidOperation, ValueError):
+        return ""
+    return f"{d:f}"
+
+
 def _yuan(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -99,6 +110,7 @@ _env.globals["state_label"] = state_label  # state_label(state, machine="applica
 _env.globals["event_label"] = event_label  # an audit action in words
 _env.globals["actor_label"] = actor_label
 _env.filters["pct"] = _pct
+_env.globals["wan_number"] = _wan_number
 _env.filters["attrjson"] = _attrjson
 _env.globals["role_label"] = _role_label
 _env.globals["stage_label"] = _stage_label

@@ -37,7 +37,7 @@ from pathlib import Path
 from huiqi.rules.loader import PROCESS_STAGES
 from huiqi.workbench import patterns as P
 from huiqi.workbench.emit import Commented, Flow, dump
-from huiqi.workbench.structure import Field, Outline, ProgrammeOutline, SectionOutline, outline
+from huiqi.workbench.structure import Field, Outline, ProgrammeOutline, outline
 from huiqi.workbench.text import Sentence, SourceText, tidy
 
 TODO = "TODO"

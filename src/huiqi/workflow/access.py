@@ -123,6 +123,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "application.read_assignments": (ADMIN, OFFICER, AUDITOR, REVIEWER, EXPERT),  # an expert: its own
     "application.read_objectors": (ADMIN, OFFICER, AUDITOR, REVIEWER, EXPERT),
     "application.read_changes": (*STAFF_READERS, ENTERPRISE),
+    # scores and ranks: staff and experts; an applicant only where its round says so (Round.scores_visible)
+    "application.read_scores": (ADMIN, OFFICER, AUDITOR, REVIEWER, EXPERT),
     # the web portals (pages); the services behind them still decide every record and action
     "page.my": (ENTERPRISE,),
     "page.expert": (EXPERT,),
@@ -477,6 +479,19 @@ def visible(actor: Any, model: type) -> ColumnElement[bool]:
     if actor.role == ADMIN:
         return true()
     return FILTERS[model](actor)
+
+
+PUBLIC: dict[type, Any] = {
+    # a public notice (公示) is published to everyone ("由区科委向社会公示"): every batch, no log-in
+    NoticeBatch: lambda: true(),
+}
+
+
+def public(model: type) -> ColumnElement[bool]:
+    """The records of ``model`` anyone may read without logging in (a WHERE clause); none for a
+    model not in :data:`PUBLIC`."""
+    rule = PUBLIC.get(model)
+    return rule() if rule is not None else false()
 
 
 LABELS: dict[type, tuple[str, str]] = {

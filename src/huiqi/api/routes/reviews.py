@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -34,8 +36,11 @@ class ExpertsIn(BaseModel):
 
 
 class ScoreIn(BaseModel):
-    score: str = Field(..., max_length=10, description="0–100")
+    score: Optional[str] = Field(None, max_length=10, description="0–100 (a round without criteria)")
     comment: str = Field("", max_length=4000)
+    criteria: Optional[dict[str, str]] = Field(
+        None, max_length=12, description="a round with criteria: {criterion id: 0–100}; the score is their weighted total"
+    )
 
 
 class ConsultIn(BaseModel):
@@ -104,7 +109,12 @@ def assign_experts(application_id: int, body: ExpertsIn, session: SessionDep, us
 def score(application_id: int, body: ScoreIn, session: SessionDep, user: CurrentUser) -> dict:
     return row_dict(
         reviews.score(
-            session=session, application_id=application_id, actor=user, score=body.score, comment=body.comment
+            session=session,
+            application_id=application_id,
+            actor=user,
+            score=body.score,
+            comment=body.comment,
+            criteria=body.criteria,
         )
     )
 

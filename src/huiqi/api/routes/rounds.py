@@ -32,6 +32,10 @@ class RoundIn(BaseModel):
     district: Optional[str] = Field(
         None, max_length=50, description="the programmes' document decides it; if given it must match"
     )
+    criteria: Optional[str] = Field(
+        None, max_length=2000, description="expert criteria, one 'name weight' a line (创新性 30); empty: one 0–100 score"
+    )
+    scores_visible: bool = Field(False, description="applicants see their own score and rank (normally not)")
     notice_working_days: Optional[int] = Field(
         None, ge=1, le=60, description="公示期限（工作日）set by the year's call where the policy gives none"
     )

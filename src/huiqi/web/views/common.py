@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.api.errors import ApiError, unauthenticated
@@ -81,7 +81,7 @@ def run_action(request: Request, session: Any, fn: Callable[[], Any], *, back: s
         return RedirectResponse(back, status_code=303)
     except InputError as exc:
         session.rollback()
-        flash(request, "err", "；".join(f"{p.field}: {p.message_zh}" for p in exc.problems), "; ".join(f"{p.field}: {p.message_en}" for p in exc.problems))
+        flash(request, "err", "；".join(p.message_zh for p in exc.problems), "; ".join(p.message_en for p in exc.problems))
         return RedirectResponse(back, status_code=303)
     except ValueError as exc:
         if not getattr(exc, "message_zh", None):
@@ -95,3 +95,19 @@ def run_action(request: Request, session: Any, fn: Callable[[], Any], *, back: s
 
 def form_bool(value: Any) -> bool:
     return str(value or "").lower() in ("1", "true", "yes", "on", "是")
+
+
+def confirmed(form: Any) -> bool:
+    """Whether an irreversible action's form comes from its confirmation page (``confirmed=1``)."""
+    return str(form.get("confirmed") or "") == "1"
+
+
+def confirm_page(request: Request, *, title: tuple[str, str], lead: tuple[str, str], action: str, form: Any, button: tuple[str, str], facts: list | None = None, table: dict | None = None, back: str, danger: bool = True, can: bool = True) -> Response:
+    """The confirmation page of an irreversible action: what will happen (``facts``: label/value
+    pairs; ``table``: rows), the form's own fields carried over, a button that posts them again with
+    ``confirmed=1``, and a way back that changes nothing."""
+    from huiqi.web.render import render
+
+    carry = [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k not in ("csrf_token", "confirmed")]
+    ctx = {"title": title, "lead": lead, "post": action, "carry": carry, "button": button, "facts": facts or [], "table": table, "back": back, "danger": danger, "can": can}
+    return render(request, "confirm.html", ctx)

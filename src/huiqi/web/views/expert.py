@@ -41,8 +41,28 @@ def expert_application(request: Request, application_id: int, user: Any = Depend
 @router.post("/expert/applications/{application_id}/score", dependencies=[Depends(check_csrf_form)])
 async def expert_score(request: Request, application_id: int, user: Any = Depends(EXPERT), session: Any = DB) -> Response:
     f = await request.form()
-    return run_action(request, session, lambda: reviews.score(session=session, application_id=application_id, actor=user, score=str(f.get("score") or ""), comment=str(f.get("comment") or "")),
+    crit = {k[5:]: str(v) for k, v in f.items() if k.startswith("crit:")}
+    return run_action(request, session, lambda: reviews.score(session=session, application_id=application_id, actor=user, score=str(f.get("score") or ""), comment=str(f.get("comment") or ""), criteria=crit or None),
                       back=f"/expert/applications/{application_id}", ok=("评分已保存", "score saved"))
+
+
+@router.post("/expert/applications/{application_id}/declare", dependencies=[Depends(check_csrf_form)])
+async def expert_declare(request: Request, application_id: int, user: Any = Depends(EXPERT), session: Any = DB) -> Response:
+    """The conflict declaration, before the application opens: no tie → the content opens; a tie →
+    the expert stands aside (the application leaves its list; a score it gave is void)."""
+    f = await request.form()
+    conflict = str(f.get("conflict") or "")
+    if conflict not in ("0", "1"):
+        from huiqi.web.views.common import flash
+        from fastapi.responses import RedirectResponse
+
+        flash(request, "err", "请选择是否存在利益关系", "say whether you have a tie with the enterprise", "conflict")
+        return RedirectResponse(f"/expert/applications/{application_id}", status_code=303)
+    if conflict == "1":
+        return run_action(request, session, lambda: reviews.declare(session=session, application_id=application_id, actor=user, conflict=True, reason=str(f.get("reason") or "")),
+                          back=f"/expert/applications/{application_id}", ok=("已声明利益关系，你将回避这份申报", "tie declared: you stand aside from this application"), then=lambda _r: "/expert")
+    return run_action(request, session, lambda: reviews.declare(session=session, application_id=application_id, actor=user, conflict=False),
+                      back=f"/expert/applications/{application_id}", ok=("已声明无利益冲突，可以评审", "no conflict declared: you may review"))
 
 
 @router.post("/expert/ties", dependencies=[Depends(check_csrf_form)])

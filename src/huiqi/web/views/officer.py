@@ -5,6 +5,7 @@ signed-in user as ``actor``: the same rules as the API and the CLI."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -15,7 +16,7 @@ from huiqi.api.routes.exports import export_response
 from huiqi.api.routes.notices import visible_batches
 from huiqi.api.security import check_csrf_form, DB
 from huiqi.web.render import render
-from huiqi.web.views.common import flash, form_bool, page_user, pop_flash, run_action
+from huiqi.web.views.common import confirm_page, confirmed, flash, form_bool, page_user, pop_flash, run_action
 from huiqi.workflow import access, states
 from huiqi.workflow.applications import flows as application_flows
 from huiqi.workflow.applications import service as applications
@@ -63,10 +64,13 @@ def queues(request: Request, stage: str | None = None, state: str | None = None,
 @router.get("/office/applications/{application_id}")
 def office_application(request: Request, application_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     a = application_flows.detail(session=session, application_id=application_id, actor=user, policies=_ps(request))
-    experts = []
-    if access.role_may(user.role, "application.assign_experts"):
-        experts = [u for u in users.list_all(session=session, actor=user, role=states.EXPERT) if u.active and u.district == a["district"]]
-    return render(request, "application.html", {"a": a, "experts": experts, "flash": pop_flash(request), "base": "/office/applications"})
+    experts, names = [], {}
+    if access.role_may(user.role, "expert.read"):
+        pool = users.list_all(session=session, actor=user, role=states.EXPERT)
+        names = {u.id: u.display_name for u in pool}
+        if access.role_may(user.role, "application.assign_experts"):
+            experts = [u for u in pool if u.active and u.district == a["district"]]
+    return render(request, "application.html", {"a": a, "experts": experts, "expert_names": names, "flash": pop_flash(request), "base": "/office/applications"})
 
 
 @router.post("/office/applications/{application_id}/act", dependencies=[Depends(check_csrf_form)])
@@ -75,6 +79,16 @@ async def office_act(request: Request, application_id: int, user: Any = Depends(
     action = str(f.get("action") or "")
     text = lambda k: str(f.get(k) or "").strip()  # noqa: E731
     opt = lambda k: text(k) or None  # noqa: E731
+
+    def wan(k: str) -> str | None:  # an amount typed in 万元 → yuan for the services (exact; bad text is theirs to refuse)
+        raw = text(f"{k}_wan")
+        if not raw:
+            return opt(k)
+        try:
+            return str(Decimal(raw.replace(",", "").replace("万元", "").replace("万", "").strip()) * 10000)
+        except InvalidOperation:
+            return raw
+
     ps = _ps(request)
     kw = {"session": session, "application_id": application_id, "actor": user}
     table = {
@@ -85,11 +99,11 @@ async def office_act(request: Request, application_id: int, user: Any = Depends(
         "assign_experts": (lambda: reviews.assign_experts(**kw, expert_ids=[int(x) for x in f.getlist("expert_ids") if str(x).isdigit()]), ("已分配专家", "experts assigned")),
         "consult": (lambda: reviews.consult(**kw, department=text("department"), opinion=text("opinion")), ("已记录部门意见", "opinion recorded")),
         "object": (lambda: notices.object_to(**kw, objector=text("objector"), content=text("content"), received_on=opt("received_on")), ("已登记异议，申报暂停", "objection recorded; the application is held")),
-        "approve": (lambda: decision_flows.approve(**kw, amount=text("amount"), reason=opt("reason"), on=opt("on")), ("已立项", "approved")),
+        "approve": (lambda: decision_flows.approve(**kw, amount=wan("amount") or "", reason=opt("reason"), on=None), ("已立项", "approved")),
         "decline": (lambda: decisions.decline(**kw, reason=text("reason")), ("已不予立项", "declined")),
         "credit_override": (lambda: credit.override(**kw, reason=text("reason"), on=_day(opt("on"))), ("已登记信用审查意见", "credit decision recorded")),
-        "confirm": (lambda: imports.confirm(**kw, amount=opt("amount"), reason=opt("reason")), ("已确认免申即享", "grant confirmed")),
-        "revoke": (lambda: change_flows.revoke(**kw, ground=text("ground"), reason=text("reason"), planned_investment=opt("planned_investment"), audited_investment=opt("audited_investment"),
+        "confirm": (lambda: imports.confirm(**kw, amount=wan("amount"), reason=opt("reason")), ("已确认免申即享", "grant confirmed")),
+        "revoke": (lambda: change_flows.revoke(**kw, ground=text("ground"), reason=text("reason"), planned_investment=wan("planned_investment"), audited_investment=wan("audited_investment"),
                                                claw_back=form_bool(f.get("claw_back") or "1"), policies=ps), ("项目已撤销", "project revoked")),
         "submit_offline": (lambda: applications.submit(**kw, policies=ps), ("已登记纸质申报", "paper submission recorded")),
     }
@@ -98,7 +112,46 @@ async def office_act(request: Request, application_id: int, user: Any = Depends(
         flash(request, "err", f"未知操作：{action}", f"unknown action: {action}", "action")
         return RedirectResponse(back, status_code=303)
     fn, ok = table[action]
+    if action in IRREVERSIBLE and not confirmed(f):
+        return _confirm_act(request, session, user, application_id, action, f, wan)
     return run_action(request, session, fn, back=back, ok=ok)
+
+
+# actions that cannot be undone: each first shows what will happen, then asks again
+IRREVERSIBLE = {"approve", "decline", "revoke", "confirm", "district_fail", "town_reject"}
+
+
+def _confirm_act(request: Request, session: Any, user: Any, application_id: int, action: str, f: Any, wan: Any) -> Response:
+    from huiqi.web.render import _capital, _wan, page_lang
+    from huiqi.web.render import _programme_namer
+
+    a = application_flows.detail(session=session, application_id=application_id, actor=user, policies=_ps(request))
+    # the confirmation page of a step the role may not take is refused as the step itself would be (403)
+    access.authorize(user, "application." + {"confirm": "approve"}.get(action, action))
+    name = _programme_namer(request, page_lang(request))(a["programme"])
+    facts: list = [(("企业", "Enterprise"), a["enterprise"]["name"]), (("项目", "Programme"), name)]
+    reason = str(f.get("reason") or f.get("opinion") or "").strip()
+    back = f"/office/applications/{application_id}"
+    if action in ("approve", "confirm"):
+        amount = wan("amount") or ""
+        facts += [(("核定金额", "Amount"), f"{_wan(amount)}（{_capital(amount)}）" if amount else "—"), (("上限", "Ceiling"), _wan(a["ceiling"]))]
+        title, lead, button = ("确认立项", "Confirm the approval"), ("立项后将按核定金额生成拨付计划，占用批次预算和单位年度上限；只能通过“撤销项目”收回。", "Approval schedules the payments for this amount and takes room in the round's budget and the annual caps; only a revocation undoes it."), ("确认立项", "Approve")
+        danger = False
+    elif action == "revoke":
+        paid = Decimal(a["paid_total"] or 0)
+        claw = form_bool(f.get("claw_back") or "1") if "claw_back" in f else True
+        unpaid = sum((Decimal(i["amount"]) for i in a["instalments"] if i["state"] == "scheduled"), Decimal(0))
+        facts += [(("核定金额", "Approved"), _wan(a["approved_amount"])), (("已拨付", "Paid"), _wan(paid)), (("取消未拨付的款项", "Scheduled payments cancelled"), _wan(unpaid)),
+                  (("应收回", "To claw back"), _wan(paid) if claw and paid else "—")]
+        title, lead, button = ("确认撤销项目", "Confirm the revocation"), ("撤销后项目终止：未拨付的款项全部取消，已拨付的资金按所选登记应收回款项。", "Revoking ends the project: every scheduled payment is cancelled; paid sums are recorded for claw-back if chosen."), ("确认撤销", "Revoke")
+        danger = True
+    else:
+        label = {"decline": ("不予立项", "Decline"), "district_fail": ("区级初审不通过", "Fail the district check"), "town_reject": ("镇（园区）不予确认", "Do not confirm")}[action]
+        title, lead, button = (f"确认{label[0]}", f"Confirm: {label[1]}"), ("这份申报将终止办理（不予支持），企业会看到理由。", "The application ends here (not supported); the enterprise sees the reason."), label
+        danger = True
+    if reason:
+        facts.append((("理由", "Reason"), reason))
+    return confirm_page(request, title=title, lead=lead, action=f"/office/applications/{application_id}/act", form=f, button=button, facts=facts, back=back, danger=danger)
 
 
 def _day(value: str | None) -> Any:
@@ -124,8 +177,9 @@ async def rounds_create(request: Request, user: Any = Depends(OFFICE), session: 
     f = await request.form()
     t = lambda k: str(f.get(k) or "").strip() or None  # noqa: E731
     kw = dict(code=t("code") or "", name=t("name") or "", programmes=[str(x) for x in f.getlist("programmes")], year=int(t("year") or 0) if (t("year") or "").isdigit() else 0,
-              opens_on=t("opens_on") or "", closes_on=t("closes_on") or "", period_start=t("period_start"), period_end=t("period_end"), budget=t("budget"), district=t("district"),
-              notice_working_days=t("notice_working_days"), notice_basis=t("notice_basis"))
+              opens_on=t("opens_on") or "", closes_on=t("closes_on") or "", period_start=t("period_start"), period_end=t("period_end"), budget=_wan_input(t("budget_wan")) or t("budget"), district=t("district"),
+              notice_working_days=t("notice_working_days"), notice_basis=t("notice_basis"),
+              criteria=t("criteria"), scores_visible=form_bool(f.get("scores_visible")))
     return run_action(request, session, lambda: rounds.create(session=session, actor=user, policies=_ps(request), **kw), back="/office/rounds", ok=("批次已创建", "round created"))
 
 
@@ -137,13 +191,48 @@ async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depend
         "open": (lambda: rounds.open_round(**kw), ("已开放申报", "round opened")),
         "close": (lambda: rounds.close_round(**kw), ("已截止申报", "round closed")),
         "shortlist": (lambda: review_flows.shortlist(**kw, min_score=str(f.get("min_score") or "") or None), ("已按评分择优列入拟立项名单", "shortlisted by score within the budget")),
-        "budget": (lambda: round_flows.set_budget(**kw, budget=str(f.get("budget") or "").strip() or None, reason=str(f.get("reason") or "")), ("预算已调整", "budget changed")),
+        "budget": (lambda: round_flows.set_budget(**kw, budget=_wan_input(str(f.get("budget_wan") or "").strip()) or str(f.get("budget") or "").strip() or None, reason=str(f.get("reason") or "")), ("预算已调整", "budget changed")),
         "notice_days": (lambda: rounds.set_notice_days(**kw, days=str(f.get("notice_working_days") or "").strip() or None, basis=str(f.get("notice_basis") or "")), ("公示期限已设定", "notice length set")),
     }
     if op not in fns:
         raise NotFound("没有这种操作", "no such operation", field="op")
     fn, ok = fns[op]
+    if op in ("close", "shortlist") and not confirmed(f):
+        return _confirm_round(request, session, user, round_id, op, f)
     return run_action(request, session, fn, back="/office/rounds", ok=ok)
+
+
+def _confirm_round(request: Request, session: Any, user: Any, round_id: int, op: str, f: Any) -> Response:
+    p = round_flows.close_preview(session=session, round_id=round_id, actor=user) if op == "close" else None
+    r = rounds.get(session=session, round_id=round_id, actor=user)
+    access.authorize(user, "round.close" if op == "close" else "application.shortlist")
+    facts = [(("批次", "Round"), r.name), (("受理期", "Open"), f"{r.opens_on} – {r.closes_on}")]
+    if op == "close":
+        facts += [(("将被锁定的草稿", "Drafts that will be locked"), str(p["drafts"])), (("已提交的申报", "Applications submitted"), str(p["submitted"]))]
+        return confirm_page(request, title=("确认截止申报", "Confirm closing the round"),
+                            lead=(f"截止后不再受理申报：{p['drafts']} 份尚未提交的草稿将无法提交。", f"Once closed, no more submissions: {p['drafts']} draft(s) not yet submitted can no longer be submitted."),
+                            action=f"/office/rounds/{round_id}/close", form=f, button=("确认截止", "Close the round"), facts=facts, back="/office/rounds", can=p["can_close"])
+    floor = str(f.get("min_score") or "").strip()
+    facts += [(("预算", "Budget"), _wan_text(r.budget)), (("最低分", "Minimum score"), floor or "—")]
+    return confirm_page(request, title=("确认择优拟立项", "Confirm the shortlist"),
+                        lead=("按评分从高到低、在预算内列入拟立项名单；未列入的申报为“未入选”，不能撤回。", "Applications are shortlisted by score within the budget; the others become 'not selected', which cannot be undone."),
+                        action=f"/office/rounds/{round_id}/shortlist", form=f, button=("确认择优", "Shortlist"), facts=facts, back="/office/rounds", danger=False)
+
+
+def _wan_text(value: Any) -> str:
+    from huiqi.web.render import _wan
+
+    return _wan(value)
+
+
+def _wan_input(raw: str | None) -> str | None:
+    """An amount typed in 万元 as yuan text for the services (bad text passed on: theirs to refuse)."""
+    if not raw:
+        return None
+    try:
+        return str(Decimal(raw.replace(",", "").strip()) * 10000)
+    except InvalidOperation:
+        return raw
 
 
 # ------------------------------------------------------------------ notices
@@ -155,21 +244,26 @@ def notices_page(request: Request, user: Any = Depends(OFFICE), session: Any = D
     if access.role_may(user.role, "application.publish"):
         shortlisted = _with_enterprises(session, applications.list_for(session=session, actor=user, state="shortlisted", newest_first=True))
     objections = notices.objections(session=session, actor=user)
-    return render(request, "office_notices.html", {"batches": visible_batches(session, user), "shortlisted": shortlisted, "objections": objections, "flash": pop_flash(request)})
+    import datetime as dt
+
+    ctx = {"batches": visible_batches(session, user), "shortlisted": shortlisted, "objections": objections, "flash": pop_flash(request),
+           "today": dt.date.today(), "closes_from": notices.closes_from}
+    return render(request, "office_notices.html", ctx)
 
 
 @router.post("/office/notices", dependencies=[Depends(check_csrf_form)])
 async def notices_publish(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     ids = [int(x) for x in f.getlist("application_ids") if str(x).isdigit()]
-    return run_action(request, session, lambda: notices.publish(session=session, application_ids=ids, published_on=str(f.get("published_on") or "") or None, title=str(f.get("title") or "") or None, actor=user),
+    # the server decides the dates: published today, its end counted in working days by the service
+    return run_action(request, session, lambda: notices.publish(session=session, application_ids=ids, published_on=None, title=str(f.get("title") or "") or None, actor=user),
                       back="/office/notices", ok=("已发布公示", "notice published"))
 
 
 @router.post("/office/notices/{batch_id}/close", dependencies=[Depends(check_csrf_form)])
 async def notices_close(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
-    f = await request.form()
-    return run_action(request, session, lambda: notices.close(session=session, batch_id=batch_id, on=str(f.get("on") or "") or None, actor=user), back="/office/notices", ok=("公示已结束", "notice closed"))
+    # no date from the form: the notice closes today, and the service refuses any day up to its end date
+    return run_action(request, session, lambda: notices.close(session=session, batch_id=batch_id, on=None, actor=user), back="/office/notices", ok=("公示已结束", "notice closed"))
 
 
 @router.post("/office/objections/{objection_id}/resolve", dependencies=[Depends(check_csrf_form)])
@@ -197,7 +291,23 @@ async def payments_batch(request: Request, user: Any = Depends(OFFICE), session:
 
 
 @router.post("/office/payments/batches/{batch_id}/run", dependencies=[Depends(check_csrf_form)])
-def payments_run(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
+async def payments_run(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
+    f = await request.form()
+    if not confirmed(f):
+        from huiqi.web.render import _capital, _programme_namer, _wan, page_lang
+
+        p = payment_flows.batch_preview(session=session, batch_id=batch_id, actor=user)
+        access.authorize(user, "instalment.pay")  # the confirmation of a run the role may not make: 403, as the run
+        name = _programme_namer(request, page_lang(request))
+        rows = [[x["enterprise"], name(x["programme"]), x["instalment"].label_zh if page_lang(request) == "zh" else x["instalment"].label_en, _wan(x["amount"])] for x in p["pay"]]
+        table = {"head": [("收款企业", "Payee", False), ("项目", "Programme", False), ("款项", "Instalment", False), ("金额", "Amount", True)], "rows": rows,
+                 "foot": [f"合计 {p['count']} 笔" if page_lang(request) == "zh" else f"total: {p['count']}", "", "", _wan(p["total"])]}
+        facts = [(("拨付批次", "Batch"), p["batch"].code), (("拨付日期", "Pay on"), str(p["batch"].pay_on)), (("收款企业", "Payees"), str(p["payees"])),
+                 (("笔数", "Payments"), str(p["count"])), (("合计", "Total"), f"{_wan(p['total'])}（{_capital(p['total'])}）")]
+        if p["skip"]:
+            facts.append((("不拨付（已拨付或已撤销）", "Not paid (paid already or revoked)"), str(len(p["skip"]))))
+        return confirm_page(request, title=("确认拨付", "Confirm the payment run"), lead=(f"将向 {p['payees']} 家企业拨付 {p['count']} 笔，合计 {_wan(p['total'])}。", f"{p['count']} payment(s) to {p['payees']} payee(s), {_wan(p['total'])} in all."),
+                            action=f"/office/payments/batches/{batch_id}/run", form=f, button=("确认拨付", "Pay"), facts=facts, table=table, back="/office/payments", danger=False, can=p["can_run"])
     return run_action(request, session, lambda: payment_flows.run_batch(session=session, batch_id=batch_id, actor=user), back="/office/payments", ok=("已拨付", "paid"))
 
 
@@ -275,7 +385,10 @@ def dashboard(request: Request, user: Any = Depends(OFFICE), session: Any = DB) 
     lang = page_lang(request)
     d = dashboard_flows.dashboard(session=session, actor=user)
     L = lambda zh, en: pick(zh, en, lang)  # noqa: E731
-    items = lambda key: [(x["key"], Decimal(x["amount"])) for x in d[key]]  # noqa: E731
+    from huiqi.web.render import _programme_namer
+
+    name = _programme_namer(request, lang)
+    items = lambda key: [(name(x["key"]) if key == "by_programme" else x["key"], Decimal(x["amount"])) for x in d[key]]  # noqa: E731
     svgs = {
         "programme": charts.bar_chart(items("by_programme"), title=L("立项金额（按项目）", "Approved, by programme")),
         "town": charts.bar_chart(items("by_town"), title=L("立项金额（按镇/园区）", "Approved, by town/park")),

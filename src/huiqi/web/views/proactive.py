@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from huiqi.api.security import check_csrf_form, db
+from huiqi.api.security import DB, check_csrf_form
 from huiqi.web.render import render
 from huiqi.web.views.common import page_user, pop_flash, run_action
 from huiqi.workflow.matching import flows as matching
@@ -38,7 +38,7 @@ def _settings(request: Request) -> Any:
 
 
 @router.get("/my/record")
-def my_record(request: Request, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
+def my_record(request: Request, user: Any = Depends(ENT), session: Any = DB) -> Response:
     ps = _ps(request)
     rec = records.record(session=session, enterprise_id=user.enterprise_id, actor=user, policies=ps)
     found = matches.results(session=session, actor=user)
@@ -59,7 +59,7 @@ def my_record_correct(
     value: str = Form(""),
     note: str = Form(""),
     user: Any = Depends(ENT),
-    session: Any = Depends(db),
+    session: Any = DB,
 ) -> Response:
     fn = lambda: records.correct(  # noqa: E731
         session=session,
@@ -75,7 +75,7 @@ def my_record_correct(
 
 
 @router.post("/my/record/selfcheck", dependencies=[Depends(check_csrf_form)])
-async def my_record_selfcheck(request: Request, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
+async def my_record_selfcheck(request: Request, user: Any = Depends(ENT), session: Any = DB) -> Response:
     """Keep the facts of a self-check (the signed answers of the self-check page) in the record."""
     from fastapi.responses import RedirectResponse
 
@@ -96,7 +96,7 @@ async def my_record_selfcheck(request: Request, user: Any = Depends(ENT), sessio
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, user: Any = Depends(ANYONE), session: Any = Depends(db)) -> Response:
+def notifications_page(request: Request, user: Any = Depends(ANYONE), session: Any = DB) -> Response:
     items = [inbox.view(n) for n in inbox.inbox(session=session, actor=user)]
     prefs = inbox.prefs(session=session, actor=user) if user.role == "enterprise" else None
     return render(request, "notifications.html", {"items": items, "prefs": prefs, "flash": pop_flash(request)})
@@ -104,7 +104,7 @@ def notifications_page(request: Request, user: Any = Depends(ANYONE), session: A
 
 @router.post("/notifications/{notification_id}/read", dependencies=[Depends(check_csrf_form)])
 def notifications_read(
-    request: Request, notification_id: int, user: Any = Depends(ANYONE), session: Any = Depends(db)
+    request: Request, notification_id: int, user: Any = Depends(ANYONE), session: Any = DB
 ) -> Response:
     return run_action(
         request,
@@ -115,7 +115,7 @@ def notifications_read(
 
 
 @router.post("/notifications/prefs", dependencies=[Depends(check_csrf_form)])
-async def notifications_prefs(request: Request, user: Any = Depends(ENT), session: Any = Depends(db)) -> Response:
+async def notifications_prefs(request: Request, user: Any = Depends(ENT), session: Any = DB) -> Response:
     form = await request.form()
     on = {str(k) for k in form.keys()}
     muted = [f"{k}:{c}" for k in KINDS if k != "office" for c in ("inbox", "email") if f"{k}:{c}" not in on]
@@ -128,7 +128,7 @@ async def notifications_prefs(request: Request, user: Any = Depends(ENT), sessio
 
 @router.get("/office/matching")
 def matching_page(
-    request: Request, programme: str | None = None, user: Any = Depends(DISTRICT), session: Any = Depends(db)
+    request: Request, programme: str | None = None, user: Any = Depends(DISTRICT), session: Any = DB
 ) -> Response:
     ps = _ps(request)
     rows = matches.results(session=session, actor=user, programme_id=programme or None)
@@ -148,7 +148,7 @@ def matching_page(
 
 
 @router.post("/office/matching/run", dependencies=[Depends(check_csrf_form)])
-def matching_run(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def matching_run(request: Request, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     fn = lambda: matching.run_register(session=session, actor=user, policies=_ps(request))  # noqa: E731
     return run_action(
         request,
@@ -165,7 +165,7 @@ def matching_propose(
     programme: str = Form(...),
     year: str = Form(...),
     user: Any = Depends(DISTRICT),
-    session: Any = Depends(db),
+    session: Any = DB,
 ) -> Response:
     fn = lambda: matching.propose_grants(  # noqa: E731
         session=session,
@@ -190,7 +190,7 @@ async def records_import(
     as_of: str = Form(""),
     file: UploadFile = File(...),
     user: Any = Depends(DISTRICT),
-    session: Any = Depends(db),
+    session: Any = DB,
 ) -> Response:
     from huiqi.api.routes.imports import read_upload
 
@@ -222,7 +222,7 @@ async def records_import(
 
 @router.get("/office/notifications")
 def deliveries_page(
-    request: Request, state: str | None = None, user: Any = Depends(DISTRICT), session: Any = Depends(db)
+    request: Request, state: str | None = None, user: Any = Depends(DISTRICT), session: Any = DB
 ) -> Response:
     rows = [inbox.view(n) for n in inbox.deliveries(session=session, actor=user, state=state or None)]
     return render(
@@ -233,7 +233,7 @@ def deliveries_page(
 
 
 @router.post("/office/notifications/dispatch", dependencies=[Depends(check_csrf_form)])
-def deliveries_dispatch(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def deliveries_dispatch(request: Request, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     def fn() -> dict:
         ps, st = _ps(request), _settings(request)
         notify.dispatch(session=session, actor=user, policies=ps, settings=st)
@@ -245,7 +245,7 @@ def deliveries_dispatch(request: Request, user: Any = Depends(DISTRICT), session
 
 @router.post("/office/notifications/{notification_id}/retry", dependencies=[Depends(check_csrf_form)])
 def deliveries_retry(
-    request: Request, notification_id: int, user: Any = Depends(DISTRICT), session: Any = Depends(db)
+    request: Request, notification_id: int, user: Any = Depends(DISTRICT), session: Any = DB
 ) -> Response:
     return run_action(
         request,

@@ -116,6 +116,31 @@ def _on(value: str | None) -> str | None:
     return None
 
 
+def _live_applications(request: Request) -> dict:
+    """A signed-in enterprise's live applications in open rounds, by (programme, claim): the results
+    offer 查看已有申报 for them instead of 申报此项目 (one live application per programme and claim)."""
+    state = request.app.state.huiqi
+    user = getattr(request.state, "user", None)
+    if state.sessionmaker is None or user is None or user.role != "enterprise":
+        return {}
+    from huiqi.workflow import states
+    from huiqi.workflow.applications import service as applications
+    from huiqi.workflow.rounds import service as rounds
+
+    session = state.sessionmaker()
+    try:
+        open_ids = {r.id for r in rounds.list_all(session=session, actor=user, state="open")}
+        final = {s.name for s in states.APPLICATION.states if s.final}
+        out: dict = {}
+        for a in applications.list_for(session=session, actor=user):
+            if a.round_id in open_ids and a.state not in final:
+                out.setdefault((a.programme_id, a.claim_id or ""), a.id)
+                out.setdefault((a.programme_id, "*"), a.id)
+        return out
+    finally:
+        session.close()
+
+
 def _known(request: Request, user: Any, answers: sc.Answers) -> dict:
     """What the district already knows, put into the answers on every step (never asked): a signed-in
     enterprise's record, and the open round's 限定期间. Returns the round (for the pages) and the
@@ -246,6 +271,7 @@ def _page(
     elif page == "results":
         ctx["docs"] = sc.results_view(ps, answers, report, lang)
         ctx["profile"] = sc.profile_for_match(answers)
+        ctx["existing"] = _live_applications(request)
     template = "_selfcheck_page.html" if request.headers.get("HX-Request") == "true" else "selfcheck.html"
     return render(request, template, ctx, status_code=status_code)
 
@@ -365,3 +391,44 @@ async def selfcheck_pdf(request: Request) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
     )
+
+
+# ------------------------------------------------------------------ public notices (公示), no log-in
+
+
+def _notice_session(request: Request) -> Any:
+    state = request.app.state.huiqi
+    if state.sessionmaker is None:  # rules-only mode: no notices are kept here
+        raise not_found("公示", "notice", field="batch")
+    return state.sessionmaker()
+
+
+@router.get("/notices")
+def public_notices(request: Request) -> Response:
+    """Every published 公示 of every district, newest first: open to anyone ("由区科委向社会公示")."""
+    from huiqi.workflow.notices import service as notices
+
+    maybe_user(request)
+    if request.app.state.huiqi.sessionmaker is None:  # rules-only mode: nothing is published from here
+        return render(request, "notices.html", {"batches": [], "today": dt.date.today()})
+    session = _notice_session(request)
+    try:
+        batches = notices.public_batches(session=session)
+        return render(request, "notices.html", {"batches": batches, "today": dt.date.today()})
+    finally:
+        session.close()
+
+
+@router.get("/notices/{batch_id}")
+def public_notice(request: Request, batch_id: int) -> Response:
+    """One 公示 as published: enterprise names, programmes and proposed amounts, the period and
+    how to object — no credit codes, towns or scores."""
+    from huiqi.workflow.notices import service as notices
+
+    maybe_user(request)
+    session = _notice_session(request)
+    try:
+        batch, rows = notices.public_notice(session=session, batch_id=batch_id)
+        return render(request, "notice.html", {"n": batch, "rows": rows, "today": dt.date.today()})
+    finally:
+        session.close()

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from huiqi.api.security import check_csrf_form, db
+from huiqi.api.security import DB, check_csrf_form
 from huiqi.web.render import render
 from huiqi.web.views.common import page_user, pop_flash, run_action
 from huiqi.workflow import access
@@ -42,7 +42,7 @@ def _district_documents(request: Request, user: Any) -> list:
 
 
 @router.get("/office/workbench")
-def workbench_home(request: Request, user: Any = Depends(WORKBENCH), session: Any = Depends(db)) -> Response:
+def workbench_home(request: Request, user: Any = Depends(WORKBENCH), session: Any = DB) -> Response:
     rows = service.list_for(session=session, actor=user)
     names = (
         {
@@ -69,7 +69,7 @@ async def workbench_create(
     source_text: str = Form(""),
     source: UploadFile | None = File(None),
     user: Any = Depends(WORKBENCH),
-    session: Any = Depends(db),
+    session: Any = DB,
 ) -> Response:
     text, name = source_text, "source.txt"
     if source is not None and source.filename:
@@ -130,7 +130,7 @@ def workbench_version(
     version_id: str,
     programme: str | None = None,
     user: Any = Depends(WORKBENCH),
-    session: Any = Depends(db),
+    session: Any = DB,
 ) -> Response:
     v = service.get(session=session, version_id=version_id, actor=user)
     programmes = _programmes(v.yaml_text)
@@ -169,7 +169,7 @@ def _problems_html(request: Request, problems: list) -> Response:
 
 @router.post("/office/workbench/{version_id}/check", dependencies=[Depends(check_csrf_form)])
 async def workbench_check(
-    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     """Live validation (htmx): the text in the editor, checked as it would be saved."""
     v = service.get(session=session, version_id=version_id, actor=user)
@@ -191,7 +191,7 @@ async def workbench_check(
 
 @router.post("/office/workbench/{version_id}/save", dependencies=[Depends(check_csrf_form)])
 async def workbench_save(
-    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     f = await request.form()
     programme = str(f.get("programme") or "") or None
@@ -213,7 +213,7 @@ async def workbench_save(
 
 @router.post("/office/workbench/{version_id}/tests", dependencies=[Depends(check_csrf_form)])
 async def workbench_tests(
-    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     f = await request.form()
     programme = str(f.get("programme") or "") or None
@@ -225,7 +225,7 @@ async def workbench_tests(
 
 @router.post("/office/workbench/{version_id}/preview", dependencies=[Depends(check_csrf_form)])
 async def workbench_preview(
-    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     f = await request.form()
     programme = str(f.get("programme") or "") or None
@@ -248,7 +248,7 @@ async def workbench_preview(
 
 @router.post("/office/workbench/{version_id}/propose", dependencies=[Depends(check_csrf_form)])
 def workbench_propose(
-    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     return run_action(
         request,
@@ -261,7 +261,7 @@ def workbench_propose(
 
 @router.post("/office/workbench/{version_id}/return", dependencies=[Depends(check_csrf_form)])
 def workbench_return(
-    request: Request, version_id: str, note: str = Form(""), user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, note: str = Form(""), user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     return run_action(
         request,
@@ -274,7 +274,7 @@ def workbench_return(
 
 @router.post("/office/workbench/{version_id}/publish", dependencies=[Depends(check_csrf_form)])
 def workbench_publish(
-    request: Request, version_id: str, note: str = Form(""), user: Any = Depends(WORKBENCH), session: Any = Depends(db)
+    request: Request, version_id: str, note: str = Form(""), user: Any = Depends(WORKBENCH), session: Any = DB
 ) -> Response:
     def go() -> Any:
         v = service.publish(

@@ -5,12 +5,17 @@ all use :func:`detail`."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import Session
 
 from huiqi import audit
 from huiqi.rules import PolicySet
 from huiqi.workflow import access, states
 from huiqi.workflow.applications import service as applications
+from huiqi.workflow.applications.models import Application
+from huiqi.workflow.errors import IllegalTransition, PermissionDenied
+from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.common import plain, row_dict
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.users.models import User
@@ -90,9 +95,41 @@ def detail(*, session: Session, application_id: int, actor: User, policies: Poli
     st = states.APPLICATION.state(app.state)
     out["next_steps"] = [
         {"name": t.name, "zh": t.zh, "en": t.en, "needs_reason": t.needs_reason}
-        for t in states.APPLICATION.available(app.state, actor.role)
+        for t in allowed_steps(app, actor.role)
     ]
     out["state_stage"] = st.stage
+    # payments belong to the application's record: each instalment's steps (拨付, 取消) in 办理记录
+    inst_ids = [str(i["id"]) for i in out["instalments"]]
+    if inst_ids:
+        extra = [
+            {"seq": e.seq, "at": plain(e.at), "actor": e.actor, "action": e.action, "reason": e.reason, "data": plain(e.data)}
+            for e in audit.entries(session, entity="instalment")
+            if e.entity_id in inst_ids
+        ]
+        out["history"] = sorted(out["history"] + extra, key=lambda h: h["seq"])
+    consulted = any(o.get("kind") == "consultation" for o in out["opinions"])
+    out["stage_bar"] = stage_bar(app, policies, paid=Decimal(out["paid_total"]), instalments=out["instalments"], consulted=consulted)
+    out["consultation"] = {
+        "needed": "consultation" in out["stages"],
+        "open": app.state in reviews.CONSULT_STATES and access.role_may(actor.role, "application.consult"),
+        "done": any(o.get("kind") == "consultation" for o in out["opinions"]),
+    }
+    r = session.get(Round, app.round_id) if app.round_id else None
+    out["criteria"] = (r.criteria if r is not None else None) or []
+    if not access.role_may(actor.role, "application.read_scores") and not (r is not None and r.scores_visible):
+        out["score"] = out["rank"] = None  # scores are not disclosed to applicants unless the round says so
+    out["declaration_needed"] = False
+    if actor.role == states.EXPERT:
+        mine = next((a for a in out["assignments"] if a["expert_id"] == actor.id), None)
+        if mine is None or mine.get("declared_at") is None:
+            # the conflict declaration comes before the content: until then the expert sees who
+            # applied for what (to judge a tie), nothing of the application itself
+            out["declaration_needed"] = True
+            for k in ("evaluation", "profile"):
+                out[k] = None if k == "evaluation" else {}
+            for k in ("materials", "checklist", "opinions", "history", "objections", "instalments", "payments"):
+                out[k] = []
+            out["next_steps"] = []
     return out
 
 
@@ -129,3 +166,58 @@ def judge(*, session: Session, application_id: int, actor: User, policies: Polic
     result = next((r for r in report["results"] if r["claim"] == app.claim_id), report["results"][0])
     same = (result["status"], result["ceiling"]) == (frozen.get("status"), frozen.get("ceiling"))
     return {"application": app.id, "version": result["version"], "on": ev["on"], "result": result, "same_as_frozen": same}
+
+
+def allowed_steps(app: Application, role: str) -> list:
+    """The application's next steps ``role`` may take now: the state machine's transitions from the
+    state (``states.MACHINES``) that its programme's process also allows from here — the same check
+    ``fire`` makes (no stage skipped, no stage the process lacks), so a page never offers a step the
+    service would refuse for the stage."""
+    out = []
+    for t in states.APPLICATION.available(app.state, role):
+        try:
+            states.check_transition(states.APPLICATION, app.state, t.name, role, stages=applications.stages_of(app), reason="-")
+        except (IllegalTransition, PermissionDenied):
+            continue
+        out.append(t)
+    return out
+
+
+def stage_bar(app: Application, policies: PolicySet | None, *, paid: Decimal, instalments: list, consulted: bool = False) -> list[dict]:
+    """The progress bar: one fixed set of stages per programme — its process stages from the policy
+    file (the frozen ones once submitted; the same before), always ending with 拨付 — each done,
+    now or to come; 专家评审 is "now" while the experts score; 征求意见 runs beside the checks and
+    is done once a department has answered; 拨付 is "now" from approval until the last instalment
+    is paid."""
+    stages = list(applications.stages_of(app))
+    if app.evaluation is None and policies is not None:
+        p = policies.programme(app.programme_id)
+        if p is not None and p.process is not None:
+            stages = list(p.process.stages)
+    if "payment" not in stages:
+        stages.append("payment")
+    st = states.APPLICATION.state(app.state)
+    done_to = states.stage_index(st.stage)
+    scheduled = [i for i in instalments if i.get("state") == "scheduled"]
+    bar = []
+    for name in stages:
+        idx = states.stage_index(name)
+        if name == "payment":
+            status = "done" if paid > 0 and not scheduled else ("now" if paid > 0 or app.state == "approved" else "todo")
+        elif name == "consultation" and idx > done_to:
+            status = "done" if consulted else "todo"
+        elif name == "expert_review" and app.state == "expert_review":
+            status = "now"
+        elif st.final and app.state not in ("approved",):
+            status = "done" if idx <= done_to else "todo"
+        elif idx <= done_to:
+            status = "done"
+        else:
+            status = "todo"
+        zh, en = states.STAGE_LABELS[name]
+        bar.append({"stage": name, "zh": zh, "en": en, "status": status})
+    if not any(b["status"] == "now" for b in bar) and not st.final:
+        nxt = next((b for b in bar if b["status"] == "todo" and b["stage"] != "consultation"), None)
+        if nxt is not None:
+            nxt["status"] = "now"
+    return bar

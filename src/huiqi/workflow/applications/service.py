@@ -114,6 +114,8 @@ def check_not_duplicate(*, session: Session, round_: Round, enterprise: Enterpri
         field="programme", details={"existing_id": existing.id, "state": existing.state, "round": round_.code,
                                     "programme": programme_id, "claim": claim_id},
     )
+
+
 def _project(value: Any) -> str | None:
     """A project identity: trimmed text of at most 200 characters, or None."""
     if value is None:
@@ -124,6 +126,36 @@ def _project(value: Any) -> str | None:
     if len(text) > 200:
         raise InvalidInput("项目标识不能超过 200 个字符", "the project identity is at most 200 characters", field="project")
     return text or None
+
+
+def live_for(*, session: Session, actor: User, round_id: int, programme_id: str, enterprise_id: int, claim_id: str | None = None, profile: dict | None = None) -> Application | None:
+    """The enterprise's live application (not withdrawn, rejected, not selected or revoked) for this
+    programme in this round — and, for a programme claimed per item, for the same claim — among
+    those the actor may see; None if there is none. The pages offer "查看已有申报" instead of
+    starting a second one. A claim is the same if its id matches, or (from a self-check profile) if
+    the profile's claim of that id is the one an application already holds."""
+    if access.as_id(round_id) is None or access.as_id(enterprise_id) is None:
+        return None
+    q = select(Application).where(
+        access.visible(actor, Application),
+        Application.round_id == round_id,
+        Application.enterprise_id == enterprise_id,
+        Application.programme_id == programme_id,
+        Application.state.not_in([s.name for s in states.APPLICATION.states if s.final]),
+    ).order_by(Application.id)
+    for app in session.execute(q).scalars():
+        if app.claim_id is None or claim_id is None and not _claims_of(profile):
+            return app
+        if claim_id is not None and app.claim_id == claim_id:
+            return app
+        if claim_id is None and app.claim_id in _claims_of(profile):
+            return app
+    return None
+
+
+def _claims_of(profile: dict | None) -> set[str]:
+    claims = (profile or {}).get("claims") if isinstance(profile, dict) else None
+    return {str(c.get("id")) for c in claims if isinstance(c, dict) and c.get("id")} if isinstance(claims, list) else set()
 
 
 def _profile_for(profile: dict, ent: Enterprise) -> dict:

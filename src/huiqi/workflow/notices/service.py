@@ -170,6 +170,48 @@ def close(*, session: Session, batch_id: int, on: dt.date | str | None, actor: U
     return batch
 
 
+def closes_from(batch: NoticeBatch | dict) -> dt.date:
+    """The first day a notice may be closed: the day after its last day (``ends_on``, computed in
+    working days when it was published). The pages offer closing only from then, on today's date."""
+    ends = batch["ends_on"] if isinstance(batch, dict) else batch.ends_on
+    return (ends if isinstance(ends, dt.date) else dt.date.fromisoformat(str(ends))) + dt.timedelta(days=1)
+
+
+def public_batches(*, session: Session) -> list[NoticeBatch]:
+    """Every published notice batch, newest first — a 公示 is public ("由区科委向社会公示",
+    金科〔2025〕25号): no log-in (``access.public``)."""
+    return list(session.execute(select(NoticeBatch).where(access.public(NoticeBatch)).order_by(NoticeBatch.id.desc())).scalars())
+
+
+def public_notice(*, session: Session, batch_id: int) -> tuple[NoticeBatch, list[dict]]:
+    """One published notice and its list as the public reads it: enterprise name, programme and
+    the proposed amount, in rank order — no credit code, town, score or anything else on record.
+    Unknown batch: NotFound."""
+    from huiqi.workflow.enterprises.models import Enterprise
+
+    if access.as_id(batch_id) is None:
+        raise access.not_found(NoticeBatch, batch_id, field="batch")
+    batch = session.execute(select(NoticeBatch).where(NoticeBatch.id == batch_id, access.public(NoticeBatch))).scalar_one_or_none()
+    if batch is None:
+        raise access.not_found(NoticeBatch, batch_id, field="batch")
+    rows = session.execute(
+        select(Application, Enterprise.name)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .where(Application.id.in_(_published_ids(session, batch.id)))
+        .order_by(Application.rank, Application.id)
+    ).all()
+    return batch, [{"enterprise": name, "programme": app.programme_id, "amount": app.proposed_amount or app.requested_amount} for app, name in rows]
+
+
+def _published_ids(session: Session, batch_id: int) -> list[int]:
+    """The applications a notice published (from its audit entry: an application later withdrawn
+    from the notice by an upheld objection stays on the notice as published)."""
+    entry = next((e for e in audit.entries(session, entity="notice", entity_id=batch_id) if e.action == "notice.publish"), None)
+    if entry is not None and isinstance((entry.data or {}).get("applications"), list):
+        return [int(x) for x in entry.data["applications"]]
+    return list(session.execute(select(Application.id).where(Application.notice_batch_id == batch_id)).scalars())
+
+
 def get_batch(*, session: Session, batch_id: int, actor: User) -> NoticeBatch:
     """A notice batch the actor may see, else NotFound."""
     return access.get(session, actor, NoticeBatch, batch_id, field="batch")

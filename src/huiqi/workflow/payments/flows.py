@@ -158,3 +158,46 @@ def record_recovery(*, session: Session, receivable_id: int, actor: User, on: dt
         session=session, app=app, amount=rec.amount, actor=actor, why=f"已收回 {rec.amount} 元 / {rec.amount} recovered"
     )
     return rec
+
+
+def batch_preview(*, session: Session, batch_id: int, actor: User) -> dict:
+    """What running a payment batch will pay, before it is run (the confirmation page): each payee
+    (enterprise, programme, instalment, amount), the count and the total — the instalments
+    :func:`run_batch` would pay now (scheduled, of an approved project of the batch's district);
+    the others are listed as skipped, with why."""
+    from huiqi.workflow.enterprises.models import Enterprise
+
+    batch = get_batch(session=session, batch_id=batch_id, actor=actor)
+    access.authorize(actor, "payment_batch.read")
+    rows = session.execute(
+        select(Instalment, Application, Enterprise)
+        .join(PaymentBatchItem, PaymentBatchItem.instalment_id == Instalment.id)
+        .join(Application, Application.id == Instalment.application_id)
+        .join(Enterprise, Enterprise.id == Application.enterprise_id)
+        .where(PaymentBatchItem.batch_id == batch.id)
+        .order_by(Instalment.id)
+    ).all()
+    pay, skip = [], []
+    for inst, app, ent in rows:
+        item = {
+            "instalment": inst,
+            "application": app,
+            "enterprise": ent.name,
+            "programme": app.programme_id,
+            "amount": inst.amount,
+        }
+        if inst.state != "scheduled":
+            skip.append({**item, "why": states.INSTALMENT.state(inst.state)})
+        elif app.state != "approved" or app.district != batch.district:
+            skip.append({**item, "why": states.APPLICATION.state(app.state)})
+        else:
+            pay.append(item)
+    return {
+        "batch": batch,
+        "pay": pay,
+        "skip": skip,
+        "count": len(pay),
+        "payees": len({x["application"].enterprise_id for x in pay}),
+        "total": sum((x["amount"] for x in pay), Decimal(0)),
+        "can_run": batch.state == "open" and bool(pay),
+    }

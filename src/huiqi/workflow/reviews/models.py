@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.store import Base
@@ -38,3 +38,7 @@ class ExpertAssignment(IdMixin, Base):
     # counts for no ranking; kept, with when and why, for the record
     voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     void_reason: Mapped[str | None] = mapped_column(Text)
+    # the score per criterion of the round ({criterion id: score 0–100}); ``score`` is their weighted total
+    criterion_scores: Mapped[dict | None] = mapped_column(JSON)
+    # when the expert declared no conflict of interest with the enterprise (before the content opens)
+    declared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

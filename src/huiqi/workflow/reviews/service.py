@@ -78,9 +78,15 @@ def assign_experts(*, session: Session, application_id: int, expert_ids: list[in
     return out
 
 
-def score(*, session: Session, application_id: int, actor: User, score: Decimal | int | str, comment: str = "") -> ExpertAssignment:
-    """An assigned expert scores the application (0–100). ``access`` shows an expert only the
-    applications assigned to it, never those of an enterprise it declared a tie with."""
+def score(*, session: Session, application_id: int, actor: User, score: Decimal | int | str | None = None, comment: str = "", criteria: dict | None = None) -> ExpertAssignment:
+    """An assigned expert scores the application. A round with criteria (``Round.criteria``) is
+    scored per criterion (``criteria``: {criterion id: 0–100}); the score kept is their weighted
+    total, Σ score × weight ÷ Σ weight, to 0.01. A round without criteria takes one 0–100 score.
+    ``access`` shows an expert only the applications assigned to it, never those of an enterprise
+    it declared a tie with. Scoring declares no conflict of interest if the expert has not yet done
+    so (:func:`declare`; the pages ask for the declaration before the content opens)."""
+    from huiqi.workflow.rounds.models import Round
+
     app = get(session=session, application_id=application_id, actor=actor)
     access.authorize(actor, "application.score")
     if app.state != "expert_review":
@@ -89,31 +95,91 @@ def score(*, session: Session, application_id: int, actor: User, score: Decimal 
     a = session.execute(select(ExpertAssignment).where(ExpertAssignment.application_id == app.id, ExpertAssignment.expert_id == actor.id).with_for_update()).scalar_one_or_none()
     if a is None or a.voided_at is not None:
         raise PermissionDenied("您未被分配评审此申报", "you are not assigned to this application", field="expert")
-    value = _score(score, field="score")
-    if not (Decimal(0) <= value <= Decimal(100)):
-        raise InvalidInput(f"评分应在 0–100 之间：{value}", f"the score must be within 0–100: {value}", field="score")
-    a.score, a.comment, a.scored_at = value.quantize(Decimal("0.01")), comment, utcnow()
+    r = session.get(Round, app.round_id) if app.round_id else None
+    crit = (r.criteria if r is not None else None) or []
+    parts: dict | None = None
+    if crit:
+        given = criteria or {}
+        parts, missing = {}, []
+        for c in crit:
+            raw = given.get(c["id"])
+            if raw in (None, ""):
+                missing.append(c)
+                continue
+            v = _score(raw, field=f"criteria.{c['id']}", label=c["zh"])
+            if not (Decimal(0) <= v <= Decimal(100)):
+                raise InvalidInput(f"“{c['zh']}”的评分应在 0–100 之间：{v}", f"the score for {c['en']!r} must be within 0–100: {v}", field=f"criteria.{c['id']}")
+            parts[c["id"]] = str(v.quantize(Decimal("0.01")))
+        if missing:
+            raise InvalidInput("请为每一项评审指标打分：" + "、".join(c["zh"] for c in missing), "score every criterion: " + ", ".join(c["en"] for c in missing), field=f"criteria.{missing[0]['id']}")
+        weights = sum(Decimal(c["weight"]) for c in crit)
+        value = sum(Decimal(parts[c["id"]]) * Decimal(c["weight"]) for c in crit) / weights
+    else:
+        if score in (None, ""):
+            raise InvalidInput("请填写评分（0–100）", "give a score (0–100)", field="score")
+        value = _score(score, field="score")
+        if not (Decimal(0) <= value <= Decimal(100)):
+            raise InvalidInput(f"评分应在 0–100 之间：{value}", f"the score must be within 0–100: {value}", field="score")
+    now = utcnow()
+    if a.declared_at is None:
+        a.declared_at = now
+        audit.record(session, actor=actor.username, action="review.declare", entity="application", entity_id=app.id, district=app.district, data={"conflict": False})
+    a.score, a.comment, a.scored_at, a.criterion_scores = value.quantize(Decimal("0.01")), comment, now, parts
     session.flush()
-    audit.record(session, actor=actor.username, action="review.score", entity="application", entity_id=app.id, district=app.district, data={"score": a.score, "comment": comment})
+    audit.record(session, actor=actor.username, action="review.score", entity="application", entity_id=app.id, district=app.district, data={"score": a.score, "comment": comment, **({"criteria": parts} if parts else {})})
     return a
 
 
-def _score(value: Decimal | int | str, *, field: str) -> Decimal:
+def my_assignment(*, session: Session, application_id: int, actor: User) -> ExpertAssignment | None:
+    """The actor's own assignment to an application it may see (an expert's), else None."""
+    app = get(session=session, application_id=application_id, actor=actor)
+    return session.execute(select(ExpertAssignment).where(ExpertAssignment.application_id == app.id, ExpertAssignment.expert_id == actor.id)).scalar_one_or_none()
+
+
+def declare(*, session: Session, application_id: int, actor: User, conflict: bool, reason: str = "") -> ExpertAssignment | None:
+    """The expert's conflict-of-interest declaration for an application assigned to it, made
+    before its content opens. No conflict: recorded (``declared_at``), the content opens. A
+    conflict: a tie with the enterprise (``users.declare_tie``) — the expert stands aside, the
+    application disappears from its list, and any score it gave is void (issue 13's mechanism)."""
+    from huiqi.workflow.users import service as users
+
+    a = my_assignment(session=session, application_id=application_id, actor=actor)
+    access.authorize(actor, "application.score")
+    if a is None or a.voided_at is not None:
+        raise PermissionDenied("您未被分配评审此申报", "you are not assigned to this application", field="expert")
+    app = get(session=session, application_id=application_id, actor=actor)
+    if conflict:
+        if not (reason or "").strip():
+            raise InvalidInput("请说明关联关系", "describe the tie", field="reason")
+        users.declare_tie(session=session, expert_id=actor.id, enterprise_id=app.enterprise_id, reason=reason, actor=actor)
+        return None
+    if a.declared_at is None:
+        a.declared_at = utcnow()
+        session.flush()
+        audit.record(session, actor=actor.username, action="review.declare", entity="application", entity_id=app.id, district=app.district, data={"conflict": False})
+    return a
+
+
+def _score(value: Decimal | int | str, *, field: str, label: str = "") -> Decimal:
     """A score as a finite Decimal: NaN, Infinity and anything not a number are bilingual errors."""
+    what = f"“{label}”的评分" if label else "评分"
     try:
         d = Decimal(str(value).strip())
     except Exception:  # noqa: BLE001
-        raise InvalidInput(f"评分应为 0–100 的数：{value!r}", f"the score must be a number 0–100: {value!r}", field=field) from None
+        raise InvalidInput(f"{what}应为 0–100 的数：{value!r}", f"the score must be a number 0–100: {value!r}", field=field) from None
     if not d.is_finite():
-        raise InvalidInput(f"评分应为 0–100 的有限数，不能是 {value!r}", f"the score must be a finite number 0–100, not {value!r}", field=field)
+        raise InvalidInput(f"{what}应为 0–100 的有限数，不能是 {value!r}", f"the score must be a finite number 0–100, not {value!r}", field=field)
     return d
+
+
+CONSULT_STATES = ("submitted", "town_confirmed", "district_checked", "expert_review")
 
 
 def consult(*, session: Session, application_id: int, actor: User, department: str, opinion: str) -> ReviewOpinion:
     """Record a department's opinion (征求意见) on an application under review."""
     app = get(session=session, application_id=application_id, actor=actor)
     access.authorize(actor, "application.consult")
-    if app.state not in ("submitted", "town_confirmed", "district_checked", "expert_review"):
+    if app.state not in CONSULT_STATES:
         st = states.APPLICATION.state(app.state)
         raise IllegalTransition(f"申报{st.zh}，不能再征求意见", f"the application is {st.en}: consultation is over", field="state")
     if not (department or "").strip() or not (opinion or "").strip():

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from huiqi import audit
-from huiqi.workflow import access
+from huiqi.workflow import access, states
 from huiqi.workflow.common import money
 from huiqi.workflow.decisions.flows import round_commitments
 from huiqi.workflow.decisions.service import lock_round
@@ -57,3 +57,27 @@ def commitments(*, session: Session, round_id: int, actor: User) -> dict:
     get(session=session, round_id=round_id, actor=actor)
     access.authorize(actor, "round.commitments")
     return round_commitments(session=session, round_id=round_id)
+
+
+def close_preview(*, session: Session, round_id: int, actor: User) -> dict:
+    """What closing a round will do, before it is done (the confirmation page): how many drafts
+    will be locked (they can no longer be submitted), how many applications were submitted."""
+    from sqlalchemy import func, select
+
+    from huiqi.workflow.applications.models import Application
+
+    r = get(session=session, round_id=round_id, actor=actor)
+    access.authorize(actor, "round.close")
+    rows = session.execute(
+        select(Application.state, func.count(Application.id))
+        .where(Application.round_id == r.id, access.visible(actor, Application))
+        .group_by(Application.state)
+    ).all()
+    by_state = {state: n for state, n in rows}
+    return {
+        "round": r,
+        "drafts": by_state.get("draft", 0),
+        "submitted": sum(n for st, n in by_state.items() if st != "draft"),
+        "by_state": by_state,
+        "can_close": r.state in states.ROUND.transition("close").sources,
+    }

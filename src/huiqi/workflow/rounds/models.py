@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.store import Base, Money
@@ -32,3 +32,7 @@ class Round(IdMixin, Base):
     notice_working_days: Mapped[int | None] = mapped_column(Integer)
     notice_basis: Mapped[str | None] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")
+    # the dimensions experts score and their weights ([{id, zh, en, weight}]; None: one 0–100 score)
+    criteria: Mapped[list | None] = mapped_column(JSON)
+    # whether applicants see their score and rank (normally not disclosed to them)
+    scores_visible: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())

@@ -32,10 +32,11 @@ def district_of(policies: PolicySet, programmes: list[str]) -> str:
     return next(iter(districts))
 
 
-def create(*, session: Session, code: str, name: str, programmes: list[str], year: int, opens_on: dt.date | str, closes_on: dt.date | str, actor: User, period_start: dt.date | str | None = None, period_end: dt.date | str | None = None, budget: Decimal | str | None = None, district: str | None = None, policies: PolicySet | None = None, notice_working_days: int | str | None = None, notice_basis: str | None = None) -> Round:
+def create(*, session: Session, code: str, name: str, programmes: list[str], year: int, opens_on: dt.date | str, closes_on: dt.date | str, actor: User, period_start: dt.date | str | None = None, period_end: dt.date | str | None = None, budget: Decimal | str | None = None, district: str | None = None, policies: PolicySet | None = None, notice_working_days: int | str | None = None, criteria: list | str | None = None, scores_visible: bool = False, notice_basis: str | None = None) -> Round:
     """Create a round (not yet open) for one or more programmes of the loaded policies. Its district
     is the programmes' document's (``district``, if given, must be that one): an officer creates
-    rounds of its own district only."""
+    rounds of its own district only. ``criteria``: what experts score and the weights
+    (:func:`parse_criteria`; None: one 0–100 score); ``scores_visible``: applicants see their score."""
     access.authorize(actor, "round.create")
     policies = policies or default_policies()
     if not programmes:
@@ -56,14 +57,16 @@ def create(*, session: Session, code: str, name: str, programmes: list[str], yea
     if ps and pe and pe < ps:
         raise InvalidInput("限定期间的截止日早于起始日", "the qualifying period ends before it starts", field="period_end")
     b = money(budget, field="budget") if budget is not None else None
+    crit = parse_criteria(criteria)
     if session.execute(select(Round.id).where(Round.code == code)).first():
         raise InvalidInput(f"批次编号已存在：{code}", f"round code already used: {code}", field="code")
     nd = notice_days_value(notice_working_days)
     nb = (notice_basis or "").strip()[:300] or None
-    r = Round(code=code, name=name, programmes=list(programmes), year=int(year), opens_on=opens, closes_on=closes, period_start=ps, period_end=pe, budget=b, district=own, state="draft", notice_working_days=nd, notice_basis=nb)
+    r = Round(code=code, name=name, programmes=list(programmes), year=int(year), opens_on=opens, closes_on=closes, period_start=ps, period_end=pe, budget=b, district=own, state="draft", notice_working_days=nd, notice_basis=nb,
+              criteria=crit, scores_visible=bool(scores_visible))
     session.add(r)
     session.flush()
-    audit.record(session, actor=actor.username, action="round.create", entity="round", entity_id=r.id, district=own, data={"code": code, "district": own, "programmes": programmes, "year": year, "opens_on": opens, "closes_on": closes, "period_start": ps, "period_end": pe, "budget": b, "notice_working_days": nd, "notice_basis": nb})
+    audit.record(session, actor=actor.username, action="round.create", entity="round", entity_id=r.id, district=own, data={"code": code, "district": own, "programmes": programmes, "year": year, "opens_on": opens, "closes_on": closes, "period_start": ps, "period_end": pe, "budget": b, "notice_working_days": nd, "notice_basis": nb, "criteria": crit, "scores_visible": bool(scores_visible)})
     return r
 
 
@@ -96,6 +99,53 @@ def set_notice_days(*, session: Session, round_id: int, days: int | str | None, 
     audit.record(session, actor=actor.username, action="round.notice_days", entity="round", entity_id=r.id, district=r.district,
                  data={"code": r.code, "before": {"days": before[0], "basis": before[1]}, "after": {"days": r.notice_working_days, "basis": r.notice_basis}})
     return r
+
+
+MAX_CRITERIA = 12
+
+
+def parse_criteria(value: list | str | None) -> list[dict] | None:
+    """A round's scoring criteria as ``[{"id", "zh", "en", "weight"}]`` (weights as text, summing to
+    anything positive: a total is Σ score × weight ÷ Σ weight). Given as such a list, or as text with
+    one criterion a line, ``名称 权重`` (``创新性 30``; ``名称 / English 权重`` names it in English too).
+    Empty: None — the experts give one 0–100 score. The policy documents name no criteria (金科〔2025〕
+    25号: "区科委负责组织专家开展项目评审"): the officer sets them per round, from the year's call."""
+    if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+        return None
+    rows: list[dict] = []
+    if isinstance(value, str):
+        for n, line in enumerate(value.splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            name, _, weight = line.replace("\t", " ").rpartition(" ")
+            if not name.strip():
+                raise InvalidInput(f"评审指标第 {n} 行应为“名称 权重”，如“创新性 30”：{line}", f"criterion line {n} should read 'name weight', e.g. 'innovation 30': {line}", field="criteria")
+            zh, _, en = name.partition("/")
+            rows.append({"zh": zh.strip(), "en": en.strip() or zh.strip(), "weight": weight})
+    elif isinstance(value, list):
+        rows = [dict(x) if isinstance(x, dict) else {} for x in value]
+    else:
+        raise InvalidInput("评审指标格式不正确", "the criteria are not a list", field="criteria")
+    if len(rows) > MAX_CRITERIA:
+        raise InvalidInput(f"评审指标最多 {MAX_CRITERIA} 项", f"at most {MAX_CRITERIA} criteria", field="criteria")
+    out, seen = [], set()
+    for i, x in enumerate(rows, start=1):
+        zh = str(x.get("zh") or x.get("name") or "").strip()[:50]
+        if not zh:
+            raise InvalidInput(f"第 {i} 项评审指标没有名称", f"criterion {i} has no name", field="criteria")
+        try:
+            w = Decimal(str(x.get("weight", "")).strip())
+        except Exception:  # noqa: BLE001
+            w = Decimal("NaN")
+        if not w.is_finite() or w <= 0 or w > 1000:
+            raise InvalidInput(f"评审指标“{zh}”的权重应为正数：{x.get('weight')!r}", f"the weight of {zh!r} must be a positive number: {x.get('weight')!r}", field="criteria")
+        cid = str(x.get("id") or f"c{i}")[:20]
+        if zh in seen or cid in {c["id"] for c in out}:
+            raise InvalidInput(f"评审指标重复：{zh}", f"criterion named twice: {zh}", field="criteria")
+        seen.add(zh)
+        out.append({"id": cid, "zh": zh, "en": str(x.get("en") or zh).strip()[:80], "weight": f"{w.normalize():f}"})
+    return out
 
 
 def get(*, session: Session, round_id: int, actor: User, lock: bool = False) -> Round:
