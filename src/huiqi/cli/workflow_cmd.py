@@ -52,6 +52,7 @@ PoliciesOpt = typer.Option(None, "--policies", "-p", envvar="HUIQI_POLICY_DIR", 
 # what a command says it did, held until its transaction has committed (commit, then tell)
 _PENDING: list[str] = []
 _DEPTH = [0]
+_OPEN: list[Any] = []  # the command's open sessions: _policies reads published versions through the innermost
 
 
 @contextlib.contextmanager
@@ -67,7 +68,11 @@ def _session() -> Iterator[Any]:
         check_ready(engine)  # not set up / unreachable / not migrated: say so (exit 2), no SQL error
         try:
             with session_scope(make_sessionmaker(engine)) as s:
-                yield s
+                _OPEN.append(s)
+                try:
+                    yield s
+                finally:
+                    _OPEN.pop()
         except (OperationalError, IntegrityError) as exc:  # e.g. the commit refused: said, not a traceback
             first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
             raise DatabaseNotReady(f"数据库未能保存，未保存任何内容：{first}", f"the database did not save; nothing was saved: {first}") from None
@@ -118,8 +123,10 @@ def _policies(path: Optional[Path]) -> Any:
 
     ps = load_policies(path) if path else default_policies()
     from huiqi.store import make_engine, make_sessionmaker
-    from huiqi.workflow.workbench.flows import published_into
+    from huiqi.workflow.workbench.flows import published_into, with_published
 
+    if _OPEN:  # inside the command's transaction: a second connection would wait on SQLite's write lock
+        return with_published(_OPEN[-1], ps)
     engine = make_engine()  # the versions published in the workbench, beside the files (issue 18)
     try:
         return published_into(make_sessionmaker(engine), ps)
