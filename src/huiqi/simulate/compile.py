@@ -872,8 +872,8 @@ def _facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.C
     names = set()
     for n in nodes:
         names |= {x for x in E.names_in(n) if "." in x}
-    if programme.support.count_once_per:
-        names.add(programme.support.count_once_per)
+    if programme.support.once is not None:
+        names |= {f for f in programme.support.once.per if f != ENTERPRISE}
     return {n for n in names if not n.startswith(CALL + ".")}
 
 
@@ -1141,15 +1141,42 @@ def programme_results(cp: CompiledPolicies, prog: CompiledProgramme, population:
             out[f"__cap{ci}"] = ibis.null(idt.int64)
         else:
             out[f"__cap{ci}"] = to_fen(_max0(lim))
-    key = programme.support.count_once_per
+    try:
+        key = once_key(programme, rows)
+    except _Refusal as exc:
+        raise fail("support.once", exc) from None
     select = [ENTERPRISE_ID, *extra, CLAIM_SEQ]
-    if key and programme.subject != ENTERPRISE:
-        out["__key"] = rows[column_of(key)].cast(idt.string) if column_of(key) in rows.columns else ibis.null(idt.string)
+    if key is not None:
+        out["__key"] = key
         out["__mode"] = mode
     res = rows.select(*select, **out)
-    if key and programme.subject != ENTERPRISE:
+    if key is not None:
         res = _count_once(res)
     return res.select(*select, "__prog", "__status", "__ceiling", *[f"__cap{ci}" for ci in prog.caps], *(["__capyear"] if prog.caps else []))
+
+
+def once_key(programme: M.Programme, rows: Any) -> Any:
+    """The count-once key of a claim programme's ``once`` (issue 15) as one text column: the values
+    of its ``per`` facts joined (NULL when one is missing: the engine's needs-info); ``enterprise``
+    alone is one constant key per enterprise (rows are grouped by enterprise). Only the span the
+    compiler can group within one evaluation is taken: ``within: policy`` (and ``year`` where every
+    claim counts in the evaluation year); ``within: {years: N}`` is refused, never silently different."""
+    once = programme.support.once
+    if once is None or programme.subject == ENTERPRISE:
+        return None
+    if once.within == "years":
+        raise _Refusal(
+            f"编译器不支持 once 的 within: {{years: {once.years}}}（同一评估中跨年度分组）",
+            f"once with within: {{years: {once.years}}} is not supported by the compiler (grouping across years within one evaluation)",
+        )
+    facts = [f for f in once.per if f != ENTERPRISE]
+    if not facts:
+        return ibis.literal("enterprise", type=idt.string)
+    parts = [rows[column_of(f)].cast(idt.string) if column_of(f) in rows.columns else ibis.null(idt.string) for f in facts]
+    key = parts[0]
+    for part in parts[1:]:
+        key = ibis.ifelse(key.isnull() | part.isnull(), ibis.null(idt.string), key.concat("\x1f", part))
+    return key
 
 
 def _first_member(cp: CompiledPolicies, cap: CapInfo) -> M.Programme | None:

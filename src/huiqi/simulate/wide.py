@@ -219,9 +219,12 @@ def programme_stage(cp: C.CompiledPolicies, prog: C.CompiledProgramme, rows: Any
                 elif day.ty == "date" and day.const is not None:
                     year = ibis.literal(day.const.year, type=idt.int32)
             out["capyear"] = year
-        key = programme.support.count_once_per
-        if key and programme.subject != ENTERPRISE:
-            out["key"] = t[C.column_of(key)].cast(idt.string) if C.column_of(key) in t.columns else _null(idt.string)
+        try:
+            key = C.once_key(programme, t)
+        except C._Refusal as exc:
+            raise _fail(programme, "support.once", exc) from None
+        if key is not None:
+            out["key"] = key
         return out
 
     return stage, finish
