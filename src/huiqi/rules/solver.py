@@ -1,0 +1,591 @@
+"""Solver-backed checks of a policy file (z3): witnesses, flips, the most an amount can reach.
+
+For every programme:
+
+* a **witness** — a profile that makes it eligible (every criterion, soft ones too, the scope,
+  the validity window, the support standard), or a proof that none exists (an ``error``: the
+  criteria that contradict each other are named, from the solver's unsat core);
+* the **smallest flip** — one fact of the witness changed as little as possible (a number by
+  the least amount, a yes/no turned over, another enum value) so that the programme is no longer
+  eligible: the boundary a policy officer checks against the text;
+* the **maximum** of its amount over every eligible profile, checked against the ceilings its
+  quoted clause states (最高 / 不超过 / 上限 … 万元): an amount above every stated ceiling is an
+  ``error`` (a multi-year amount is checked per year).
+
+Every witness and flip is run through the engine itself before it is reported, so the solver's
+reading of dates (approximated: ``year``, ``add_years`` and ``years_between`` over day numbers)
+never decides a result on its own. ``huiqi policies witnesses --out DIR`` writes them as policy
+tests (the format of ``policies/tests/``), which ``tests/rules/test_witnesses.py`` runs for every
+programme of the shipped documents.
+
+Facts are modelled by type: ``bool`` → Bool; ``int`` → Int ≥ 0; ``money`` → Int ≥ 0 (whole yuan,
+so witnesses read well); ``number`` / ``ratio`` → Real; ``date`` → Int (day number); ``text`` and
+``enum`` → String (an enum within its values). Each check has a timeout:
+``HUIQI_Z3_TIMEOUT_MS`` (default 2000 ms); a timeout is reported as a warning, never a pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import z3
+
+from huiqi.rules import expr as E
+from huiqi.rules import model as M
+from huiqi.rules.facts import CALL, ENTERPRISE
+
+WITNESS_CLAIM = "w1"
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def timeout_ms() -> int:
+    return int(os.environ.get("HUIQI_Z3_TIMEOUT_MS", "2000"))
+
+
+class Unsupported(Exception):
+    """An expression the solver does not model (the programme is skipped, with a warning)."""
+
+
+def _day(d: dt.date) -> int:
+    return d.toordinal() - _EPOCH
+
+
+def _from_day(n: int) -> dt.date:
+    return dt.date.fromordinal(n + _EPOCH)
+
+
+@dataclass
+class Translation:
+    """z3 variables for the facts of one programme, and how to read them back."""
+
+    vocab: Any
+    params: dict[str, Any]
+    on: dt.date
+    vars: dict[str, Any] = field(default_factory=dict)
+    side: list[Any] = field(default_factory=list)  # type constraints (non-negative, enum values)
+
+    def var(self, name: str) -> Any:
+        if name in self.vars:
+            return self.vars[name]
+        if name == "call.date":
+            return z3.IntVal(_day(self.on))
+        fact = self.vocab.fact(name)
+        if fact is None:
+            raise Unsupported(f"unknown fact {name}")
+        t = fact.type
+        if t == "bool":
+            v = z3.Bool(name)
+        elif t in ("int", "money"):
+            v = z3.Int(name)
+            self.side.append(v >= 0)
+        elif t in ("number", "ratio"):
+            v = z3.Real(name)
+        elif t == "date":
+            v = z3.Int(name)
+            self.side.append(v >= _day(dt.date(1950, 1, 1)))
+            self.side.append(v <= _day(dt.date(2100, 1, 1)))
+        elif t in ("text", "enum"):
+            v = z3.String(name)
+            if t == "enum":
+                self.side.append(z3.Or(*[v == z3.StringVal(x) for x in fact.values]))
+        else:  # pragma: no cover - the vocabulary refuses other types
+            raise Unsupported(f"type {t}")
+        self.vars[name] = v
+        return v
+
+    def literal(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            return z3.BoolVal(value)
+        if isinstance(value, Decimal):
+            return z3.RealVal(str(value)) if value != value.to_integral_value() else z3.IntVal(int(value))
+        if isinstance(value, dt.date):
+            return z3.IntVal(_day(value))
+        if isinstance(value, str):
+            return z3.StringVal(value)
+        raise Unsupported(f"literal {value!r}")
+
+    def term(self, node: E.Node) -> Any:
+        if isinstance(node, E.Literal):
+            if node.value is None:
+                raise Unsupported("unknown literal")
+            return self.literal(node.value)
+        if isinstance(node, E.Name):
+            if "." in node.name:
+                return self.var(node.name)
+            if node.name not in self.params or self.params[node.name] is None:
+                raise Unsupported(f"parameter {node.name}")
+            return self.literal(self.params[node.name])
+        if isinstance(node, E.Unary):
+            inner = self.term(node.operand)
+            return z3.Not(inner) if node.op == "not" else -inner
+        if isinstance(node, E.Binary):
+            a, b = self.term(node.left), self.term(node.right)
+            op = node.op
+            if op == "and":
+                return z3.And(a, b)
+            if op == "or":
+                return z3.Or(a, b)
+            if op in ("==", "!="):
+                a, b = _same_sort(a, b)
+                return a == b if op == "==" else a != b
+            ops = {"<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b, "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b}
+            if op in ops:
+                return ops[op]()
+            if op == "/":
+                return z3.ToReal(a) / b if z3.is_int(a) else a / b
+            raise Unsupported(op)
+        if isinstance(node, E.In):
+            x = self.term(node.operand)
+            test = z3.Or(*[_same_sort(x, self.literal(o))[0] == _same_sort(x, self.literal(o))[1] for o in node.options]) if node.options else z3.BoolVal(False)
+            return z3.Not(test) if node.negated else test
+        if isinstance(node, E.Call):
+            f = node.function
+            if f == "known":
+                return z3.BoolVal(True)
+            args = [self.term(a) for a in node.args]
+            if f in ("min", "max"):
+                out = args[0]
+                for a in args[1:]:
+                    out = z3.If(a < out, a, out) if f == "min" else z3.If(a > out, a, out)
+                return out
+            if f == "if":
+                return z3.If(args[0], args[1], args[2])
+            if f == "date":
+                return args[0]
+            if f == "add_days":
+                return args[0] + args[1]
+            if f == "days_between":
+                return args[1] - args[0]
+            if f == "add_years":
+                return args[0] + 365 * args[1]  # approximate: the engine checks every witness
+            if f == "years_between":
+                return (args[1] - args[0]) / 365  # approximate (integer division)
+            if f == "year":
+                return 1970 + args[0] / 365  # approximate
+            raise Unsupported(f"function {f}")
+        raise Unsupported(type(node).__name__)
+
+    def value_of(self, name: str, model: Any) -> Any:
+        """A fact's value in a model, as a profile value (None when the model leaves it free)."""
+        v = self.vars[name]
+        got = model.eval(v, model_completion=True)
+        fact = self.vocab.fact(name)
+        if fact.type == "bool":
+            return z3.is_true(got)
+        if fact.type in ("int", "money"):
+            return got.as_long()
+        if fact.type == "date":
+            return _from_day(got.as_long())
+        if fact.type in ("number", "ratio"):
+            frac = got.as_fraction() if z3.is_rational_value(got) else None
+            if frac is None:
+                return Decimal(got.as_decimal(6).rstrip("?"))
+            return (Decimal(frac.numerator) / Decimal(frac.denominator)).quantize(Decimal("0.000001")).normalize()
+        s = got.as_string()
+        return s if s or fact.type == "text" else (fact.values[0] if fact.values else s)
+
+
+def _same_sort(a: Any, b: Any) -> tuple[Any, Any]:
+    if z3.is_int(a) and z3.is_real(b):
+        return z3.ToReal(a), b
+    if z3.is_real(a) and z3.is_int(b):
+        return a, z3.ToReal(b)
+    return a, b
+
+
+def _params(p: M.Programme, d: M.Document, on: dt.date) -> dict[str, Any]:
+    out = {name: param.at(on) for name, param in d.parameters.items()}
+    out.update({name: param.at(on) for name, param in p.parameters.items()})
+    return out
+
+
+def evaluation_date(d: M.Document) -> dt.date:
+    """The day witnesses are evaluated on: in force, the later of the issue date and the start."""
+    return max(d.issued, d.in_force.start or d.issued)
+
+
+@dataclass
+class Problem_:
+    """The constraints of one programme's eligibility."""
+
+    tr: Translation
+    named: list[tuple[str, Any]]  # (what, constraint) — what: criterion id, "scope:…", "window", "standard"
+    hard: list[str]  # the names that decide eligibility (soft criteria excluded)
+
+
+def _amount_applies(amount: M.Amount, tr: Translation) -> Any | None:
+    if isinstance(amount, M.Cases):
+        return z3.Or(*[tr.term(c.when) for c in amount.cases])
+    if isinstance(amount, M.Bands):
+        lows = [tr.term(b.lower) for b in amount.bands]
+        base = tr.term(amount.base)
+        return z3.Or(*[base >= lo for lo in lows])
+    if isinstance(amount, M.HighestTier):
+        value = tr.term(amount.value)
+        return z3.Or(*[value >= tr.term(t.at_least) for t in amount.tiers])
+    if isinstance(amount, M.MultiYear):
+        return _amount_applies(amount.each_year, tr)
+    return None
+
+
+def eligibility(p: M.Programme, d: M.Document, vocab: Any, on: dt.date | None = None) -> Problem_:
+    on = on or evaluation_date(d)
+    tr = Translation(vocab, _params(p, d, on), on)
+    named: list[tuple[str, Any]] = []
+    hard: list[str] = []
+    for c in p.scope_in(d):
+        named.append((f"scope:{c.id}", tr.term(c.test)))
+        hard.append(f"scope:{c.id}")
+    if p.applies_when is not None:
+        named.append(("applies_when", tr.term(p.applies_when)))
+        hard.append("applies_when")
+    for c in p.criteria:
+        named.append((c.id, tr.term(c.test)))
+        if not c.soft:
+            hard.append(c.id)
+    if p.event_date is not None and d.window_basis == "event_date":
+        day = tr.term(p.event_date)
+        windows = [d.in_force] + ([d.retroactive] if d.retroactive else [])
+        inside = []
+        for w in windows:
+            parts = []
+            if w.start:
+                parts.append(day >= _day(w.start))
+            if w.end:
+                parts.append(day <= _day(w.end))
+            inside.append(z3.And(*parts) if parts else z3.BoolVal(True))
+        named.append(("window", z3.And(z3.Or(*inside), day <= _day(on))))
+        hard.append("window")
+    applies = _amount_applies(p.support.amount, tr)
+    if applies is not None:
+        named.append(("standard", applies))
+        hard.append("standard")
+    if "call.period_start" in tr.vars or "call.period_end" in tr.vars:
+        tr.side.append(tr.var("call.period_start") <= tr.var("call.period_end"))
+        tr.side.append(tr.var("call.period_end") <= _day(on))
+    return Problem_(tr, named, hard)
+
+
+def _solver() -> z3.Solver:
+    s = z3.Solver()
+    s.set("timeout", timeout_ms())
+    return s
+
+
+@dataclass
+class Witness:
+    programme: str
+    document: str
+    on: dt.date
+    status: str  # "found", "none" (proved), "unknown" (timeout / unsupported)
+    facts: dict[str, Any] = field(default_factory=dict)
+    core: list[str] = field(default_factory=list)  # with status "none": the contradicting parts
+    reason: str = ""
+    flip: "Flip | None" = None
+
+    def profile(self, subject: str, count_once: str | None = None) -> dict:
+        return witness_profile(self.facts, subject, count_once)
+
+
+@dataclass
+class Flip:
+    fact: str
+    before: Any
+    after: Any
+
+
+def witness_profile(facts: dict[str, Any], subject: str, count_once: str | None = None) -> dict:
+    """A profile (the policy-test format) holding the witness's facts."""
+    ent: dict[str, Any] = {}
+    call: dict[str, Any] = {}
+    claim: dict[str, Any] = {"id": WITNESS_CLAIM, "kind": subject} if subject != ENTERPRISE else {}
+    for name, value in sorted(facts.items()):
+        sub, _, key = name.partition(".")
+        target = ent if sub == ENTERPRISE else call if sub == CALL else claim
+        target[key] = value
+    if count_once and subject != ENTERPRISE:
+        claim.setdefault(count_once.partition(".")[2], "W1")
+    out: dict[str, Any] = {"enterprise": ent}
+    if call:
+        out["call"] = call
+    if claim:
+        out["claims"] = [claim]
+    return out
+
+
+def find_witness(p: M.Programme, d: M.Document, vocab: Any, on: dt.date | None = None) -> Witness:
+    on = on or evaluation_date(d)
+    try:
+        prob = eligibility(p, d, vocab, on)
+    except Unsupported as exc:
+        return Witness(p.id, d.id, on, "unknown", reason=f"not modelled: {exc}")
+    s = _solver()
+    s.add(*prob.tr.side)
+    tracks = {}
+    for what, constraint in prob.named:
+        t = z3.Bool(f"track:{what}")
+        tracks[t] = what
+        s.assert_and_track(constraint, t)
+    result = s.check()
+    if result == z3.unsat:
+        core = [tracks[t] for t in s.unsat_core() if t in tracks]
+        return Witness(p.id, d.id, on, "none", core=core)
+    if result != z3.sat:
+        return Witness(p.id, d.id, on, "unknown", reason=f"solver: {s.reason_unknown()}")
+    model = s.model()
+    facts = {name: prob.tr.value_of(name, model) for name in prob.tr.vars if name != "call.date"}
+    w = Witness(p.id, d.id, on, "found", facts=facts)
+    w.flip = smallest_flip(prob, facts)
+    return w
+
+
+def smallest_flip(prob: Problem_, facts: dict[str, Any]) -> Flip | None:
+    """One fact changed as little as possible so that a hard condition fails (numbers first, by distance)."""
+    tr = prob.tr
+    hard = z3.And(*[c for what, c in prob.named if what in prob.hard])
+    best: tuple[Any, Flip] | None = None
+    for name in sorted(facts):
+        v = tr.vars[name]
+        fact = tr.vocab.fact(name)
+        o = z3.Optimize()
+        o.set("timeout", timeout_ms())
+        o.add(*tr.side)
+        for other, value in facts.items():
+            if other != name:
+                o.add(tr.vars[other] == _as_term(tr, other, value))
+        o.add(z3.Not(hard))
+        numeric = fact.type in ("int", "money", "number", "ratio", "date")
+        if numeric:
+            old = _as_term(tr, name, facts[name])
+            dist = z3.If(v >= old, v - old, old - v)
+            o.minimize(dist)
+        if o.check() != z3.sat:
+            continue
+        model = o.model()
+        after = tr.value_of(name, model)
+        if after == facts[name]:
+            continue
+        rank: Any
+        if numeric:
+            rank = (0, abs(_num(after) - _num(facts[name])) / max(abs(_num(facts[name])), Decimal(1)))
+        else:
+            rank = (1, Decimal(0))
+        if best is None or rank < best[0]:
+            best = (rank, Flip(name, facts[name], after))
+    return best[1] if best else None
+
+
+def _num(value: Any) -> Decimal:
+    if isinstance(value, dt.date):
+        return Decimal(_day(value))
+    return Decimal(str(value))
+
+
+def _as_term(tr: Translation, name: str, value: Any) -> Any:
+    fact = tr.vocab.fact(name)
+    if fact.type == "bool":
+        return z3.BoolVal(bool(value))
+    if fact.type in ("int", "money"):
+        return z3.IntVal(int(value))
+    if fact.type == "date":
+        return z3.IntVal(_day(value))
+    if fact.type in ("number", "ratio"):
+        return z3.RealVal(str(value))
+    return z3.StringVal(str(value))
+
+
+# --------------------------------------------------------------------------- amounts
+
+
+def amount_term(amount: M.Amount, tr: Translation) -> Any:
+    """The support standard as a z3 term (yuan); MultiYear and Staged add their parts."""
+    zero = z3.RealVal(0)
+
+    def capped(value: Any, cap: E.Node | None) -> Any:
+        if cap is None:
+            return value
+        c = tr.term(cap)
+        return z3.If(value > c, c, value)
+
+    if isinstance(amount, M.Fixed):
+        return tr.term(amount.amount)
+    if isinstance(amount, M.Rate):
+        return capped(tr.term(amount.base) * tr.term(amount.rate), amount.cap)
+    if isinstance(amount, M.PerUnit):
+        return capped(tr.term(amount.count) * tr.term(amount.unit_amount), amount.cap)
+    if isinstance(amount, M.Cases):
+        out: Any = zero
+        for case in reversed(amount.cases):
+            out = z3.If(tr.term(case.when), amount_term(case.amount, tr), out)
+        return out
+    if isinstance(amount, M.Bands):
+        base = tr.term(amount.base)
+        out = zero
+        for b in reversed(amount.bands):
+            inside = base >= tr.term(b.lower) if b.upper is None else z3.And(base >= tr.term(b.lower), base < tr.term(b.upper))
+            out = z3.If(inside, capped(base * tr.term(b.rate), b.cap), out)
+        return out
+    if isinstance(amount, M.HighestTier):
+        value = tr.term(amount.value)
+        out = zero
+        for t in sorted(amount.tiers, key=lambda t: str(t.at_least)):
+            out = z3.If(value >= tr.term(t.at_least), z3.If(tr.term(t.amount) > out, tr.term(t.amount), out), out)
+        if amount.already_awarded is not None:
+            less = out - tr.term(amount.already_awarded)
+            out = z3.If(less > 0, less, zero)
+        return out
+    if isinstance(amount, M.Staged):
+        total: Any = zero
+        for s in amount.stages:
+            total = total + amount_term(s.amount, tr)
+        return total
+    if isinstance(amount, M.MultiYear):
+        return amount.years * amount_term(amount.each_year, tr)
+    if isinstance(amount, M.NoAmount):
+        return None
+    raise Unsupported(type(amount).__name__)
+
+
+@dataclass
+class Maximum:
+    programme: str
+    value: Decimal | None  # None: unbounded
+    status: str  # "bounded", "unbounded", "unknown", "none" (no sum in the text)
+    per_year: bool = False
+    reason: str = ""
+
+
+_CEILING_WORD = re.compile(r"最高|不超过|上限|封顶|最多")
+_SUM = re.compile(r"(\d+(?:\.\d+)?)\s*(亿|万)?元")
+
+
+def stated_ceilings(p: M.Programme) -> list[tuple[Decimal, M.Clause]]:
+    """Every ceiling (in yuan) the programme's support clauses state: 最高 50 万元, 不超过 200 万元,
+    分别给予最高 20 万元、50 万元、100 万元 (each sum after a ceiling word, up to the end of the phrase)."""
+    from huiqi.rules.lint import amount_forms
+
+    clauses = [p.support.clause]
+    for form in amount_forms(p.support.amount):
+        if isinstance(form, M.Cases):
+            clauses += [c.clause for c in form.cases if c.clause is not None]
+    out = []
+    for clause in clauses:
+        text = clause.text.replace(",", "")
+        for word in _CEILING_WORD.finditer(text):
+            phrase = re.split(r"[，。；;]", text[word.end() :], maxsplit=1)[0]
+            for m in _SUM.finditer(phrase):
+                unit = {"亿": Decimal(100_000_000), "万": Decimal(10_000)}.get(m.group(2) or "", Decimal(1))
+                out.append((Decimal(m.group(1)) * unit, clause))
+    return out
+
+
+def _parts_to_check(p: M.Programme) -> list[tuple[str, M.Amount]]:
+    """What a stated ceiling bounds: the whole amount, each year of a multi-year one, each stage of a staged one."""
+    amount = p.support.amount
+    if isinstance(amount, M.MultiYear):
+        return [("per_year", amount.each_year)]
+    if isinstance(amount, M.Staged):
+        return [(f"stage:{s.label.zh}", s.amount) for s in amount.stages]
+    return [("", amount)]
+
+
+def part_maximum(p: M.Programme, d: M.Document, vocab: Any, amount: M.Amount, on: dt.date | None = None, *, caps: bool = True) -> Maximum:
+    """The most one part of the support can reach for an eligible profile, after the document's caps naming the programme."""
+    on = on or evaluation_date(d)
+    try:
+        prob = eligibility(p, d, vocab, on)
+        term = amount_term(amount, prob.tr)
+        limits = [prob.tr.term(cap.amount) for cap in d.caps if p.id in cap.programmes] if caps else []
+    except Unsupported as exc:
+        return Maximum(p.id, None, "unknown", False, f"not modelled: {exc}")
+    if term is None:
+        return Maximum(p.id, None, "none", False)
+    for limit in limits:
+        term = z3.If(term > limit, limit, term)
+    o = z3.Optimize()
+    o.set("timeout", timeout_ms())
+    o.add(*prob.tr.side)
+    o.add(*[c for what, c in prob.named if what in prob.hard])
+    h = o.maximize(z3.ToReal(term) if z3.is_int(term) else term)
+    result = o.check()
+    if result != z3.sat:
+        return Maximum(p.id, None, "unknown", False, f"solver: {result}")
+    return _bound_of(p.id, h.upper(), False)
+
+
+def _bound_of(pid: str, upper: Any, per_year: bool) -> Maximum:
+    text = str(upper)
+    if "oo" in text or "epsilon" in text:
+        return Maximum(pid, None, "unbounded", per_year)
+    if z3.is_int_value(upper):
+        return Maximum(pid, Decimal(upper.as_long()), "bounded", per_year)
+    if not z3.is_rational_value(upper):
+        return Maximum(pid, None, "unknown", per_year, f"solver: {text}")
+    frac = upper.as_fraction()
+    return Maximum(pid, Decimal(frac.numerator) / Decimal(frac.denominator), "bounded", per_year)
+
+
+# --------------------------------------------------------------------------- lint findings
+
+
+def check_solver(policies: M.PolicySet) -> list:
+    """The lint's solver findings: no witness, an amount above the text's ceilings, what the solver could not decide."""
+    from huiqi.rules.lint import ERROR, WARNING, Finding, _file_of, _line, _raw_programmes
+
+    out = []
+    vocab = policies.vocabulary
+    for d in policies.documents:
+        raws = _raw_programmes(d)
+        for p in d.programmes:
+            raw = raws.get(p.id)
+            file = _file_of(d, raw, p.id)
+            line = raw.line if raw is not None else p.line
+            w = find_witness(p, d, vocab)
+            if w.status == "none":
+                parts = "、".join(w.core) or "?"
+                out.append(
+                    Finding(ERROR, "no-witness", file, line, f"没有任何企业能符合本项目：{parts} 互相矛盾", f"no profile can be eligible: {', '.join(w.core) or '?'} contradict each other", p.id)
+                )
+                continue
+            if w.status == "unknown":
+                out.append(Finding(WARNING, "solver", file, line, f"求解器未能判断：{w.reason}", f"the solver could not decide: {w.reason}", p.id))
+                continue
+            ceilings = stated_ceilings(p)
+            if not ceilings:
+                continue
+            top = max(c for c, _ in ceilings)
+            sline = _line(raw, "support") if raw is not None else p.line
+            for part, amount in _parts_to_check(p):
+                most = part_maximum(p, d, vocab, amount)
+                what_zh = {"per_year": "（每年）"}.get(part, f"（{part[6:]}）" if part else "")
+                what_en = {"per_year": " (per year)"}.get(part, f" ({part[6:]})" if part else "")
+                if most.status == "bounded" and most.value is not None and most.value > top:
+                    out.append(
+                        Finding(
+                            ERROR,
+                            "above-ceiling",
+                            file,
+                            sline,
+                            f"金额{what_zh}最多可达 {most.value} 元，高于所引条款的上限 {top} 元",
+                            f"the amount{what_en} reaches {most.value}, above the ceiling {top} its clause states",
+                            p.id,
+                        )
+                    )
+                elif most.status == "unbounded":
+                    out.append(
+                        Finding(
+                            ERROR,
+                            "above-ceiling",
+                            file,
+                            sline,
+                            f"所引条款规定上限 {top} 元，但金额{what_zh}没有上限",
+                            f"the clause states a ceiling of {top} but the amount{what_en} is unbounded",
+                            p.id,
+                        )
+                    )
+    return out
