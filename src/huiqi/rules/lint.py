@@ -106,6 +106,7 @@ class Finding:
     message_zh: str
     message_en: str
     programme: str | None = None
+    key: str = ""  # what the finding is about, for the known-findings list: the limit word, the fact…
 
     def location(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
@@ -123,6 +124,7 @@ class Finding:
             "programme": self.programme,
             "message_zh": self.message_zh,
             "message_en": self.message_en,
+            "key": self.key,
         }
 
 
@@ -398,6 +400,7 @@ def check_limits(policies: M.PolicySet) -> list[Finding]:
                             f"the clause quoted at {where} (source line {clause.line}) says “{word}” and nothing in this programme enforces it "
                             f"(constructs that do: {', '.join(ENFORCED_BY[word])}); nor does a note say why none is needed (limits_explained)",
                             p.id,
+                            word,
                         )
                     )
     return findings
@@ -435,6 +438,7 @@ def check_unread_facts(policies: M.PolicySet) -> list[Finding]:
                 fact.line,
                 f"事实 {name}（{fact.zh}）已声明，但没有规则读取它",
                 f"fact {name} ({fact.en}) is declared but no rule reads it",
+                key=name,
             )
         )
     return out
@@ -604,3 +608,53 @@ def lint(policies: M.PolicySet, *, solver: bool = True) -> list[Finding]:
 
 def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.level == ERROR]
+
+
+# --------------------------------------------------------------------------- known findings
+#
+# ``policies/lint.d/known.yaml`` lists errors known and not yet fixed, each with the reason; they are
+# printed but do not fail ``policies check``. Each entry must still occur: a fixed one must be
+# deleted (``stale``), so the list only ever shrinks to what is really open.
+#
+#   known:
+#     - {programme: J8.2, check: unenforced-limit, key: 一次性, reason: "issue 15 defect 3 …"}
+
+KNOWN_FILE = Path("lint.d") / "known.yaml"
+
+
+@dataclass(frozen=True)
+class Known:
+    programme: str | None
+    check: str
+    key: str
+    reason: str
+    line: int
+
+    def matches(self, f: Finding) -> bool:
+        return f.check == self.check and (self.programme or None) == f.programme and (not self.key or self.key == f.key)
+
+
+def load_known(policy_dir: str | Path | None) -> tuple[str, list[Known]]:
+    from huiqi.rules.loader import DEFAULT_POLICY_DIR
+
+    path = Path(policy_dir or DEFAULT_POLICY_DIR) / KNOWN_FILE
+    if not path.exists():
+        return str(path), []
+    data = load_yaml_file(path) or {}
+    out = []
+    for raw in data.get("known") or ():
+        out.append(Known(raw.get("programme"), str(raw.get("check", "")), str(raw.get("key", "") or ""), str(raw.get("reason", "")), getattr(raw, "line", 0)))
+    return str(path), out
+
+
+def triage(findings: list[Finding], known: list[Known], known_file: str = "") -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """(new errors, known errors, stale entries as findings): what fails the check, what is listed, what to delete."""
+    new, listed = [], []
+    for f in errors(findings):
+        (listed if any(k.matches(f) for k in known) else new).append(f)
+    stale = [
+        Finding(ERROR, "stale-known", known_file, k.line, f"已列为已知的问题不再出现，请删去：{k.programme} {k.check} {k.key}", f"a known finding no longer occurs; delete it: {k.programme} {k.check} {k.key}", k.programme)
+        for k in known
+        if not any(k.matches(f) for f in findings)
+    ]
+    return new, listed, stale

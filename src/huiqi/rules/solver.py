@@ -91,6 +91,7 @@ class Translation:
             self.side.append(v <= _day(dt.date(2100, 1, 1)))
         elif t in ("text", "enum"):
             v = z3.String(name)
+            self.side.append(z3.Length(v) >= 1)
             if t == "enum":
                 self.side.append(z3.Or(*[v == z3.StringVal(x) for x in fact.values]))
         else:  # pragma: no cover - the vocabulary refuses other types
@@ -185,8 +186,9 @@ class Translation:
             frac = got.as_fraction() if z3.is_rational_value(got) else None
             if frac is None:
                 return Decimal(got.as_decimal(6).rstrip("?"))
-            return (Decimal(frac.numerator) / Decimal(frac.denominator)).quantize(Decimal("0.000001")).normalize()
-        s = got.as_string()
+            value = (Decimal(frac.numerator) / Decimal(frac.denominator)).quantize(Decimal("0.000001")).normalize()
+            return value.quantize(Decimal(1)) if value == value.to_integral_value() else value  # 2000, not 2E+3
+        s = re.sub(r"\\u\{([0-9a-fA-F]+)\}", lambda m: chr(int(m.group(1), 16)), got.as_string())
         return s if s or fact.type == "text" else (fact.values[0] if fact.values else s)
 
 
@@ -259,8 +261,11 @@ def eligibility(p: M.Programme, d: M.Document, vocab: Any, on: dt.date | None = 
             if w.end:
                 parts.append(day <= _day(w.end))
             inside.append(z3.And(*parts) if parts else z3.BoolVal(True))
-        named.append(("window", z3.And(z3.Or(*inside), day <= _day(on))))
+        named.append(("window", z3.Or(*inside)))
         hard.append("window")
+        # an event after the evaluation day is an input error (issue 15): a witness avoids it, a flip does not use it
+        named.append(("not_future", day <= _day(on)))
+    amount_term(p.support.amount, tr)  # every fact the amount reads is part of the witness
     applies = _amount_applies(p.support.amount, tr)
     if applies is not None:
         named.append(("standard", applies))
@@ -287,6 +292,7 @@ class Witness:
     core: list[str] = field(default_factory=list)  # with status "none": the contradicting parts
     reason: str = ""
     flip: "Flip | None" = None
+    flips: list = field(default_factory=list)  # every single-fact flip, smallest first
 
     def profile(self, subject: str, count_once: str | None = None) -> dict:
         return witness_profile(self.facts, subject, count_once)
@@ -340,15 +346,22 @@ def find_witness(p: M.Programme, d: M.Document, vocab: Any, on: dt.date | None =
     model = s.model()
     facts = {name: prob.tr.value_of(name, model) for name in prob.tr.vars if name != "call.date"}
     w = Witness(p.id, d.id, on, "found", facts=facts)
-    w.flip = smallest_flip(prob, facts)
+    w.flips = flips(prob, facts)
+    w.flip = w.flips[0] if w.flips else None
     return w
 
 
 def smallest_flip(prob: Problem_, facts: dict[str, Any]) -> Flip | None:
     """One fact changed as little as possible so that a hard condition fails (numbers first, by distance)."""
+    ranked = flips(prob, facts)
+    return ranked[0] if ranked else None
+
+
+def flips(prob: Problem_, facts: dict[str, Any]) -> list[Flip]:
+    """Every single-fact flip, the smallest first: numbers by relative distance, then yes/no and texts."""
     tr = prob.tr
     hard = z3.And(*[c for what, c in prob.named if what in prob.hard])
-    best: tuple[Any, Flip] | None = None
+    found: list[tuple[Any, str, Flip]] = []
     for name in sorted(facts):
         v = tr.vars[name]
         fact = tr.vocab.fact(name)
@@ -359,6 +372,7 @@ def smallest_flip(prob: Problem_, facts: dict[str, Any]) -> Flip | None:
             if other != name:
                 o.add(tr.vars[other] == _as_term(tr, other, value))
         o.add(z3.Not(hard))
+        o.add(*[c for what, c in prob.named if what == "not_future"])
         numeric = fact.type in ("int", "money", "number", "ratio", "date")
         if numeric:
             old = _as_term(tr, name, facts[name])
@@ -375,9 +389,8 @@ def smallest_flip(prob: Problem_, facts: dict[str, Any]) -> Flip | None:
             rank = (0, abs(_num(after) - _num(facts[name])) / max(abs(_num(facts[name])), Decimal(1)))
         else:
             rank = (1, Decimal(0))
-        if best is None or rank < best[0]:
-            best = (rank, Flip(name, facts[name], after))
-    return best[1] if best else None
+        found.append((rank, name, Flip(name, facts[name], after)))
+    return [f for _, _, f in sorted(found, key=lambda x: (x[0], x[1]))]
 
 
 def _num(value: Any) -> Decimal:
@@ -589,3 +602,125 @@ def check_solver(policies: M.PolicySet) -> list:
                         )
                     )
     return out
+
+
+# --------------------------------------------------------------------------- witnesses as policy tests
+
+
+@dataclass
+class WitnessCase:
+    """One programme's witness and flip, checked by the engine."""
+
+    programme: M.Programme
+    document: M.Document
+    witness: Witness
+    on: dt.date
+    profile: dict
+    status: str  # the engine's status for the witness (eligible when all is well)
+    flip_profile: dict | None = None
+    flip_status: str | None = None
+    flip_failed: list[str] = field(default_factory=list)
+    problem: str = ""  # why the engine disagrees with the solver (empty when it agrees)
+
+
+def _engine_result(policies: M.PolicySet, p: M.Programme, profile_data: dict, on: dt.date) -> Any:
+    from huiqi.rules.engine import evaluate
+    from huiqi.rules.profile import parse_profile
+
+    profile = parse_profile(profile_data, policies.vocabulary)
+    report = evaluate(policies, profile, on=on, programmes=[p.id])
+    claim = WITNESS_CLAIM if p.subject != ENTERPRISE else None
+    mine = [r for r in report.results if r.programme.id == p.id]
+    return next((r for r in mine if (r.claim.id if r.claim else None) == claim), mine[0])  # no claim: none applies
+
+
+def witness_case(policies: M.PolicySet, p: M.Programme, d: M.Document) -> WitnessCase:
+    """The witness of one programme and its smallest flip, each run through the engine."""
+    w = find_witness(p, d, policies.vocabulary)
+    case = WitnessCase(p, d, w, w.on, {}, "none" if w.status == "none" else "unknown")
+    if w.status != "found":
+        case.problem = f"no witness: {', '.join(w.core) or w.reason}"
+        return case
+    case.profile = w.profile(p.subject, p.support.count_once_per)
+    result = _engine_result(policies, p, case.profile, w.on)
+    case.status = result.status
+    if result.status != "eligible":
+        why = "; ".join(f.id for f in result.failed) or result.reason_en or ", ".join(sorted(result.missing))
+        case.problem = f"the engine says {result.status} for the solver's witness ({why})"
+        return case
+    # the smallest flip the engine agrees with (the solver's dates are approximate near a birthday)
+    for flip in w.flips:
+        flipped = dict(w.facts)
+        flipped[flip.fact] = flip.after
+        flip_profile = witness_profile(flipped, p.subject, p.support.count_once_per)
+        after = _engine_result(policies, p, flip_profile, w.on)
+        if after.status != "eligible":
+            w.flip = flip
+            case.flip_profile = flip_profile
+            case.flip_status = after.status
+            case.flip_failed = sorted(f.id for f in after.failed)
+            return case
+    case.problem = "no single fact flips the result" if not w.flips else "the engine disagrees with every flip the solver found"
+    return case
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def witness_files(policies: M.PolicySet, programmes: set[str] | None = None) -> dict[str, dict]:
+    """Policy-test files (one per document) holding every programme's witness and flip."""
+    files: dict[str, dict] = {}
+    for d in policies.documents:
+        cases = []
+        for p in d.programmes:
+            if programmes and p.id not in programmes:
+                continue
+            wc = witness_case(policies, p, d)
+            if wc.problem:
+                cases.append({"name": f"{p.id} {p.title}: 没有见证 / no witness — {wc.problem}", "skip": True})
+                continue
+            clause = f"{d.number} {p.support.clause.ref} (line {p.support.clause.line})"
+            claim = WITNESS_CLAIM if p.subject != ENTERPRISE else None
+            cases.append(
+                {
+                    "name": f"{p.id} {p.title}：符合条件的一例 / a profile that is eligible",
+                    "clause": clause,
+                    "on": wc.on.isoformat(),
+                    "profile": _plain(wc.profile),
+                    "expect": [{"programme": p.id, "claim": claim, "status": "eligible"}],
+                }
+            )
+            flip = wc.witness.flip
+            expect: dict[str, Any] = {"programme": p.id, "claim": claim, "status": wc.flip_status}
+            if wc.flip_failed:
+                expect["failed"] = wc.flip_failed
+            fact = policies.vocabulary.fact(flip.fact)  # type: ignore[union-attr]
+            cases.append(
+                {
+                    "name": f"{p.id}：只改一项 {fact.zh if fact else flip.fact} {_show(flip.before)} → {_show(flip.after)}，"  # type: ignore[union-attr]
+                    f"即不再符合 / one fact changed, no longer eligible",
+                    "clause": clause,
+                    "on": wc.on.isoformat(),
+                    "profile": _plain(wc.flip_profile),
+                    "expect": [expect],
+                }
+            )
+        files[d.id] = {"cases": [c for c in cases if not c.get("skip")]}
+    return files
