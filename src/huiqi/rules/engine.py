@@ -120,6 +120,7 @@ class MatchReport:
     policy_version: str
     vocabulary: Any
     profile: Profile
+    unread_facts: list[str] = field(default_factory=list)  # facts given that no rule reads (rules/lint.py)
 
     @property
     def total_ceiling(self) -> Decimal:
@@ -445,4 +446,8 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
             results.extend(prog_results)
     _apply_caps(results, policies.documents, profile, on)
     _set_possible(results, policies, profile, on)
-    return MatchReport(on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile)
+    from huiqi.rules.lint import unread_profile_facts
+
+    return MatchReport(
+        on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile, unread_facts=unread_profile_facts(policies, profile)
+    )

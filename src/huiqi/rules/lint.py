@@ -244,14 +244,22 @@ def _strings(value: Any) -> Iterator[str]:
 
 def unread_profile_facts(policies: M.PolicySet, profile: Any) -> list[str]:
     """Facts given in a profile that no rule reads (``huiqi match`` warns and lists them in its JSON)."""
-    read = facts_read(policies)
+    cached = policies.__dict__.get("_facts_read")
+    if cached is None or cached[0] != policies.version:
+        cached = (policies.version, facts_read(policies))
+        policies.__dict__["_facts_read"] = cached
+    read = cached[1]
     given = [f"{ENTERPRISE}.{k}" for k, v in profile.enterprise.items() if v is not None]
     given += [f"{CALL}.{k}" for k, v in profile.call.items() if v is not None and k != "date"]
     for claim in profile.claims:
         given += [f"{claim.kind}.{k}" for k, v in claim.facts.items() if v is not None]
     vocab = policies.vocabulary
     id_facts = {f"{s.name}.{s.id_fact}" for s in vocab.subjects.values() if s.id_fact}
-    return sorted({g for g in given if g not in read and g not in id_facts})
+    def naming(name: str) -> bool:  # a name or address given for the record, not for a rule
+        fact = vocab.fact(name)
+        return fact is not None and fact.type == "text" and bool(NAMING_FACT.search(name.split(".", 1)[1]))
+
+    return sorted({g for g in given if g not in read and g not in id_facts and not naming(g)})
 
 
 # --------------------------------------------------------------------------- raw YAML (lines, escapes)
