@@ -416,9 +416,8 @@ def check_limits(policies: M.PolicySet) -> list[Finding]:
 
 def _line(raw: LineDict, key: str) -> int:
     try:
-        value = raw.get(key)
-        return value.line if isinstance(value, LineDict) else raw.line_of(key)
-    except Exception:  # noqa: BLE001
+        return raw.line_of(key) or raw.line  # the line of the key itself (``support:``)
+    except Exception:  # noqa: BLE001 - a key without a recorded line
         return raw.line
 
 
