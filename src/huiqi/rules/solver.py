@@ -138,6 +138,7 @@ class Translation:
             if op in ops:
                 return ops[op]()
             if op == "/":
+                self.side.append(b != 0)  # the engine knows nothing of x / 0: no witness divides by zero
                 return z3.ToReal(a) / b if z3.is_int(a) else a / b
             raise Unsupported(op)
         if isinstance(node, E.In):
