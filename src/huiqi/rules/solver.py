@@ -267,6 +267,10 @@ def eligibility(p: M.Programme, d: M.Document, vocab: Any, on: dt.date | None = 
         # an event after the evaluation day is an input error (issue 15): a witness avoids it, a flip does not use it
         named.append(("not_future", day <= _day(on)))
     amount_term(p.support.amount, tr)  # every fact the amount reads is part of the witness
+    once = getattr(p.support, "once", None)  # so is every fact a one-award key is made of
+    for name in getattr(once, "per", ()) or ():
+        if "." in name:
+            tr.var(name)
     applies = _amount_applies(p.support.amount, tr)
     if applies is not None:
         named.append(("standard", applies))
