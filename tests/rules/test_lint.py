@@ -7,6 +7,7 @@ sentences are Jinshan's (金科〔2025〕25号) or Huangpu's (黄科委规〔202
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from huiqi.rules import load_policies
+from huiqi.rules import evaluate, load_policies
 from huiqi.rules.lint import ENFORCED_BY, ERROR, WARNING, lint, load_known, triage, unread_profile_facts
 from huiqi.rules.profile import parse_profile
 
@@ -109,6 +110,9 @@ def test_a_profile_fact_no_rule_reads_is_listed_by_match(tmp_path):
         ps.vocabulary,
     )
     assert unread_profile_facts(ps, profile) == ["enterprise.employees", "lease.start_date"]
+    data = evaluate(ps, profile, on=dt.date(2025, 9, 1)).to_dict()
+    assert [(w["kind"], w["fact"]) for w in data["warnings"]] == [("unread_fact", "enterprise.employees"), ("unread_fact", "lease.start_date")]
+    assert "员工人数" in data["warnings"][0]["zh"] and "no rule reads it" in data["warnings"][0]["en"]
 
 
 # ------------------------------------------------------------------ time / count limits

@@ -120,7 +120,14 @@ class MatchReport:
     policy_version: str
     vocabulary: Any
     profile: Profile
-    unread_facts: list[str] = field(default_factory=list)  # facts given that no rule reads (rules/lint.py)
+
+    @property
+    def unread_facts(self) -> list[str]:
+        """Facts the profile gives that no rule of the evaluated documents reads (rules/lint.py)."""
+        from huiqi.rules.lint import unread_profile_facts
+
+        documents = list({id(r.document): r.document for r in self.results}.values())
+        return unread_profile_facts(documents, self.profile, self.vocabulary)
 
     @property
     def total_ceiling(self) -> Decimal:
@@ -446,8 +453,4 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
             results.extend(prog_results)
     _apply_caps(results, policies.documents, profile, on)
     _set_possible(results, policies, profile, on)
-    from huiqi.rules.lint import unread_profile_facts
-
-    return MatchReport(
-        on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile, unread_facts=unread_profile_facts(policies, profile)
-    )
+    return MatchReport(on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile)

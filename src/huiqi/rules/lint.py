@@ -204,10 +204,11 @@ def programme_nodes(p: M.Programme, document: M.Document) -> Iterator[E.Node]:
     yield from amount_nodes(p.support.amount)
 
 
-def facts_read(policies: M.PolicySet) -> set[str]:
-    """Every fact some rule reads (criteria, scopes, amounts, event dates, caps, count-once keys)."""
+def facts_read(policies: M.PolicySet | Iterable[M.Document]) -> set[str]:
+    """Every fact some rule reads (criteria, scopes, amounts, event dates, caps, one-award keys)."""
+    documents = policies.documents if isinstance(policies, M.PolicySet) else list(policies)
     read: set[str] = set()
-    for d in policies.documents:
+    for d in documents:
         for c in d.scope:
             read |= E.names_in(c.test)
         for crit in d.shared_criteria.values():
@@ -217,13 +218,15 @@ def facts_read(policies: M.PolicySet) -> set[str]:
         for p in d.programmes:
             for n in programme_nodes(p, d):
                 read |= E.names_in(n)
-            for attr in ("count_once_per",):
-                if getattr(p.support, attr, None):
-                    read.add(getattr(p.support, attr))
+            if p.support.count_once_per:
+                read.add(p.support.count_once_per)
             once = getattr(p.support, "once", None)
             if once is not None:
                 read |= {n for n in _strings(once) if "." in n}
     return {n for n in read if "." in n}
+
+
+_READ_CACHE: dict[tuple, set[str]] = {}  # documents (by digest) → the facts their rules read
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -242,19 +245,21 @@ def _strings(value: Any) -> Iterator[str]:
         yield value.name
 
 
-def unread_profile_facts(policies: M.PolicySet, profile: Any) -> list[str]:
-    """Facts given in a profile that no rule reads (``huiqi match`` warns and lists them in its JSON)."""
-    cached = policies.__dict__.get("_facts_read")
-    if cached is None or cached[0] != policies.version:
-        cached = (policies.version, facts_read(policies))
-        policies.__dict__["_facts_read"] = cached
-    read = cached[1]
+def unread_profile_facts(policies: M.PolicySet | Iterable[M.Document], profile: Any, vocab: Any = None) -> list[str]:
+    """Facts given in a profile that no rule of these documents reads (``huiqi match`` warns and lists them in its JSON)."""
+    documents = policies.documents if isinstance(policies, M.PolicySet) else list(policies)
+    vocab = vocab if vocab is not None else policies.vocabulary  # type: ignore[union-attr]
+    key = tuple(sorted(d.sha256 for d in documents))
+    cached = _READ_CACHE.get(key)
+    if cached is None:
+        cached = _READ_CACHE[key] = facts_read(documents)
+    read = cached
     given = [f"{ENTERPRISE}.{k}" for k, v in profile.enterprise.items() if v is not None]
     given += [f"{CALL}.{k}" for k, v in profile.call.items() if v is not None and k != "date"]
     for claim in profile.claims:
         given += [f"{claim.kind}.{k}" for k, v in claim.facts.items() if v is not None]
-    vocab = policies.vocabulary
     id_facts = {f"{s.name}.{s.id_fact}" for s in vocab.subjects.values() if s.id_fact}
+
     def naming(name: str) -> bool:  # a name or address given for the record, not for a rule
         fact = vocab.fact(name)
         return fact is not None and fact.type == "text" and bool(NAMING_FACT.search(name.split(".", 1)[1]))
