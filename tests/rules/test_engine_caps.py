@@ -34,7 +34,7 @@ document:
   scope:
     - {id: in_district, test: enterprise.district == "测试区", clause: 在本区注册}
 caps:
-  - {id: shared, amount: 1000000, programmes: [P-first, P-second], clause: 单个主体每年最高 100 万元, label: {zh: 单个主体每年最高 100 万元, en: "at most 1,000,000 per entity per year"}}
+  - {id: shared, amount: 1000000, programmes: [P-first, P-second, P-bound], clause: 单个主体每年最高 100 万元, label: {zh: 单个主体每年最高 100 万元, en: "at most 1,000,000 per entity per year"}}
 programmes:
   - id: P-first
     title: 先列出的项目（尚缺员工人数）
@@ -50,6 +50,12 @@ programmes:
     mode: online
     subject: enterprise
     support: {discretionary: false, clause: 给予 50 万元, amount: {fixed: 500000}}
+  - id: P-bound
+    title: 按营收（尚缺营收）
+    department: 区科委
+    mode: online
+    subject: enterprise
+    support: {discretionary: true, clause: 按照营业收入的 10%给予支持，最高 90 万元, amount: {rate: {base: enterprise.revenue, rate: 10%, cap: 900000}}}
   - id: P-lease
     title: 租赁（按签约日计年）
     department: 区科委
@@ -89,6 +95,11 @@ def test_an_eligible_result_listed_later_fills_the_cap_first(policies):
     assert second.ceiling == D("500000.00") and not second.caps
     assert first.ceiling == D("500000.00") and first.caps[0].before == D("800000.00") and first.caps[0].after == D("500000.00")
     assert rep.total_ceiling == D("500000.00")
+    # P-bound's revenue is unknown: at most 900,000 by its own ceiling, but the two computed ceilings
+    # already fill the shared 1,000,000, so what it might still reach is 0
+    bound = result(rep, "P-bound")
+    assert bound.status == "needs_info" and bound.ceiling is None and bound.possible_ceiling == D("0.00")
+    assert first.possible_ceiling == D("500000.00") and second.possible_ceiling == D("500000.00")
     assert rep.potential_ceiling == D("1000000.00")
 
 
