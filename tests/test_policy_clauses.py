@@ -108,7 +108,9 @@ def quotation_problem(seed_lines: list[str], text: str, line: int) -> str | None
             if found < 0:
                 return f"“{wanted[:30]}” does not follow the quotation's previous words"
             if line_of(found) - last_line > MAX_SKIP:
-                return f"“{wanted[:30]}” stands {line_of(found) - last_line} lines after the previous words (> {MAX_SKIP})"
+                return (
+                    f"“{wanted[:30]}” stands {line_of(found) - last_line} lines after the previous words (> {MAX_SKIP})"
+                )
         pos = found + len(wanted)
         last_line = line_of(pos - 1)
     return None
@@ -147,4 +149,7 @@ def test_words_skipped_by_an_ellipsis_must_follow_in_order_and_nearby():
     assert quotation_problem(HUANGPU, "对获得市级资金支持的创新药……单个主体每年最高 5000 万元", 65) is None
     assert quotation_problem(HUANGPU, "单个主体每年最高 5000 万元……对获得市级资金支持的创新药", 65) is not None
     # a fragment from far down the document does not stand at line 65
-    assert quotation_problem(HUANGPU, "对获得市级资金支持的创新药……" + "同一项目不可重复享受同级财政资金资助", 65) is not None
+    assert (
+        quotation_problem(HUANGPU, "对获得市级资金支持的创新药……" + "同一项目不可重复享受同级财政资金资助", 65)
+        is not None
+    )

@@ -93,7 +93,11 @@ def test_an_eligible_result_listed_later_fills_the_cap_first(policies):
     first, second = result(rep, "P-first"), result(rep, "P-second")
     assert (first.status, second.status) == ("needs_info", "eligible")
     assert second.ceiling == D("500000.00") and not second.caps
-    assert first.ceiling == D("500000.00") and first.caps[0].before == D("800000.00") and first.caps[0].after == D("500000.00")
+    assert (
+        first.ceiling == D("500000.00")
+        and first.caps[0].before == D("800000.00")
+        and first.caps[0].after == D("500000.00")
+    )
     assert rep.total_ceiling == D("500000.00")
     # P-bound's revenue is unknown: at most 900,000 by its own ceiling, but the two computed ceilings
     # already fill the shared 1,000,000, so what it might still reach is 0
@@ -129,7 +133,9 @@ def test_the_match_json_names_the_cap_and_its_numbers(policies):
 
 
 def test_results_that_are_not_eligible_have_no_possible_ceiling(policies):
-    data = run(policies, town="山阳镇", claims=[{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2026-03-01"}]).to_dict()
+    data = run(
+        policies, town="山阳镇", claims=[{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2026-03-01"}]
+    ).to_dict()
     lease = next(r for r in data["results"] if r["programme"] == "P-lease")
     assert lease["status"] == "ineligible" and lease["possible_ceiling"] is None and lease["ceiling"] is None
     assert [f["criterion"] for f in lease["failed"]] == ["town"] and "note" not in lease["failed"][0]
@@ -141,5 +147,12 @@ def test_an_unknown_event_date_adds_to_the_facts_asked_for(policies):
     r = result(rep, "P-lease", "l1")
     assert r.status == "needs_info" and r.missing == {"lease.signed", "enterprise.town"}
     # the scope's unknown fact is kept too when the event date is unknown
-    rep = evaluate(policies, parse_profile({"enterprise": {"town": "亭林镇"}, "claims": [{"id": "l1", "kind": "lease", "annual_rent": 1}]}, policies.vocabulary), on=ON)
+    rep = evaluate(
+        policies,
+        parse_profile(
+            {"enterprise": {"town": "亭林镇"}, "claims": [{"id": "l1", "kind": "lease", "annual_rent": 1}]},
+            policies.vocabulary,
+        ),
+        on=ON,
+    )
     assert result(rep, "P-lease", "l1").missing == {"enterprise.district", "lease.signed"}

@@ -106,12 +106,26 @@ def test_a_profile_fact_no_rule_reads_is_listed_by_match(tmp_path):
     d = _dir(tmp_path, RENT)
     ps = load_policies(d)
     profile = parse_profile(
-        {"enterprise": {"district": "测试区", "employees": 12}, "claims": [{"id": "l1", "kind": "lease", "annual_rent": 1000000, "start_date": "2025-01-01", "address": "某路 1 号"}]},
+        {
+            "enterprise": {"district": "测试区", "employees": 12},
+            "claims": [
+                {
+                    "id": "l1",
+                    "kind": "lease",
+                    "annual_rent": 1000000,
+                    "start_date": "2025-01-01",
+                    "address": "某路 1 号",
+                }
+            ],
+        },
         ps.vocabulary,
     )
     assert unread_profile_facts(ps, profile) == ["enterprise.employees", "lease.start_date"]
     data = evaluate(ps, profile, on=dt.date(2025, 9, 1)).to_dict()
-    assert [(w["kind"], w["fact"]) for w in data["warnings"]] == [("unread_fact", "enterprise.employees"), ("unread_fact", "lease.start_date")]
+    assert [(w["kind"], w["fact"]) for w in data["warnings"]] == [
+        ("unread_fact", "enterprise.employees"),
+        ("unread_fact", "lease.start_date"),
+    ]
     assert "员工人数" in data["warnings"][0]["zh"] and "no rule reads it" in data["warnings"][0]["en"]
 
 
@@ -184,7 +198,11 @@ def test_a_criterion_reading_a_prior_award_fact_enforces_one_off_and_new(tmp_pat
 
 def test_the_table_names_every_limit_word_of_the_issue():
     assert set(ENFORCED_BY) == {"三年内", "一次性", "每两年", "每年", "不重复", "就高", "新增", "首次"}
-    assert "once" in ENFORCED_BY["一次性"] and "cap_over_policy" in ENFORCED_BY["三年内"] and "multi_year_from" in ENFORCED_BY["三年内"]
+    assert (
+        "once" in ENFORCED_BY["一次性"]
+        and "cap_over_policy" in ENFORCED_BY["三年内"]
+        and "multi_year_from" in ENFORCED_BY["三年内"]
+    )
 
 
 # ------------------------------------------------------------------ bands and tiers
@@ -263,7 +281,10 @@ def test_rising_tiers_are_silent(tmp_path):
 
 def test_a_document_cap_above_everything_its_programmes_can_pay_never_binds(tmp_path):
     caps = "caps:\n  - {id: per-year, amount: 1000000, programmes: [C1], clause: 单个主体每年最高 100 万元}\n"
-    fixed = ONE_OFF.replace("    - {id: revenue,", "    - {id: not_before, test: not enterprise.prior_award, clause: 新增}\n    - {id: revenue,")
+    fixed = ONE_OFF.replace(
+        "    - {id: revenue,",
+        "    - {id: not_before, test: not enterprise.prior_award, clause: 新增}\n    - {id: revenue,",
+    )
     d = _dir(tmp_path, fixed, extra=caps)
     found = _findings(d, "cap-never-binds")
     assert [(f.level, f.line) for f in found] == [(WARNING, _line_of(d / "lint-doc.yaml", "id: per-year"))]
@@ -282,7 +303,9 @@ def test_contradicting_criteria_leave_no_witness_and_are_named(tmp_path):
     d = _dir(tmp_path, bad)
     found = _findings(d, "no-witness")
     assert [(f.level, f.programme) for f in found] == [(ERROR, "C1")]
-    assert "small" in found[0].message_en and "revenue" in found[0].message_en and "not_before" not in found[0].message_en
+    assert (
+        "small" in found[0].message_en and "revenue" in found[0].message_en and "not_before" not in found[0].message_en
+    )
     assert found[0].line == _line_of(d / "lint-doc.yaml", "- id: C1")
 
 
@@ -291,7 +314,11 @@ def test_an_amount_above_the_ceiling_its_clause_states_is_an_error(tmp_path):
     uncapped = RENT.replace("rate: 30%, cap: 500000}}", "rate: 30%}}").replace("三年内", "每年")
     d = _dir(tmp_path, uncapped)
     found = _findings(d, "above-ceiling")
-    assert [(f.level, f.programme) for f in found] == [(ERROR, "R1")] and "500000" in found[0].message_en and "unbounded" in found[0].message_en
+    assert (
+        [(f.level, f.programme) for f in found] == [(ERROR, "R1")]
+        and "500000" in found[0].message_en
+        and "unbounded" in found[0].message_en
+    )
     # a cap set above the text's ceiling: the maximum found by the solver is named
     high = RENT.replace("cap: 500000", "cap: 600000").replace("三年内", "每年")
     found = _findings(_dir(tmp_path, high), "above-ceiling")
@@ -340,7 +367,15 @@ def _start_date_read() -> bool:
 
 def _huiqi(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    return subprocess.run([sys.executable, "-m", "huiqi.cli.main", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "huiqi.cli.main", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_lint_command_names_file_and_line_and_fails_on_errors(tmp_path):

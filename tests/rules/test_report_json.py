@@ -18,7 +18,10 @@ POLICIES = load_policies(FIXTURE)
 
 
 def _result(claims, programme, claim):
-    profile = parse_profile({"enterprise": {"district": "测试区", "town": "亭林镇", "debt_ratio": "0.5"}, "claims": claims}, POLICIES.vocabulary)
+    profile = parse_profile(
+        {"enterprise": {"district": "测试区", "town": "亭林镇", "debt_ratio": "0.5"}, "claims": claims},
+        POLICIES.vocabulary,
+    )
     data = evaluate(POLICIES, profile, on=dt.date(2026, 6, 30)).to_dict()
     return next(r for r in data["results"] if r["programme"] == programme and r["claim"] == claim)
 

@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
@@ -88,7 +90,9 @@ WORD_FORMS: dict[str, tuple[str, ...]] = {
     "新增": ("新增", "新获", "新认定", "首次"),
     "首次": ("首次", "首", "已获", "此前"),
 }
-FIRST_TIME_FACT = re.compile(r"(first|prior|previous|already|before|newly|new_|_new|existing|awarded|repeat|other_funding|was_|is_new)")
+FIRST_TIME_FACT = re.compile(
+    r"(first|prior|previous|already|before|newly|new_|_new|existing|awarded|repeat|other_funding|was_|is_new)"
+)
 FIRST_TIME_VALUE = re.compile(r"首次|初次|新认定|新增|新获")  # an enum value a criterion or case tests for
 # Text facts that name the subject for people (a drug's name, an address): read by the pages and
 # the workflow, never by a rule, so an unread one is no finding.
@@ -189,7 +193,12 @@ def calls_in(node: E.Node) -> set[str]:
     out: set[str] = set()
     if isinstance(node, E.Call):
         out.add(node.function)
-    for child in (getattr(node, "left", None), getattr(node, "right", None), getattr(node, "operand", None), *getattr(node, "args", ())):
+    for child in (
+        getattr(node, "left", None),
+        getattr(node, "right", None),
+        getattr(node, "operand", None),
+        *getattr(node, "args", ()),
+    ):
         if child is not None:
             out |= calls_in(child)
     return out
@@ -339,7 +348,12 @@ def literals_in(node: E.Node) -> list:
         out.append(node.value)
     if isinstance(node, E.In):
         out.extend(node.options)
-    for child in (getattr(node, "left", None), getattr(node, "right", None), getattr(node, "operand", None), *getattr(node, "args", ())):
+    for child in (
+        getattr(node, "left", None),
+        getattr(node, "right", None),
+        getattr(node, "operand", None),
+        *getattr(node, "args", ()),
+    ):
         if child is not None:
             out += literals_in(child)
     return out
@@ -383,13 +397,43 @@ def check_limits(policies: M.PolicySet) -> list[Finding]:
             if spec is not None:
                 line = raw.line_of("limits_explained")
                 if not isinstance(spec, dict):
-                    findings.append(Finding(ERROR, "limits-explained", file, line, "limits_explained 应为 词 → 解释说明 id 的映射", "limits_explained must map words to note ids", p.id))
+                    findings.append(
+                        Finding(
+                            ERROR,
+                            "limits-explained",
+                            file,
+                            line,
+                            "limits_explained 应为 词 → 解释说明 id 的映射",
+                            "limits_explained must map words to note ids",
+                            p.id,
+                        )
+                    )
                     spec = {}
                 for word, note in spec.items():
                     if word not in LIMIT_WORDS:
-                        findings.append(Finding(ERROR, "limits-explained", file, line, f"{word} 不是时限/次数用语（{'、'.join(LIMIT_WORDS)}）", f"{word!r} is not a limit word ({', '.join(LIMIT_WORDS)})", p.id))
+                        findings.append(
+                            Finding(
+                                ERROR,
+                                "limits-explained",
+                                file,
+                                line,
+                                f"{word} 不是时限/次数用语（{'、'.join(LIMIT_WORDS)}）",
+                                f"{word!r} is not a limit word ({', '.join(LIMIT_WORDS)})",
+                                p.id,
+                            )
+                        )
                     if str(note) not in notes | {n.id for n in p.notes}:
-                        findings.append(Finding(ERROR, "limits-explained", file, line, f"未定义的解释说明 {note}", f"undefined note {note!r}", p.id))
+                        findings.append(
+                            Finding(
+                                ERROR,
+                                "limits-explained",
+                                file,
+                                line,
+                                f"未定义的解释说明 {note}",
+                                f"undefined note {note!r}",
+                                p.id,
+                            )
+                        )
                     explained[str(word)] = str(note)
             seen: set[str] = set()
             for where, clause, crit in _clauses_of(p, d):
@@ -401,7 +445,9 @@ def check_limits(policies: M.PolicySet) -> list[Finding]:
                     if crit is not None and "fact_label" in ENFORCED_BY[word] and _label_states(crit, word, vocab):
                         continue
                     seen.add(word)
-                    line = (crit.file_line if crit is not None and crit.file_line else 0) or (_line(raw, "support") if raw is not None else p.line)
+                    line = (crit.file_line if crit is not None and crit.file_line else 0) or (
+                        _line(raw, "support") if raw is not None else p.line
+                    )
                     wanted = "、".join(ENFORCED_BY[word])
                     findings.append(
                         Finding(
@@ -507,7 +553,17 @@ def check_bands_and_tiers(policies: M.PolicySet) -> list[Finding]:
                 elif isinstance(form, (M.Rate, M.PerUnit)) and form.cap is not None:
                     cap = _const(form.cap, p, d, on)
                     if cap is not None and cap <= 0:
-                        out.append(Finding(ERROR, "cap-never-binds", file, line, f"上限 {cap} 元不大于 0：本项永远为 0", f"a ceiling of {cap} yuan pays nothing", p.id))
+                        out.append(
+                            Finding(
+                                ERROR,
+                                "cap-never-binds",
+                                file,
+                                line,
+                                f"上限 {cap} 元不大于 0：本项永远为 0",
+                                f"a ceiling of {cap} yuan pays nothing",
+                                p.id,
+                            )
+                        )
     return out
 
 
@@ -515,23 +571,77 @@ def _check_bands(form: M.Bands, p: M.Programme, d: M.Document, on: dt.date, file
     out = []
     rows = []
     for b in form.bands:
-        rows.append((_const(b.lower, p, d, on), _const(b.upper, p, d, on), _const(b.rate, p, d, on), _const(b.cap, p, d, on), b))
+        rows.append(
+            (_const(b.lower, p, d, on), _const(b.upper, p, d, on), _const(b.rate, p, d, on), _const(b.cap, p, d, on), b)
+        )
     known = [r for r in rows if r[0] is not None]
     known.sort(key=lambda r: r[0])
-    for (lo1, up1, rate1, cap1, _), (lo2, up2, rate2, cap2, _) in zip(known, known[1:]):
+    for (lo1, up1, rate1, cap1, _), (lo2, up2, rate2, cap2, _) in pairwise(known):
         if up1 is None:
-            out.append(Finding(ERROR, "bands", file, line, f"自 {lo1} 起的一档没有上界，却还有自 {lo2} 起的一档：两档重叠", f"the band from {lo1} has no upper bound but another starts at {lo2}: they overlap", p.id))
+            out.append(
+                Finding(
+                    ERROR,
+                    "bands",
+                    file,
+                    line,
+                    f"自 {lo1} 起的一档没有上界，却还有自 {lo2} 起的一档：两档重叠",
+                    f"the band from {lo1} has no upper bound but another starts at {lo2}: they overlap",
+                    p.id,
+                )
+            )
         elif up1 > lo2:
-            out.append(Finding(ERROR, "bands", file, line, f"档位重叠：[{lo1}, {up1}) 与自 {lo2} 起的一档", f"bands overlap: [{lo1}, {up1}) and the band from {lo2}", p.id))
+            out.append(
+                Finding(
+                    ERROR,
+                    "bands",
+                    file,
+                    line,
+                    f"档位重叠：[{lo1}, {up1}) 与自 {lo2} 起的一档",
+                    f"bands overlap: [{lo1}, {up1}) and the band from {lo2}",
+                    p.id,
+                )
+            )
         elif up1 < lo2:
-            out.append(Finding(ERROR, "bands", file, line, f"档位不连续：{up1} 至 {lo2} 之间没有档位", f"bands leave a gap between {up1} and {lo2}", p.id))
+            out.append(
+                Finding(
+                    ERROR,
+                    "bands",
+                    file,
+                    line,
+                    f"档位不连续：{up1} 至 {lo2} 之间没有档位",
+                    f"bands leave a gap between {up1} and {lo2}",
+                    p.id,
+                )
+            )
         if rate1 is not None and rate2 is not None and rate2 < rate1:
-            out.append(Finding(ERROR, "bands", file, line, f"高一档的比例 {rate2} 低于低一档的 {rate1}", f"a higher band's rate {rate2} is below the lower band's {rate1}", p.id))
+            out.append(
+                Finding(
+                    ERROR,
+                    "bands",
+                    file,
+                    line,
+                    f"高一档的比例 {rate2} 低于低一档的 {rate1}",
+                    f"a higher band's rate {rate2} is below the lower band's {rate1}",
+                    p.id,
+                )
+            )
         if cap1 is not None and cap2 is not None and cap2 < cap1:
-            out.append(Finding(ERROR, "bands", file, line, f"高一档的上限 {cap2} 低于低一档的 {cap1}", f"a higher band's ceiling {cap2} is below the lower band's {cap1}", p.id))
+            out.append(
+                Finding(
+                    ERROR,
+                    "bands",
+                    file,
+                    line,
+                    f"高一档的上限 {cap2} 低于低一档的 {cap1}",
+                    f"a higher band's ceiling {cap2} is below the lower band's {cap1}",
+                    p.id,
+                )
+            )
     for lo, up, rate, cap, _ in known:
         if up is not None and up <= lo:
-            out.append(Finding(ERROR, "bands", file, line, f"档位 [{lo}, {up}) 为空", f"the band [{lo}, {up}) is empty", p.id))
+            out.append(
+                Finding(ERROR, "bands", file, line, f"档位 [{lo}, {up}) 为空", f"the band [{lo}, {up}) is empty", p.id)
+            )
         elif up is not None and rate is not None and cap is not None and up * rate <= cap:
             out.append(
                 Finding(
@@ -547,15 +657,29 @@ def _check_bands(form: M.Bands, p: M.Programme, d: M.Document, on: dt.date, file
     return out
 
 
-def _check_tiers(form: M.HighestTier, p: M.Programme, d: M.Document, on: dt.date, file: str, line: int) -> list[Finding]:
+def _check_tiers(
+    form: M.HighestTier, p: M.Programme, d: M.Document, on: dt.date, file: str, line: int
+) -> list[Finding]:
     out = []
     rows = [(_const(t.at_least, p, d, on), _const(t.amount, p, d, on)) for t in form.tiers]
     known = sorted((r for r in rows if r[0] is not None and r[1] is not None), key=lambda r: r[0])
-    for (t1, a1), (t2, a2) in zip(known, known[1:]):
+    for (t1, a1), (t2, a2) in pairwise(known):
         if t1 == t2:
-            out.append(Finding(ERROR, "tiers", file, line, f"两档门槛相同：{t1}", f"two tiers share the threshold {t1}", p.id))
+            out.append(
+                Finding(ERROR, "tiers", file, line, f"两档门槛相同：{t1}", f"two tiers share the threshold {t1}", p.id)
+            )
         elif a2 <= a1:
-            out.append(Finding(ERROR, "tiers", file, line, f"门槛 {t2} 的金额 {a2} 不高于门槛 {t1} 的 {a1}（就高：金额须随门槛上升）", f"the tier at {t2} pays {a2}, not more than the tier at {t1} ({a1}): sums must rise with thresholds", p.id))
+            out.append(
+                Finding(
+                    ERROR,
+                    "tiers",
+                    file,
+                    line,
+                    f"门槛 {t2} 的金额 {a2} 不高于门槛 {t1} 的 {a1}（就高：金额须随门槛上升）",
+                    f"the tier at {t2} pays {a2}, not more than the tier at {t1} ({a1}): sums must rise with thresholds",
+                    p.id,
+                )
+            )
     return out
 
 
@@ -655,17 +779,35 @@ def load_known(policy_dir: str | Path | None) -> tuple[str, list[Known]]:
     data = load_yaml_file(path) or {}
     out = []
     for raw in data.get("known") or ():
-        out.append(Known(raw.get("programme"), str(raw.get("check", "")), str(raw.get("key", "") or ""), str(raw.get("reason", "")), getattr(raw, "line", 0)))
+        out.append(
+            Known(
+                raw.get("programme"),
+                str(raw.get("check", "")),
+                str(raw.get("key", "") or ""),
+                str(raw.get("reason", "")),
+                getattr(raw, "line", 0),
+            )
+        )
     return str(path), out
 
 
-def triage(findings: list[Finding], known: list[Known], known_file: str = "") -> tuple[list[Finding], list[Finding], list[Finding]]:
+def triage(
+    findings: list[Finding], known: list[Known], known_file: str = ""
+) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """(new errors, known errors, stale entries as findings): what fails the check, what is listed, what to delete."""
     new, listed = [], []
     for f in errors(findings):
         (listed if any(k.matches(f) for k in known) else new).append(f)
     stale = [
-        Finding(ERROR, "stale-known", known_file, k.line, f"已列为已知的问题不再出现，请删去：{k.programme} {k.check} {k.key}", f"a known finding no longer occurs; delete it: {k.programme} {k.check} {k.key}", k.programme)
+        Finding(
+            ERROR,
+            "stale-known",
+            known_file,
+            k.line,
+            f"已列为已知的问题不再出现，请删去：{k.programme} {k.check} {k.key}",
+            f"a known finding no longer occurs; delete it: {k.programme} {k.check} {k.key}",
+            k.programme,
+        )
         for k in known
         if not any(k.matches(f) for f in findings)
     ]

@@ -134,7 +134,15 @@ class Translation:
             if op in ("==", "!="):
                 a, b = _same_sort(a, b)
                 return a == b if op == "==" else a != b
-            ops = {"<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b, "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b}
+            ops = {
+                "<": lambda: a < b,
+                "<=": lambda: a <= b,
+                ">": lambda: a > b,
+                ">=": lambda: a >= b,
+                "+": lambda: a + b,
+                "-": lambda: a - b,
+                "*": lambda: a * b,
+            }
             if op in ops:
                 return ops[op]()
             if op == "/":
@@ -143,7 +151,11 @@ class Translation:
             raise Unsupported(op)
         if isinstance(node, E.In):
             x = self.term(node.operand)
-            test = z3.Or(*[_same_sort(x, self.literal(o))[0] == _same_sort(x, self.literal(o))[1] for o in node.options]) if node.options else z3.BoolVal(False)
+            test = (
+                z3.Or(*[_same_sort(x, self.literal(o))[0] == _same_sort(x, self.literal(o))[1] for o in node.options])
+                if node.options
+                else z3.BoolVal(False)
+            )
             return z3.Not(test) if node.negated else test
         if isinstance(node, E.Call):
             f = node.function
@@ -310,7 +322,7 @@ class Witness:
     facts: dict[str, Any] = field(default_factory=dict)
     core: list[str] = field(default_factory=list)  # with status "none": the contradicting parts
     reason: str = ""
-    flip: "Flip | None" = None
+    flip: Flip | None = None
     flips: list = field(default_factory=list)  # every single-fact flip, smallest first
 
     def profile(self, subject: str, count_once: str | None = None) -> dict:
@@ -474,7 +486,11 @@ def amount_term(amount: M.Amount, tr: Translation) -> Any:
         base = tr.term(amount.base)
         out = zero
         for b in reversed(amount.bands):
-            inside = base >= tr.term(b.lower) if b.upper is None else z3.And(base >= tr.term(b.lower), base < tr.term(b.upper))
+            inside = (
+                base >= tr.term(b.lower)
+                if b.upper is None
+                else z3.And(base >= tr.term(b.lower), base < tr.term(b.upper))
+            )
             out = z3.If(inside, capped(base * tr.term(b.rate), b.cap), out)
         return out
     if isinstance(amount, M.HighestTier):
@@ -544,7 +560,9 @@ def _parts_to_check(p: M.Programme) -> list[tuple[str, M.Amount]]:
     return [("", amount)]
 
 
-def part_maximum(p: M.Programme, d: M.Document, vocab: Any, amount: M.Amount, on: dt.date | None = None, *, caps: bool = True) -> Maximum:
+def part_maximum(
+    p: M.Programme, d: M.Document, vocab: Any, amount: M.Amount, on: dt.date | None = None, *, caps: bool = True
+) -> Maximum:
     """The most one part of the support can reach for an eligible profile, after the document's caps naming the programme."""
     on = on or evaluation_date(d)
     try:
@@ -599,11 +617,29 @@ def check_solver(policies: M.PolicySet) -> list:
             if w.status == "none":
                 parts = "、".join(w.core) or "?"
                 out.append(
-                    Finding(ERROR, "no-witness", file, line, f"没有任何企业能符合本项目：{parts} 互相矛盾", f"no profile can be eligible: {', '.join(w.core) or '?'} contradict each other", p.id)
+                    Finding(
+                        ERROR,
+                        "no-witness",
+                        file,
+                        line,
+                        f"没有任何企业能符合本项目：{parts} 互相矛盾",
+                        f"no profile can be eligible: {', '.join(w.core) or '?'} contradict each other",
+                        p.id,
+                    )
                 )
                 continue
             if w.status == "unknown":
-                out.append(Finding(WARNING, "solver", file, line, f"求解器未能判断：{w.reason}", f"the solver could not decide: {w.reason}", p.id))
+                out.append(
+                    Finding(
+                        WARNING,
+                        "solver",
+                        file,
+                        line,
+                        f"求解器未能判断：{w.reason}",
+                        f"the solver could not decide: {w.reason}",
+                        p.id,
+                    )
+                )
                 continue
             ceilings = stated_ceilings(p)
             if not ceilings:
@@ -699,7 +735,9 @@ def witness_case(policies: M.PolicySet, p: M.Programme, d: M.Document) -> Witnes
             case.flip_failed = sorted(f.id for f in after.failed)
             case.flip_claim = after.claim.id if after.claim else None
             return case
-    case.problem = "no single fact flips the result" if not w.flips else "the engine disagrees with every flip the solver found"
+    case.problem = (
+        "no single fact flips the result" if not w.flips else "the engine disagrees with every flip the solver found"
+    )
     return case
 
 
