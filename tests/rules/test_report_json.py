@@ -43,3 +43,32 @@ def test_each_step_has_words_a_formula_and_a_value():
     values = [s["value"] for s in r["steps"]]
     assert "3500000" in values and "3000000" in values
     assert r["ceiling_before_caps"] == "3000000.00"
+
+
+NEGATIVE = """\
+document:
+  id: neg-doc
+  number: 测试〔2026〕3号
+  issuer: 测试区科委
+  title: 金额不为负
+  district: 测试区
+  issued: 2025-12-25
+  in_force: {from: 2026-01-24, until: 2027-12-31}
+programmes:
+  - id: N1
+    title: 差额补助
+    department: 区科委
+    mode: online
+    subject: enterprise
+    support: {discretionary: false, clause: 按差额给予补助, amount: {fixed: enterprise.revenue - 1000000}}
+"""
+
+
+def test_an_amount_that_works_out_negative_is_zero_and_says_so(tmp_path):
+    (tmp_path / "facts.yaml").write_text((FIXTURE / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "neg-doc.yaml").write_text(NEGATIVE, encoding="utf-8")
+    ps = load_policies(tmp_path)
+    profile = parse_profile({"enterprise": {"revenue": 400000}}, ps.vocabulary)
+    r = evaluate(ps, profile, on=dt.date(2026, 6, 30)).results[0]
+    assert r.status == "eligible" and r.ceiling == 0
+    assert r.steps[-1].value == 0 and "-600000" in r.steps[-1].formula
