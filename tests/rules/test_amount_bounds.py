@@ -44,6 +44,18 @@ programmes:
     mode: online
     subject: enterprise
     support: {discretionary: true, clause: 分档, amount: {fixed: "if(enterprise.staff >= 10, 500000, 200000)"}}
+  - id: B-if-known
+    title: 外区 90 万，否则按人数（最高 30 万）
+    department: 区科委
+    mode: online
+    subject: enterprise
+    support: {discretionary: true, clause: 分档, amount: {fixed: 'if(enterprise.district == "外区", 900000, min(enterprise.staff * 50000, 300000))'}}
+  - id: B-product
+    title: 人数 × 营收（最高 40 万）
+    department: 区科委
+    mode: online
+    subject: enterprise
+    support: {discretionary: true, clause: 最高 40 万元, amount: {fixed: "min(enterprise.staff * enterprise.revenue, 400000)"}}
   - id: B-staged
     title: 两期（20 万 + 营收的 1%）
     department: 区科委
@@ -74,15 +86,26 @@ def _results(policies, **enterprise):
 
 def test_possible_ceilings_while_the_facts_are_missing(policies):
     r = _results(policies)
-    assert {p: x.status for p, x in r.items()} == dict.fromkeys(("B-minus", "B-times", "B-if", "B-staged"), "needs_info")
+    assert {p: x.status for p, x in r.items()} == dict.fromkeys(
+        ("B-minus", "B-times", "B-if", "B-if-known", "B-product", "B-staged"), "needs_info"
+    )
     # at most 300,000 − (0 + 100,000): the award already received is at least 0
     assert r["B-minus"].possible_ceiling == Decimal("200000.00")
     # 50,000 per person, at most 300,000
     assert r["B-times"].possible_ceiling == Decimal("300000.00")
     # the staff count unknown: the higher of the two sums
     assert r["B-if"].possible_ceiling == Decimal("500000.00")
+    # 0 × ∞ counts as 0 at the interval's low end; the 400,000 ceiling bounds the top
+    assert r["B-product"].possible_ceiling == Decimal("400000.00")
     # 200,000 now, at most 100,000 later
     assert r["B-staged"].possible_ceiling == Decimal("300000.00")
+
+
+def test_a_condition_already_known_picks_its_branch(policies):
+    # the district is known (测试区, not 外区): only the per-person branch, at most 300,000, is possible
+    r = _results(policies, district="测试区")["B-if-known"]
+    assert r.status == "needs_info" and r.possible_ceiling == Decimal("300000.00")
+    assert _results(policies, district="外区")["B-if-known"].ceiling == Decimal("900000.00")
 
 
 def test_a_stage_waiting_for_a_fact_leaves_the_whole_unknown(policies):
