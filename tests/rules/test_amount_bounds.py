@@ -56,6 +56,12 @@ programmes:
     mode: online
     subject: enterprise
     support: {discretionary: true, clause: 最高 40 万元, amount: {fixed: "min(enterprise.staff * enterprise.revenue, 400000)"}}
+  - id: B-double
+    title: 两倍（每倍最高 30 万）
+    department: 区科委
+    mode: online
+    subject: enterprise
+    support: {discretionary: true, clause: 两倍, amount: {fixed: "min(300000, enterprise.revenue) * 2"}}
   - id: B-staged
     title: 两期（20 万 + 营收的 1%）
     department: 区科委
@@ -87,7 +93,7 @@ def _results(policies, **enterprise):
 def test_possible_ceilings_while_the_facts_are_missing(policies):
     r = _results(policies)
     assert {p: x.status for p, x in r.items()} == dict.fromkeys(
-        ("B-minus", "B-times", "B-if", "B-if-known", "B-product", "B-staged"), "needs_info"
+        ("B-minus", "B-times", "B-if", "B-if-known", "B-product", "B-double", "B-staged"), "needs_info"
     )
     # at most 300,000 − (0 + 100,000): the award already received is at least 0
     assert r["B-minus"].possible_ceiling == Decimal("200000.00")
@@ -97,6 +103,8 @@ def test_possible_ceilings_while_the_facts_are_missing(policies):
     assert r["B-if"].possible_ceiling == Decimal("500000.00")
     # 0 × ∞ counts as 0 at the interval's low end; the 400,000 ceiling bounds the top
     assert r["B-product"].possible_ceiling == Decimal("400000.00")
+    # [0, 300,000] × 2
+    assert r["B-double"].possible_ceiling == Decimal("600000.00")
     # 200,000 now, at most 100,000 later
     assert r["B-staged"].possible_ceiling == Decimal("300000.00")
 
