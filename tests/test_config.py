@@ -72,3 +72,10 @@ def test_from_env_parses_every_variable(tmp_path):
         s.demo_logins,
     ) == (tmp_path, "postgresql+psycopg://u@h/db", Path(tmp_path / "p"), "s" * 40, False, 1234, [{"username": "a"}])
     assert s.storage_dir == tmp_path / "files"
+
+
+def test_smtp_and_reminder_settings_from_env():
+    s = Settings.from_env({"HUIQI_SMTP_HOST": "smtp.example", "HUIQI_SMTP_PORT": "2525", "HUIQI_SMTP_USER": "u", "HUIQI_SMTP_PASSWORD": "p", "HUIQI_SMTP_FROM": "huiqi@jinshan.example", "HUIQI_SMTP_STARTTLS": "1", "HUIQI_PUBLIC_URL": "https://huiqi.example", "HUIQI_REMIND_DAYS": "5"})
+    assert (s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_from, s.smtp_starttls, s.smtp_ssl, s.public_url, s.remind_working_days) == ("smtp.example", 2525, "u", "p", "huiqi@jinshan.example", True, False, "https://huiqi.example", 5)
+    d = Settings.from_env({})
+    assert (d.smtp_host, d.smtp_port, d.remind_working_days) == (None, 25, 3)  # no SMTP: e-mails wait

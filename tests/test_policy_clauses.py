@@ -123,8 +123,13 @@ def test_quotation_stands_in_the_document_at_its_line(document, where, clause):
     assert problem is None, f"{where}: {problem} of {document.seed}"
 
 
-HUANGPU = (ROOT / "policies" / "sources" / "004_eaccde891baf17d2.txt").read_text(encoding="utf-8").splitlines()
-JINSHAN = (ROOT / "policies" / "sources" / "000_c48bb040dce1ca80.txt").read_text(encoding="utf-8").splitlines()
+def _seed(document_id: str) -> list[str]:
+    seed = POLICIES.document(document_id).seed
+    return (ROOT / "policies" / "sources" / seed).read_text(encoding="utf-8").splitlines()
+
+
+HUANGPU = _seed("huangpu-2025-2")
+JINSHAN = _seed("jinshan-2025-25")
 
 
 def test_a_citation_moved_to_another_line_fails():

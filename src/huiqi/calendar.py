@@ -311,6 +311,8 @@ def read_notice_file(path: str | os.PathLike[str]) -> HolidayNotice:
         data = yaml.load(text, Loader=_NoticeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise _notice_error("(file)", f"YAML 格式错误：{exc}", f"invalid YAML: {exc}", p) from exc
+    except (RecursionError, ValueError) as exc:  # nested thousands deep, or a value YAML cannot build
+        raise _notice_error("(file)", "YAML 嵌套过深或含无法读取的值", f"the YAML is nested too deeply or holds a value that cannot be read ({type(exc).__name__})", p) from None
     return parse_notice(data, path=p)
 
 

@@ -10,10 +10,21 @@ builds its own :class:`Settings` and passes it (``create_app(settings)``) or ins
 ``HUIQI_DATABASE_URL``     the database (default ``sqlite:///<data dir>/huiqi.sqlite``)
 ``HUIQI_STORAGE_DIR``      uploaded materials, if not ``<data dir>/files`` (web app and CLI alike)
 ``HUIQI_POLICY_DIR``       the policy files (default: the packaged ``policies/``)
-``HUIQI_SECRET_KEY``       signs sessions and API tokens (default: a key kept in ``<data dir>/secret_key``)
+``HUIQI_SECRET_KEY``       derives the forms' CSRF tokens from the browser's random session id (default: a
+                           key kept in ``<data dir>/secret_key``); sessions themselves are kept in the
+                           database (``sessions``), the cookie and the API token are random ids
 ``HUIQI_INSECURE_COOKIES`` ``1``: no ``Secure`` flag on the session cookie (plain-http testing only)
 ``HUIQI_MAX_UPLOAD_BYTES`` the largest upload the web app reads (default 10 MB)
+``HUIQI_MAX_BODY_BYTES``   the largest multipart (upload) request body read (default 12 MB; 413 above)
+``HUIQI_MAX_JSON_BYTES``   the largest other request body — JSON, plain forms (default 1 MB; 413 above)
+``HUIQI_MAX_ITEM_FILES``   uploads kept per checklist item of an application (default 10)
 ``HUIQI_DEMO_LOGINS``      JSON list of demo log-ins shown on the log-in page (set by ``huiqi serve --demo``)
+``HUIQI_SMTP_HOST``        e-mail notifications: the SMTP server (unset: e-mails wait, pending, never lost)
+``HUIQI_SMTP_PORT``        its port (default 25); ``HUIQI_SMTP_STARTTLS=1``: STARTTLS; ``HUIQI_SMTP_SSL=1``: SMTPS
+``HUIQI_SMTP_USER``        log-in, with ``HUIQI_SMTP_PASSWORD`` (optional)
+``HUIQI_SMTP_FROM``        the sender address (default ``huiqi@localhost``)
+``HUIQI_PUBLIC_URL``       the site's address, for links in e-mails (default none: paths only)
+``HUIQI_REMIND_DAYS``      reminders this many working days before a deadline (default 3)
 =========================  ==========================================================================
 
 Not settings (read where they are used): ``HUIQI_ACTOR`` and ``HUIQI_NEW_PASSWORD`` (CLI input),
@@ -66,10 +77,27 @@ class Settings:
     secure_cookies: bool = True  # Secure flag on the session cookie (off only for plain-http loopback)
     session_max_age: int = 8 * 3600
     max_upload_bytes: int = 10 * MB  # the web app's limit per upload (the store's own: materials.MAX_BYTES)
-    login_attempts: int = 5  # failed log-ins allowed per window, per account and per client address
+    login_attempts: int = 5  # consecutive failed log-ins before an account is locked (workflow/users/sessions.py)
+    login_lock_seconds: int = 60  # the first lock of an account; doubled at each further failure
+    login_lock_max_seconds: int = 3600
+    login_address_attempts: int = 30  # failed log-ins per client address in the window (any accounts)
     login_window_seconds: int = 300
+    max_body_bytes: int = 12 * MB  # a multipart body (an upload: max_upload_bytes, plus room for the form)
+    max_json_bytes: int = 1 * MB  # any other request body (JSON, a plain form): a profile is a few kB
+    max_files_per_item: int = 10  # uploads kept per checklist item of an application
     with_database: bool = True  # False: rules only (match, programme browser) — used by the benchmark
     demo_logins: list[dict] = field(default_factory=list)
+    # e-mail notifications (issue 19): no host → e-mails stay pending (never lost), the inbox works
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "huiqi@localhost"
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = 10.0
+    public_url: str | None = None
+    remind_working_days: int = 3
     # room for later fields, e.g. an audit HMAC key or SMTP; add them here and to from_env()
 
     def __post_init__(self) -> None:
@@ -127,6 +155,18 @@ class Settings:
             kw["secure_cookies"] = False
         if text("HUIQI_MAX_UPLOAD_BYTES") and text("HUIQI_MAX_UPLOAD_BYTES").isdigit():  # type: ignore[union-attr]
             kw["max_upload_bytes"] = int(text("HUIQI_MAX_UPLOAD_BYTES"))  # type: ignore[arg-type]
+        for name, key in (("HUIQI_SMTP_HOST", "smtp_host"), ("HUIQI_SMTP_USER", "smtp_user"), ("HUIQI_SMTP_PASSWORD", "smtp_password"), ("HUIQI_SMTP_FROM", "smtp_from"), ("HUIQI_PUBLIC_URL", "public_url")):
+            if text(name):
+                kw[key] = text(name)
+        for name, key in (("HUIQI_SMTP_PORT", "smtp_port"), ("HUIQI_REMIND_DAYS", "remind_working_days")):
+            if (text(name) or "").isdigit():
+                kw[key] = int(text(name))  # type: ignore[arg-type]
+        kw["smtp_starttls"] = text("HUIQI_SMTP_STARTTLS") == "1"
+        kw["smtp_ssl"] = text("HUIQI_SMTP_SSL") == "1"
+        for name, key in (("HUIQI_MAX_BODY_BYTES", "max_body_bytes"), ("HUIQI_MAX_JSON_BYTES", "max_json_bytes"),
+                          ("HUIQI_MAX_ITEM_FILES", "max_files_per_item")):
+            if (text(name) or "").isdigit():
+                kw[key] = int(text(name))  # type: ignore[arg-type]
         if text("HUIQI_DEMO_LOGINS"):
             try:
                 logins = json.loads(text("HUIQI_DEMO_LOGINS"))  # type: ignore[arg-type]

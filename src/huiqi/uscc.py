@@ -25,7 +25,18 @@ __all__ = [
     "validate_uscc",
     "is_valid_uscc",
     "make_uscc",
+    "org_type_from_uscc",
+    "ORG_TYPES_BY_CODE",
 ]
+
+# Positions 1–2: the registration authority (登记管理部门) and the organisation category (机构类别)
+# of GB 32100-2015 附录 A, for the kinds the policies distinguish (enum enterprise.org_type).
+ORG_TYPES_BY_CODE = {
+    "91": "企业",  # 工商 · 企业
+    "12": "事业单位",  # 机构编制 · 事业单位
+    "51": "社会团体",  # 民政 · 社会团体
+    "52": "民办非企业单位",  # 民政 · 民办非企业单位
+}
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
@@ -108,3 +119,11 @@ def make_uscc(first17: str) -> str:
     """Append the check character to 17 characters, e.g. to make demo data."""
     body = normalise_uscc(first17)
     return body + compute_check_char(body, field="first17")
+
+
+def org_type_from_uscc(code: str) -> str | None:
+    """The kind of organisation a valid code's first two characters say (91 企业, 12 事业单位,
+    51 社会团体, 52 民办非企业单位); None for other kinds (机关, 个体工商户, 基金会 …) or a bad code."""
+    if not is_valid_uscc(code):
+        return None
+    return ORG_TYPES_BY_CODE.get(normalise_uscc(code)[:2])

@@ -51,7 +51,7 @@ def test_multi_year_rent_cap_per_year(policies):
     # 200 万 × 30% = 60 万 → 单年度最高 50 万 → 150 万
     r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 2000000, "signed": "2026-03-01"}]), "T-rent", "l1")
     assert r.ceiling == D("1500000.00")
-    assert any("min(600000, 500000)" in s.formula for s in r.steps)
+    assert any("600,000 元 > 上限 500,000 元 → 500,000 元" in s.formula for s in r.steps)
 
 
 def test_parameter_is_used_by_name(policies):
@@ -78,7 +78,7 @@ def test_threshold_bands(policies, turnover, status, ceiling):
 
 def test_band_of_49_999_999_99_is_exact_before_the_cap(policies):
     r = result(run(policies, [{"id": "p", "kind": "portfolio", "turnover": "49999999.99"}]), "T-bands", "p")
-    assert "49999999.99 × 0.0002 = 9999.999998" in r.steps[0].formula
+    assert "49,999,999.99 元 × 2‱ = 9,999.999998 元" in r.steps[0].formula
 
 
 @pytest.mark.parametrize(
@@ -142,14 +142,33 @@ def test_soft_criterion_failure_is_reported_not_hidden(policies):
 
 @pytest.mark.parametrize(
     "signed, status",
-    [("2024-12-31", "not_in_force"), ("2025-01-01", "eligible"), ("2026-01-24", "eligible"), ("2027-12-31", "eligible"), ("2028-01-01", "not_in_force")],
+    [("2024-12-31", "not_in_force"), ("2025-01-01", "eligible"), ("2026-01-24", "eligible"), ("2027-12-31", "eligible")],
 )
 def test_window_edges_on_the_event_date(policies, signed, status):
-    rep = run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": signed}], on=dt.date(2028, 3, 1))
+    rep = run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": signed}], on=dt.date(2027, 12, 31))
     r = result(rep, "T-rent", "l1")
     assert r.status == status
     if status == "not_in_force":
         assert "2025-01-01" in r.reason_en and "2027-12-31" in r.reason_en
+
+
+def test_application_after_the_end_is_not_in_force_naming_the_end_date(policies):
+    # 有效期至 2027 年 12 月 31 日: an application on 2028-01-01 is refused even for an event inside the window
+    rep = run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2027-12-31"}], on=dt.date(2028, 1, 1))
+    r = result(rep, "T-rent", "l1")
+    assert r.status == "not_in_force" and "2027-12-31" in r.reason_zh and "2028-01-01" in r.reason_en
+
+
+def test_an_event_after_the_application_date_is_an_input_error(policies):
+    from huiqi.rules.errors import ProfileError
+
+    with pytest.raises(ProfileError) as err:
+        run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2026-07-02"}], on=dt.date(2026, 7, 1))
+    assert err.value.problems[0].field == "claims[0].signed"
+    assert "2026-07-02" in err.value.problems[0].message_zh and "after the application" in err.value.problems[0].message_en
+    # the same day is not in the future
+    r = result(run(policies, [{"id": "l1", "kind": "lease", "annual_rent": 100000, "signed": "2026-07-01"}], on=dt.date(2026, 7, 1)), "T-rent", "l1")
+    assert r.status == "eligible"
 
 
 def test_evaluation_before_issue_is_not_in_force(policies):

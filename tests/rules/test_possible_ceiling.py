@@ -2,7 +2,7 @@
 
 Issue 16 found 0 万元 for programmes worth 20–30 万: a needs-info result whose amount depends on a
 missing fact had no ceiling, so it added nothing. The values below are worked out from the text
-of 金科〔2025〕25号 (seed 000_c48bb040dce1ca80.txt) for a Jinshan enterprise that has answered nothing.
+of 金科〔2025〕25号 (seed jinshan-2025-25.txt) for a Jinshan enterprise that has answered nothing.
 """
 
 from __future__ import annotations

@@ -71,4 +71,5 @@ def test_an_amount_that_works_out_negative_is_zero_and_says_so(tmp_path):
     profile = parse_profile({"enterprise": {"revenue": 400000}}, ps.vocabulary)
     r = evaluate(ps, profile, on=dt.date(2026, 6, 30)).results[0]
     assert r.status == "eligible" and r.ceiling == 0
-    assert r.steps[-1].value == 0 and "-600000" in r.steps[-1].formula
+    assert r.steps[-1].value == 0 and r.steps[-1].en == "an amount is never negative: 0"
+    assert "600" in r.steps[-1].formula  # 400,000 − 1,000,000 = −600,000 shown before it is set to 0

@@ -13,7 +13,7 @@ def engine_results(policies, table: pa.Table, on) -> dict:
     seq = {(r["enterprise_id"], r["claim__id"]): r["claim__seq"] for r in table.select(["enterprise_id", "claim__id", "claim__seq"]).to_pylist()}
     out = {}
     for eid, profile in P.to_profiles(table, policies.vocabulary).items():
-        for r in evaluate(policies, profile, on=on).results:
+        for r in evaluate(policies, profile, on=on, future_events="ignore").results:
             out[(eid, r.programme.id, seq[(eid, r.claim.id)] if r.claim else 0)] = (r.status, r.ceiling)
     return out
 

@@ -119,8 +119,17 @@ def test_run_json_and_outputs(pop, tmp_path):
     assert chart.read_text().startswith("<svg") and out.read_text().startswith('"programme"')
 
 
-def test_reform_raises_the_j23_cap_and_rate(policies, on, pop):
+@pytest.fixture(scope="module")
+def pop_large(tmp_path_factory, policies):
+    # J2.3 takes enterprises only (issue 15): a larger population so that some are eligible
+    path = tmp_path_factory.mktemp("pop") / "pop-large.parquet"
+    P.write_population(policies.vocabulary, 1500, path, seed=5)
+    return path
+
+
+def test_reform_raises_the_j23_cap_and_rate(policies, on, pop_large):
     """J2.3: 10% of R&D cost, at most 2,000,000 (专题三 3.支持标准); a reform to 20% / 3,000,000."""
+    pop = pop_large
     reformed = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.rate=20%", "J2.3.support.amount.cap=3000000"]))
     assert policies.programme("J2.3").support.amount.cap.value == Decimal(2000000)  # the original is untouched
     assert reformed.programme("J2.3").support.amount.cap.value == Decimal(3000000)

@@ -96,8 +96,8 @@ def rent(annual="1000000"):
     return [{"id": "lease-1", "kind": "lease", "annual_rent": annual, "start_date": "2025-06-01"}]
 
 
-def project(total="5000000"):
-    return [{"id": "p1", "kind": "project", "total_investment": total}]
+def project(total="5000000", pid="p1"):
+    return [{"id": pid, "kind": "project", "total_investment": total}]
 
 
 def credit_csv(tmp_path, rows, name="credit.csv"):
@@ -112,7 +112,11 @@ def checked_project(session, w, i, total):
     """WF-PROJECT (application → district check → approval): submitted and district-checked."""
     from huiqi.workflow.reviews import service as reviews
 
-    app = submitted(session, w, i, "WF-PROJECT", project(total))
+    # each project of one enterprise is a claim of its own (p1, p2 …): one live application per
+    # enterprise × programme × claim × round (issue 14)
+    seq = w.__dict__.setdefault("_projects", {})
+    seq[i] = seq.get(i, 0) + 1
+    app = submitted(session, w, i, "WF-PROJECT", project(total, f"p{seq[i]}"))
     reviews.district_check(session=session, application_id=app.id, actor=w.officer, passed=True)
     return app
 

@@ -319,3 +319,33 @@ def test_audit_checkpoint_and_verify_from_the_command_line(cli, engine, tmp_path
     out = cli("audit", "verify", "--checkpoint", str(tmp_path / "none.json"), code=2, actor="officer")
     assert "cannot read the checkpoint file" in out
     _ = e1
+
+
+def test_awards_ledger_and_notice_length_cli(cli, tmp_path):
+    """Issue 15 from the command line: an approval lands in the ledger (``decision awards``); the
+    round sets the notice length a policy leaves open (``round notice-days``, 专题一 line 1235 “向社会公示”);
+    the completion date, an extension (``change request --new-due``) and the late-after-extension
+    ground refused before its day (关于项目管理有关要求 四（四）, line 1663)."""
+    import json
+
+    cli = _unwrapped(cli)
+    e1 = _project_round(cli, tmp_path, budget="5000000")
+    a = _checked_project(cli, tmp_path, e1, "p1", "5000000")
+    cli("decision", "approve", a, "1500000", "--on", "2026-05-06", actor="officer")
+    [row] = json.loads(cli("decision", "awards", "--json", actor="officer"))
+    assert (row["programme"], row["amount"], row["round"], row["year"], row["state"]) == ("WF-PROJECT", "1500000.00", "JS-2026", 2026, "active")
+    assert json.loads(cli("decision", "awards", "--json", "--enterprise", e1, actor="ent1"))[0]["application_id"] == int(a)
+    out = cli("round", "notice-days", "JS-2026", "--days", "0", actor="officer", code=2)
+    assert "--days:" in out and "1 至 60" in out
+    assert "5 个工作日" in cli("round", "notice-days", "JS-2026", "--days", "5", "--basis", "金科〔2026〕3号", actor="officer")
+    [entry] = _audit(cli, "round", "1", "round.notice_days")
+    assert entry["data"]["after"] == {"days": 5, "basis": "金科〔2026〕3号"}
+    assert "2026-12-31" in cli("change", "completion", a, "--due", "2026-12-31", actor="officer")
+    out = cli("change", "revoke", a, "late_after_extension", "--reason", "逾期", "--on", "2027-03-01", actor="officer", code=2)
+    assert "未经批准延期" in out
+    out = cli("change", "request", a, "period", "--description", "延期两年", "--new-due", "2028-12-31", actor="ent1")
+    change_id = re.search(r"change (\d+)", out).group(1)
+    cli("change", "decide", change_id, "--approve", "--reason", "同意延期", actor="officer")
+    out = cli("change", "revoke", a, "late_after_extension", "--reason", "逾期", "--on", "2028-12-31", actor="officer", code=2)
+    assert "2029-01-01" in out or "2028-12-31" in out
+    assert "已撤销" in cli("change", "revoke", a, "late_after_extension", "--reason", "延期后仍未完成", "--on", "2029-01-01", actor="officer")

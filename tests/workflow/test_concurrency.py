@@ -21,7 +21,10 @@ from tests.workflow import helpers as h
 
 
 def _checked_project(session, w, i, total):
-    app = h.submitted(session, w, i, "WF-PROJECT", h.project(total))
+    # each project a claim of its own (p1, p2 …): the same claim twice in a round is refused (issue 14)
+    seq = w.__dict__.setdefault("_projects", {})
+    seq[i] = seq.get(i, 0) + 1
+    app = h.submitted(session, w, i, "WF-PROJECT", h.project(total, f"p{seq[i]}"))
     reviews.district_check(session=session, application_id=app.id, actor=w.officer, passed=True)
     return app
 

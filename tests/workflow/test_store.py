@@ -148,7 +148,7 @@ def test_migration_0003_gives_every_record_its_district(blank_engine):
     from sqlalchemy import text
 
     from huiqi import audit
-    from huiqi.store import make_sessionmaker, upgrade
+    from huiqi.store import make_sessionmaker, head_revision, upgrade
 
     engine = blank_engine
     assert upgrade(engine, "0002") == "0002"
@@ -190,7 +190,7 @@ def test_migration_0003_gives_every_record_its_district(blank_engine):
                       {"s": seq, "at": at, "a": f"{entity}.x", "e": entity, "i": eid, "p": prev, "h": hsh})
             prev = hsh
         c.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 5, :h)"), {"h": prev})
-    assert upgrade(engine) == "0004"  # 0003 gives districts, then 0004 re-keys the chain (one more entry)
+    assert upgrade(engine) == head_revision()  # the packaged head (the chain is checked linear in test_store)
     with engine.connect() as c:
         q = lambda sql: c.execute(text(sql)).all()  # noqa: E731
         assert q("SELECT id, district FROM rounds ORDER BY id") == [(1, "金山区"), (2, "黄浦区")]
@@ -210,3 +210,17 @@ def test_migration_0003_gives_every_record_its_district(blank_engine):
 
         assert applications.list_for(session=s, actor=s.get(User, 2)) == []  # the scope-less officer sees nothing
         assert [a.id for a in applications.list_for(session=s, actor=s.get(User, 1))] == [1, 3]
+
+
+def test_migrations_form_one_numbered_chain() -> None:
+    """Each migration follows the one numbered before it (0001 → 0002 → …): branches merged in any order are
+    re-chained, so there is one head and `huiqi db upgrade` applies them in their numbered order."""
+    from alembic.script import ScriptDirectory
+
+    from huiqi.store import alembic_config, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = sorted(script.walk_revisions(), key=lambda r: r.revision)
+    assert [r.revision for r in revisions] == [f"{i:04d}" for i in range(1, len(revisions) + 1)]
+    assert [r.down_revision for r in revisions] == [None] + [r.revision for r in revisions[:-1]]
+    assert head_revision() == revisions[-1].revision

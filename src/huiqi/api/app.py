@@ -7,15 +7,11 @@ is there and ``settings.with_database``), and mounts every router. ``huiqi serve
 from __future__ import annotations
 
 import logging
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from huiqi.api.errors import install_error_handlers
 from huiqi.config import Settings, get_settings
@@ -24,44 +20,7 @@ from huiqi.rules import PolicySet, load_policies
 log = logging.getLogger("huiqi.web")
 
 API_PREFIX = "/api/v1"
-SESSION_COOKIE = "huiqi_session"
-
-
-class LoginLimiter:
-    """Failed log-ins per key (account, client address) in a sliding window; in memory, per process."""
-
-    def __init__(self, attempts: int, window: int) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = Lock()
-
-    def _prune(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until another attempt is allowed (0: allowed now)."""
-        now = time.monotonic()
-        wait = 0
-        with self._lock:
-            for key in keys:
-                q = self._prune(key, now)
-                if len(q) >= self.attempts:
-                    wait = max(wait, int(q[0] + self.window - now) + 1)
-        return wait
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._prune(key, now).append(now)
-
-    def succeeded(self, account_key: str) -> None:
-        with self._lock:
-            self._failures.pop(account_key, None)
+SESSION_COOKIE = "huiqi_session"  # a random id only: the session is a row of the sessions table
 
 
 @dataclass
@@ -70,7 +29,6 @@ class AppState:
     policies: PolicySet
     engine: Any = None
     sessionmaker: Any = None
-    limiter: LoginLimiter | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -107,7 +65,7 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
     engine = maker = None
     if settings.with_database:
         engine, maker = _open_database(settings)
-    state = AppState(settings=settings, policies=policies, engine=engine, sessionmaker=maker, limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds))
+    state = AppState(settings=settings, policies=policies, engine=engine, sessionmaker=maker)
     state.extra["demo_logins"] = list(settings.demo_logins)
 
     app = FastAPI(
@@ -129,15 +87,7 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
 
     from huiqi.api.security import install_security
 
-    install_security(app)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.session_secret(),
-        session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age,
-        same_site="lax",
-        https_only=settings.secure_cookies,
-    )
+    install_security(app)  # security headers, the session cookie, the request-body limit
 
     from huiqi.api.routes import include_api_routers
     from huiqi.web.views import include_web_routers

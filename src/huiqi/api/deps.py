@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from huiqi.api.security import api_user, db, optional_user
+from huiqi.api.security import api_user, DB, optional_user
 from huiqi.config import Settings
 from huiqi.rules import PolicySet
 
@@ -27,7 +27,7 @@ def settings(request: Request) -> Settings:
     return request.app.state.huiqi.settings
 
 
-SessionDep = Annotated[Session, Depends(db)]
+SessionDep = Annotated[Session, DB]
 CurrentUser = Annotated[Any, Depends(api_user)]  # a huiqi.workflow.users.models.User
 OptionalUser = Annotated[Any, Depends(optional_user)]
 PoliciesDep = Annotated[PolicySet, Depends(policies)]

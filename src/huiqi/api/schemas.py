@@ -75,6 +75,8 @@ def _records() -> dict[str, type[BaseModel]]:
         "Revocation": (m.Revocation, ()),
         "ImportRun": (m.ImportRun, ()),
         "Enterprise": (m.Enterprise, ()),
+        "Award": (m.Award, ()),
+        "AwardExtension": (m.AwardExtension, ()),
     }
     return {name: record_model(name, model, optional=opt) for name, (model, opt) in spec.items()}
 
@@ -98,6 +100,8 @@ ProgressReport = _R["ProgressReport"]
 Revocation = _R["Revocation"]
 ImportRun = _R["ImportRun"]
 Enterprise = _R["Enterprise"]
+Award = _R["Award"]
+AwardExtension = _R["AwardExtension"]
 
 
 class Strict(BaseModel):
@@ -138,6 +142,12 @@ class Token(Strict):
     user: User
 
 
+class Ended(Strict):
+    """How many sessions (cookies and tokens) ended."""
+
+    ended: int
+
+
 class Commitments(Strict):
     """What a round's budget has committed (approved, plus paid-and-not-recovered on revoked
     projects) and paid (net of recoveries), in yuan."""
@@ -175,6 +185,7 @@ class ApplicationSummary(Strict):
     approved_amount: Optional[str]
     cap_year: Optional[int]
     credit_hold: bool
+    project: Optional[str] = None
 
 
 class ApplicationListItem(ApplicationSummary):
@@ -237,6 +248,7 @@ class ApplicationDetail(ApplicationSummary):
     progress: Optional[list[ProgressReport]] = None  # type: ignore[valid-type]
     revocations: Optional[list[Revocation]] = None  # type: ignore[valid-type]
     credit: dict[str, Any]
+    award: Optional[dict[str, Any]] = None  # the awards ledger's row (who may read it: award.read)
     revocation_grounds: Optional[list[Ground]] = None
     next_steps: list[Step]
     state_stage: Optional[str]
@@ -307,3 +319,110 @@ class AuditEntry(Strict):
     reason: Optional[str]
     data: dict[str, Any]
     hash: str
+
+
+# ------------------------------------------------------------------ issue 19: records, matching, notifications
+
+
+def _records19() -> dict[str, type[BaseModel]]:
+    from huiqi.workflow import models as m
+
+    spec = {"Notification": m.Notification, "Deadline": m.Deadline, "EnterpriseFact": m.EnterpriseFact}
+    return {name: record_model(name, model) for name, model in spec.items()}
+
+
+_R19 = _records19()
+NotificationRecord = _R19["Notification"]
+DeadlineRecord = _R19["Deadline"]
+EnterpriseFactRecord = _R19["EnterpriseFact"]
+
+
+class NotificationItem(NotificationRecord):  # type: ignore[misc,valid-type]
+    kind_zh: str
+    kind_en: str
+
+
+class RecordFact(Strict):
+    """One fact of an enterprise's record: its value, in words, with its source and date."""
+
+    id: int
+    fact: str = Field(..., description="profile field path: enterprise.<fact> or claims.<id>.<fact>")
+    label_zh: str
+    label_en: str
+    unit: Optional[str]
+    value: Any
+    source: str = Field(..., description="application / import / selfcheck / self_declared / officer")
+    source_zh: str
+    source_en: str
+    source_ref: Optional[str]
+    as_of: str
+    recorded_at: str
+    self_declared: bool
+
+
+class EnterpriseRecord(Strict):
+    enterprise: dict[str, Any]
+    facts: list[RecordFact]
+    profile: dict[str, Any] = Field(..., description="the profile a match starts from")
+
+
+class FactImport(Strict):
+    id: int
+    filename: str
+    rows: int
+    changed: list[dict[str, Any]]
+    unchanged: list[dict[str, Any]]
+
+
+class MatchRow(Strict):
+    """An enterprise found for a programme: eligible (with the ceiling) or one or two facts away."""
+
+    id: int
+    district: str
+    enterprise_id: int
+    uscc: Optional[str]
+    name: Optional[str]
+    town: Optional[str]
+    programme_id: str
+    title: Optional[str]
+    mode: Optional[str]
+    claim: Optional[str]
+    status: str
+    status_zh: str
+    status_en: str
+    ceiling: Optional[str] = Field(None, description="元 / yuan")
+    possible_ceiling: Optional[str] = Field(None, description="元 / yuan")
+    discretionary: bool
+    missing: list[dict[str, Any]]
+    soft_failed: list[Optional[str]]
+    trigger: str
+    policy_version: str
+    evaluated_on: str
+
+
+class MatchFound(Strict):
+    eligible: list[int]
+    near: list[int]
+
+
+class Prefs(Strict):
+    enterprise_id: int
+    email: Optional[str]
+    kinds: list[dict[str, Any]]
+
+
+class DispatchResult(Strict):
+    dispatched: dict[str, Any]
+    reminders: dict[str, Any]
+    delivered: dict[str, Any]
+
+
+class FunnelRow(Strict):
+    programme_id: str
+    title: str
+    eligible: int
+    near: int
+    notified: int
+    started: int
+    submitted: int
+    approved: int

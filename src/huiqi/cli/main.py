@@ -44,6 +44,9 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("huiqi.cli.workflow_cmd", "db_app", "db"),
     ("huiqi.cli.workflow_cmd", "user_app", "user"),
     ("huiqi.cli.workflow_cmd", "enterprise_app", "enterprise"),
+    ("huiqi.cli.proactive_cmd", "record_app", "record"),  # issue 19
+    ("huiqi.cli.proactive_cmd", "notify_app", "notify"),
+    ("huiqi.cli.proactive_cmd", "match_register", "match-register"),
     ("huiqi.cli.simulate_cmd", "app", "simulate"),
     ("huiqi.cli.serve_cmd", "app", "serve"),
 ]

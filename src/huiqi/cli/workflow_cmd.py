@@ -49,18 +49,58 @@ PoliciesOpt = typer.Option(None, "--policies", "-p", envvar="HUIQI_POLICY_DIR", 
 # ------------------------------------------------------------------ plumbing
 
 
+# what a command says it did, held until its transaction has committed (commit, then tell)
+_PENDING: list[str] = []
+_DEPTH = [0]
+
+
 @contextlib.contextmanager
 def _session() -> Iterator[Any]:
     import huiqi.workflow.models  # noqa: F401 - every table mapped (applications.import_id → import_runs, …)
-    from huiqi.store import check_ready, make_engine, make_sessionmaker, session_scope
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from huiqi.store import DatabaseNotReady, check_ready, make_engine, make_sessionmaker, session_scope
 
     engine = make_engine()
+    _DEPTH[0] += 1
     try:
         check_ready(engine)  # not set up / unreachable / not migrated: say so (exit 2), no SQL error
-        with session_scope(make_sessionmaker(engine)) as s:
-            yield s
+        try:
+            with session_scope(make_sessionmaker(engine)) as s:
+                yield s
+        except (OperationalError, IntegrityError) as exc:  # e.g. the commit refused: said, not a traceback
+            first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise DatabaseNotReady(f"数据库未能保存，未保存任何内容：{first}", f"the database did not save; nothing was saved: {first}") from None
+        if _DEPTH[0] == 1:  # committed: now say what was done (a failed commit printed nothing)
+            for text in _PENDING:
+                sys.stdout.write(text)
     finally:
+        _DEPTH[0] -= 1
+        if _DEPTH[0] == 0:
+            _PENDING.clear()
         engine.dispose()
+
+
+def _done(record: Any, as_json: bool, line: str, **extra: Any) -> None:
+    """What a write command made or changed: ``line`` for people, or with ``--json`` the record(s) —
+    every column, ids included (never a password hash) — for scripts. Inside a session it is printed
+    once the transaction has committed."""
+    from huiqi.workflow.common import plain, row_dict
+
+    if as_json:
+        if isinstance(record, (list, tuple)):
+            data: Any = [row_dict(r) if hasattr(r, "__table__") else plain(r) for r in record]
+        else:
+            data = row_dict(record) if hasattr(record, "__table__") else plain(record)
+        if extra and isinstance(data, dict):
+            data = {**data, **plain(extra)}
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    else:
+        text = line + "\n"
+    if _DEPTH[0]:
+        _PENDING.append(text)
+    else:
+        sys.stdout.write(text)
 
 
 def _actor(session: Any, name: Optional[str]) -> Any:
@@ -117,12 +157,12 @@ def _state(app: Any) -> str:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head")) -> None:
+def db_upgrade(revision: str = typer.Argument("head"), as_json: bool = JsonOpt) -> None:
     """Apply the packaged Alembic migrations (creates the SQLite file if needed)."""
     from huiqi.store import database_url, upgrade
 
     rev = upgrade(None, revision)
-    typer.echo(f"✓ 数据库已升级至 {rev} / database at revision {rev}: {database_url().split('@')[-1]}")
+    _done({"revision": rev}, as_json, f"✓ 数据库已升级至 {rev} / database at revision {rev}: {database_url().split('@')[-1]}")
 
 
 @user_app.command("add")
@@ -135,7 +175,7 @@ def user_add(
     town: Optional[str] = typer.Option(None, help="a reviewer's town/park / 镇（园区）"),
     district: Optional[str] = typer.Option(None, help="the district of an officer, reviewer, expert or auditor (an officer: its own by default)"),
     department: Optional[str] = typer.Option(None),
-    actor: Optional[str] = ActorOpt,
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
 ) -> None:
     """Create a user with the scope its role needs (password hashed with argon2). The first
     administrator needs no --actor (only while there is none); every other user is created by
@@ -153,7 +193,7 @@ def user_add(
             ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id if enterprise else None
             u = users.create(session=s, username=username, password=pw, role=role, display_name=name, enterprise_id=ent_id, town=town, district=district, department=department, actor=who)
         scope = " ".join(x for x in (u.district, u.town) if x)
-        typer.echo(f"✓ 用户 {u.username}（{role}{'，' + scope if scope else ''}）id={u.id}")
+        _done(u, as_json, f"✓ 用户 {u.username}（{role}{'，' + scope if scope else ''}）id={u.id}")
 
 
 @user_app.command("scope")
@@ -162,7 +202,7 @@ def user_scope(
     district: Optional[str] = typer.Option(None),
     town: Optional[str] = typer.Option(None),
     enterprise: Optional[str] = typer.Option(None, help="USCC"),
-    actor: Optional[str] = ActorOpt,
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
 ) -> None:
     """Set a user's scope (administrator): e.g. an officer left without a district, who sees nothing until then."""
     from huiqi.workflow.enterprises import service as enterprises
@@ -172,8 +212,30 @@ def user_scope(
         who = _actor(s, actor)
         u = users.get_by_username(session=s, username=username, actor=who)
         ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id if enterprise else None
-        users.set_scope(session=s, user_id=u.id, district=district, town=town, enterprise_id=ent_id, actor=who)
-        typer.echo(f"✓ {u.username}: {u.district or ''} {u.town or ''} {u.enterprise_id or ''}".rstrip())
+        u = users.set_scope(session=s, user_id=u.id, district=district, town=town, enterprise_id=ent_id, actor=who)
+        _done(u, as_json, f"✓ {u.username}: {u.district or ''} {u.town or ''} {u.enterprise_id or ''}".rstrip())
+
+
+@user_app.command("password")
+def user_password(
+    username: str,
+    password: Optional[str] = typer.Option(None, envvar="HUIQI_NEW_PASSWORD", help="(or prompt)"),
+    as_json: bool = JsonOpt,
+    actor: Optional[str] = ActorOpt,
+) -> None:
+    """Set a user's password — one's own, or (the administrator) anyone's, e.g. a forgotten one.
+    Every session of the user ends: its browsers and API tokens must log in again."""
+    from huiqi.workflow.users import service as users
+    from huiqi.workflow.users import sessions
+
+    pw = password or typer.prompt("新密码 / new password", hide_input=True, confirmation_prompt=True)
+    with _session() as s:
+        who = _actor(s, actor)
+        u = users.get_by_username(session=s, username=username, actor=who)
+        live = sessions.live_count(session=s, user_id=u.id)
+        users.set_password(session=s, user_id=u.id, password=pw, actor=who)
+        line = f"✓ {u.username} 密码已修改，结束 {live} 个会话 / password changed, {live} session(s) ended"
+        _done(u, as_json, line, sessions_ended=live)
 
 
 @user_app.command("list")
@@ -188,7 +250,7 @@ def user_list(as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
 
 
 @user_app.command("tie")
-def user_tie(expert: str, enterprise: str = typer.Argument(..., help="USCC"), reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def user_tie(expert: str, enterprise: str = typer.Argument(..., help="USCC"), reason: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Declare an expert's tie with an enterprise (回避): never assigned its applications; a score
     it gave before is void. The expert itself (default actor) or its district's officer."""
     from huiqi.workflow.enterprises import service as enterprises
@@ -198,18 +260,18 @@ def user_tie(expert: str, enterprise: str = typer.Argument(..., help="USCC"), re
         who = _actor(s, actor or expert)
         ex = users.get_by_username(session=s, username=expert, actor=who)
         ent = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who)
-        users.declare_tie(session=s, expert_id=ex.id, enterprise_id=ent.id, reason=reason, actor=who)
-        typer.echo(f"✓ {expert} 回避 {ent.name}")
+        tie = users.declare_tie(session=s, expert_id=ex.id, enterprise_id=ent.id, reason=reason, actor=who)
+        _done(tie, as_json, f"✓ {expert} 回避 {ent.name}")
 
 
 @enterprise_app.command("add")
-def enterprise_add(uscc: str, name: str, district: Optional[str] = typer.Option(None, help="where it is registered (an officer: its own district)"), town: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+def enterprise_add(uscc: str, name: str, district: Optional[str] = typer.Option(None, help="where it is registered (an officer: its own district)"), town: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Register an enterprise (USCC validated, unique): an officer in its district, the administrator anywhere."""
     from huiqi.workflow.enterprises import service as enterprises
 
     with _session() as s:
         e = enterprises.create(session=s, uscc=uscc, name=name, district=district, town=town, actor=_actor(s, actor))
-        typer.echo(f"✓ {e.name} {e.uscc} {e.district} id={e.id}")
+        _done(e, as_json, f"✓ {e.name} {e.uscc} {e.district} id={e.id}")
 
 
 @enterprise_app.command("list")
@@ -237,37 +299,57 @@ def round_create(
     period_end: Optional[str] = typer.Option(None, help="限定期间 end"),
     budget: Optional[str] = typer.Option(None, help="yuan / 元"),
     district: Optional[str] = typer.Option(None, help="(the programmes' document decides it; if given, it must match)"),
-    actor: Optional[str] = ActorOpt,
+    notice_days: Optional[str] = typer.Option(None, "--notice-days", help="公示期限（工作日）set by the year's call, where the policy gives none"),
+    notice_basis: Optional[str] = typer.Option(None, "--notice-basis", help="where the call says it (e.g. its document number)"),
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
     """Create a round for programmes of one district's document, with dates, qualifying period and budget."""
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
-        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies))
-        typer.echo(f"✓ 批次 {r.code} {r.district} id={r.id}（未开放 / not yet open）")
+        r = rounds.create(session=s, code=code, name=name, programmes=programme, year=year, opens_on=opens, closes_on=closes, period_start=period_start, period_end=period_end, budget=budget, district=district, actor=_actor(s, actor), policies=_policies(policies), notice_working_days=notice_days, notice_basis=notice_basis)
+        _done(r, as_json, f"✓ 批次 {r.code} {r.district} id={r.id}（未开放 / not yet open）")
+
+
+@round_app.command("notice-days")
+def round_notice_days(
+    code: str = typer.Argument(..., help="round code / 批次编号"),
+    days: Optional[str] = typer.Option(None, "--days", help="working days / 公示工作日数（omit to clear）"),
+    basis: Optional[str] = typer.Option(None, "--basis", help="where the year's call says it / 依据（如年度申报通知文号）"),
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
+) -> None:
+    """Set the notice length (公示期限) the year's call gives, for programmes whose policy says only
+    “向社会公示”; the notice names it as its source (audited)."""
+    from huiqi.workflow.rounds import service as rounds
+
+    with _options(notice_working_days="--days"), _session() as s:
+        who = _actor(s, actor)
+        r = rounds.set_notice_days(session=s, round_id=rounds.get_by_code(session=s, code=code, actor=who).id, days=days, basis=basis, actor=who)
+        shown = "未设定 / not set" if r.notice_working_days is None else f"{r.notice_working_days} 个工作日 / working days"
+        _done(r, as_json, f"✓ 批次 {r.code} 公示期限 notice length: {shown}{'（' + r.notice_basis + '）' if r.notice_basis else ''}")
 
 
 @round_app.command("open")
-def round_open(code: str, actor: Optional[str] = ActorOpt) -> None:
+def round_open(code: str, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Open a round."""
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
         who = _actor(s, actor)
         r = rounds.open_round(session=s, round_id=rounds.get_by_code(session=s, code=code, actor=who).id, actor=who)
-        typer.echo(f"✓ {r.code} 受理中 / open ({r.opens_on} – {r.closes_on})")
+        _done(r, as_json, f"✓ {r.code} 受理中 / open ({r.opens_on} – {r.closes_on})")
 
 
 @round_app.command("close")
-def round_close(code: str, actor: Optional[str] = ActorOpt) -> None:
+def round_close(code: str, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Close a round."""
     from huiqi.workflow.rounds import service as rounds
 
     with _session() as s:
         who = _actor(s, actor)
         r = rounds.close_round(session=s, round_id=rounds.get_by_code(session=s, code=code, actor=who).id, actor=who)
-        typer.echo(f"✓ {r.code} 已截止 / closed")
+        _done(r, as_json, f"✓ {r.code} 已截止 / closed")
 
 
 @round_app.command("budget")
@@ -276,7 +358,7 @@ def round_budget(
     amount: Optional[str] = typer.Option(None, "--amount", help="the new budget in yuan / 新预算（元）"),
     no_limit: bool = typer.Option(False, "--no-limit", help="remove the budget: no limit / 取消预算限额"),
     reason: str = typer.Option(..., "--reason", help="written reason (required) / 调整理由（必填）"),
-    actor: Optional[str] = ActorOpt,
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
 ) -> None:
     """Change a round's budget with a written reason (audited); never below what is already paid."""
     from huiqi.workflow.common import money
@@ -295,7 +377,7 @@ def round_budget(
         c = round_flows.commitments(session=s, round_id=r.id, actor=who)
         after = "不限 / no limit" if r.budget is None else f"{r.budget} 元"
         room = "" if r.budget is None else f"，尚余 room {max(r.budget - c['committed'], Decimal(0))}"
-        typer.echo(f"✓ 批次 {r.code} 预算 budget {'不限 / no limit' if before is None else f'{before} 元'} → {after}：已立项（含已拨付未收回）committed {c['committed']}，已拨付 paid {c['paid']}{room}")
+        _done(r, as_json, f"✓ 批次 {r.code} 预算 budget {'不限 / no limit' if before is None else f'{before} 元'} → {after}：已立项（含已拨付未收回）committed {c['committed']}，已拨付 paid {c['paid']}{room}", commitments=c)
 
 
 @round_app.command("list")
@@ -320,29 +402,26 @@ def application_create(
     profile: Path = typer.Option(..., help="profile YAML/JSON (as for `huiqi match`)"),
     claim: Optional[str] = typer.Option(None),
     amount: Optional[str] = typer.Option(None, help="requested yuan (default: the ceiling)"),
-    actor: Optional[str] = ActorOpt,
+    project: Optional[str] = typer.Option(None, "--project", help="the project's identity (同一项目), checked against earlier awards"),
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
     policies: Optional[Path] = PoliciesOpt,
 ) -> None:
     """Start an application (draft)."""
-    import yaml
-
+    from huiqi.rules.profile import load_profile_data
     from huiqi.workflow.applications import service as applications
     from huiqi.workflow.enterprises import service as enterprises
     from huiqi.workflow.rounds import service as rounds
 
-    try:
-        data = yaml.safe_load(profile.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"无法读取画像文件：{exc}", f"cannot read the profile: {exc}", field="profile") from None
+    data = load_profile_data(profile)  # not UTF-8, empty, malformed, nested too deep: exit 2 naming the file
     with _session() as s:
         who = _actor(s, actor)
         app = applications.create_draft(session=s, round_id=rounds.get_by_code(session=s, code=round_code, actor=who).id, enterprise_id=enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id,
-                                        programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=who, policies=_policies(policies))
-        typer.echo(f"✓ 申报 id={app.id}（草稿 / draft）")
+                                        programme_id=programme, profile=data, claim_id=claim, requested_amount=amount, actor=who, policies=_policies(policies), project=project)
+        _done(app, as_json, f"✓ 申报 id={app.id}（草稿 / draft）")
 
 
 @application_app.command("upload")
-def application_upload(application_id: int, material: str, file: Path, stamped: bool = typer.Option(False, "--stamped", help="bears the company stamp / 已加盖公章"), form: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+def application_upload(application_id: int, material: str, file: Path, stamped: bool = typer.Option(False, "--stamped", help="bears the company stamp / 已加盖公章"), form: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
     """Attach a file to a checklist item."""
     from huiqi.workflow.materials import service as materials
 
@@ -352,7 +431,7 @@ def application_upload(application_id: int, material: str, file: Path, stamped: 
         raise InvalidInput(f"无法读取文件：{exc.strerror}", f"cannot read the file: {exc.strerror}", field="file") from None
     with _session() as s:
         f = materials.upload(session=s, application_id=application_id, material_id=material, filename=file.name, content=content, stamped=stamped, form=form, actor=_actor(s, actor), policies=_policies(policies))
-        typer.echo(f"✓ {f.name}: {f.sha256[:12]}… {f.size} B")
+        _done(f, as_json, f"✓ {f.name}: {f.sha256[:12]}… {f.size} B")
 
 
 @application_app.command("materials")
@@ -369,23 +448,23 @@ def application_materials(application_id: int, as_json: bool = JsonOpt, actor: O
 
 
 @application_app.command("submit")
-def application_submit(application_id: int, on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+def application_submit(application_id: int, on: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
     """Submit: evaluates and freezes the result; refuses with what is missing."""
     from huiqi.workflow.applications import service as applications
 
     with _session() as s:
         app = applications.submit(session=s, application_id=application_id, actor=_actor(s, actor), on=_day(on, "--on"), policies=_policies(policies))
-        typer.echo(f"✓ 申报 {app.id} 已提交 / submitted: 上限 ceiling {app.ceiling}，申请 requested {app.requested_amount}（policy {app.policy_version}）")
+        _done(app, as_json, f"✓ 申报 {app.id} 已提交 / submitted: 上限 ceiling {app.ceiling}，申请 requested {app.requested_amount}（policy {app.policy_version}）")
 
 
 @application_app.command("withdraw")
-def application_withdraw(application_id: int, reason: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+def application_withdraw(application_id: int, reason: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Withdraw a draft or submitted application."""
     from huiqi.workflow.applications import service as applications
 
     with _session() as s:
-        applications.withdraw(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
-        typer.echo("✓ 已撤回 / withdrawn")
+        app = applications.withdraw(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
+        _done(app, as_json, "✓ 已撤回 / withdrawn")
 
 
 @application_app.command("credit-override")
@@ -393,7 +472,7 @@ def application_credit_override(
     application_id: int,
     reason: str = typer.Option(..., "--reason", help="why support despite the records (required) / 同意支持的书面理由（必填）"),
     on: Optional[str] = typer.Option(None, "--on", help="date of the decision (default today) / 决定日期"),
-    actor: Optional[str] = ActorOpt,
+    as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt,
 ) -> None:
     """Credit override (原则上不予支持): a district officer's written decision to support an applicant
     held for serious-dishonesty records; covers every record found now; audited."""
@@ -402,9 +481,9 @@ def application_credit_override(
     day = _day(on, "--on")
     with _options(reason="--reason"), _session() as s:
         o = credit.override(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason, on=day)
-        typer.echo(f"✓ 申报 {application_id} 已登记信用审查意见 / credit override {o.id} recorded ({o.decided_on})，覆盖 {len(o.records)} 条记录 / covers {len(o.records)} record(s):")
-        for rec in o.records:
-            typer.echo(f"  {rec['date']} {rec['authority']}：{rec['description']}")
+        lines = [f"✓ 申报 {application_id} 已登记信用审查意见 / credit override {o.id} recorded ({o.decided_on})，覆盖 {len(o.records)} 条记录 / covers {len(o.records)} record(s):"]
+        lines += [f"  {rec['date']} {rec['authority']}：{rec['description']}" for rec in o.records]
+        _done(o, as_json, "\n".join(lines))
 
 
 @application_app.command("show")
@@ -440,27 +519,27 @@ def application_list(round_code: Optional[str] = typer.Option(None, "--round"), 
 
 
 @review_app.command("town")
-def review_town(application_id: int, confirm: bool = typer.Option(..., "--confirm/--reject"), opinion: str = typer.Option(""), actor: Optional[str] = ActorOpt) -> None:
+def review_town(application_id: int, confirm: bool = typer.Option(..., "--confirm/--reject"), opinion: str = typer.Option(""), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Town/park confirmation."""
     from huiqi.workflow.reviews import service as reviews
 
     with _session() as s:
         app = reviews.town_confirm(session=s, application_id=application_id, actor=_actor(s, actor), confirmed=confirm, opinion=opinion)
-        typer.echo(f"✓ {app.id}: {_state(app)}")
+        _done(app, as_json, f"✓ {app.id}: {_state(app)}")
 
 
 @review_app.command("district")
-def review_district(application_id: int, passed: bool = typer.Option(..., "--pass/--fail"), opinion: str = typer.Option(""), originals_checked: bool = typer.Option(False, "--originals-checked"), actor: Optional[str] = ActorOpt) -> None:
+def review_district(application_id: int, passed: bool = typer.Option(..., "--pass/--fail"), opinion: str = typer.Option(""), originals_checked: bool = typer.Option(False, "--originals-checked"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """District formal check."""
     from huiqi.workflow.reviews import service as reviews
 
     with _session() as s:
         app = reviews.district_check(session=s, application_id=application_id, actor=_actor(s, actor), passed=passed, opinion=opinion, originals_checked=originals_checked)
-        typer.echo(f"✓ {app.id}: {_state(app)}")
+        _done(app, as_json, f"✓ {app.id}: {_state(app)}")
 
 
 @review_app.command("assign")
-def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--expert"), actor: Optional[str] = ActorOpt) -> None:
+def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--expert"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Assign experts (tied experts are refused)."""
     from huiqi.workflow.reviews import service as reviews
     from huiqi.workflow.users import service as users
@@ -468,28 +547,28 @@ def review_assign(application_id: int, expert: list[str] = typer.Option(..., "--
     with _session() as s:
         who = _actor(s, actor)
         ids = [users.get_by_username(session=s, username=e, actor=who).id for e in expert]
-        reviews.assign_experts(session=s, application_id=application_id, expert_ids=ids, actor=who)
-        typer.echo(f"✓ {application_id}: {', '.join(expert)}")
+        made = reviews.assign_experts(session=s, application_id=application_id, expert_ids=ids, actor=who)
+        _done(made, as_json, f"✓ {application_id}: {', '.join(expert)}")
 
 
 @review_app.command("score")
-def review_score(application_id: int, score: str, comment: str = typer.Option(""), actor: Optional[str] = ActorOpt) -> None:
+def review_score(application_id: int, score: str, comment: str = typer.Option(""), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """An expert's score (0–100)."""
     from huiqi.workflow.reviews import service as reviews
 
     with _session() as s:
         a = reviews.score(session=s, application_id=application_id, actor=_actor(s, actor), score=score, comment=comment)
-        typer.echo(f"✓ {application_id}: {a.score}")
+        _done(a, as_json, f"✓ {application_id}: {a.score}")
 
 
 @review_app.command("consult")
-def review_consult(application_id: int, department: str = typer.Option(...), opinion: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def review_consult(application_id: int, department: str = typer.Option(...), opinion: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Record a department's opinion."""
     from huiqi.workflow.reviews import service as reviews
 
     with _session() as s:
-        reviews.consult(session=s, application_id=application_id, actor=_actor(s, actor), department=department, opinion=opinion)
-        typer.echo(f"✓ {application_id}: {department}")
+        op = reviews.consult(session=s, application_id=application_id, actor=_actor(s, actor), department=department, opinion=opinion)
+        _done(op, as_json, f"✓ {application_id}: {department}")
 
 
 @review_app.command("shortlist")
@@ -509,86 +588,87 @@ def review_shortlist(round_code: str, min_score: Optional[str] = typer.Option(No
 
 
 @notice_app.command("publish")
-def notice_publish(application_ids: list[int], on: str = typer.Option(..., help="publication date"), title: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+def notice_publish(application_ids: list[int], on: str = typer.Option(..., help="publication date"), title: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Publish applications; prints the notice's last day (working days, 民法典第二百零一条)."""
     from huiqi.workflow.notices import service as notices
 
     with _session() as s:
         b = notices.publish(session=s, application_ids=application_ids, published_on=on, title=title, actor=_actor(s, actor))
-        typer.echo(f"✓ 公示批次 batch {b.id}: {b.published_on} 发布，{b.working_days} 个工作日，至 {b.ends_on} / until {b.ends_on}")
+        basis = (b.days_basis or {}).get("zh")
+        _done(b, as_json, f"✓ 公示批次 batch {b.id}: {b.published_on} 发布，{b.working_days} 个工作日，至 {b.ends_on} / until {b.ends_on}" + (f"（{basis}）" if basis else ""))
 
 
 @notice_app.command("object")
-def notice_object(application_id: int, content: str = typer.Option(...), objector: str = typer.Option("匿名"), on: str = typer.Option(..., help="date received"), actor: Optional[str] = ActorOpt) -> None:
+def notice_object(application_id: int, content: str = typer.Option(...), objector: str = typer.Option("匿名"), on: str = typer.Option(..., help="date received"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Record an objection: the application is held."""
     from huiqi.workflow.notices import service as notices
 
     with _session() as s:
         o = notices.object_to(session=s, application_id=application_id, objector=objector, content=content, received_on=on, actor=_actor(s, actor))
-        typer.echo(f"✓ 异议 objection {o.id}")
+        _done(o, as_json, f"✓ 异议 objection {o.id}")
 
 
 @notice_app.command("resolve")
-def notice_resolve(objection_id: int, upheld: bool = typer.Option(..., "--upheld/--dismissed"), finding: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def notice_resolve(objection_id: int, upheld: bool = typer.Option(..., "--upheld/--dismissed"), finding: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Resolve an objection after investigation."""
     from huiqi.workflow.notices import service as notices
 
     with _session() as s:
         o = notices.resolve(session=s, objection_id=objection_id, upheld=upheld, finding=finding, actor=_actor(s, actor))
-        typer.echo(f"✓ 异议 {o.id}: {o.state}")
+        _done(o, as_json, f"✓ 异议 {o.id}: {o.state}")
 
 
 @notice_app.command("close")
-def notice_close(batch_id: int, on: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def notice_close(batch_id: int, on: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Close a notice after its last day."""
     from huiqi.workflow.notices import service as notices
 
     with _session() as s:
         b = notices.close(session=s, batch_id=batch_id, on=on, actor=_actor(s, actor))
-        typer.echo(f"✓ 公示批次 {b.id} 已结束 / closed")
+        _done(b, as_json, f"✓ 公示批次 {b.id} 已结束 / closed")
 
 
 # ------------------------------------------------------------------ decisions and payments
 
 
 @decision_app.command("approve")
-def decision_approve(application_id: int, amount: str, reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+def decision_approve(application_id: int, amount: str, reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Approve at an amount (≤ the frozen ceiling, within annual caps)."""
     from huiqi.workflow.decisions import flows as decision_flows
 
     with _session() as s:
         d = decision_flows.approve(session=s, application_id=application_id, amount=amount, actor=_actor(s, actor), reason=reason, on=_day(on, "--on"))
-        typer.echo(f"✓ 立项 approved {application_id}: {d.amount}（上限 ceiling {d.ceiling}）")
+        _done(d, as_json, f"✓ 立项 approved {application_id}: {d.amount}（上限 ceiling {d.ceiling}）")
 
 
 @decision_app.command("decline")
-def decision_decline(application_id: int, reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def decision_decline(application_id: int, reason: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Decline, with a reason."""
     from huiqi.workflow.decisions import service as decisions
 
     with _session() as s:
-        decisions.decline(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
-        typer.echo(f"✓ 不予立项 declined {application_id}")
+        d = decisions.decline(session=s, application_id=application_id, actor=_actor(s, actor), reason=reason)
+        _done(d, as_json, f"✓ 不予立项 declined {application_id}")
 
 
 @payment_app.command("batch")
-def payment_batch(on: str = typer.Option(..., help="payment date"), actor: Optional[str] = ActorOpt) -> None:
+def payment_batch(on: str = typer.Option(..., help="payment date"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Gather the instalments due by a date into a batch."""
     from huiqi.workflow.payments import service as payments
 
     with _session() as s:
         b = payments.create_batch(session=s, pay_on=on, actor=_actor(s, actor))
-        typer.echo(f"✓ 拨付批次 batch {b.id} {b.code}")
+        _done(b, as_json, f"✓ 拨付批次 batch {b.id} {b.code}")
 
 
 @payment_app.command("run")
-def payment_run(batch_id: int, actor: Optional[str] = ActorOpt) -> None:
+def payment_run(batch_id: int, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Pay a batch (idempotent: re-running pays nothing twice)."""
     from huiqi.workflow.payments import flows as payment_flows
 
     with _session() as s:
         paid = payment_flows.run_batch(session=s, batch_id=batch_id, actor=_actor(s, actor))
-        typer.echo(f"✓ 拨付 {len(paid)} 笔，共 {sum((p.amount for p in paid), Decimal('0.00'))} 元 / paid {len(paid)}")
+        _done(paid, as_json, f"✓ 拨付 {len(paid)} 笔，共 {sum((p.amount for p in paid), Decimal('0.00'))} 元 / paid {len(paid)}")
 
 
 @payment_app.command("ledger")
@@ -603,56 +683,84 @@ def payment_ledger(application_id: Optional[int] = typer.Option(None, "--applica
 
 
 @payment_app.command("recover")
-def payment_recover(receivable_id: int, on: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def payment_recover(receivable_id: int, on: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Mark a claw-back receivable recovered."""
     from huiqi.workflow.payments import flows as payment_flows
 
     with _session() as s:
         r = payment_flows.record_recovery(session=s, receivable_id=receivable_id, actor=_actor(s, actor), on=on)
-        typer.echo(f"✓ 已收回 recovered {r.amount}")
+        _done(r, as_json, f"✓ 已收回 recovered {r.amount}")
 
 
 # ------------------------------------------------------------------ after approval
 
 
 @change_app.command("progress")
-def change_progress(application_id: int, period: str = typer.Option(...), progress: str = typer.Option(...), funds_used: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+def change_progress(application_id: int, period: str = typer.Option(...), progress: str = typer.Option(...), funds_used: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Report progress and use of funds."""
     from huiqi.workflow.changes import service as changes
 
     with _session() as s:
-        changes.report_progress(session=s, application_id=application_id, period=period, progress=progress, funds_used=funds_used, actor=_actor(s, actor))
-        typer.echo("✓ 已报送 / reported")
+        rep = changes.report_progress(session=s, application_id=application_id, period=period, progress=progress, funds_used=funds_used, actor=_actor(s, actor))
+        _done(rep, as_json, "✓ 已报送 / reported")
 
 
 @change_app.command("request")
-def change_request(application_id: int, kind: str, description: str = typer.Option(...), before: Optional[str] = typer.Option(None), after: Optional[str] = typer.Option(None), structure_change: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
-    """Report a change; major ones (the document's thresholds) await written approval."""
+def change_request(application_id: int, kind: str, description: str = typer.Option(...), before: Optional[str] = typer.Option(None), after: Optional[str] = typer.Option(None), structure_change: Optional[str] = typer.Option(None),
+                   new_due: Optional[str] = typer.Option(None, "--new-due", help="延期: the completion date asked for (set once approved)"), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+    """Report a change; major ones (the document's thresholds) await written approval. An extension
+    (``--new-due``) sets the award's completion date once approved."""
     from huiqi.workflow.changes import service as changes
 
-    with _session() as s:
-        c = changes.request_change(session=s, application_id=application_id, kind=kind, description=description, before=before, after=after, structure_change=structure_change, actor=_actor(s, actor), policies=_policies(policies))
-        typer.echo(f"✓ 变更 change {c.id}: {'重大变更，待书面同意 / major, awaiting approval' if c.major else '未达重大变更标准，已备案 / below the thresholds, noted'} {c.details}")
+    with _options(new_due="--new-due"), _session() as s:
+        c = changes.request_change(session=s, application_id=application_id, kind=kind, description=description, before=before, after=after, structure_change=structure_change, actor=_actor(s, actor), policies=_policies(policies), new_due=new_due)
+        _done(c, as_json, f"✓ 变更 change {c.id}: {'重大变更，待书面同意 / major, awaiting approval' if c.major else '未达重大变更标准，已备案 / below the thresholds, noted'} {c.details}")
 
 
 @change_app.command("decide")
-def change_decide(change_id: int, approve: bool = typer.Option(..., "--approve/--refuse"), reason: str = typer.Option(...), actor: Optional[str] = ActorOpt) -> None:
+def change_decide(change_id: int, approve: bool = typer.Option(..., "--approve/--refuse"), reason: str = typer.Option(...), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Approve or refuse a major change in writing."""
     from huiqi.workflow.changes import service as changes
 
     with _session() as s:
         c = changes.decide_change(session=s, change_id=change_id, approve=approve, reason=reason, actor=_actor(s, actor))
-        typer.echo(f"✓ 变更 {c.id}: {c.state}")
+        _done(c, as_json, f"✓ 变更 {c.id}: {c.state}")
 
 
 @change_app.command("revoke")
-def change_revoke(application_id: int, ground: str, reason: str = typer.Option(...), planned: Optional[str] = typer.Option(None), audited: Optional[str] = typer.Option(None), claw_back: bool = typer.Option(True, "--claw-back/--no-claw-back"), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+def change_revoke(application_id: int, ground: str, reason: str = typer.Option(...), planned: Optional[str] = typer.Option(None), audited: Optional[str] = typer.Option(None), claw_back: bool = typer.Option(True, "--claw-back/--no-claw-back"), on: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
     """Revoke a project on one of the document's grounds; paid sums become a receivable."""
     from huiqi.workflow.changes import flows as change_flows
 
     with _session() as s:
         r = change_flows.revoke(session=s, application_id=application_id, ground=ground, reason=reason, planned_investment=planned, audited_investment=audited, claw_back=claw_back, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
-        typer.echo(f"✓ 已撤销 revoked: 已拨付 paid {r.paid_total}（{'应收回 / to recover' if claw_back and r.paid_total else '不收回 / not recovered'}），取消 cancelled {r.cancelled_total}")
+        _done(r, as_json, f"✓ 已撤销 revoked: 已拨付 paid {r.paid_total}（{'应收回 / to recover' if claw_back and r.paid_total else '不收回 / not recovered'}），取消 cancelled {r.cancelled_total}")
+
+
+@change_app.command("completion")
+def change_completion(application_id: int, due: Optional[str] = typer.Option(None, "--due", help="the approved completion date / 批准的完成期限"),
+                      completed: Optional[str] = typer.Option(None, "--completed", help="the day the project was completed / 完成日期"),
+                      as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """Record an award's approved completion date (once; later dates are extensions: ``change request
+    --new-due``) and/or its completion (audited)."""
+    from huiqi.workflow.awards import service as awards
+
+    with _options(due_on="--due", completed_on="--completed"), _session() as s:
+        a = awards.set_completion(session=s, application_id=application_id, due_on=due, completed_on=completed, actor=_actor(s, actor))
+        _done(a, as_json, f"✓ 申报 {a.application_id}: 完成期限 due {awards.due(a) or '—'}" + (f"（原定 {a.completion_due}，已延期 / extended）" if a.extended_due else "") + (f"，已完成 completed {a.completed_on}" if a.completed_on else ""))
+
+
+@decision_app.command("awards")
+def decision_awards(enterprise: Optional[str] = typer.Option(None, help="USCC"), programme: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
+    """The awards ledger (已享受支持台账): what each enterprise was granted, across rounds and years."""
+    from huiqi.workflow.awards import service as awards
+    from huiqi.workflow.enterprises import service as enterprises
+
+    with _session() as s:
+        who = _actor(s, actor)
+        ent_id = enterprises.get_by_uscc(session=s, uscc=enterprise, actor=who).id if enterprise else None
+        rows = [awards.describe(a) for a in awards.list_for(session=s, actor=who, enterprise_id=ent_id, programme=programme)]
+    _out(rows, as_json, "\n".join(f"{r['id']:>4} {r['state_zh']:<6} {r['zh']}" + (f" 项目 {r['project']}" if r["project"] else "") + (f" {r['key']}" if r["key"] else "") for r in rows) or "（无 / none）")
 
 
 # ------------------------------------------------------------------ imports and exports
@@ -667,7 +775,7 @@ def _problems(exc: Exception) -> None:
 
 
 @import_app.command("automatic")
-def import_automatic(file: Path, programme: str = typer.Option(...), year: int = typer.Option(...), set_: list[str] = typer.Option([], "--set", help="fact=value for every row, e.g. enterprise.registered_district=金山区"), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
+def import_automatic(file: Path, programme: str = typer.Option(...), year: int = typer.Option(...), set_: list[str] = typer.Option([], "--set", help="fact=value for every row, e.g. enterprise.registered_district=金山区"), on: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt, policies: Optional[Path] = PoliciesOpt) -> None:
     """Import an officer's 免申即享 list (CSV/.xlsx): sums computed, proposed for confirmation."""
     from huiqi.workflow.imports import service as imports
 
@@ -680,58 +788,58 @@ def import_automatic(file: Path, programme: str = typer.Option(...), year: int =
     try:
         with _session() as s:
             apps = imports.import_automatic(session=s, path=file, programme_id=programme, year=year, defaults=defaults, on=_day(on, "--on"), actor=_actor(s, actor), policies=_policies(policies))
-            for a in apps:
-                typer.echo(f"  {a.id:>4} {a.profile['enterprise']['name']} {a.ceiling}")
-            typer.echo(f"✓ {len(apps)} 项待确认 / proposed; confirm with `huiqi import confirm ID`")
+            lines = [f"  {a.id:>4} {a.profile['enterprise']['name']} {a.ceiling}" for a in apps]
+            _done(apps, as_json, "\n".join([*lines, f"✓ {len(apps)} 项待确认 / proposed; confirm with `huiqi import confirm ID`"]))
     except Exception as exc:
         _problems(exc)
         raise
 
 
 @import_app.command("confirm")
-def import_confirm(application_id: int, amount: Optional[str] = typer.Option(None), reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), actor: Optional[str] = ActorOpt) -> None:
+def import_confirm(application_id: int, amount: Optional[str] = typer.Option(None), reason: Optional[str] = typer.Option(None), on: Optional[str] = typer.Option(None), as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Confirm a proposed 免申即享 grant (approved at the computed sum)."""
     from huiqi.workflow.imports import service as imports
 
     with _session() as s:
         d = imports.confirm(session=s, application_id=application_id, amount=amount, reason=reason, on=_day(on, "--on"), actor=_actor(s, actor))
-        typer.echo(f"✓ 已确认 confirmed {application_id}: {d.amount}")
+        _done(d, as_json, f"✓ 已确认 confirmed {application_id}: {d.amount}")
 
 
 @import_app.command("credit")
-def import_credit(file: Path, actor: Optional[str] = ActorOpt) -> None:
+def import_credit(file: Path, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """Import serious-dishonesty records (uscc, name, record_date, authority, description)."""
     from huiqi.workflow.imports import service as imports
 
     try:
         with _session() as s:
             run = imports.import_credit(session=s, path=file, actor=_actor(s, actor))
-            typer.echo(f"✓ 导入 {run.rows} 条失信记录 / imported {run.rows} records")
-            for k in getattr(run, "skipped", []):
-                typer.echo(f"  第{k['row']}行 row {k['row']}: 已有此记录，未重复导入 / already recorded (record {k['record']}), not stored twice")
+            lines = [f"✓ 导入 {run.rows} 条失信记录 / imported {run.rows} records"]
+            lines += [f"  第{k['row']}行 row {k['row']}: 已有此记录，未重复导入 / already recorded (record {k['record']}), not stored twice"
+                      for k in getattr(run, "skipped", [])]
+            _done(run, as_json, "\n".join(lines), skipped=getattr(run, "skipped", []))
     except Exception as exc:
         _problems(exc)
         raise
 
 
 @export_app.command("notice")
-def export_notice(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -> None:
+def export_notice(batch_id: int, out: Path, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """The notice list (公示名单) as .xlsx."""
     from huiqi.workflow.exports import service as exports
 
     with _session() as s:
         p = exports.notice_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor))
-    typer.echo(f"✓ {p}")
+    _done({"path": str(p), "batch_id": batch_id}, as_json, f"✓ {p}")
 
 
 @export_app.command("payments")
-def export_payments(batch_id: int, out: Path, actor: Optional[str] = ActorOpt) -> None:
+def export_payments(batch_id: int, out: Path, as_json: bool = JsonOpt, actor: Optional[str] = ActorOpt) -> None:
     """The payment list (拨付清单) as .xlsx."""
     from huiqi.workflow.exports import service as exports
 
     with _session() as s:
         p = exports.payment_list(session=s, batch_id=batch_id, path=out, actor=_actor(s, actor))
-    typer.echo(f"✓ {p}")
+    _done({"path": str(p), "batch_id": batch_id}, as_json, f"✓ {p}")
 
 
 # ------------------------------------------------------------------ audit

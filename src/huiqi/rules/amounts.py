@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Callable
 
+from huiqi.calendar import add_period
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
 
@@ -25,6 +27,36 @@ def show(value: E.Value) -> str:
             return format(value.quantize(Decimal(1)), "f")
         return format(value.normalize(), "f")
     return "?" if value is None else str(value)
+
+
+def yuan(value: E.Value) -> str:
+    """A sum for a clerk: thousands grouped, no exponent (1,000,000; 1,666,666.66)."""
+    if isinstance(value, Decimal):
+        text = show(value)
+        whole, _, frac = text.partition(".")
+        sign = "-" if whole.startswith("-") else ""
+        whole = f"{int(whole.lstrip('-')):,}"
+        return sign + whole + (f".{frac}" if frac else "")
+    return show(value)
+
+
+def pct(rate: E.Value) -> str:
+    """A rate as the text writes it: 30%, 2‱ (per ten thousand below 1%)."""
+    if isinstance(rate, Decimal):
+        if rate != 0 and abs(rate) < Decimal("0.01") and (rate * 10000) == (rate * 10000).to_integral_value():
+            return f"{show(rate * 10000)}‱"
+        return f"{show(rate * 100)}%"
+    return show(rate)
+
+
+def support_year(start: dt.date, day: dt.date) -> int:
+    """Which support year ``day`` falls in, counting years from ``start`` as Civil Code art. 201
+    periods (the start day not counted): year k ends on start + k years (the corresponding day,
+    or the month's last day). A day on or before the end of year 1 (or before the start) is year 1."""
+    k = 1
+    while day > add_period(start, years=k):
+        k += 1
+    return k
 
 
 @dataclass
@@ -59,6 +91,7 @@ class AmountOutcome:
     not_applicable: M.Label | None = None  # no tier/band/case reached
     schedule: list[ScheduleItem] = field(default_factory=list)
     clauses: list[M.Clause] = field(default_factory=list)
+    this_year: Decimal | None = None  # multi-year support: the amount of the current support year
 
 
 def _val(node: E.Node, lookup: Lookup, out: AmountOutcome) -> E.Value:
@@ -82,9 +115,9 @@ def _cap(value: Decimal, cap_node: E.Node | None, lookup: Lookup, out: AmountOut
     if cap is None:
         return None
     if value > cap:
-        out.steps.append(Step(f"超过上限，按最高 {show(cap)} 元", f"above the ceiling: capped at {show(cap)}", f"min({show(value)}, {show(cap)})", cap))
+        out.steps.append(Step(f"超过上限，按最高 {yuan(cap)} 元", f"above the ceiling: capped at {yuan(cap)} yuan", f"{yuan(value)} 元 > 上限 {yuan(cap)} 元 → {yuan(cap)} 元", cap))
         return cap
-    out.steps.append(Step(f"未超过上限 {show(cap)} 元", f"within the ceiling of {show(cap)}", f"min({show(value)}, {show(cap)})", value))
+    out.steps.append(Step(f"未超过上限 {yuan(cap)} 元", f"within the ceiling of {yuan(cap)} yuan", f"{yuan(value)} 元 ≤ 上限 {yuan(cap)} 元", value))
     return value
 
 
@@ -93,7 +126,7 @@ def evaluate_amount(amount: M.Amount, lookup: Lookup) -> AmountOutcome:
     out = AmountOutcome(None)
     out.value = _eval(amount, lookup, out)
     if out.value is not None and out.value < 0:
-        out.steps.append(Step("金额不为负，按 0 计", "an amount is never negative: 0", f"max({show(out.value)}, 0)", Decimal(0)))
+        out.steps.append(Step("金额不为负，按 0 计", "an amount is never negative: 0", f"{yuan(out.value)} 元 < 0 → 0 元", Decimal(0)))
         out.value = Decimal(0)
     return out
 
@@ -104,7 +137,7 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
         if value is None:
             return None
         zh, en = (amount.label.zh, amount.label.en) if amount.label else ("定额", "fixed sum")
-        out.steps.append(Step(zh, en, show(value), value))
+        out.steps.append(Step(zh, en, f"{yuan(value)} 元", value))
         return value
     if isinstance(amount, M.Rate):
         base = _val(amount.base, lookup, out)
@@ -115,12 +148,12 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
             return None
         if amount.matching:
             zh, en = _label(amount.base_label, amount.base, "上级资助金额", "higher-level grant")
-            zh, en = f"配套：{zh} × {show(rate)}", f"matching: {en} × {show(rate)}"
+            zh, en = f"配套：{zh} {yuan(base)} 元 × {pct(rate)}", f"matching: {en} {yuan(base)} yuan × {pct(rate)}"
         else:
             zh, en = _label(amount.base_label, amount.base, "基数", "base")
-            zh, en = f"{zh} × {show(rate * 100)}%", f"{en} × {show(rate * 100)}%"
+            zh, en = f"{zh} {yuan(base)} 元 × {pct(rate)}", f"{en} {yuan(base)} yuan × {pct(rate)}"
         value = base * rate
-        out.steps.append(Step(zh, en, f"{show(base)} × {show(rate)} = {show(value)}", value))
+        out.steps.append(Step(zh, en, f"{yuan(base)} 元 × {pct(rate)} = {yuan(value)} 元", value))
         return _cap(value, amount.cap, lookup, out)
     if isinstance(amount, M.PerUnit):
         count = _val(amount.count, lookup, out)
@@ -129,7 +162,7 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
             return None
         zh, en = _label(amount.count_label, amount.count, "数量", "count")
         value = count * unit
-        out.steps.append(Step(f"{zh} × 每个 {show(unit)} 元", f"{en} × {show(unit)} each", f"{show(count)} × {show(unit)} = {show(value)}", value))
+        out.steps.append(Step(f"{zh} {show(count)} × 每个 {yuan(unit)} 元", f"{en} {show(count)} × {yuan(unit)} yuan each", f"{show(count)} × {yuan(unit)} 元 = {yuan(value)} 元", value))
         return _cap(value, amount.cap, lookup, out)
     if isinstance(amount, M.Cases):
         for case in amount.cases:
@@ -137,7 +170,7 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
             if cond is None:
                 return None  # an earlier case might apply: we need its facts first
             if cond is True:
-                out.steps.append(Step(f"适用档次：{case.label.zh}", f"tier: {case.label.en}", E.to_source(case.when), None))
+                out.steps.append(Step(f"适用档次：{case.label.zh}", f"tier: {case.label.en}", "—", None))
                 if case.clause:
                     out.clauses.append(case.clause)
                 return _eval(case.amount, lookup, out)
@@ -157,11 +190,12 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
                 rate = _val(band.rate, lookup, out)
                 if rate is None:
                     return None
-                span = f"[{show(lower)}, {show(upper) if upper is not None else '∞'})"
+                span_zh = f"{yuan(lower)} 元（含）至 {yuan(upper)} 元（不含）" if upper is not None else f"{yuan(lower)} 元（含）以上"
+                span_en = f"from {yuan(lower)} (inclusive) to {yuan(upper)} (exclusive)" if upper is not None else f"{yuan(lower)} or more"
                 value = base * rate
-                out.steps.append(Step(f"{zh} {show(base)} 落在 {span} 档，× {show(rate)}", f"{en} {show(base)} falls in band {span}, × {show(rate)}", f"{show(base)} × {show(rate)} = {show(value)}", value))
+                out.steps.append(Step(f"{zh} {yuan(base)} 元，属 {span_zh} 档，按 {pct(rate)}", f"{en} {yuan(base)} yuan falls in the band {span_en}: {pct(rate)}", f"{yuan(base)} 元 × {pct(rate)} = {yuan(value)} 元", value))
                 return _cap(value, band.cap, lookup, out)
-        out.not_applicable = M.Label(f"{zh} {show(base)} 未达到最低档", f"{en} {show(base)} is below the lowest band")
+        out.not_applicable = M.Label(f"{zh} {yuan(base)} 元，未达到最低档", f"{en} {yuan(base)} yuan is below the lowest band")
         return None
     if isinstance(amount, M.HighestTier):
         value = _val(amount.value, lookup, out)
@@ -179,15 +213,17 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
         if best is None:
             out.not_applicable = M.Label(f"{zh} {show(value)} 未达到任何档次", f"{en} {show(value)} reaches no tier")
             return None
-        threshold, sum_, _tier = best
-        out.steps.append(Step(f"{zh} {show(value)} ≥ {show(threshold)}，就高适用该档 {show(sum_)} 元（不重复）", f"{en} {show(value)} ≥ {show(threshold)}: highest tier reached, {show(sum_)} (not cumulative)", f"{show(value)} ≥ {show(threshold)} → {show(sum_)}", sum_))
+        threshold, sum_, tier = best
+        tz = f"（{tier.label.zh}）" if tier.label else ""
+        te = f" ({tier.label.en})" if tier.label else ""
+        out.steps.append(Step(f"{zh} {yuan(value)} ≥ {yuan(threshold)}{tz}，就高适用该档 {yuan(sum_)} 元（不重复）", f"{en} {yuan(value)} ≥ {yuan(threshold)}{te}: highest tier reached, {yuan(sum_)} yuan (not cumulative)", f"{yuan(value)} ≥ {yuan(threshold)} → {yuan(sum_)} 元", sum_))
         if amount.already_awarded is not None:
             prior = _val(amount.already_awarded, lookup, out)
             if prior is None:
                 return None
             if prior:
                 rest = max(sum_ - prior, Decimal(0))
-                out.steps.append(Step(f"减去已获同类奖励 {show(prior)} 元", f"less the award already received, {show(prior)}", f"{show(sum_)} − {show(prior)} = {show(rest)}", rest))
+                out.steps.append(Step(f"减去已获同类奖励 {yuan(prior)} 元", f"less the award already received, {yuan(prior)} yuan", f"{yuan(sum_)} 元 − {yuan(prior)} 元 = {yuan(rest)} 元", rest))
                 return rest
         return sum_
     if isinstance(amount, M.Staged):
@@ -205,16 +241,51 @@ def _eval(amount: M.Amount, lookup: Lookup, out: AmountOutcome) -> Decimal | Non
                 total += value
         if unknown:
             return None
-        out.steps.append(Step("各期合计", "sum of the stages", " + ".join(show(s.amount) for s in out.schedule) + f" = {show(total)}", total))
+        out.steps.append(Step("各期合计", "sum of the stages", " + ".join(f"{yuan(s.amount)} 元" for s in out.schedule) + f" = {yuan(total)} 元", total))
         return total
     if isinstance(amount, M.MultiYear):
+        first, left = 1, amount.years
+        if amount.start is not None:
+            start = _val(amount.start, lookup, out)
+            if start is None:
+                _eval(amount.each_year, lookup, out)  # ask for everything at once
+                return None
+            today = lookup("call.date")
+            if isinstance(start, dt.date) and isinstance(today, dt.date):
+                first = support_year(start, today)
+                sz, se = (amount.start_label.zh, amount.start_label.en) if amount.start_label else ("起始日", "start")
+                last_day = add_period(start, years=amount.years)
+                if first > amount.years:
+                    out.steps.append(
+                        Step(
+                            f"{sz} {start} 起 {amount.years} 年的支持期已于 {last_day} 届满（申报日 {today}）",
+                            f"the {amount.years} years of support from the {se} {start} ended on {last_day} (application {today})",
+                            f"{today} > {last_day}",
+                            None,
+                        )
+                    )
+                    out.not_applicable = M.Label(
+                        f"支持期已届满：自{sz} {start} 起 {amount.years} 年，至 {last_day} 止",
+                        f"the support period is over: {amount.years} years from the {se} {start}, ended on {last_day}",
+                    )
+                    return None
+                left = amount.years - first + 1
+                out.steps.append(
+                    Step(
+                        f"{sz} {start}，申报日 {today} 在第 {first} 年（至 {add_period(start, years=first)}），剩余 {left} 年",
+                        f"{se} {start}; the application date {today} is in year {first} (until {add_period(start, years=first)}): {left} year(s) left",
+                        f"第 {first} 年（共 {amount.years} 年）→ 剩余 {left} 年",
+                        Decimal(left),
+                    )
+                )
         each = _eval(amount.each_year, lookup, out)
         if each is None:
             return None
-        for year in range(amount.years):
-            out.schedule.append(ScheduleItem(f"第{year + 1}年", f"year {year + 1}", 12 * year, each))
-        total = each * amount.years
-        out.steps.append(Step(f"每年 {show(each)} 元 × {amount.years} 年", f"{show(each)} a year × {amount.years} years", f"{show(each)} × {amount.years} = {show(total)}", total))
+        for k, year in enumerate(range(first, amount.years + 1)):
+            out.schedule.append(ScheduleItem(f"第{year}年", f"year {year}", 12 * k, each))
+        out.this_year = each
+        total = each * left
+        out.steps.append(Step(f"每年 {yuan(each)} 元 × {left} 年", f"{yuan(each)} yuan a year × {left} years", f"{yuan(each)} 元/年 × {left} 年 = {yuan(total)} 元", total))
         return total
     if isinstance(amount, M.NoAmount):
         out.steps.append(Step(amount.reason.zh, amount.reason.en, "—", None))
@@ -307,7 +378,7 @@ def _bound(amount: M.Amount, lookup: Lookup, nonneg: Callable[[str], bool], *, t
         return max((_most(t.amount, lookup, nonneg) for t in amount.tiers), default=Decimal(0))
     if isinstance(amount, M.Staged):
         return sum((_bound(s.amount, lookup, nonneg) for s in amount.stages), Decimal(0))
-    if isinstance(amount, M.MultiYear):
+    if isinstance(amount, M.MultiYear):  # at most every year (a start date may leave fewer)
         return _bound(amount.each_year, lookup, nonneg) * amount.years
     return _INF  # NoAmount: nothing to bound
 

@@ -16,7 +16,15 @@ from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
-from huiqi.rules.amounts import AmountOutcome, ScheduleItem, Step, amount_bound, evaluate_amount, show, to_fen
+from huiqi.rules.amounts import (
+    AmountOutcome,
+    ScheduleItem,
+    Step,
+    amount_bound,
+    evaluate_amount,
+    to_fen,
+    yuan,
+)
 from huiqi.rules.facts import CALL, ENTERPRISE
 from huiqi.rules.profile import Claim, Profile
 
@@ -35,6 +43,13 @@ STATUS_LABELS = {
 }
 
 SCHEMA_VERSION = "1"
+
+AWARDS_UNKNOWN = M.Note(
+    "awards-unknown",
+    "未提供已获支持记录（awards）：本结果按此前未获该项支持计算（一次性、每两年、同一品种只计一次、累计上限）；审核时以区级台账为准。",
+    "No record of support already granted (awards) was given: this result assumes none was granted before "
+    "(one-off, biennial, once-per-variety and lifetime limits); the officer checks the district's ledger before approval.",
+)
 
 
 @dataclass
@@ -107,10 +122,37 @@ class Result:
     # else the support standard's 最高 / highest case still possible (after per-entity caps);
     # None when unbounded or not eligible / needs_info.
     possible_ceiling: Decimal | None = None
+    # Multi-year support: this support year's amount (the ceiling is the whole support left).
+    this_year: Decimal | None = None
+    # Notes that bear on this result beyond the programme's own (e.g. awards-unknown).
+    extra_notes: list[M.Note] = field(default_factory=list)
+    # (event date, application date) when the event date is after the application: an input error.
+    future_event: tuple[dt.date, dt.date] | None = None
 
     @property
     def discretionary(self) -> bool:
         return self.programme.support.discretionary
+
+    def notes(self) -> list[M.Note]:
+        """The interpretation notes that bear on this result, each once: the programme's own (and the
+        document notes it names), those named by its scope and criteria, the document notes for every
+        result (``when: always``), for 最高/择优 support or for a capped programme, and any the
+        evaluation added (e.g. awards-unknown)."""
+        p, d = self.programme, self.document
+        named = {c.note for c in (*p.scope_in(d), *p.criteria) if c.note}
+        capped = any(p.id in cap.programmes for cap in d.caps)
+        out: list[M.Note] = list(p.notes)
+        for n in d.notes:
+            if (
+                n.id in named
+                or n.when == "always"
+                or (n.when == "discretionary" and p.support.discretionary)
+                or (n.when == "capped" and capped)
+            ):
+                out.append(n)
+        out.extend(self.extra_notes)
+        seen: set[str] = set()
+        return [n for n in out if not (n.id in seen or seen.add(n.id))]  # type: ignore[func-returns-value]
 
 
 @dataclass
@@ -177,6 +219,12 @@ class _Lookup:
         return param.at(self.on) if param else None  # type: ignore[return-value]
 
 
+def _note(note_id: str | None, programme: M.Programme, document: M.Document) -> M.Note | None:
+    if not note_id:
+        return None
+    return next((n for n in (*programme.notes, *document.notes) if n.id == note_id), None)
+
+
 def _outcome(c: M.Criterion, value: E.Value) -> CriterionOutcome:
     return CriterionOutcome(c.id, c.label_zh, c.label_en, c.source, c.clause, c.soft, value if isinstance(value, bool) or value is None else bool(value), c.note)
 
@@ -192,12 +240,23 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
         result.reason_zh = f"评估日 {on} 早于文件发布日 {document.issued}"
         result.reason_en = f"the evaluation date {on} is before the document was issued ({document.issued})"
         return False
+    applied = lookup("call.date")
+    applied = applied if isinstance(applied, dt.date) else on
+    end = document.in_force.end
+    if end is not None and applied > end:  # an application after the document's end is not taken
+        result.reason_zh = f"申报（评估）日 {applied} 晚于政策有效期截止日 {end}：文件已失效，不再受理"
+        result.reason_en = f"the application (evaluation) date {applied} is after the document's end date {end}: it no longer applies"
+        if document.in_force.clause:
+            result.citations.append(document.in_force.clause)
+        return False
     if programme.event_date is not None and document.window_basis == "event_date":
         day = E.evaluate(programme.event_date, lookup)
         if day is None:
             result.missing |= _unknown_facts(programme.event_date, lookup)
             return None
         what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+        if isinstance(day, dt.date) and day > applied:  # an input error: evaluate() refuses the profile
+            result.future_event = (day, applied)
     else:
         day, what_zh, what_en = on, f"评估日 {on}", f"the evaluation date {on}"
     if not isinstance(day, dt.date):
@@ -230,6 +289,11 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
             else:
                 result.reason_zh = f"不在《{document.number}》适用范围内"
                 result.reason_en = f"outside the scope of {document.number}"
+            note = _note(c.note, programme, document)
+            if note is not None:  # a reading, not a quotation: say so where it refuses
+                result.reason_zh += f"：{c.label_zh}（系解释，非原文：{note.zh}）"
+                result.reason_en += f": {c.label_en} (a reading, not the text: {note.en})"
+                result.extra_notes.append(note)
             result.missing = set()
             return result
         if value is None:
@@ -281,6 +345,8 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     if result.status in (ELIGIBLE, NEEDS_INFO) and outcome.value is not None and not missing_claim:
         result.ceiling = to_fen(outcome.value)
         result.uncapped = result.ceiling
+        if outcome.this_year is not None:
+            result.this_year = to_fen(outcome.this_year)
     result.cap_year = _cap_year(programme, document, lookup, on)
     return result
 
@@ -317,43 +383,123 @@ def _none_applies(programme: M.Programme, document: M.Document, profile: Profile
     return result
 
 
-def _count_once(results: list[Result], programme: M.Programme, document: M.Document) -> None:
-    """Claims sharing the count-once fact (one drug's strengths are one variety) count once."""
-    fact = programme.support.count_once_per
-    if not fact:
-        return
-    _, _, key = fact.partition(".")
-    groups: dict[Any, list[Result]] = {}
-    for r in results:
-        if r.claim is None or r.status not in (ELIGIBLE, NEEDS_INFO):
+def _once_key(r: Result, once: M.Once, profile: Profile) -> tuple[tuple[Any, ...] | None, set[str]]:
+    """The count-once key of a result: the values of ``once.per`` (None with the facts to ask when unknown)."""
+    values, missing = [], set()
+    for name in once.per:
+        if name == ENTERPRISE:
+            values.append(profile.uscc or ENTERPRISE)
             continue
-        value = r.claim.facts.get(key)
+        subject, _, fact = name.partition(".")
+        if subject == ENTERPRISE:
+            value = profile.enterprise.get(fact)
+        elif subject == CALL:
+            value = profile.call.get(fact)
+        else:
+            value = r.claim.facts.get(fact) if r.claim is not None else None
         if value is None:
+            missing.add(name)
+        values.append(value)
+    return (None, missing) if missing else (tuple(values), set())
+
+
+def _within(once: M.Once, year_a: int, year_b: int) -> bool:
+    if once.within == "year":
+        return year_a == year_b
+    if once.within == "years":
+        return abs(year_a - year_b) < (once.years or 1)
+    return True
+
+
+def _show_key(once: M.Once, key: tuple[Any, ...]) -> str:
+    shown = [str(v) for n, v in zip(once.per, key) if n != ENTERPRISE]
+    return "、".join(shown) if shown else "本单位"
+
+
+def _show_key_en(once: M.Once, key: tuple[Any, ...]) -> str:
+    shown = [str(v) for n, v in zip(once.per, key) if n != ENTERPRISE]
+    return ", ".join(shown) if shown else "this entity"
+
+
+def _count_once(results: list[Result], programme: M.Programme, document: M.Document, profile: Profile) -> None:
+    """``once``: claims sharing a key within the span count once, and a key already awarded
+    (the profile's ``awards``) within the span is not awarded again."""
+    once = programme.support.once
+    if once is None:
+        return
+    clause = once.clause or programme.support.clause
+    test = f"once per {', '.join(once.per)} within {once.within}" + (f" {once.years}" if once.years else "")
+    keyed: list[tuple[Result, tuple[Any, ...]]] = []
+    for r in results:
+        if r.status not in (ELIGIBLE, NEEDS_INFO) or (r.claim is None and programme.subject != ENTERPRISE):
+            continue
+        key, missing = _once_key(r, once, profile)
+        if key is None:
             r.status = NEEDS_INFO
-            r.missing.add(fact)
+            r.missing |= missing
             continue
-        groups.setdefault(value, []).append(r)
-    clause = programme.support.count_once_clause or programme.support.clause
-    for value, members in groups.items():
-        if len(members) < 2:
+        keyed.append((r, key))
+    # 1. within this evaluation: one per key within the span (the higher amount kept)
+    groups: dict[tuple[Any, ...], list[Result]] = {}
+    for r, key in keyed:
+        groups.setdefault(key, []).append(r)
+    for key, members in groups.items():
+        members.sort(key=lambda r: r.cap_year)
+        while members:
+            head = members[0]
+            cluster = [m for m in members if _within(once, head.cap_year, m.cap_year)]
+            members = [m for m in members if m not in cluster]
+            if len(cluster) < 2:
+                continue
+            keep = max(cluster, key=lambda r: (r.status == ELIGIBLE, r.ceiling or Decimal(0)))
+            for r in cluster:
+                if r is keep:
+                    continue
+                r.status = INELIGIBLE
+                r.ceiling = None
+                r.this_year = None
+                other = keep.claim.id if keep.claim else keep.programme.id
+                r.failed.append(
+                    CriterionOutcome(
+                        "count_once",
+                        f"与 {other} 属同一支持对象（{_show_key(once, key)}），{once.describe()[0]}只支持一次",
+                        f"the same subject as {other} ({_show_key_en(once, key)}): supported once {once.describe()[1]}",
+                        test, clause, False, False,
+                    )
+                )
+                r.citations.append(clause)
+    # 2. across rounds: the profile's awards
+    if profile.awards is None:
+        for r, _key in keyed:
+            if r.status in (ELIGIBLE, NEEDS_INFO) and AWARDS_UNKNOWN not in r.extra_notes:
+                r.extra_notes.append(AWARDS_UNKNOWN)
+        return
+    sharing = {programme.id, *once.programmes}
+    for r, key in keyed:
+        if r.status not in (ELIGIBLE, NEEDS_INFO):
             continue
-        keep = max(members, key=lambda r: (r.status == ELIGIBLE, r.ceiling or Decimal(0)))
-        for r in members:
-            if r is keep:
+        for a in profile.awards:
+            if a.document != document.id or a.programme not in sharing:
+                continue
+            if not _within(once, a.year, r.cap_year):
+                continue
+            if any(n != ENTERPRISE and (n not in a.key or a.key[n] != v) for n, v in zip(once.per, key)):
                 continue
             r.status = INELIGIBLE
-            r.ceiling = None
+            r.ceiling = r.this_year = None
+            r.missing = set()
             r.failed.append(
                 CriterionOutcome(
-                    "count_once",
-                    f"与 {keep.claim.id} 属同一品种（{value}），只计一次",  # type: ignore[union-attr]
-                    f"same variety as {keep.claim.id} ({value}): counted once",  # type: ignore[union-attr]
-                    fact,
-                    clause,
-                    False,
-                    False,
+                    "once",
+                    f"已于 {a.year} 年度在 {a.programme} 获得支持 {yuan(a.amount)} 元（{_show_key(once, key)}），"
+                    f"{once.describe()[0]}只支持一次",
+                    f"already supported under {a.programme} for {a.year} with {yuan(a.amount)} yuan "
+                    f"({_show_key_en(once, key)}): supported once {once.describe()[1]}",
+                    test, clause, False, False,
                 )
             )
+            r.citations.append(clause)
+            break
 
 
 def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], profile: Profile, on: dt.date) -> None:
@@ -366,21 +512,55 @@ def _apply_caps(report_results: list[Result], documents: Iterable[M.Document], p
             limit = E.evaluate(cap.amount, lookup)
             if not isinstance(limit, Decimal):
                 continue
+            if cap.over == "policy":
+                _clip(cap, limit, everyone, _granted(cap, document, profile, None))
+                if profile.awards is None:
+                    for r in everyone:
+                        if AWARDS_UNKNOWN not in r.extra_notes:
+                            r.extra_notes.append(AWARDS_UNKNOWN)
+                continue
             for year in sorted({r.cap_year for r in everyone}):
-                _clip(cap, limit, [r for r in everyone if r.cap_year == year])
+                _clip(cap, limit, [r for r in everyone if r.cap_year == year], _granted(cap, document, profile, year))
 
 
-def _clip(cap: M.Cap, limit: Decimal, members: list[Result]) -> None:
-    """Fill one entity-year's cap in order, eligible results first, clipping what does not fit."""
+def _granted(cap: M.Cap, document: M.Document, profile: Profile, year: int | None) -> Decimal:
+    """What the profile's awards already used of a cap (all years for a lifetime cap, else that year)."""
+    return sum(
+        (
+            a.amount
+            for a in profile.awards or ()
+            if a.document == document.id and a.programme in cap.programmes and (year is None or a.year == year)
+        ),
+        Decimal(0),
+    )
+
+
+def _clip(cap: M.Cap, limit: Decimal, members: list[Result], granted: Decimal = Decimal(0)) -> None:
+    """Fill one entity's cap (one year's, or the policy's life) in order, eligible results first,
+    after what was already granted, clipping what does not fit."""
     members.sort(key=lambda r: r.status != ELIGIBLE)  # stable: eligible first, in order
-    used = Decimal(0)
+    used = granted
+    lifetime = cap.over == "policy"
     for r in members:
         room = max(limit - used, Decimal(0))
         if r.ceiling > room:  # type: ignore[operator]
             r.caps.append(CapClip(cap.id, cap.label_zh, cap.label_en, limit, r.ceiling, room, cap.clause))  # type: ignore[arg-type]
-            r.steps.append(Step(f"单位年度上限 {show(limit)} 元，本项最多 {show(room)} 元", f"per-entity annual cap {show(limit)}: at most {show(room)} here", f"min({show(r.ceiling)}, {show(limit)} − {show(used)})", room))
+            before = f"（已获 {yuan(granted)} 元）" if granted else ""
+            before_en = f" (already granted {yuan(granted)})" if granted else ""
+            if lifetime:
+                zh = f"单位累计上限 {yuan(limit)} 元{before}，本项最多 {yuan(room)} 元"
+                en = f"per-entity lifetime cap {yuan(limit)} yuan{before_en}: at most {yuan(room)} yuan here"
+            else:
+                zh = f"单位年度上限 {yuan(limit)} 元{before}，本项最多 {yuan(room)} 元"
+                en = f"per-entity annual cap {yuan(limit)} yuan{before_en}: at most {yuan(room)} yuan here"
+            r.steps.append(Step(zh, en, f"{yuan(limit)} 元 − {yuan(used)} 元 = {yuan(room)} 元 < {yuan(r.ceiling)} 元 → {yuan(room)} 元", room))
             r.citations.append(cap.clause)
             r.ceiling = to_fen(room)
+            if r.this_year is not None and r.this_year > r.ceiling:
+                r.this_year = r.ceiling
+            if r.ceiling == 0:
+                r.reason_zh = "已达累计上限" if lifetime else "已达年度上限"
+                r.reason_en = "lifetime cap reached" if lifetime else "annual cap reached"
         used += r.ceiling  # type: ignore[operator]
 
 
@@ -412,9 +592,10 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
             limit = E.evaluate(cap.amount, _Lookup(profile, None, members[0].programme, document, on))
             if not isinstance(limit, Decimal):
                 continue
-            for year in sorted({r.cap_year for r in members}):
-                in_year = [r for r in members if r.cap_year == year]
-                used = sum((r.ceiling for r in in_year if r.ceiling is not None), Decimal(0))
+            spans = [members] if cap.over == "policy" else [[r for r in members if r.cap_year == y] for y in sorted({r.cap_year for r in members})]
+            for in_year in spans:
+                year = None if cap.over == "policy" else in_year[0].cap_year
+                used = _granted(cap, document, profile, year) + sum((r.ceiling for r in in_year if r.ceiling is not None), Decimal(0))
                 for r in in_year:
                     if r.ceiling is None:  # a bound, not a computed ceiling: what room the cap leaves
                         room = max(limit - used, Decimal(0))
@@ -422,10 +603,64 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
                         used += r.possible_ceiling
 
 
-def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = None, programmes: Iterable[str] | None = None) -> MatchReport:
-    """Evaluate a profile against every programme (or the ones named) on a date."""
+def _sharing(policies: M.PolicySet, wanted: set[str]) -> set[str]:
+    """The programmes asked for and every programme sharing a cap (or a count-once key) with them."""
+    links: list[set[str]] = [set(cap.programmes) for d in policies.documents for cap in d.caps]
+    links += [{p.id, *p.support.once.programmes} for p in policies.programmes() if p.support.once and p.support.once.programmes]
+    out = set(wanted)
+    grew = True
+    while grew:
+        grew = False
+        for group in links:
+            if group & out and not group <= out:
+                out |= group
+                grew = True
+    return out
+
+
+def _future_events(results: list[Result], profile: Profile) -> None:
+    """An event dated after the application date is an input error, naming the field."""
+    from huiqi.rules.errors import Problem, ProfileError
+
+    problems, seen = [], set()
+    index = {c.id: i for i, c in enumerate(profile.claims)}
+    for r in results:
+        if r.future_event is None or r.programme.event_date is None:
+            continue
+        day, applied = r.future_event
+        for name in sorted(n for n in E.names_in(r.programme.event_date) if "." in n):
+            subject, _, fact = name.partition(".")
+            where = f"claims[{index[r.claim.id]}].{fact}" if r.claim is not None and subject == r.claim.kind else name
+            if where in seen:
+                continue
+            seen.add(where)
+            problems.append(
+                Problem(
+                    where,
+                    f"事项发生日 {day} 晚于申报（评估）日 {applied}：尚未发生的事项不能申报，请核对日期（{r.programme.id}）",
+                    f"the event date {day} is after the application (evaluation) date {applied}: an event still to come cannot be claimed; check the date ({r.programme.id})",
+                )
+            )
+    if problems:
+        raise ProfileError(problems)
+
+
+def evaluate(
+    policies: M.PolicySet,
+    profile: Profile,
+    *,
+    on: dt.date | None = None,
+    programmes: Iterable[str] | None = None,
+    future_events: str = "error",
+) -> MatchReport:
+    """Evaluate a profile against every programme (or the ones named) on a date.
+
+    An event dated after the application date (``call.date``, else ``on``) is an input error
+    (ProfileError naming the field); ``future_events="ignore"`` evaluates it anyway (population
+    runs over synthetic data)."""
     on = on or dt.date.today()
-    wanted = set(programmes) if programmes else None
+    shown = set(programmes) if programmes else None
+    wanted = _sharing(policies, shown) if shown is not None else None
     results: list[Result] = []
     by_kind: dict[str, list[Claim]] = {}
     for c in profile.claims:
@@ -449,8 +684,12 @@ def evaluate(policies: M.PolicySet, profile: Profile, *, on: dt.date | None = No
                 prog_results.append(_none_applies(programme, document, profile, on))
             elif not prog_results:
                 prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
-            _count_once(prog_results, programme, document)
+            _count_once(prog_results, programme, document, profile)
             results.extend(prog_results)
+    if future_events == "error":
+        _future_events(results, profile)
     _apply_caps(results, policies.documents, profile, on)
     _set_possible(results, policies, profile, on)
+    if shown is not None:  # the caps were computed over every programme sharing them; show the ones asked for
+        results = [r for r in results if r.programme.id in shown]
     return MatchReport(on=on, results=results, policy_version=policies.version, vocabulary=policies.vocabulary, profile=profile)

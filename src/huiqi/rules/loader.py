@@ -318,7 +318,17 @@ def _amount(ctx: _Ctx, raw: Any, field: str, line: int) -> M.Amount:
     if form == "multi_year":
         if not need("years", "each_year"):
             return M.NoAmount(M.Label("", ""))
-        return M.MultiYear(int(spec["years"]), _amount(ctx, spec["each_year"], f"{f}.each_year", line))
+        years = spec["years"]
+        if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+            ctx.problem(f"{f}.years", "应为正整数（支持年数）", "must be a positive whole number (years of support)", _line(spec, "years", line))
+            years = 1
+        start = None
+        if spec.get("from") is not None:
+            start = x("from")
+            names = [n for n in E.names_in(start) if "." in n]
+            if not names or any(getattr(ctx.vocab.facts.get(n), "type", None) != "date" for n in names):
+                ctx.problem(f"{f}.from", "应为日期事实（如 lease.start_date）", "must be a date fact (e.g. lease.start_date)", _line(spec, "from", line))
+        return M.MultiYear(years, _amount(ctx, spec["each_year"], f"{f}.each_year", line), start, _label(spec.get("from_label")))
     # none
     return M.NoAmount(_label(spec) or M.Label("原文未规定金额", "the text names no sum"))
 
@@ -336,6 +346,10 @@ def _criterion(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) 
         found = shared[name]
         if "soft" in raw:  # a topic may state a shared condition as 原则上
             found = M.Criterion(**{**found.__dict__, "soft": bool(raw["soft"])})
+        if raw.get("clause") is not None:  # the same condition, quoted where this topic states it
+            found = M.Criterion(**{**found.__dict__, "clause": _clause(ctx, raw["clause"], f"{field}.clause", line), "file_line": line})
+        if raw.get("note") is not None:
+            found = M.Criterion(**{**found.__dict__, "note": str(raw["note"])})
         return found
     if not isinstance(raw, LineDict) or "test" not in raw or "id" not in raw:
         ctx.problem(field, "条件须有 id、test 与 clause", "a criterion needs 'id', 'test' and 'clause'", line)
@@ -356,13 +370,32 @@ def _criterion(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) 
     )
 
 
-def _notes(ctx: _Ctx, raw: Any, field: str) -> tuple[M.Note, ...]:
+def _notes(ctx: _Ctx, raw: Any, field: str, document_notes: tuple[M.Note, ...] | None = None) -> tuple[M.Note, ...]:
+    """Notes: each defined once. A programme's entry may be the id of a document note (``- credit-soft``
+    or ``- {use: credit-soft}``) instead of repeating its text."""
     out = []
     for i, n in enumerate(raw or ()):
+        ref = n if isinstance(n, str) else n.get("use") if isinstance(n, LineDict) and set(n) == {"use"} else None
+        if ref is not None and document_notes is not None:
+            found = next((d for d in document_notes if d.id == str(ref)), None)
+            if found is None:
+                ctx.problem(f"{field}[{i}]", f"未定义的解释说明 {ref}（document.notes 中没有）", f"undefined note {ref!r} (not in document.notes)", _line(raw))
+                continue
+            out.append(found)
+            continue
         if not isinstance(n, LineDict) or not n.get("id") or not n.get("zh"):
             ctx.problem(f"{field}[{i}]", "解释说明须有 id 与 zh", "a note needs 'id' and 'zh'", _line(n))
             continue
-        out.append(M.Note(str(n["id"]), str(n["zh"]).strip(), str(n.get("en", "")).strip()))
+        when = n.get("when")
+        if when is not None and when not in M.NOTE_WHEN:
+            ctx.problem(f"{field}[{i}].when", f"应为 {'、'.join(M.NOTE_WHEN)}", f"must be one of {', '.join(M.NOTE_WHEN)}", _line(n))
+            when = None
+        if document_notes is not None and any(d.id == str(n["id"]) for d in document_notes):
+            ctx.problem(f"{field}[{i}].id", f"解释说明 {n['id']} 已在 document.notes 中定义：请直接引用其 id", f"note {n['id']!r} is already defined in document.notes: refer to it by id", _line(n))
+        out.append(M.Note(str(n["id"]), str(n["zh"]).strip(), str(n.get("en", "")).strip(), when))
+    ids = [x.id for x in out]
+    for dup in sorted({x for x in ids if ids.count(x) > 1}):
+        ctx.problem(field, f"解释说明 id 重复：{dup}", f"duplicate note id {dup!r}", _line(raw))
     return tuple(out)
 
 
@@ -424,17 +457,11 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
     if not isinstance(sup, LineDict) or "amount" not in sup:
         ctx.problem(f"{field}.support", "须有 amount 与 clause", "needs 'amount' and 'clause'", sl)
         return None
-    count_once = sup.get("count_once_per")
-    if count_once and count_once not in ctx.vocab.facts:
-        ctx.problem(f"{field}.support.count_once_per", f"未声明的事实 {count_once}", f"undeclared fact {count_once!r}", sl)
     support = M.Support(
         amount=_amount(ctx, sup["amount"], f"{field}.support.amount", _line(sup, "amount", sl)),
         clause=_clause(ctx, sup.get("clause"), f"{field}.support.clause", sl),
         discretionary=bool(sup.get("discretionary", False)),
-        count_once_per=count_once,
-        count_once_clause=_clause(ctx, sup["count_once_clause"], f"{field}.support.count_once_clause", sl)
-        if sup.get("count_once_clause")
-        else None,
+        once=_once(ctx, sup, f"{field}.support", sl, subject),
     )
     process = None
     if raw.get("process"):
@@ -470,7 +497,7 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
         duration=raw.get("duration"),
         materials=_materials(ctx, raw.get("materials"), f"{field}.materials"),
         process=process,
-        notes=_notes(ctx, raw.get("notes"), f"{field}.notes"),
+        notes=_notes(ctx, raw.get("notes"), f"{field}.notes", ctx.doc_notes),  # type: ignore[attr-defined]
         parameters=params,
         line=line,
         scope=scope,
@@ -481,6 +508,58 @@ def _programme(ctx: _Ctx, raw: LineDict, doc_id: str, shared: dict[str, M.Criter
             if c.note and c.note not in note_ids and c.note not in ctx.doc_note_ids:  # type: ignore[attr-defined]
                 ctx.problem(f"{field}.{where}[{c.id}].note", f"未定义的解释说明 {c.note}", f"undefined note {c.note!r}", c.file_line)
     return programme
+
+
+def _once(ctx: _Ctx, sup: LineDict, field: str, line: int, subject: str) -> M.Once | None:
+    """``once:`` (one award per key within a span); the older ``count_once_per`` is read as a once over the policy."""
+    if sup.get("count_once_per") and sup.get("once"):
+        ctx.problem(f"{field}.count_once_per", "count_once_per 与 once 只能写一个（count_once_per 已并入 once）", "give either count_once_per or once (count_once_per is folded into once)", line)
+        return None
+    if sup.get("count_once_per"):
+        fact = str(sup["count_once_per"])
+        if fact not in ctx.vocab.facts:
+            ctx.problem(f"{field}.count_once_per", f"未声明的事实 {fact}", f"undeclared fact {fact!r}", line)
+        clause = _clause(ctx, sup["count_once_clause"], f"{field}.count_once_clause", line) if sup.get("count_once_clause") else None
+        return M.Once((fact,), "policy", None, clause)
+    raw = sup.get("once")
+    if raw is None:
+        return None
+    f = f"{field}.once"
+    ol = _line(raw, default=line)
+    if not isinstance(raw, LineDict):
+        ctx.problem(f, "应为映射（per、within、clause）", "must be a mapping (per, within, clause)", ol)
+        return None
+    for key in sorted(map(str, set(raw) - {"per", "within", "clause", "programmes"})):
+        ctx.problem(f"{f}.{key}", f"未知字段 {key}；可用：per、within、clause、programmes", f"unknown key {key!r}; known: per, within, clause, programmes", ol)
+    per_raw = raw.get("per")
+    per = tuple(str(p) for p in per_raw) if isinstance(per_raw, list) else (str(per_raw),) if per_raw else ()
+    if not per:
+        ctx.problem(f"{f}.per", "缺少此项（事实名列表，或 enterprise）", "is missing (a list of fact names, or enterprise)", ol)
+    for name in per:
+        if name == ENTERPRISE:
+            continue
+        if name not in ctx.vocab.facts:
+            ctx.problem(f"{f}.per", f"未声明的事实 {name}（见 facts.yaml）", f"undeclared fact {name!r} (see facts.yaml)", ol)
+        elif name.split(".", 1)[0] not in (ENTERPRISE, CALL, subject):
+            ctx.problem(f"{f}.per", f"本项目的申报主体是 {subject}，不能读取 {name}", f"this programme's claim subject is {subject!r}; it cannot read {name!r}", ol)
+    within_raw = raw.get("within", "policy")
+    years = None
+    if isinstance(within_raw, LineDict) and set(within_raw) == {"years"}:
+        years = within_raw["years"]
+        within = "years"
+        if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+            ctx.problem(f"{f}.within.years", "应为正整数", "must be a positive whole number", ol)
+            years = 1
+    elif within_raw in ("policy", "year"):
+        within = str(within_raw)
+    else:
+        ctx.problem(f"{f}.within", "应为 policy、year 或 {years: N}", "must be policy, year or {years: N}", ol)
+        within = "policy"
+    clause = _clause(ctx, raw["clause"], f"{f}.clause", ol) if raw.get("clause") else None
+    if clause is None:
+        ctx.problem(f"{f}.clause", "须引用原文条款（clause: 原文）", "must quote the clause it implements (clause: text)", ol)
+    progs = tuple(str(p) for p in raw.get("programmes") or ())
+    return M.Once(per, within, years, clause, progs)
 
 
 def _scope_criteria(ctx: _Ctx, raw: Any, field: str, shared: dict[str, M.Criterion]) -> tuple[M.Criterion, ...]:
@@ -529,7 +608,11 @@ def _caps(ctx: _Ctx, raw: Any, programme_ids: set[str]) -> list[M.Cap]:
         label = _label(c.get("label")) or M.Label("", "")
         amount = _expr(ctx, c.get("amount"), f"caps[{i}].amount", cl)
         clause = _clause(ctx, c.get("clause"), f"caps[{i}].clause", cl)
-        caps.append(M.Cap(str(c.get("id", f"cap{i}")), amount, progs, clause, label.zh, label.en))
+        over = str(c.get("over", "year"))
+        if over not in ("year", "policy"):
+            ctx.problem(f"caps[{i}].over", "应为 year（每个支持年度）或 policy（政策有效期内合计）", "must be year (per support year) or policy (a lifetime ceiling)", cl)
+            over = "year"
+        caps.append(M.Cap(str(c.get("id", f"cap{i}")), amount, progs, clause, label.zh, label.en, over))
     return caps
 
 
@@ -569,6 +652,7 @@ def parse_document(text: str, *, file: str, vocab: Vocabulary) -> M.Document:
             shared[name] = crit
     doc_notes = _notes(ctx, d.get("notes"), "document.notes")
     ctx.doc_note_ids = {n.id for n in doc_notes}  # type: ignore[attr-defined]
+    ctx.doc_notes = doc_notes  # type: ignore[attr-defined]
     programmes: list[M.Programme] = []
     seen: set[str] = set()
     for raw in data["programmes"] or ():
@@ -630,6 +714,7 @@ def add_part(document: M.Document, text: str, *, file: str, vocab: Vocabulary) -
     data = load_yaml_text(text, file=file)
     ctx = _Ctx(file, vocab)
     ctx.doc_note_ids = {n.id for n in document.notes}  # type: ignore[attr-defined]
+    ctx.doc_notes = document.notes  # type: ignore[attr-defined]
     seen = {p.id for p in document.programmes}
     for raw in data.get("programmes") or ():
         if not isinstance(raw, LineDict):

@@ -37,6 +37,13 @@ class Note:
     id: str
     zh: str
     en: str
+    # A document note's reach: "always" (every result of the document, e.g. the validity window),
+    # "discretionary" (results whose support is 最高/择优), "capped" (results of a programme under a
+    # cap); None: only where a programme (notes: [id]) or a criterion (note: id) names it.
+    when: str | None = None
+
+
+NOTE_WHEN = ("always", "discretionary", "capped")
 
 
 @dataclass(frozen=True)
@@ -168,10 +175,18 @@ class Staged:
 
 @dataclass(frozen=True)
 class MultiYear:
-    """The same support for several years (e.g. three years of rent)."""
+    """The same support for several years (e.g. three years of rent).
+
+    With ``start`` (a date fact, e.g. ``lease.start_date``) the years run from that date as
+    Civil Code art. 201 periods (the start day not counted): support year k ends on
+    start + k years. On the evaluation (application) date only the years left are granted;
+    past the last year nothing is.
+    """
 
     years: int
     each_year: "Amount"
+    start: Node | None = None
+    start_label: Label | None = None
 
 
 @dataclass(frozen=True)
@@ -184,18 +199,60 @@ class NoAmount:
 Amount = Union[Fixed, Rate, PerUnit, Cases, Bands, HighestTier, Staged, MultiYear, NoAmount]
 
 
+ONCE_SPANS = ("policy", "year", "years")
+
+
+@dataclass(frozen=True)
+class Once:
+    """One award per key within a span (一次性 / 每两年 / 同一品种只计一次).
+
+    ``per``: fact names whose values make the key (``enterprise`` alone: one per enterprise).
+    ``within``: ``policy`` (the document's life), ``year`` (one support year) or ``years``
+    (``years`` support years counted from an earlier award's year: a repeat when
+    |this year − that year| < years). Claims of one evaluation sharing a key count once; an
+    award in the profile's ``awards`` for the same programme (or one of ``programmes``) with the
+    same key values inside the span makes the claim ineligible, naming the earlier award.
+    """
+
+    per: tuple[str, ...]
+    within: str = "policy"
+    years: int | None = None
+    clause: Clause | None = None
+    programmes: tuple[str, ...] = ()  # other programmes whose awards share this key
+
+    def describe(self) -> tuple[str, str]:
+        if self.within == "year":
+            return "同一支持年度", "the same support year"
+        if self.within == "years":
+            return f"{self.years} 个支持年度内", f"within {self.years} support years"
+        return "政策有效期内", "over the policy's life"
+
+
 @dataclass(frozen=True)
 class Support:
     amount: Amount
     clause: Clause
     discretionary: bool  # 最高 / 择优: a ceiling, discretionary below it
-    count_once_per: str | None = None  # fact name: claims sharing its value count once
-    count_once_clause: Clause | None = None
+    once: Once | None = None
+
+    # Compatibility: the older ``count_once_per`` (one fact, within one evaluation) is now a ``once``.
+    @property
+    def count_once_per(self) -> str | None:
+        return self.once.per[0] if self.once and len(self.once.per) == 1 and self.once.per[0] != "enterprise" else None
+
+    @property
+    def count_once_clause(self) -> Clause | None:
+        return self.once.clause if self.once else None
 
 
 @dataclass(frozen=True)
 class Cap:
-    """A per-entity annual cap shared by the claims of one or more programmes."""
+    """A per-entity cap shared by the claims of one or more programmes.
+
+    ``over``: ``year`` (the default: per support year) or ``policy`` (a lifetime ceiling per
+    entity across application years; amounts in the profile's ``awards`` for the cap's
+    programmes count against it).
+    """
 
     id: str
     amount: Node
@@ -203,6 +260,7 @@ class Cap:
     clause: Clause
     label_zh: str = ""
     label_en: str = ""
+    over: str = "year"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ A file under ``policies/tests/<document-id>/`` looks like::
         expect:
           - {programme: J2.4, claim: t1, status: eligible, ceiling: "2000000.00"}
 
-An ``expect`` entry may also give ``discretionary``, ``failed`` / ``soft_failed`` (criterion ids
+An ``expect`` entry may also give ``this_year`` (multi-year support: this support year's amount),
+``reason`` (a text the result's reason contains), ``failed_label`` (a text a failed criterion's label
+contains), ``notes`` (note ids the result carries), ``discretionary``, ``failed`` / ``soft_failed`` (criterion ids
 that must be among them), ``missing`` (facts that must be asked for) and ``capped_by`` (cap ids).
 A case may give ``total_ceiling``, or ``error`` (a field the profile must be refused for).
 """
@@ -101,13 +103,13 @@ def run_case(case: PolicyCase, policies: PolicySet) -> list[str]:
     errors: list[str] = []
     try:
         profile = parse_profile(case.profile, policies.vocabulary)
+        report = evaluate(policies, profile, on=case.on)  # an event after the application date is refused here
     except ProfileError as exc:
         if case.error and any(p.field == case.error or p.field.startswith(case.error) for p in exc.problems):
             return []
         return [f"profile refused: {exc}"]
     if case.error:
         return [f"expected the profile to be refused for {case.error!r}, but it was accepted"]
-    report = evaluate(policies, profile, on=case.on)
     for exp in case.expect:
         pid = str(exp["programme"])
         claim = exp.get("claim")
@@ -125,6 +127,18 @@ def run_case(case: PolicyCase, policies: PolicySet) -> list[str]:
             want = None if exp["ceiling"] is None else Decimal(str(exp["ceiling"]))
             if r.ceiling != want:
                 errors.append(f"{where}: ceiling {r.ceiling}, expected {want} (steps: {[s.formula for s in r.steps]})")
+        if "this_year" in exp:
+            want = None if exp["this_year"] is None else Decimal(str(exp["this_year"]))
+            if r.this_year != want:
+                errors.append(f"{where}: this_year {r.this_year}, expected {want}")
+        if "reason" in exp and str(exp["reason"]) not in (r.reason_zh or "") + " / " + (r.reason_en or ""):
+            errors.append(f"{where}: reason {r.reason_zh!r} / {r.reason_en!r} does not contain {exp['reason']!r}")
+        if "failed_label" in exp and not any(str(exp["failed_label"]) in f.label_zh + " / " + f.label_en for f in r.failed):
+            errors.append(f"{where}: no failed criterion's label contains {exp['failed_label']!r} (have {[f.label_zh for f in r.failed]})")
+        if "notes" in exp:
+            have = {n.id for n in r.notes()}
+            if not set(exp["notes"] or []) <= have:
+                errors.append(f"{where}: notes lack {sorted(set(exp['notes']) - have)}")
         if "discretionary" in exp and r.discretionary != bool(exp["discretionary"]):
             errors.append(f"{where}: discretionary {r.discretionary}, expected {exp['discretionary']}")
         for key, got in (("failed", {f.id for f in r.failed}), ("soft_failed", {f.id for f in r.soft_failed}), ("missing", set(r.missing)), ("capped_by", {c.cap for c in r.caps})):

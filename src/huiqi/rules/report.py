@@ -59,6 +59,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "reason_en": result.reason_en or None,
         "ceiling": None if result.ceiling is None else str(result.ceiling),
         "ceiling_before_caps": None if result.uncapped is None else str(result.uncapped),
+        "this_year": None if result.this_year is None else str(result.this_year),
         "possible_ceiling": None if result.possible_ceiling is None else str(result.possible_ceiling),
         "discretionary": result.discretionary,
         "steps": [s.to_dict() for s in result.steps],
@@ -69,7 +70,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
         "caps": [c.to_dict(d.number) for c in result.caps],
         "citations": _citations(result),
-        "notes": [{"id": n.id, "zh": n.zh, "en": n.en} for n in (*p.notes, *d.notes)],
+        "notes": [{"id": n.id, "zh": n.zh, "en": n.en} for n in result.notes()],
         "materials": [
             {"id": m.id, "name": m.name, "form": m.form, "stamped": m.stamped, "required": m.required, "when": m.when}
             for m in p.materials

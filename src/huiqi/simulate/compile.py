@@ -727,7 +727,19 @@ def compile_amount(amount: M.Amount, r: Resolver) -> AmountX:
         return AmountX(total, b_or(*[s.unk for s in subs]), False)  # the engine keeps a stage's not_applicable to itself
     if isinstance(amount, M.MultiYear):
         sub = compile_amount(amount.each_year, r)
-        return AmountX(_mul(sub.value, const(Decimal(amount.years))), sub.unk, sub.na)
+        if amount.start is None:
+            return AmountX(_mul(sub.value, const(Decimal(amount.years))), sub.unk, sub.na)
+        # years from a start date (issue 15): year k ends on start + k years (Civil Code art. 201/202,
+        # as add_years); only the years left on call.date count; past the last year: not applicable.
+        src = E.to_source(amount.start)
+        chain = "0"
+        for k in range(amount.years, 0, -1):
+            chain = f"if(call.date <= add_years({src}, {k}), {amount.years - k + 1}, {chain})"
+        left = compile_expr(E.parse(chain), r)
+        start_null = isnull(compile_expr(amount.start, r))
+        past = b_and(b_not(start_null), is_true(as_bool(compile_expr(E.parse(f"call.date > add_years({src}, {amount.years})"), r))))
+        value = choose([(past, X("num", const=None))], _mul(sub.value, left), "num")
+        return AmountX(value, b_or(start_null, b_and(b_not(past), sub.unk)), b_or(past, b_and(b_not(past), sub.na)))
     if isinstance(amount, M.NoAmount):
         return AmountX(NULLNUM, False, False)
     raise _Refusal(f"未知的金额形式 {type(amount).__name__}", f"unknown amount form {type(amount).__name__}")
@@ -891,6 +903,8 @@ def _amount_nodes(a: M.Amount) -> Iterable[E.Node]:
         for s in a.stages:
             yield from _amount_nodes(s.amount)
     elif isinstance(a, M.MultiYear):
+        if a.start is not None:
+            yield a.start
         yield from _amount_nodes(a.each_year)
 
 

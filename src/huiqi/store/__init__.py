@@ -188,6 +188,13 @@ def alembic_config(engine_or_url: Engine | str | None = None):  # noqa: ANN201
     return cfg
 
 
+def head_revision() -> str:
+    """The packaged migrations' head revision (one head: a branched chain raises)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def upgrade(engine_or_url: Engine | str | None = None, revision: str = "head") -> str:
     """Apply migrations up to ``revision``; return the database's revision afterwards."""
     from alembic import command

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -128,13 +127,11 @@ def page_lang(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token (created on first use); every form and htmx request sends it back."""
-    session = request.session
-    token = session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        session["csrf"] = token
-    return token
+    """The browser's CSRF token (``huiqi.api.security.csrf_token``); every form and htmx request
+    sends it back."""
+    from huiqi.api.security import csrf_token as token_of
+
+    return token_of(request)
 
 
 def _may(user: Any, action: str) -> bool:

@@ -726,6 +726,8 @@ def run(ps: PolicySet, answers: Answers) -> tuple[dict, list[tuple[str, str, str
     for _ in range(3):
         try:
             profile = parse_profile(prof, ps.vocabulary)
+            # evaluating may refuse too: an event dated after the application date (issue 15)
+            report = evaluate(ps, profile, on=answers.day(), programmes=answers.programmes or None).to_dict()
             break
         except InputError as exc:
             for p in exc.problems:
@@ -733,7 +735,7 @@ def run(ps: PolicySet, answers: Answers) -> tuple[dict, list[tuple[str, str, str
                 _drop(prof, p.field)
     else:  # pragma: no cover - three rounds of drops always leave a valid profile
         profile = parse_profile({"enterprise": {}, "claims": []}, ps.vocabulary)
-    report = evaluate(ps, profile, on=answers.day(), programmes=answers.programmes or None).to_dict()
+        report = evaluate(ps, profile, on=answers.day(), programmes=answers.programmes or None).to_dict()
     return report, problems
 
 

@@ -32,15 +32,19 @@ from sqlalchemy.orm import Session
 from huiqi import audit
 from huiqi.workflow import states
 from huiqi.workflow.applications.models import Application
+from huiqi.workflow.awards.models import Award, AwardExtension
 from huiqi.workflow.changes.models import ChangeRequest, ProgressReport, Revocation
 from huiqi.workflow.credit.models import CreditOverride, CreditRecord
 from huiqi.workflow.decisions.models import Decision
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.errors import NotFound, PermissionDenied
 from huiqi.workflow.imports.models import ImportRun
+from huiqi.workflow.matching.models import MatchResult
 from huiqi.workflow.materials.models import MaterialFile
 from huiqi.workflow.notices.models import NoticeBatch, Objection
+from huiqi.workflow.notifications.models import Deadline, Notification, NotificationPref
 from huiqi.workflow.payments.models import Instalment, Payment, PaymentBatch, Receivable
+from huiqi.workflow.records.models import EnterpriseFact
 from huiqi.workflow.reviews.models import ExpertAssignment, ReviewOpinion
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import ExpertTie, User
@@ -82,6 +86,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "enterprise.create": (ADMIN, OFFICER),  # an officer: in its district
     "round.create": (OFFICER,),
     "round.budget": (OFFICER,),
+    "round.notice_days": (OFFICER,),  # the notice length the yearly call sets where the text gives none
     "expert.tie": (EXPERT, OFFICER),  # an expert its own ties; an officer for its district's experts
     # applications
     "application.create": (ENTERPRISE, OFFICER),  # an officer: paper (线下递交) submissions
@@ -107,6 +112,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "export.notice": STAFF_READERS,
     "export.payments": STAFF_READERS,
     "round.commitments": STAFF_READERS,  # what a round's budget has committed and paid
+    # the awards ledger (已享受支持台账): a district's officers and auditors, an enterprise its own
+    "award.read": (*STAFF_READERS, ENTERPRISE),
+    "award.completion": (OFFICER,),  # the approved completion date, and completion
     "credit.decisions": STAFF_READERS,  # the officers' credit overrides: who, when, why
     "dashboard.read": (*STAFF_READERS, REVIEWER),
     # what parts of an application a reader sees (the record itself: its scope)
@@ -119,6 +127,20 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "page.expert": (EXPERT,),
     "page.office": (*STAFF_READERS, REVIEWER),
     "page.office_district": STAFF_READERS,
+    # issue 19: enterprise records, proactive matching, notifications, deadlines
+    "record.read": (*STAFF_READERS, ENTERPRISE),
+    "record.correct": (ENTERPRISE, OFFICER),  # an enterprise: self-declared; an officer: entered by an officer
+    "import.facts": (OFFICER,),
+    "match.run": (ADMIN, OFFICER),
+    "match.read": (*STAFF_READERS, ENTERPRISE),  # an enterprise: the programmes found for it
+    "match.propose": (OFFICER,),  # a 免申即享 programme's eligible list → proposed grants
+    "notify.dispatch": (ADMIN, OFFICER),  # a system job: reads the whole audit log, sends nothing out of scope
+    "notify.inbox": (ADMIN, OFFICER, REVIEWER, EXPERT, AUDITOR, ENTERPRISE),
+    "notify.prefs": (ENTERPRISE,),
+    "notify.delivery": STAFF_READERS,  # the district's sends and failures
+    "notify.retry": (OFFICER,),
+    "deadline.set": (OFFICER,),
+    "deadline.read": (*STAFF_READERS, ENTERPRISE),
 }
 
 # who submits through which channel (a programme's ``mode``): 网上申报 by the enterprise, 线下递交
@@ -367,6 +389,39 @@ def _audit(actor: Any) -> ColumnElement[bool]:
     return false()
 
 
+def _facts(actor: Any) -> ColumnElement[bool]:
+    """An enterprise's record: the enterprise itself; the staff who see the enterprise."""
+    if actor.role in (OFFICER, AUDITOR):
+        return EnterpriseFact.enterprise_id.in_(_ids(Enterprise, _enterprises(actor)))
+    if actor.role == ENTERPRISE:
+        return EnterpriseFact.enterprise_id == actor.enterprise_id
+    return false()
+
+
+def _matches(actor: Any) -> ColumnElement[bool]:
+    if actor.role in (OFFICER, AUDITOR):
+        return MatchResult.district == actor.district
+    if actor.role == ENTERPRISE:
+        return MatchResult.enterprise_id == actor.enterprise_id
+    return false()
+
+
+def _notifications(actor: Any) -> ColumnElement[bool]:
+    """One's own notifications; a district's officers and auditors also the district's (delivery)."""
+    own = Notification.user_id == actor.id
+    if actor.role in (OFFICER, AUDITOR):
+        return or_(own, Notification.district == actor.district)
+    return own
+
+
+def _prefs(actor: Any) -> ColumnElement[bool]:
+    if actor.role in (OFFICER, AUDITOR):
+        return NotificationPref.enterprise_id.in_(_ids(Enterprise, _enterprises(actor)))
+    if actor.role == ENTERPRISE:
+        return NotificationPref.enterprise_id == actor.enterprise_id
+    return false()
+
+
 FILTERS: dict[type, Any] = {
     Application: _applications,
     Enterprise: _enterprises,
@@ -390,6 +445,13 @@ FILTERS: dict[type, Any] = {
     Decision: _of_visible_applications(Decision),
     CreditOverride: _of_visible_applications(CreditOverride),
     ProgressReport: _of_visible_applications(ProgressReport),
+    EnterpriseFact: _facts,
+    MatchResult: _matches,
+    Notification: _notifications,
+    NotificationPref: _prefs,
+    Deadline: _of_visible_applications(Deadline, district_readers=True),
+    Award: _of_visible_applications(Award, district_readers=True),
+    AwardExtension: _of_visible_applications(AwardExtension, district_readers=True),
 }
 
 
@@ -428,6 +490,13 @@ LABELS: dict[type, tuple[str, str]] = {
     Decision: ("立项决定", "decision"),
     CreditOverride: ("信用审查意见", "credit override"),
     ProgressReport: ("进展报告", "progress report"),
+    EnterpriseFact: ("企业档案事实", "record fact"),
+    MatchResult: ("匹配结果", "match"),
+    Notification: ("通知", "notification"),
+    NotificationPref: ("通知设置", "notification settings"),
+    Deadline: ("截止日期", "deadline"),
+    Award: ("已核定的支持", "award"),
+    AwardExtension: ("延期记录", "extension"),
 }
 
 

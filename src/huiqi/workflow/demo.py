@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from huiqi import audit
 from huiqi.rules import PolicySet
 from huiqi.uscc import make_uscc
 from huiqi.workflow import states
@@ -87,5 +88,40 @@ def seed_demo(session: Session, policies: PolicySet, *, today: dt.date | None = 
         made["draft"] = applications.create_draft(session=session, round_id=r_js.id, enterprise_id=e_js2.id, programme_id="J2.5", profile=prof, actor=u["ent-js2"], policies=policies).id
     if "H1" in hp_progs:
         made["huangpu_draft"] = applications.create_draft(session=session, round_id=r_hp.id, enterprise_id=e_hp.id, programme_id="H1", profile={"enterprise": {"registered_district": "黄浦区"}, "claims": [{"id": "proj-1", "kind": "frontier_project"}]}, actor=u["ent-hp"], policies=policies).id
+    from huiqi.workflow.records.demo import seed_register  # issue 19: the register's records (imported lists)
+
+    seed_register(session, policies, officer_js=u["officer-js"], officer_hp=u["officer-hp"], today=today)
     session.flush()
+    # the mark that this database is a demo one (``huiqi serve --demo`` runs on no other), naming the
+    # users it made — the only ones ever shown beside the demo password
+    audit.record(session, actor="system", action="demo.seed", entity="demo", entity_id="1", district=None,
+                 data={"users": sorted(u), "rounds": [r_js.code, r_hp.code]})
     return {"password": DEMO_PASSWORD, "users": {k: v.role for k, v in u.items()}, "rounds": [r_js.code, r_hp.code], "applications": made}
+
+
+DEMO_USERNAMES = (
+    "admin", "officer-js", "officer-hp", "reviewer-tinglin", "reviewer-shanyang", "expert-js1", "expert-js2", "expert-js3",
+    "auditor-js", "ent-js1", "ent-js2", "reviewer-waitan", "expert-hp1", "expert-hp2", "auditor-hp", "ent-hp",
+)
+DEMO_USCC_STEMS = ("91310116MA1DEM001", "91310116MA1DEM002", "91310101MA1DEM003")
+
+
+def demo_users(session: Session) -> list[str] | None:
+    """The users ``seed_demo`` made in this database, or None if it never ran here. A database seeded
+    before the ``demo.seed`` mark existed counts as a demo one when it holds the three demo
+    enterprises and no user but the demo's."""
+    from sqlalchemy import select
+
+    from huiqi.audit import AuditEntry
+    from huiqi.workflow.enterprises.models import Enterprise
+    from huiqi.workflow.users.models import User
+
+    q = select(AuditEntry).where(AuditEntry.action == "demo.seed").order_by(AuditEntry.seq).limit(1)
+    entry = session.execute(q).scalar_one_or_none()
+    if entry is not None:
+        return list((entry.data or {}).get("users") or [])
+    names = set(session.execute(select(User.username)).scalars())
+    usccs = set(session.execute(select(Enterprise.uscc)).scalars())
+    if names and names <= set(DEMO_USERNAMES) and {make_uscc(x) for x in DEMO_USCC_STEMS} <= usccs:
+        return sorted(names)
+    return None

@@ -49,6 +49,13 @@ class InvalidInput(WorkflowError):
     status_code = 422
 
 
+class DuplicateApplication(WorkflowError):
+    """The enterprise has a live application for the same programme, claim and round already;
+    ``details`` names it (``existing_id``, ``state``)."""
+
+    status_code = 409
+
+
 class MaterialsMissing(WorkflowError):
     """Required materials are missing; ``details`` lists them."""
 

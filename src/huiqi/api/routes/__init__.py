@@ -29,6 +29,9 @@ ROUTES = [
     ("audit", True),
     ("users", True),
     ("enterprises", True),
+    ("records", True),  # issue 19
+    ("matching", True),
+    ("notifications", True),
 ]
 
 

@@ -28,6 +28,7 @@ class DraftIn(BaseModel):
     profile: dict = Field(..., description="企业画像 / the enterprise profile (see POST /match)")
     claim: Optional[str] = Field(None, max_length=100)
     requested_amount: Optional[str] = Field(None, max_length=30, description="元 / yuan")
+    project: Optional[str] = Field(None, max_length=200, description="the project's identity (同一项目)")
     enterprise_id: Optional[int] = Field(
         None,
         ge=1,
@@ -102,6 +103,7 @@ def create_application(body: DraftIn, session: SessionDep, user: CurrentUser, ps
         claim_id=body.claim or None,
         requested_amount=body.requested_amount,
         policies=ps,
+        project=body.project,
     )
     return detail(session, user, ps, app.id)
 
@@ -154,6 +156,7 @@ async def upload_material(
         stamped=stamped,
         policies=ps,
         root=settings.storage_dir,
+        max_files=settings.max_files_per_item,
     )
     return row_dict(f)
 

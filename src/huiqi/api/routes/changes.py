@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from huiqi.api import schemas
 from huiqi.api.deps import CurrentUser, PoliciesDep, SessionDep
 from huiqi.api.routes.common import DATE_PATTERN, LIST, WRITE, Date
+from huiqi.workflow.awards import service as awards
 from huiqi.workflow.changes import flows as change_flows
 from huiqi.workflow.changes import service as changes
 from huiqi.workflow.common import row_dict
@@ -30,6 +31,12 @@ class ChangeIn(BaseModel):
     before: Optional[str] = Field(None, max_length=30)
     after: Optional[str] = Field(None, max_length=30)
     structure_change: Optional[str] = Field(None, max_length=30)
+    new_due: Date = Field(None, pattern=DATE_PATTERN, description="延期: the completion date asked for")
+
+
+class CompletionIn(BaseModel):
+    due_on: Date = Field(None, pattern=DATE_PATTERN, description="the approved completion date (once)")
+    completed_on: Date = Field(None, pattern=DATE_PATTERN)
 
 
 class DecideIn(BaseModel):
@@ -98,6 +105,31 @@ def revoke(application_id: int, body: RevokeIn, session: SessionDep, user: Curre
             session=session, application_id=application_id, actor=user, policies=ps, **body.model_dump()
         )
     )
+
+
+@router.post(
+    "/applications/{application_id}/completion",
+    summary="登记批准的完成期限或完成日期 / record the approved completion date or completion",
+    response_model=schemas.Award,
+    responses=WRITE,
+)
+def completion(application_id: int, body: CompletionIn, session: SessionDep, user: CurrentUser) -> dict:
+    return row_dict(
+        awards.set_completion(
+            session=session, application_id=application_id, due_on=body.due_on, completed_on=body.completed_on, actor=user
+        )
+    )
+
+
+@router.get(
+    "/awards",
+    tags=["decisions 立项"],
+    summary="已享受支持台账 / the awards ledger",
+    response_model=list[schemas.Award],
+    responses=LIST,
+)
+def list_awards(session: SessionDep, user: CurrentUser) -> list[dict]:
+    return [row_dict(a) for a in awards.list_for(session=session, actor=user)]
 
 
 @router.get(

@@ -32,6 +32,15 @@ class RoundIn(BaseModel):
     district: Optional[str] = Field(
         None, max_length=50, description="the programmes' document decides it; if given it must match"
     )
+    notice_working_days: Optional[int] = Field(
+        None, ge=1, le=60, description="公示期限（工作日）set by the year's call where the policy gives none"
+    )
+    notice_basis: Optional[str] = Field(None, max_length=300, description="where the call says it")
+
+
+class NoticeDaysIn(BaseModel):
+    days: Optional[int] = Field(None, ge=1, le=60, description="working days; null clears it")
+    basis: Optional[str] = Field(None, max_length=300, description="e.g. the year's call's document number")
 
 
 class BudgetIn(BaseModel):
@@ -73,6 +82,16 @@ def set_budget(round_id: int, body: BudgetIn, session: SessionDep, user: Current
         session=session, round_id=round_id, budget=body.budget or None, actor=user, reason=body.reason
     )
     return row_dict(r) | {"commitments": plain(round_flows.commitments(session=session, round_id=r.id, actor=user))}
+
+
+@router.post(
+    "/rounds/{round_id}/notice-days",
+    summary="设定公示期限（年度申报通知）/ set the notice length the year's call gives",
+    response_model=schemas.Round,
+    responses=WRITE,
+)
+def set_notice_days(round_id: int, body: NoticeDaysIn, session: SessionDep, user: CurrentUser) -> dict:
+    return row_dict(rounds.set_notice_days(session=session, round_id=round_id, days=body.days, basis=body.basis, actor=user))
 
 
 @router.post(

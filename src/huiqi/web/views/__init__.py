@@ -6,7 +6,7 @@ import importlib
 
 from fastapi import FastAPI
 
-VIEWS = ["huiqi.web.views.public", "huiqi.web.views.account", "huiqi.web.views.enterprise", "huiqi.web.views.officer", "huiqi.web.views.expert"]
+VIEWS = ["huiqi.web.views.public", "huiqi.web.views.account", "huiqi.web.views.enterprise", "huiqi.web.views.officer", "huiqi.web.views.expert", "huiqi.web.views.proactive"]
 
 
 def include_web_routers(app: FastAPI) -> None:

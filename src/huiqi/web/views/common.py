@@ -13,9 +13,9 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from huiqi.api.errors import ApiError, unauthenticated
-from huiqi.api.security import db, load_user
+from huiqi.api.security import DB, load_user
 from huiqi.rules import InputError
-from huiqi.workflow.errors import NotFound, PermissionDenied, WorkflowError
+from huiqi.workflow.errors import DuplicateApplication, NotFound, PermissionDenied, WorkflowError
 
 
 def page_user(portal: str | None = None) -> Callable:
@@ -23,7 +23,7 @@ def page_user(portal: str | None = None) -> Callable:
     ``access`` action such as ``page.office``; None: any signed-in user)."""
     from huiqi.workflow import access
 
-    def dep(request: Request, session: Any = Depends(db)) -> Any:
+    def dep(request: Request, session: Any = DB) -> Any:
         user = load_user(request, session)
         if user is None:
             raise unauthenticated()
@@ -35,11 +35,30 @@ def page_user(portal: str | None = None) -> Callable:
 
 
 def flash(request: Request, kind: str, zh: str, en: str, field: str = "") -> None:
-    request.session["flash"] = {"kind": kind, "zh": zh[:600], "en": en[:600], "field": field}
+    """A one-time message for the next page, kept in the signed-in session's row (saved with the
+    request's commit)."""
+    row = getattr(request.state, "session_row", None)
+    if row is not None:
+        row.data = {**(row.data or {}), "flash": {"kind": kind, "zh": zh[:600], "en": en[:600], "field": field}}
+
+
+def set_flash_link(request: Request, href: str, zh: str, en: str) -> None:
+    """A link under the one-time message (e.g. 查看已有申报)."""
+    row = getattr(request.state, "session_row", None)
+    if row is not None and (row.data or {}).get("flash"):
+        data = dict(row.data)
+        data["flash"] = {**data["flash"], "link": {"href": href, "zh": zh, "en": en}}
+        row.data = data
 
 
 def pop_flash(request: Request) -> dict | None:
-    return request.session.pop("flash", None)
+    row = getattr(request.state, "session_row", None)
+    if row is None or not (row.data or {}).get("flash"):
+        return None
+    data = dict(row.data)
+    message = data.pop("flash")
+    row.data = data
+    return message
 
 
 def run_action(request: Request, session: Any, fn: Callable[[], Any], *, back: str, ok: tuple[str, str] = ("已完成", "done"), then: Callable[[Any], str] | None = None) -> Response:
@@ -56,6 +75,9 @@ def run_action(request: Request, session: Any, fn: Callable[[], Any], *, back: s
     except (ApiError, WorkflowError) as exc:
         session.rollback()
         flash(request, "err", exc.message_zh, exc.message_en, getattr(exc, "field", ""))
+        if isinstance(exc, DuplicateApplication):  # offer 查看已有申报 in the portal the form was in
+            portal = back.strip("/").split("/")[0] or "my"
+            set_flash_link(request, f"/{portal}/applications/{int(exc.details['existing_id'])}", "查看已有申报", "see the existing application")
         return RedirectResponse(back, status_code=303)
     except InputError as exc:
         session.rollback()

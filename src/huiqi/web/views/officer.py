@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from huiqi.api.routes.applications import material_response  # noqa: F401 - re-exported for the pages
 from huiqi.api.routes.exports import export_response
 from huiqi.api.routes.notices import visible_batches
-from huiqi.api.security import check_csrf_form, db
+from huiqi.api.security import check_csrf_form, DB
 from huiqi.web.render import render
 from huiqi.web.views.common import flash, form_bool, page_user, pop_flash, run_action
 from huiqi.workflow import access, states
@@ -51,7 +51,7 @@ def _with_enterprises(session: Any, apps: list) -> list[tuple[Any, Any]]:
 
 
 @router.get("/office")
-def queues(request: Request, stage: str | None = None, state: str | None = None, town: str | None = None, round_id: str | None = None, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+def queues(request: Request, stage: str | None = None, state: str | None = None, town: str | None = None, round_id: str | None = None, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     rid = int(round_id) if round_id and round_id.isdigit() else None
     apps = applications.list_for(session=session, actor=user, stage=stage or None, state=state or None, town=town or None, round_id=rid, newest_first=True, limit=500)
     ctx = {"rows": _with_enterprises(session, apps), "counts": dashboard_flows.queue_counts(session=session, actor=user), "stages": states.STAGE_ORDER,
@@ -61,7 +61,7 @@ def queues(request: Request, stage: str | None = None, state: str | None = None,
 
 
 @router.get("/office/applications/{application_id}")
-def office_application(request: Request, application_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+def office_application(request: Request, application_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     a = application_flows.detail(session=session, application_id=application_id, actor=user, policies=_ps(request))
     experts = []
     if access.role_may(user.role, "application.assign_experts"):
@@ -70,7 +70,7 @@ def office_application(request: Request, application_id: int, user: Any = Depend
 
 
 @router.post("/office/applications/{application_id}/act", dependencies=[Depends(check_csrf_form)])
-async def office_act(request: Request, application_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def office_act(request: Request, application_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     action = str(f.get("action") or "")
     text = lambda k: str(f.get(k) or "").strip()  # noqa: E731
@@ -111,7 +111,7 @@ def _day(value: str | None) -> Any:
 
 
 @router.get("/office/rounds")
-def rounds_page(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def rounds_page(request: Request, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     rows = rounds.list_all(session=session, actor=user)
     committed = {r.id: round_flows.commitments(session=session, round_id=r.id, actor=user) for r in rows}
     ps = _ps(request)
@@ -120,16 +120,17 @@ def rounds_page(request: Request, user: Any = Depends(DISTRICT), session: Any = 
 
 
 @router.post("/office/rounds", dependencies=[Depends(check_csrf_form)])
-async def rounds_create(request: Request, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def rounds_create(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     t = lambda k: str(f.get(k) or "").strip() or None  # noqa: E731
     kw = dict(code=t("code") or "", name=t("name") or "", programmes=[str(x) for x in f.getlist("programmes")], year=int(t("year") or 0) if (t("year") or "").isdigit() else 0,
-              opens_on=t("opens_on") or "", closes_on=t("closes_on") or "", period_start=t("period_start"), period_end=t("period_end"), budget=t("budget"), district=t("district"))
+              opens_on=t("opens_on") or "", closes_on=t("closes_on") or "", period_start=t("period_start"), period_end=t("period_end"), budget=t("budget"), district=t("district"),
+              notice_working_days=t("notice_working_days"), notice_basis=t("notice_basis"))
     return run_action(request, session, lambda: rounds.create(session=session, actor=user, policies=_ps(request), **kw), back="/office/rounds", ok=("批次已创建", "round created"))
 
 
 @router.post("/office/rounds/{round_id}/{op}", dependencies=[Depends(check_csrf_form)])
-async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     kw = {"session": session, "round_id": round_id, "actor": user}
     fns = {
@@ -137,6 +138,7 @@ async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depend
         "close": (lambda: rounds.close_round(**kw), ("已截止申报", "round closed")),
         "shortlist": (lambda: review_flows.shortlist(**kw, min_score=str(f.get("min_score") or "") or None), ("已按评分择优列入拟立项名单", "shortlisted by score within the budget")),
         "budget": (lambda: round_flows.set_budget(**kw, budget=str(f.get("budget") or "").strip() or None, reason=str(f.get("reason") or "")), ("预算已调整", "budget changed")),
+        "notice_days": (lambda: rounds.set_notice_days(**kw, days=str(f.get("notice_working_days") or "").strip() or None, basis=str(f.get("notice_basis") or "")), ("公示期限已设定", "notice length set")),
     }
     if op not in fns:
         raise NotFound("没有这种操作", "no such operation", field="op")
@@ -148,7 +150,7 @@ async def rounds_op(request: Request, round_id: int, op: str, user: Any = Depend
 
 
 @router.get("/office/notices")
-def notices_page(request: Request, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+def notices_page(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     shortlisted = []
     if access.role_may(user.role, "application.publish"):
         shortlisted = _with_enterprises(session, applications.list_for(session=session, actor=user, state="shortlisted", newest_first=True))
@@ -157,7 +159,7 @@ def notices_page(request: Request, user: Any = Depends(OFFICE), session: Any = D
 
 
 @router.post("/office/notices", dependencies=[Depends(check_csrf_form)])
-async def notices_publish(request: Request, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def notices_publish(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     ids = [int(x) for x in f.getlist("application_ids") if str(x).isdigit()]
     return run_action(request, session, lambda: notices.publish(session=session, application_ids=ids, published_on=str(f.get("published_on") or "") or None, title=str(f.get("title") or "") or None, actor=user),
@@ -165,13 +167,13 @@ async def notices_publish(request: Request, user: Any = Depends(OFFICE), session
 
 
 @router.post("/office/notices/{batch_id}/close", dependencies=[Depends(check_csrf_form)])
-async def notices_close(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def notices_close(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     return run_action(request, session, lambda: notices.close(session=session, batch_id=batch_id, on=str(f.get("on") or "") or None, actor=user), back="/office/notices", ok=("公示已结束", "notice closed"))
 
 
 @router.post("/office/objections/{objection_id}/resolve", dependencies=[Depends(check_csrf_form)])
-async def objection_resolve(request: Request, objection_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def objection_resolve(request: Request, objection_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     return run_action(request, session, lambda: notices.resolve(session=session, objection_id=objection_id, upheld=form_bool(f.get("upheld")), finding=str(f.get("finding") or ""), actor=user),
                       back="/office/notices", ok=("异议已核实处理", "objection resolved"))
@@ -181,26 +183,26 @@ async def objection_resolve(request: Request, objection_id: int, user: Any = Dep
 
 
 @router.get("/office/payments")
-def payments_page(request: Request, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+def payments_page(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     batches = payments.batches(session=session, actor=user) if access.role_may(user.role, "payment_batch.read") else []
     ctx = {"payments": list(reversed(payments.ledger(session=session, actor=user))), "batches": batches, "receivables": payments.receivables(session=session, actor=user), "flash": pop_flash(request)}
     return render(request, "office_payments.html", ctx)
 
 
 @router.post("/office/payments/batches", dependencies=[Depends(check_csrf_form)])
-async def payments_batch(request: Request, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def payments_batch(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     return run_action(request, session, lambda: payments.create_batch(session=session, pay_on=str(f.get("pay_on") or "") or None, code=str(f.get("code") or "") or None, actor=user),
                       back="/office/payments", ok=("拨付批次已生成", "payment batch gathered"))
 
 
 @router.post("/office/payments/batches/{batch_id}/run", dependencies=[Depends(check_csrf_form)])
-def payments_run(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+def payments_run(request: Request, batch_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     return run_action(request, session, lambda: payment_flows.run_batch(session=session, batch_id=batch_id, actor=user), back="/office/payments", ok=("已拨付", "paid"))
 
 
 @router.post("/office/receivables/{receivable_id}/recovered", dependencies=[Depends(check_csrf_form)])
-async def receivable_recovered(request: Request, receivable_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def receivable_recovered(request: Request, receivable_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     return run_action(request, session, lambda: payment_flows.record_recovery(session=session, receivable_id=receivable_id, actor=user, on=str(f.get("on") or "") or None),
                       back="/office/payments", ok=("已登记收回", "recovery recorded"))
@@ -210,13 +212,13 @@ async def receivable_recovered(request: Request, receivable_id: int, user: Any =
 
 
 @router.get("/office/changes")
-def changes_page(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def changes_page(request: Request, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     ctx = {"changes": changes.changes(session=session, actor=user), "revocations": changes.revocations(session=session, actor=user), "flash": pop_flash(request)}
     return render(request, "office_changes.html", ctx)
 
 
 @router.post("/office/changes/{change_id}/decide", dependencies=[Depends(check_csrf_form)])
-async def change_decide(request: Request, change_id: int, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def change_decide(request: Request, change_id: int, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     f = await request.form()
     return run_action(request, session, lambda: changes.decide_change(session=session, change_id=change_id, approve=form_bool(f.get("approve")), reason=str(f.get("reason") or ""), actor=user),
                       back="/office/changes", ok=("已作出书面决定", "decision recorded"))
@@ -226,14 +228,14 @@ async def change_decide(request: Request, change_id: int, user: Any = Depends(OF
 
 
 @router.get("/office/imports")
-def imports_page(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def imports_page(request: Request, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     ps = _ps(request)
     auto = [p for p in ps.programmes() if p.mode == "automatic" and (not user.district or getattr(ps.document(p.document_id), "district", None) == user.district)]
     return render(request, "office_imports.html", {"runs": imports.runs(session=session, actor=user), "automatic": auto, "flash": pop_flash(request)})
 
 
 @router.post("/office/imports/{kind}", dependencies=[Depends(check_csrf_form)])
-async def imports_run(request: Request, kind: str, programme: str = Form(""), year: str = Form(""), file: UploadFile = File(...), user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+async def imports_run(request: Request, kind: str, programme: str = Form(""), year: str = Form(""), file: UploadFile = File(...), user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     from huiqi.api.routes.imports import read_upload
 
     try:
@@ -250,12 +252,12 @@ async def imports_run(request: Request, kind: str, programme: str = Form(""), ye
 
 
 @router.get("/office/exports")
-def exports_page(request: Request, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def exports_page(request: Request, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     return render(request, "office_exports.html", {"notices": notices.batches(session=session, actor=user), "batches": payments.batches(session=session, actor=user)})
 
 
 @router.get("/office/exports/{kind}/{batch_id}.xlsx")
-def exports_download(request: Request, kind: str, batch_id: int, user: Any = Depends(DISTRICT), session: Any = Depends(db)) -> Response:
+def exports_download(request: Request, kind: str, batch_id: int, user: Any = Depends(DISTRICT), session: Any = DB) -> Response:
     return export_response(session, user, kind, batch_id)
 
 
@@ -263,7 +265,7 @@ def exports_download(request: Request, kind: str, batch_id: int, user: Any = Dep
 
 
 @router.get("/office/dashboard")
-def dashboard(request: Request, user: Any = Depends(OFFICE), session: Any = Depends(db)) -> Response:
+def dashboard(request: Request, user: Any = Depends(OFFICE), session: Any = DB) -> Response:
     from decimal import Decimal
 
     from huiqi.web import charts

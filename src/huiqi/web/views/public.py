@@ -26,7 +26,9 @@ def _policies(request: Request):  # noqa: ANN202
 def maybe_user(request: Request) -> Any:
     """The signed-in user for the navigation bar, if the database is there; never raises 401."""
     state = request.app.state.huiqi
-    if state.sessionmaker is None or "uid" not in request.session:
+    from huiqi.api.security import SESSION_COOKIE
+
+    if state.sessionmaker is None or not request.cookies.get(SESSION_COOKIE):
         request.state.user = None
         return None
     from huiqi.api.security import load_user

@@ -69,6 +69,13 @@ def detail(*, session: Session, application_id: int, actor: User, policies: Poli
         rows = changes.of_application(session=session, application_id=app.id, actor=actor)
         out.update({k: [row_dict(x) for x in v] for k, v in rows.items()})
     out["credit"] = plain(credit.view(session=session, app=app, actor=actor))
+    out["award"] = None
+    if access.role_may(actor.role, "award.read"):  # the awards ledger's row: completion date, extensions
+        from huiqi.workflow.awards import service as awards
+
+        a = awards.of_application(session, app.id)
+        if a is not None and access.may(session, actor, "award.read", a):
+            out["award"] = {**awards.describe(a), "extensions": [row_dict(x) for x in awards.extensions(session=session, award_id=a.id, actor=actor)]}
     if access.role_may(actor.role, "credit.decisions") and policies is not None:
         from huiqi.workflow.policy import programme
 

@@ -21,6 +21,8 @@ class Application(IdMixin, Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), nullable=False)
     programme_id: Mapped[str] = mapped_column(String(50), nullable=False)
     claim_id: Mapped[str | None] = mapped_column(String(100))
+    # the project's identity (同一项目): an approval checks the awards ledger for the same project
+    project: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(20), nullable=False)  # online / offline / automatic
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     # the year the per-entity annual caps count this application in: the event's year where the

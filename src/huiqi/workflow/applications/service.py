@@ -23,13 +23,14 @@ from huiqi.workflow.applications.models import Application
 from huiqi.workflow.common import money, utcnow
 from huiqi.workflow.credit import service as credit
 from huiqi.workflow.enterprises.models import Enterprise
-from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
+from huiqi.workflow.errors import CapExceeded, DuplicateApplication, IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.rounds import service as rounds
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
 
+LIFETIME = ("policy", "lifetime")  # a cap's ``over``: counted over the policy's life
 BLOCKING = {"ineligible", "not_in_force", "out_of_scope"}
 # facts of a profile that the enterprise record decides (the record's column): a profile may repeat
 # them but never contradict them — the tenant and the town/park reviewer follow the record
@@ -47,8 +48,9 @@ def stages_of(app: Application) -> tuple[str, ...]:
     return tuple(proc.get("stages") or states.DEFAULT_STAGES)
 
 
-def create_draft(*, session: Session, round_id: int, enterprise_id: int, programme_id: str, profile: dict, actor: User, claim_id: str | None = None, requested_amount: Decimal | str | None = None, policies: PolicySet | None = None) -> Application:
-    """Start an application in a round: the profile (facts and claims) and the amount asked for.
+def create_draft(*, session: Session, round_id: int, enterprise_id: int, programme_id: str, profile: dict, actor: User, claim_id: str | None = None, requested_amount: Decimal | str | None = None, policies: PolicySet | None = None, project: str | None = None) -> Application:
+    """Start an application in a round: the profile (facts and claims) and the amount asked for;
+    ``project``: the project's identity (同一项目), checked against the awards ledger at approval.
     An enterprise user applies for its own enterprise, to any published round; an officer records
     paper submissions in its district's rounds. The application belongs to the round's district."""
     policies = policies or default_policies()
@@ -73,11 +75,55 @@ def create_draft(*, session: Session, round_id: int, enterprise_id: int, program
         if claim_id not in ids:
             raise InvalidInput(f"请指定申报的{prog.subject}（画像中有：{'、'.join(ids) or '无'}）", f"name the {prog.subject} claim applied for (profile has: {', '.join(ids) or 'none'})", field="claim")
     req = money(requested_amount, field="requested_amount") if requested_amount is not None else None
-    app = Application(round_id=r.id, district=r.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=claim_id, channel=prog.mode, year=r.year, state="draft", profile=prof, requested_amount=req)
+    # one live application per enterprise × programme × claim × round: the enterprise row is locked
+    # (FOR UPDATE; SQLite's writes are serialised anyway) so two at once cannot both pass the check
+    access.get(session, actor, Enterprise, ent.id, field="enterprise", lock=True)
+    check_not_duplicate(session=session, round_=r, enterprise=ent, programme_id=programme_id, claim_id=claim_id)
+    project = _project(project)
+    app = Application(round_id=r.id, district=r.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=claim_id, channel=prog.mode, year=r.year, state="draft", profile=prof, requested_amount=req, project=project)
     session.add(app)
     session.flush()
-    audit.record(session, actor=actor.username, action="application.create", entity="application", entity_id=app.id, district=app.district, data={"round": r.code, "enterprise": ent.uscc, "programme": programme_id, "claim": claim_id, "requested_amount": req})
+    audit.record(session, actor=actor.username, action="application.create", entity="application", entity_id=app.id, district=app.district, data={"round": r.code, "enterprise": ent.uscc, "programme": programme_id, "claim": claim_id, "requested_amount": req, "project": project})
     return app
+
+
+# an application in one of these states no longer stands: the enterprise may apply again in the round
+NOT_LIVE = ("withdrawn", "rejected", "not_selected")
+
+
+def check_not_duplicate(*, session: Session, round_: Round, enterprise: Enterprise, programme_id: str, claim_id: str | None) -> None:
+    """Refuse a second live application of an enterprise for the same programme, claim (the lease,
+    the drug … named by its id in the profile) and round, naming the one that exists. Withdrawn,
+    rejected and not-selected applications do not count (one may apply again); a revoked one does."""
+    same_claim = Application.claim_id.is_(None) if claim_id is None else Application.claim_id == claim_id
+    existing = session.execute(
+        select(Application)
+        .where(Application.enterprise_id == enterprise.id, Application.programme_id == programme_id,
+               Application.round_id == round_.id, same_claim, Application.state.not_in(NOT_LIVE))
+        .order_by(Application.id).limit(1)
+    ).scalar_one_or_none()
+    if existing is None:
+        return
+    szh, sen = states.APPLICATION.state(existing.state).zh, states.APPLICATION.state(existing.state).en
+    what_zh = f"（申报对象 {claim_id}）" if claim_id else ""
+    what_en = f" (claim {claim_id})" if claim_id else ""
+    raise DuplicateApplication(
+        f"{enterprise.name} 在批次 {round_.code} 已有项目 {programme_id}{what_zh}的申报：第 {existing.id} 号（{szh}），不能重复申报；请查看已有申报",
+        f"{enterprise.name} already has an application for {programme_id}{what_en} in round {round_.code}: "
+        f"no. {existing.id} ({sen}); a second is refused — see the existing one",
+        field="programme", details={"existing_id": existing.id, "state": existing.state, "round": round_.code,
+                                    "programme": programme_id, "claim": claim_id},
+    )
+def _project(value: Any) -> str | None:
+    """A project identity: trimmed text of at most 200 characters, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput("项目标识应为文字", "the project identity must be text", field="project")
+    text = value.strip()
+    if len(text) > 200:
+        raise InvalidInput("项目标识不能超过 200 个字符", "the project identity is at most 200 characters", field="project")
+    return text or None
 
 
 def _profile_for(profile: dict, ent: Enterprise) -> dict:
@@ -122,8 +168,9 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
     credit_rule = credit.rule(prog, doc)
     records = credit.records_in_window(session=session, uscc=ent.uscc, district=app.district, on=on, years=credit_rule["lookback_years"])
     credit.set_fact(rule=credit_rule, records=records, profile=data, vocabulary=policies.vocabulary)
+    data["awards"] = _awards_for(session, app)
     try:
-        parsed = parse_profile(data, policies.vocabulary)
+        parsed = parse_profile(_for_engine(data, policies), policies.vocabulary)
     except ProfileError as exc:
         p = exc.problems[0]
         raise InvalidInput(p.message_zh, p.message_en, field=f"profile.{p.field}", details=[x.to_dict() for x in exc.problems]) from None
@@ -132,6 +179,9 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
     index = next((i for i, x in enumerate(results) if x["claim"] == app.claim_id), 0)
     result = results[index]
     cap_limits = _cap_limits(parsed, prog, doc, on, app.claim_id)
+    from huiqi.workflow.awards import service as awards
+
+    awards_rules = awards.rules_of(prog, doc)  # what the awards ledger checks at approval (count once, same project)
     proc = prog.process
     frozen = {
         "result": result,
@@ -141,6 +191,7 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
         "credit_records": [credit.record_dict(x) for x in records],
         "credit": credit_rule,
         "profile": data,
+        "awards_rules": awards_rules,
     }
     app.evaluation = frozen
     app.cap_limits = cap_limits
@@ -153,6 +204,62 @@ def freeze(*, session: Session, app: Application, policies: PolicySet, on: dt.da
     session.flush()
     audit.record(session, actor="system", action="application.freeze", entity="application", entity_id=app.id, district=app.district, data={"policy_version": report.policy_version, "status": result["status"], "ceiling": result["ceiling"], "on": on, "caps": cap_limits, "cap_year": app.cap_year, "credit_records": len(records), "credit_mode": credit_rule["mode"], "credit_hold": app.credit_hold})
     return frozen
+
+
+def _awards_for(session: Session, app: Application) -> list[dict]:
+    """The profile's ``awards:`` — what the awards ledger holds for the enterprise in the
+    application's district (``awards.service.for_profile``), this application's own excepted."""
+    from huiqi.workflow.awards import service as awards
+
+    return awards.for_profile(session=session, enterprise_id=app.enterprise_id, district=app.district, exclude_application=app.id)
+
+
+_READS_AWARDS: dict[int, tuple[Any, bool]] = {}
+
+
+def _engine_reads_awards(vocabulary: Any) -> bool:
+    """Whether the rules engine's profile takes a top-level ``awards:`` list (older engines refuse
+    an unknown top-level field: the workflow then keeps the list in the frozen profile for the
+    officer, and checks the ledger itself at approval)."""
+    seen = _READS_AWARDS.get(id(vocabulary))
+    if seen is not None and seen[0] is vocabulary:
+        return seen[1]
+    try:
+        parse_profile({"enterprise": {}, "claims": [], "awards": []}, vocabulary)
+        reads = True
+    except ProfileError as exc:
+        reads = not any(p.field == "awards" for p in exc.problems)
+    _READS_AWARDS[id(vocabulary)] = (vocabulary, reads)
+    return reads
+
+
+def _for_engine(data: dict, policies: PolicySet) -> dict:
+    if "awards" in data and not _engine_reads_awards(policies.vocabulary):
+        return {k: v for k, v in data.items() if k != "awards"}
+    return data
+
+
+def evaluate_frozen(*, session: Session, app: Application, policies: PolicySet) -> dict | None:
+    """The application's frozen profile evaluated again on its frozen day, with the awards ledger
+    as it stands now (``{"result", "awards"}``), or None when the engine does not read awards or
+    the policy version is no longer the one frozen."""
+    frozen = app.evaluation or {}
+    if not frozen.get("profile") or not _engine_reads_awards(policies.vocabulary):
+        return None
+    programme(policies, app.programme_id)  # NotFound when the loaded policies no longer hold it
+    data = copy.deepcopy(frozen["profile"])
+    data["awards"] = _awards_for(session, app)
+    on = dt.date.fromisoformat(frozen.get("on")) if frozen.get("on") else app.evaluated_on
+    try:
+        parsed = parse_profile(data, policies.vocabulary)
+    except ProfileError:
+        return None
+    report = evaluate(policies, parsed, on=on, programmes=[app.programme_id])
+    if report.policy_version != app.policy_version:
+        return None
+    results = report.to_dict()["results"]
+    result = next((x for x in results if x["claim"] == app.claim_id), results[0] if results else None)
+    return None if result is None else {"result": result, "awards": data["awards"]}
 
 
 def cap_year_of(doc: Any, prog: Any, result: Any, year: int) -> int:
@@ -176,7 +283,11 @@ def _cap_limits(parsed: Any, prog: Any, doc: Any, on: dt.date, claim_id: str | N
             continue
         limit = E.evaluate(cap.amount, _Lookup(parsed, claim, prog, doc, on))
         if isinstance(limit, (int, Decimal)) and not isinstance(limit, bool):
-            out.append({"cap": f"{doc.id}/{cap.id}", "limit": str(Decimal(limit)), "label_zh": cap.label_zh, "label_en": cap.label_en, "clause": cap.clause.text})
+            item = {"cap": f"{doc.id}/{cap.id}", "limit": str(Decimal(limit)), "label_zh": cap.label_zh, "label_en": cap.label_en, "clause": cap.clause.text}
+            over = getattr(cap, "over", None)
+            if over in LIFETIME:  # a ceiling over the policy's life (across application years), not per year
+                item["over"] = "policy"
+            out.append(item)
     return out
 
 
@@ -285,5 +396,5 @@ def summary(app: Application) -> dict:
         "score": None if app.score is None else str(app.score), "rank": app.rank,
         "proposed_amount": None if app.proposed_amount is None else str(app.proposed_amount),
         "approved_amount": None if app.approved_amount is None else str(app.approved_amount),
-        "cap_year": app.cap_year, "credit_hold": bool(app.credit_hold),
+        "cap_year": app.cap_year, "credit_hold": bool(app.credit_hold), "project": app.project,
     }

@@ -15,9 +15,10 @@ from huiqi import audit
 from huiqi.rules import PolicySet
 from huiqi.workflow import access, states
 from huiqi.workflow.applications.service import get
+from huiqi.workflow.awards import service as awards
 from huiqi.workflow.changes.models import Revocation
 from huiqi.workflow.changes.service import parse_ratio
-from huiqi.workflow.common import day_or_today, money
+from huiqi.workflow.common import day_or_today, money, plain
 from huiqi.workflow.decisions.service import lock_round, release_caps
 from huiqi.workflow.errors import IllegalTransition, InvalidInput
 from huiqi.workflow.machine import fire
@@ -84,6 +85,8 @@ def revoke(
                 field="audited_investment",
             )
     day = day_or_today(on, field="on")
+    if "years_after_extension" in g:  # 在延期 N 年后仍不能按时完成: not before the extended date has passed
+        data.update({k: plain(v) for k, v in awards.check_late_after_extension(session=session, app=app, ground=g, day=day).items()})
     paid = paid_total(session=session, application_id=app.id)
     cancelled = Decimal("0.00")
     for inst in session.execute(
@@ -110,10 +113,12 @@ def revoke(
     )
     # the annual caps give back what will never be paid; what was paid stays charged until it is
     # recovered (record_recovery) — or for good when the officer decides not to claw it back
+    unpaid = max((app.approved_amount or Decimal(0)) - paid, Decimal(0))
+    awards.mark_revoked(session=session, app=app, on=day, released=unpaid, actor=actor, ground=ground)
     release_caps(
         session=session,
         app=app,
-        amount=max((app.approved_amount or Decimal(0)) - paid, Decimal(0)),
+        amount=unpaid,
         actor=actor,
         why=f"项目撤销，未拨付部分释放 / project revoked: the unpaid part is released ({ground})",
     )

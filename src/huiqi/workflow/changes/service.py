@@ -55,13 +55,17 @@ def report_progress(*, session: Session, application_id: int, period: str, progr
     return rep
 
 
-def request_change(*, session: Session, application_id: int, kind: str, description: str, actor: User, before: Decimal | str | None = None, after: Decimal | str | None = None, structure_change: Decimal | str | None = None, policies: PolicySet | None = None) -> ChangeRequest:
+def request_change(*, session: Session, application_id: int, kind: str, description: str, actor: User, before: Decimal | str | None = None, after: Decimal | str | None = None, structure_change: Decimal | str | None = None, policies: PolicySet | None = None, new_due: dt.date | str | None = None) -> ChangeRequest:
     """Report a change; major changes (the document's kinds and thresholds) await written approval.
 
     ``investment``: give ``before`` and ``after`` total investment; major when the change is at
     least ``management.changes.investment_change_ratio`` of ``before``. ``investment_structure``:
     give ``structure_change`` (the share of the investment moved); major from
     ``structure_change_ratio``. Every other kind the document lists is always major.
+
+    ``new_due``: the completion date asked for (延期, e.g. with kind ``period``, 项目实施期限发生变更,
+    关于项目管理有关要求 三（二）, line 1640); once the change is approved in writing it becomes the
+    award's completion date in force (``awards.service.extend``).
     """
     app = _approved(session, application_id, actor, "application.request_change")
     _prog, doc = programme(policies or default_policies(), app.programme_id)
@@ -101,6 +105,19 @@ def request_change(*, session: Session, application_id: int, kind: str, descript
         basis["threshold"] = str(threshold)
     else:
         major = True
+    if new_due not in (None, ""):
+        from huiqi.workflow.awards import service as awards
+        from huiqi.workflow.common import parse_day
+
+        day = parse_day(new_due, field="new_due")
+        award = awards.of_application(session, app.id)
+        current = awards.due(award) if award is not None else None
+        if current is None:
+            raise IllegalTransition("尚未登记批准的完成期限，不能申请延期", "no approved completion date is recorded: an extension cannot be asked for", field="new_due")
+        if day <= current:
+            raise InvalidInput(f"延期后的完成期限 {day} 须晚于现行期限 {current}", f"the extended date {day} must be after the current one {current}", field="new_due")
+        details = {**details, "new_due": day.isoformat(), "current_due": current.isoformat()}
+        major = True  # a change of the implementation period (实施期限) needs written approval
     cr = ChangeRequest(application_id=app.id, district=app.district, kind=kind, description=(description or "").strip(), details=details, major=major, basis=basis, state="pending" if major else "noted", actor_id=actor.id)
     session.add(cr)
     session.flush()
@@ -113,6 +130,10 @@ def decide_change(*, session: Session, change_id: int, approve: bool, reason: st
     cr = access.get(session, actor, ChangeRequest, change_id, field="change", lock=True)
     fire(session, machine=states.CHANGE, obj=cr, name="approve" if approve else "refuse", actor=actor, reason=reason)
     cr.decision_reason = reason
+    if approve and (cr.details or {}).get("new_due"):  # an approved extension sets the new completion date
+        from huiqi.workflow.awards import service as awards
+
+        awards.extend(session=session, application_id=cr.application_id, new_due=dt.date.fromisoformat(cr.details["new_due"]), actor=actor, change_id=cr.id, reason=reason)
     return cr
 
 

@@ -19,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from huiqi.calendar import add_period
 from huiqi.money import to_fen
+from huiqi.rules import PolicySet
 from huiqi.workflow import access, states
 from huiqi.workflow.applications.models import Application
 from huiqi.workflow.applications.service import get, stages_of
 from huiqi.workflow.common import day_or_today, money
 from huiqi.workflow.decisions.models import Decision
 from huiqi.workflow.decisions.service import charge_caps, lock_round
-from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput
+from huiqi.workflow.errors import CapExceeded, IllegalTransition, InvalidInput, NotFound
 from huiqi.workflow.machine import fire
 from huiqi.workflow.payments.models import Instalment, Payment, Receivable
+from huiqi.workflow.policy import default_policies
 from huiqi.workflow.rounds.models import Round
 from huiqi.workflow.users.models import User
 
@@ -90,11 +92,19 @@ def approve(
     actor: User,
     reason: str | None = None,
     on: dt.date | str | None = None,
+    policies: PolicySet | None = None,
 ) -> Decision:
     """Approve (立项) at ``amount``: at most the frozen ceiling, within the round's budget and the
     annual caps, with no credit hold left (an officer's credit override decides a failed credit
     criterion); other soft criteria failed at evaluation (原则上) and sums other than a fixed
-    standard need a written ``reason``."""
+    standard need a written ``reason``.
+
+    What earlier rounds and years granted is checked again here, under the enterprise's row lock
+    (``awards``): the frozen profile is re-evaluated with the awards ledger as it stands now (a
+    repeat of a count-once subject, a lifetime ceiling already used), a repeat is refused naming
+    the earlier award, the same project funded again is held for a written reason; the award is
+    written to the ledger in this transaction."""
+    from huiqi.workflow.awards import service as awards
     from huiqi.workflow.credit import service as credit
 
     seen = get(session=session, application_id=application_id, actor=actor)  # out of scope: NotFound
@@ -148,6 +158,11 @@ def approve(
             f"this programme pays a set {app.ceiling}: another sum needs a written reason",
             field="reason",
         )
+    policies = policies or default_policies()
+    rules = awards.rules_for(app, policies)
+    awards.lock_enterprise(session, app.enterprise_id)  # after the round and the application: serialises one enterprise's approvals
+    held = awards.check_at_approval(session=session, app=app, rules=rules, reason=reason)
+    recheck = recheck_with_awards(session=session, app=app, policies=policies, amount=amount)
     budget = check_budget(session=session, r=r, amount=amount)
     charged = charge_caps(session=session, app=app, amount=amount)
     credit_data = {"credit_overrides": [o.id for o in cst["overrides"]]} if cst["overrides"] else {}
@@ -162,6 +177,8 @@ def approve(
         actor_id=actor.id,
     )
     session.add(d)
+    session.flush()
+    award = awards.record(session=session, app=app, rules=rules, decision_id=d.id, amount=amount, on=on, actor=actor)
     plan = schedule_instalments(session=session, app=app, amount=amount, start=on)
     # the decision, its instalments and cap charges are in the entry: ``huiqi audit verify`` reconciles them
     instalments = [{"id": i.id, "seq": i.seq, "amount": i.amount, "due_on": i.due_on} for i in plan]
@@ -183,11 +200,45 @@ def approve(
             "decision": d.id,
             "approved_on": on,
             "instalments": instalments,
+            "award": award.id,
+            **({"awards_recheck": recheck} if recheck else {}),
+            **held,
             **credit_data,
         },
     )
     session.flush()
     return d
+
+
+def recheck_with_awards(*, session: Session, app: Application, policies: PolicySet, amount: Decimal) -> dict | None:
+    """Evaluate the frozen profile again, on the frozen day, with the awards ledger as it stands now
+    (awards approved since submission count): no longer eligible → refused with the engine's
+    reasons (which name the earlier award); a ceiling now below ``amount`` → CapExceeded. Only when
+    the rules engine reads ``awards`` and the policy version is the one frozen (a changed policy
+    is not re-applied to a submitted application). Returns what was checked, for the audit entry."""
+    from huiqi.workflow.applications.service import evaluate_frozen, explain_block
+
+    try:
+        out = evaluate_frozen(session=session, app=app, policies=policies)
+    except NotFound:  # the programme is not in the loaded policies: the frozen result stands
+        return None
+    if out is None:
+        return None
+    result, used = out["result"], out["awards"]
+    if result.get("status") != "eligible":
+        zh, en = explain_block(result)
+        raise IllegalTransition(
+            f"按已核定的支持重新评估，不能立项：{zh}", f"re-evaluated with the awards already granted, it cannot be approved: {en}",
+            field="awards", details={"result": result, "awards": used},
+        )
+    ceiling = Decimal(result["ceiling"]) if result.get("ceiling") is not None else None
+    if ceiling is not None and amount > ceiling:
+        raise CapExceeded(
+            f"按已核定的支持重新评估，上限为 {ceiling} 元，核定金额 {amount} 元超出",
+            f"re-evaluated with the awards already granted, the ceiling is {ceiling}: {amount} is above it",
+            field="amount", details={"ceiling": str(ceiling), "awards": used},
+        )
+    return {"ceiling": None if ceiling is None else str(ceiling), "awards": len(used)}
 
 
 def schedule_instalments(*, session: Session, app: Application, amount: Decimal, start: dt.date) -> list[Instalment]:

@@ -57,6 +57,9 @@ def _ledger_row(session: Session, *, enterprise_id: int, year: int, cap_id: str,
     ).scalar_one()
 
 
+LIFETIME_YEAR = 0  # the cap ledger row of a ceiling over the policy's life (``over: policy``): one per enterprise and cap
+
+
 def cap_year(app: Application) -> int:
     """The year the application's caps count in (the event's year where the document says so)."""
     return app.cap_year if app.cap_year is not None else app.year
@@ -65,12 +68,18 @@ def cap_year(app: Application) -> int:
 def charge_caps(*, session: Session, app: Application, amount: Decimal) -> list[dict]:
     """Add ``amount`` to each of the application's cap ledgers, or raise CapExceeded (nothing charged)."""
     out = []
-    year = cap_year(app)
     for cap in sorted(app.cap_limits or [], key=lambda c: c["cap"]):  # a fixed order: no deadlocks
         limit = Decimal(cap["limit"])
+        year = LIFETIME_YEAR if cap.get("over") == "policy" else cap_year(app)
         row = _ledger_row(session, enterprise_id=app.enterprise_id, year=year, cap_id=cap["cap"], limit=limit)
         if row.used + amount > row.limit:
             room = max(row.limit - row.used, Decimal(0))
+            if year == LIFETIME_YEAR:
+                raise CapExceeded(
+                    f"超过单位累计上限“{cap.get('label_zh') or cap['cap']}”：历年已核定 {row.used} 元，上限 {row.limit} 元，本项最多 {room} 元",
+                    f"above the per-entity lifetime cap {cap['cap']}: {row.used} already approved in earlier years and rounds, limit {row.limit}, at most {room} here",
+                    field="amount", details={"cap": cap["cap"], "over": "policy", "limit": str(row.limit), "used": str(row.used), "room": str(room)},
+                )
             raise CapExceeded(
                 f"超过单位年度上限“{cap.get('label_zh') or cap['cap']}”：{year} 年已核定 {row.used} 元，上限 {row.limit} 元，本项最多 {room} 元",
                 f"above the per-entity annual cap {cap['cap']}: {row.used} already approved for {year}, limit {row.limit}, at most {room} here",

@@ -281,7 +281,6 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
     problems = _check_columns(header, AUTOMATIC_BASE, allowed)
     if problems:
         raise ImportRejected(problems)
-    from huiqi.workflow.applications.service import _cap_limits, cap_year_of
     from huiqi.workflow.credit import service as credit
 
     credit_rule = credit.rule(prog, doc)
@@ -322,51 +321,68 @@ def import_automatic(*, session: Session, path: str | Path, programme_id: str, y
             profile["claims"] = [{"id": f"row-{n}", "kind": prog.subject, **claim}]
         if not code:
             continue
-        records = credit.records_in_window(session=session, uscc=code, district=doc.district, on=on, years=credit_rule["lookback_years"])
-        if records and credit_rule["mode"] == credit.HARD:
-            czh, cen = credit.describe(records)
-            problems.append(_problem(n, "uscc", f"过去三年内有严重失信记录，不予支持：{czh}", f"serious-dishonesty record(s) in the last three years, not supported: {cen}"))
-            continue
-        credit.set_fact(rule=credit_rule, records=records, profile=profile, vocabulary=vocab)
-        try:
-            parsed = parse_profile(profile, vocab)
-        except ProfileError as exc:
-            for p in exc.problems:
-                problems.append(_problem(n, p.field.split(".")[-1], p.message_zh, p.message_en))
-            continue
-        report = evaluate(policies, parsed, on=on, programmes=[programme_id])
-        result = report.to_dict()["results"][0]
-        if result["status"] != "eligible" or result["ceiling"] is None:
-            from huiqi.workflow.applications.service import explain_block
-
-            zh, en = explain_block(result)
-            problems.append(_problem(n, "", f"不符合发放条件：{zh}", f"not eligible: {en}"))
-            continue
-        prepared.append((n, code, r["name"], profile, parsed, result, [credit.record_dict(x) for x in records], cap_year_of(doc, prog, report.results[0], int(year))))
+        problem, ready = evaluate_grant(session, n=n, code=code, name=r["name"], profile=profile, prog=prog, doc=doc, programme_id=programme_id, policies=policies, on=on, year=int(year), credit_rule=credit_rule)
+        if problem:
+            problems.extend(problem)
+        else:
+            prepared.append(ready)
     if not rows:
         problems.append(_problem(2, "", "没有数据行", "no data rows"))
     if problems:
         raise ImportRejected(problems)
     run = _run(session, kind="automatic", path=path, data=data, rows=len(prepared), actor=actor, programme_id=programme_id)
-    apps = []
-    proc = prog.process
-    for n, code, name, profile, parsed, result, records, cap_year in prepared:
-        ent_facts = profile.get("enterprise") or {}
-        ent = enterprises.get_or_register(session=session, uscc=code, name=name, district=ent_facts.get("registered_district") or doc.district, town=ent_facts.get("town"), actor=actor)
-        held = bool(records) and credit_rule["mode"] == credit.SOFT  # 原则上不予支持: imported, held for an officer's decision
-        app = Application(
-            round_id=None, district=doc.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=int(year), cap_year=cap_year, state="proposed",
-            profile=profile, requested_amount=Decimal(result["ceiling"]), ceiling=Decimal(result["ceiling"]), eval_status=result["status"],
-            evaluation={"result": result, "policy_version": policies.version, "on": on.isoformat(), "process": {"stages": list(proc.stages) if proc else ["application", "approval", "payment"], "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None}, "credit_records": records, "credit": credit_rule, "profile": profile, "import_row": n},
-            cap_limits=_cap_limits(parsed, prog, doc, on, result["claim"]), policy_version=policies.version, evaluated_on=on, import_id=run.id, credit_hold=held,
-        )
-        session.add(app)
-        session.flush()
-        if held:
-            audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, district=app.district, data={"records": records, "rule": credit_rule.get("clause"), "by": "import"})
-        apps.append(app)
+    apps = [propose_grant(session, ready=ready, prog=prog, doc=doc, programme_id=programme_id, policies=policies, on=on, year=int(year), run=run, actor=actor, credit_rule=credit_rule) for ready in prepared]
     audit.record(session, actor=actor.username, action="import.automatic", entity="import", entity_id=run.id, district=run.district, data={"file": path.name, "sha256": run.sha256, "programme": programme_id, "rows": len(apps), "total": sum((a.ceiling for a in apps), Decimal(0)), "applications": [a.id for a in apps]})
     return apps
+
+
+def evaluate_grant(session: Session, *, n: int, code: str, name: str, profile: dict, prog: Any, doc: Any, programme_id: str, policies: PolicySet, on: dt.date, year: int, credit_rule: dict) -> tuple[list[dict], tuple | None]:
+    """One 免申即享 candidate (row ``n``): the credit check, the profile, the engine's result.
+    Returns (problems, None) or ([], the prepared grant for :func:`propose_grant`). Shared by the
+    officer's list (:func:`import_automatic`) and proactive matching (``matching.flows``)."""
+    from huiqi.workflow.applications.service import cap_year_of, explain_block
+    from huiqi.workflow.credit import service as credit
+
+    vocab = policies.vocabulary
+    records = credit.records_in_window(session=session, uscc=code, district=doc.district, on=on, years=credit_rule["lookback_years"])
+    if records and credit_rule["mode"] == credit.HARD:
+        czh, cen = credit.describe(records)
+        return [_problem(n, "uscc", f"过去三年内有严重失信记录，不予支持：{czh}", f"serious-dishonesty record(s) in the last three years, not supported: {cen}")], None
+    credit.set_fact(rule=credit_rule, records=records, profile=profile, vocabulary=vocab)
+    try:
+        parsed = parse_profile(profile, vocab)
+    except ProfileError as exc:
+        return [_problem(n, p.field.split(".")[-1], p.message_zh, p.message_en) for p in exc.problems], None
+    report = evaluate(policies, parsed, on=on, programmes=[programme_id])
+    result = report.to_dict()["results"][0]
+    if result["status"] != "eligible" or result["ceiling"] is None:
+        zh, en = explain_block(result)
+        return [_problem(n, "", f"不符合发放条件：{zh}", f"not eligible: {en}")], None
+    return [], (n, code, name, profile, parsed, result, [credit.record_dict(x) for x in records], cap_year_of(doc, prog, report.results[0], year))
+
+
+def propose_grant(session: Session, *, ready: tuple, prog: Any, doc: Any, programme_id: str, policies: PolicySet, on: dt.date, year: int, run: ImportRun, actor: User, credit_rule: dict) -> Application:
+    """A proposed 免申即享 grant (state ``proposed``) from :func:`evaluate_grant`'s result, frozen
+    with the policy version, belonging to ``run`` (a file's import, or a matching run)."""
+    from huiqi.workflow.applications.service import _cap_limits
+    from huiqi.workflow.credit import service as credit
+
+    n, code, name, profile, parsed, result, records, cap_year = ready
+    proc = prog.process
+    ent_facts = profile.get("enterprise") or {}
+    ent = enterprises.get_or_register(session=session, uscc=code, name=name, district=ent_facts.get("registered_district") or doc.district, town=ent_facts.get("town"), actor=actor)
+    held = bool(records) and credit_rule["mode"] == credit.SOFT  # 原则上不予支持: imported, held for an officer's decision
+    app = Application(
+        round_id=None, district=doc.district, enterprise_id=ent.id, programme_id=programme_id, claim_id=result["claim"], channel="automatic", year=year, cap_year=cap_year, state="proposed",
+        profile=profile, requested_amount=Decimal(result["ceiling"]), ceiling=Decimal(result["ceiling"]), eval_status=result["status"],
+        evaluation={"result": result, "policy_version": policies.version, "on": on.isoformat(), "process": {"stages": list(proc.stages) if proc else ["application", "approval", "payment"], "notice_working_days": proc.notice_working_days if proc else None, "defaulted": proc is None}, "credit_records": records, "credit": credit_rule, "profile": profile, "import_row": n},
+        cap_limits=_cap_limits(parsed, prog, doc, on, result["claim"]), policy_version=policies.version, evaluated_on=on, import_id=run.id, credit_hold=held,
+    )
+    session.add(app)
+    session.flush()
+    if held:
+        audit.record(session, actor="system", action="application.credit_hold", entity="application", entity_id=app.id, district=app.district, data={"records": records, "rule": credit_rule.get("clause"), "by": "import" if run.kind == "automatic" else run.kind})
+    return app
 
 
 def _typed(value: Any) -> Any:

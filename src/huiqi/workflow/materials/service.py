@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from huiqi import audit
@@ -26,6 +26,7 @@ from huiqi.workflow.materials.models import MaterialFile
 from huiqi.workflow.policy import default_policies, programme
 from huiqi.workflow.users.models import User
 
+MAX_FILES_PER_ITEM = 10  # uploads kept per checklist item (Settings.max_files_per_item on the web)
 MAX_BYTES = 10 * 1024 * 1024  # the upload limit (10 MiB): the web app's default (Settings.max_upload_bytes) is the same
 FORM_LABELS = {"copy": ("复印件", "copy"), "original": ("原件", "original"), "original_for_check": ("原件核验，提交复印件", "copy, original shown for checking"), "electronic": ("电子文件", "electronic")}
 # extension → (content type, magic-byte prefixes)
@@ -67,9 +68,11 @@ def checklist_for(*, app: Application, policies: PolicySet | None = None) -> lis
     return [{"id": m.id, "name": m.name, "form": m.form, "stamped": m.stamped, "required": m.required, "when": m.when} for m in prog.materials]
 
 
-def upload(*, session: Session, application_id: int, material_id: str, filename: str, content: bytes, actor: User, stamped: bool = False, form: str | None = None, policies: PolicySet | None = None, root: Path | None = None) -> MaterialFile:
-    """Attach a file to one checklist item; checked for type and size, stored by its SHA-256."""
-    app = access.get(session, actor, Application, application_id, field="application")
+def upload(*, session: Session, application_id: int, material_id: str, filename: str, content: bytes, actor: User, stamped: bool = False, form: str | None = None, policies: PolicySet | None = None, root: Path | None = None, max_files: int | None = None) -> MaterialFile:
+    """Attach a file to one checklist item; checked for type and size, stored by its SHA-256; at
+    most ``max_files`` (default :data:`MAX_FILES_PER_ITEM`) per item. The application row is
+    locked (FOR UPDATE) so that uploads at once cannot pass the count together."""
+    app = access.get(session, actor, Application, application_id, field="application", lock=True)
     access.authorize(actor, "application.upload")
     if app.state != "draft":
         st = states.APPLICATION.state(app.state)
@@ -78,6 +81,17 @@ def upload(*, session: Session, application_id: int, material_id: str, filename:
     item = items.get(material_id)
     if item is None:
         raise InvalidInput(f"该项目的材料清单中没有 {material_id}（有：{'、'.join(items)}）", f"no item {material_id!r} in this programme's checklist ({', '.join(items)})", field="material")
+    limit = MAX_FILES_PER_ITEM if max_files is None else max_files
+    count = session.execute(
+        select(func.count()).select_from(MaterialFile)
+        .where(MaterialFile.application_id == app.id, MaterialFile.material_id == material_id)
+    ).scalar_one()
+    if count >= limit:
+        raise InvalidInput(
+            f"材料“{item['name']}”已上传 {count} 个文件，每项最多 {limit} 个；请把内容合并成一个文件（如一个 PDF）上传",
+            f"item {item['name']!r} has {count} files already; at most {limit} per item — combine them into one file (one PDF, say)",
+            field="file", details={"material": material_id, "files": count, "limit": limit},
+        )
     form = form or item["form"]
     if form not in MATERIAL_FORMS:
         raise InvalidInput(f"材料形式应为 {'/'.join(MATERIAL_FORMS)}", f"form must be one of {', '.join(MATERIAL_FORMS)}", field="form")

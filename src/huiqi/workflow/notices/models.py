@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from huiqi.store import Base
@@ -19,6 +19,8 @@ class NoticeBatch(IdMixin, Base):
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     published_on: Mapped[dt.date] = mapped_column(Date, nullable=False)  # not counted (民法典第二百零一条)
     working_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    # where the length comes from: {"source": "policy" | "round", "zh": …, "en": …} (None: older rows, the policy)
+    days_basis: Mapped[dict | None] = mapped_column(JSON)
     ends_on: Mapped[dt.date] = mapped_column(Date, nullable=False)  # the last day objections are received
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="open")  # open / closed
 

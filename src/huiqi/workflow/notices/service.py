@@ -34,6 +34,36 @@ def notice_end(published_on: dt.date, working_days: int, *, calendar: WorkCalend
         raise InvalidInput(exc.message_zh, exc.message_en, field="calendar") from None
 
 
+def notice_days(*, session: Session, app: Application) -> tuple[int, dict]:
+    """The notice length of an application and where it comes from: the policy file's (frozen
+    with the evaluation), else — where the text says only “向社会公示” — the one its round (the
+    yearly call) sets (``rounds.service.set_notice_days``); neither: refused, saying to set it on
+    the round."""
+    from huiqi.workflow.rounds.models import Round
+
+    proc = (app.evaluation or {}).get("process") or {}
+    nd = proc.get("notice_working_days")
+    if nd is not None:
+        return int(nd), {"source": "policy", "zh": f"由政策文件规定：{nd}个工作日", "en": f"set by the policy document: {nd} working days"}
+    r = session.get(Round, app.round_id) if app.round_id else None
+    if r is not None and r.notice_working_days is not None:
+        n = int(r.notice_working_days)
+        where = f"（{r.notice_basis}）" if r.notice_basis else ""
+        return n, {
+            "source": "round", "round": r.code, "basis": r.notice_basis,
+            "zh": f"由年度申报通知规定：{n}个工作日（批次 {r.code}{where}）",
+            "en": f"set by the year's call: {n} working days (round {r.code}{' — ' + r.notice_basis if r.notice_basis else ''})",
+        }
+    code = r.code if r is not None else "—"
+    raise InvalidInput(
+        f"申报 {app.id}（{app.programme_id}）的政策文件只写“向社会公示”，未规定公示期限，申报批次 {code} 也未设定："
+        f"请先在申报批次上设定公示天数（huiqi round notice-days {code} --days N --basis 年度申报通知文号）",
+        f"application {app.id} ({app.programme_id}): the policy gives no notice period and round {code} sets none: "
+        f"set the notice length on the round first (huiqi round notice-days {code} --days N --basis <the call's reference>)",
+        field="notice_working_days", details={"application": app.id, "programme": app.programme_id, "round": code},
+    )
+
+
 def publish(*, session: Session, application_ids: list[int], published_on: dt.date | str | None, actor: User, title: str | None = None, calendar: WorkCalendar | None = None) -> NoticeBatch:
     """Publish shortlisted applications of the actor's district in one notice batch; its end date
     is computed in working days."""
@@ -54,23 +84,23 @@ def publish(*, session: Session, application_ids: list[int], published_on: dt.da
         en = ", ".join(f"application {a.id} ({states.APPLICATION.state(a.state).en})" for a in unfit)
         raise InvalidInput(f"以下申报不能公示：{zh}", f"these applications cannot be published: {en}", field="applications",
                            details=[{"application": a.id, "state": a.state} for a in unfit])
-    days = set()
+    days, bases = set(), {}
     for app in apps:
-        nd = ((app.evaluation or {}).get("process") or {}).get("notice_working_days")
         if "public_notice" not in stages_of(app):
             raise InvalidInput(f"申报 {app.id}（{app.programme_id}）的流程没有公示环节", f"application {app.id} ({app.programme_id}): its process has no public notice", field="applications")
-        if nd is None:
-            raise InvalidInput(f"申报 {app.id}（{app.programme_id}）的政策文件未规定公示期限", f"application {app.id} ({app.programme_id}): the policy file gives no notice period", field="notice_working_days")
+        nd, basis = notice_days(session=session, app=app)
         days.add(nd)
+        bases.setdefault(nd, basis)
     if len(days) > 1:
         raise InvalidInput(f"同一批公示的期限须相同（有：{sorted(d for d in days if d)} 个工作日）", f"one batch must share its notice period (got {sorted(d for d in days if d)} working days)", field="applications")
     n = days.pop()
+    basis = bases[n]
     ends = notice_end(day, n, calendar=calendar)
     rounds = {a.round_id for a in apps}
-    batch = NoticeBatch(round_id=rounds.pop() if len(rounds) == 1 else None, district=districts.pop(), title=title or f"拟立项项目公示 {day.isoformat()}", published_on=day, working_days=n, ends_on=ends, state="open")
+    batch = NoticeBatch(round_id=rounds.pop() if len(rounds) == 1 else None, district=districts.pop(), title=title or f"拟立项项目公示 {day.isoformat()}", published_on=day, working_days=n, days_basis=basis, ends_on=ends, state="open")
     session.add(batch)
     session.flush()
-    audit.record(session, actor=actor.username, action="notice.publish", entity="notice", entity_id=batch.id, district=batch.district, data={"published_on": day, "working_days": n, "ends_on": ends, "applications": [a.id for a in apps]})
+    audit.record(session, actor=actor.username, action="notice.publish", entity="notice", entity_id=batch.id, district=batch.district, data={"published_on": day, "working_days": n, "days_basis": basis, "ends_on": ends, "applications": [a.id for a in apps]})
     for app in apps:
         fire(session, machine=states.APPLICATION, obj=app, name="publish", actor=actor, stages=stages_of(app), data={"batch": batch.id, "ends_on": ends})
         app.notice_batch_id = batch.id

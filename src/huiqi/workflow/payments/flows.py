@@ -151,6 +151,9 @@ def record_recovery(*, session: Session, receivable_id: int, actor: User, on: dt
         session, machine=states.RECEIVABLE, obj=rec, name="recover", actor=actor, data={"amount": rec.amount, "on": day}
     )
     rec.recovered_on = day
+    from huiqi.workflow.awards import service as awards
+
+    awards.mark_recovered(session=session, app=app, amount=rec.amount, actor=actor)
     release_caps(
         session=session, app=app, amount=rec.amount, actor=actor, why=f"已收回 {rec.amount} 元 / {rec.amount} recovered"
     )

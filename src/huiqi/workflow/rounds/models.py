@@ -27,4 +27,8 @@ class Round(IdMixin, Base):
     period_start: Mapped[dt.date | None] = mapped_column(Date)  # 限定期间
     period_end: Mapped[dt.date | None] = mapped_column(Date)
     budget: Mapped[Decimal | None] = mapped_column(Money)
+    # the notice length the yearly call sets (公示期限) where the policy says only “向社会公示”, and
+    # where it is written (e.g. the call's document number): the notice names it as its source
+    notice_working_days: Mapped[int | None] = mapped_column(Integer)
+    notice_basis: Mapped[str | None] = mapped_column(String(300))
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="draft")

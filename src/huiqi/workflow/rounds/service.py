@@ -32,7 +32,7 @@ def district_of(policies: PolicySet, programmes: list[str]) -> str:
     return next(iter(districts))
 
 
-def create(*, session: Session, code: str, name: str, programmes: list[str], year: int, opens_on: dt.date | str, closes_on: dt.date | str, actor: User, period_start: dt.date | str | None = None, period_end: dt.date | str | None = None, budget: Decimal | str | None = None, district: str | None = None, policies: PolicySet | None = None) -> Round:
+def create(*, session: Session, code: str, name: str, programmes: list[str], year: int, opens_on: dt.date | str, closes_on: dt.date | str, actor: User, period_start: dt.date | str | None = None, period_end: dt.date | str | None = None, budget: Decimal | str | None = None, district: str | None = None, policies: PolicySet | None = None, notice_working_days: int | str | None = None, notice_basis: str | None = None) -> Round:
     """Create a round (not yet open) for one or more programmes of the loaded policies. Its district
     is the programmes' document's (``district``, if given, must be that one): an officer creates
     rounds of its own district only."""
@@ -58,10 +58,43 @@ def create(*, session: Session, code: str, name: str, programmes: list[str], yea
     b = money(budget, field="budget") if budget is not None else None
     if session.execute(select(Round.id).where(Round.code == code)).first():
         raise InvalidInput(f"批次编号已存在：{code}", f"round code already used: {code}", field="code")
-    r = Round(code=code, name=name, programmes=list(programmes), year=int(year), opens_on=opens, closes_on=closes, period_start=ps, period_end=pe, budget=b, district=own, state="draft")
+    nd = notice_days_value(notice_working_days)
+    nb = (notice_basis or "").strip()[:300] or None
+    r = Round(code=code, name=name, programmes=list(programmes), year=int(year), opens_on=opens, closes_on=closes, period_start=ps, period_end=pe, budget=b, district=own, state="draft", notice_working_days=nd, notice_basis=nb)
     session.add(r)
     session.flush()
-    audit.record(session, actor=actor.username, action="round.create", entity="round", entity_id=r.id, district=own, data={"code": code, "district": own, "programmes": programmes, "year": year, "opens_on": opens, "closes_on": closes, "period_start": ps, "period_end": pe, "budget": b})
+    audit.record(session, actor=actor.username, action="round.create", entity="round", entity_id=r.id, district=own, data={"code": code, "district": own, "programmes": programmes, "year": year, "opens_on": opens, "closes_on": closes, "period_start": ps, "period_end": pe, "budget": b, "notice_working_days": nd, "notice_basis": nb})
+    return r
+
+
+MAX_NOTICE_DAYS = 60  # a sanity bound on a notice length in working days (the texts give 5 or 10)
+
+
+def notice_days_value(value: int | str | None) -> int | None:
+    """A notice length in working days: a whole number 1 … 60, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
+        raise InvalidInput(f"公示天数应为正整数（工作日）：{value!r}", f"the notice length must be a whole number of working days: {value!r}", field="notice_working_days")
+    n = int(value)
+    if not 1 <= n <= MAX_NOTICE_DAYS:
+        raise InvalidInput(f"公示天数应在 1 至 {MAX_NOTICE_DAYS} 个工作日之间：{n}", f"the notice length must be 1 to {MAX_NOTICE_DAYS} working days: {n}", field="notice_working_days")
+    return n
+
+
+def set_notice_days(*, session: Session, round_id: int, days: int | str | None, actor: User, basis: str | None = None) -> Round:
+    """Set the notice length (公示期限, working days) the yearly call gives for the round's
+    programmes whose policy says only “向社会公示” (e.g. 金科〔2025〕25号 专题一 5.申报流程（3）, line
+    1235: “拟定入围名单并向社会公示”), and where the call says it (``basis``: its document number);
+    audited. A policy's own length always prevails; notices already published keep theirs."""
+    r = get(session=session, round_id=round_id, actor=actor, lock=True)
+    access.authorize(actor, "round.notice_days")
+    before = (r.notice_working_days, r.notice_basis)
+    r.notice_working_days = notice_days_value(days)
+    r.notice_basis = (basis or "").strip()[:300] or None
+    session.flush()
+    audit.record(session, actor=actor.username, action="round.notice_days", entity="round", entity_id=r.id, district=r.district,
+                 data={"code": r.code, "before": {"days": before[0], "basis": before[1]}, "after": {"days": r.notice_working_days, "basis": r.notice_basis}})
     return r
 
 

@@ -13,6 +13,7 @@ from huiqi.workflow import access, states
 from huiqi.workflow.enterprises.models import Enterprise
 from huiqi.workflow.errors import InvalidInput, NotFound, PermissionDenied
 from huiqi.workflow.policy import default_policies
+from huiqi.workflow.users import sessions
 from huiqi.workflow.users.models import ExpertTie, User
 
 _hasher = PasswordHasher()
@@ -121,14 +122,18 @@ def authenticate(*, session: Session, username: str, password: str) -> User | No
 
 
 def set_password(*, session: Session, user_id: int, password: str, actor: User) -> None:
-    """Replace a user's password: one's own, or (the administrator) anyone's."""
+    """Replace a user's password: one's own, or (the administrator) anyone's. Every session of the
+    user ends (``sessions.end_all``): a stolen cookie or token dies with the old password."""
     user = access.get(session, actor, User, user_id, field="user")
     if user.id != actor.id:
         access.authorize(actor, "user.scope")
     if len(password or "") < MIN_PASSWORD:
         raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位", f"the password needs at least {MIN_PASSWORD} characters", field="password")
     user.password_hash = hash_password(password)
-    audit.record(session, actor=actor.username, action="user.password", entity="user", entity_id=user.id, district=user.district)
+    # every session of the user ends (its browsers and API tokens log in again with the new password)
+    ended = sessions.end_all(session=session, user_id=user.id, reason="password")
+    audit.record(session, actor=actor.username, action="user.password", entity="user", entity_id=user.id, district=user.district,
+                 data={"sessions_ended": ended})
 
 
 def by_username(*, session: Session, username: str) -> User:
