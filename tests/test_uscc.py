@@ -188,3 +188,19 @@ def test_single_substitution_is_detected(first17: str, position: int, replacemen
         return
     changed = code[:position] + replacement + code[position + 1 :]
     assert not is_valid_uscc(changed)
+
+
+def test_the_organisation_type_comes_from_the_first_two_characters():
+    # GB 32100-2015 附录 A: 9 工商 + 1 企业; 1 机构编制 + 2 事业单位; 5 民政 + 1 社会团体 / 2 民办非企业单位
+    from huiqi.uscc import make_uscc, org_type_from_uscc
+
+    body = "310000MA1FL8TQ3"  # 15 characters after the two-character category
+    assert org_type_from_uscc(make_uscc("91" + body)) == "企业"
+    assert org_type_from_uscc(make_uscc("12" + body)) == "事业单位"
+    assert org_type_from_uscc(make_uscc("51" + body)) == "社会团体"
+    assert org_type_from_uscc(make_uscc("52" + body)) == "民办非企业单位"
+    assert org_type_from_uscc(make_uscc("92" + body)) is None  # 个体工商户: none of the four kinds
+    code = make_uscc("91" + body)
+    wrong = code[:-1] + ("0" if code[-1] != "0" else "1")  # a wrong check character: not a code at all
+    assert org_type_from_uscc(wrong) is None
+    assert org_type_from_uscc(" " + code.lower() + " ") == "企业"  # spaces and case do not matter

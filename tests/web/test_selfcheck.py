@@ -425,3 +425,15 @@ def test_in_english_too(real):
         assert "policy 黄科委规〔2025〕2号: does not apply" not in w.html  # only J5.2 was asked for: no Huangpu line
     finally:
         real.cookies.delete("lang")
+
+
+def test_an_event_after_the_application_date_is_reported_not_a_500(real_policies):
+    # issue 15: the engine refuses an event dated after the application date; the self-check drops
+    # the value and says why (黄科委规〔2025〕2号 措施 2, completion date 2026-07-01 > 2026-06-30)
+    answers = sc.Answers(on="2026-06-30")
+    answers.profile["enterprise"].update({"registered_district": "黄浦区", "org_type": "企业"})
+    answers.profile["claims"].append({"id": "a1", "kind": "ai_project", "total_investment": "5000000", "completion_date": "2026-07-01"})
+    report, problems = sc.run(real_policies, answers)
+    assert [p[0] for p in problems] == ["claims[0].completion_date"] and "2026-07-01" in problems[0][1]
+    h2 = next(r for r in report["results"] if r["programme"] == "H2")
+    assert h2["status"] == "needs_info" and "ai_project.completion_date" in [m["fact"] for m in h2["missing"]]

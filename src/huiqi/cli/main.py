@@ -115,11 +115,88 @@ def match(
 
 
 @policies_app.command("check")
-def policies_check(policies: Optional[Path] = PolicyDirOption) -> None:
-    """Validate every policy file and the fact vocabulary."""
+def policies_check(
+    policies: Optional[Path] = PolicyDirOption,
+    lint: bool = typer.Option(True, "--lint/--no-lint", help="also run `policies lint` (fails on its errors)"),
+) -> None:
+    """Validate every policy file and the fact vocabulary, then lint them (`huiqi policies lint`)."""
     ps = load_policies(policies)
     n = len(ps.programmes())
     console.print(f"[green]✓[/] {len(ps.documents)} 份文件 / documents, {n} 个项目 / programmes, {len(ps.vocabulary.facts)} 个事实 / facts — policy version {ps.version}")
+    if lint:
+        code = _print_lint(ps, policies, solver=True, as_json=False)
+        if code:
+            raise typer.Exit(code)
+
+
+def _print_lint(ps, policy_dir: Optional[Path], *, solver: bool, as_json: bool) -> int:
+    from huiqi.rules.lint import WARNING, lint as run_lint, load_known, triage
+
+    findings = run_lint(ps, solver=solver)
+    known_file, known = load_known(policy_dir)
+    new, listed, stale = triage(findings, known, known_file)
+    if as_json:
+        doc = {
+            "errors": [f.to_dict() for f in new + stale],
+            "known": [f.to_dict() for f in listed],
+            "warnings": [f.to_dict() for f in findings if f.level == WARNING],
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return 1 if new or stale else 0
+    for f in new + stale:
+        console.print(f.render(), markup=False, highlight=False, soft_wrap=True)
+    for f in listed:
+        console.print("(known) " + f.render(), markup=False, highlight=False, soft_wrap=True)
+    for f in findings:
+        if f.level == WARNING:
+            console.print(f.render(), markup=False, highlight=False, soft_wrap=True)
+    warnings = sum(f.level == WARNING for f in findings)
+    console.print(
+        f"lint: {len(new) + len(stale)} 个错误 / errors, {len(listed)} 个已知 / known ({known_file}), {warnings} 个提示 / warnings",
+        markup=False,
+        highlight=False,
+    )
+    return 1 if new or stale else 0
+
+
+@policies_app.command("lint")
+def policies_lint(
+    as_json: bool = typer.Option(False, "--json", help="errors, known errors and warnings as JSON"),
+    solver: bool = typer.Option(True, "--solver/--no-solver", help="the z3 checks (witnesses, maxima); HUIQI_Z3_TIMEOUT_MS per check"),
+    policies: Optional[Path] = PolicyDirOption,
+) -> None:
+    """Rules quoted but not enforced: unread facts, time/count limits, bands and tiers, caps, witnesses (file:line each)."""
+    ps = load_policies(policies)
+    code = _print_lint(ps, policies, solver=solver, as_json=as_json)
+    if code:
+        raise typer.Exit(code)
+
+
+@policies_app.command("witnesses")
+def policies_witnesses(
+    out: Path = typer.Option(..., "--out", help="directory to write <document id>.yaml policy tests into"),
+    programme: Optional[list[str]] = typer.Option(None, "--programme", help="only these programme ids"),
+    policies: Optional[Path] = PolicyDirOption,
+) -> None:
+    """For each programme, a profile that is eligible and the smallest one-fact change that is not, as policy tests (z3)."""
+    import yaml
+
+    from huiqi.rules.solver import witness_files
+
+    ps = load_policies(policies)
+    files = witness_files(ps, set(programme) if programme else None)
+    out.mkdir(parents=True, exist_ok=True)
+    for doc_id, data in files.items():
+        if not data["cases"]:
+            continue
+        path = out / f"{doc_id}.yaml"
+        head = (
+            f"# Written by `huiqi policies witnesses` (z3) from {doc_id}: for each programme a profile that is\n"
+            "# eligible, and the smallest change of one fact after which it is not. Each was run through the\n"
+            "# engine before it was written. Run: pytest --rootdir . <this file> (policies/conftest.py).\n"
+        )
+        path.write_text(head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110), encoding="utf-8")
+        console.print(f"{path}: {len(data['cases'])} 个用例 / cases", markup=False, highlight=False)
 
 
 @policies_app.command("list")

@@ -79,6 +79,8 @@ def render_report(console: Console, report: MatchReport) -> None:
     total, potential = Decimal(data["total_ceiling"]), Decimal(data["potential_ceiling"])
     console.print(f"符合条件合计上限 / total ceiling (eligible): [bold]{total:,}[/] 元 ({_wan(total)} 万元)")
     console.print(f"补充信息后可能的上限 / possible once complete: {potential:,} 元 ({_wan(potential)} 万元)")
+    for w in data.get("warnings", []):
+        console.print(f"[yellow]提示 / warning[/]: {w['zh']} / {w['en']}", highlight=False)
     console.print(f"policy version {report.policy_version}")
 
 

@@ -165,6 +165,14 @@ class MatchReport:
     profile: Profile
 
     @property
+    def unread_facts(self) -> list[str]:
+        """Facts the profile gives that no rule of the evaluated documents reads (rules/lint.py)."""
+        from huiqi.rules.lint import unread_profile_facts
+
+        documents = list({id(r.document): r.document for r in self.results}.values())
+        return unread_profile_facts(documents, self.profile, self.vocabulary)
+
+    @property
     def total_ceiling(self) -> Decimal:
         return sum((r.ceiling for r in self.results if r.status == ELIGIBLE and r.ceiling is not None), Decimal(0))
 

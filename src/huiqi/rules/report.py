@@ -91,6 +91,18 @@ def report_to_dict(report: "MatchReport") -> dict:
         "results": [result_to_dict(r, report.vocabulary) for r in report.results],
         "total_ceiling": str(to_fen(report.total_ceiling)),
         "potential_ceiling": str(to_fen(report.potential_ceiling)),
+        "warnings": [_unread(name, report.vocabulary) for name in report.unread_facts],
+    }
+
+
+def _unread(name: str, vocab: Vocabulary) -> dict:
+    f = vocab.fact(name)
+    label_zh, label_en = (f.zh, f.en) if f else (name, name)
+    return {
+        "kind": "unread_fact",
+        "fact": name,
+        "zh": f"填写了{label_zh}（{name}），但没有规则读取它：它不影响任何结果",
+        "en": f"{label_en} ({name}) was given but no rule reads it: it changes no result",
     }
 
 
