@@ -25,7 +25,9 @@ def test_compact_form_holds_each_clause_and_note_once_and_expands_to_the_full_do
     assert len(small["notes"]) < len(notes) / 4  # the 14 document notes are on every Jinshan result
     import orjson
 
-    assert len(orjson.dumps(small)) < len(orjson.dumps(full)) / 2
+    # 452 KB → 239 KB here: since each result carries only the notes that bear on it (issue 15) there is
+    # less to share than the first measure (397 → 198 KB), but still well under two thirds
+    assert len(orjson.dumps(small)) < len(orjson.dumps(full)) * 0.6
 
 
 def test_summary_is_the_full_documents_list_fields():

@@ -28,6 +28,7 @@ ENT = {
     "operating_normally": True,
     "sound_financial_system": True,
     "serious_dishonesty_last_3_years": False,
+    "good_credit_record": True,
 }
 
 
@@ -61,9 +62,10 @@ def test_the_family_is_linked(revised):
 
 
 def test_an_event_on_each_side_of_the_version_boundary(revised):
-    # 10,000,000 × 30% = 3,000,000: the old version caps it at 2,000,000, the revision at 3,000,000
-    [before] = _h2(revised, "2027-12-31")
-    [after] = _h2(revised, "2028-01-01")
+    # 10,000,000 × 30% = 3,000,000: the old version caps it at 2,000,000, the revision at 3,000,000;
+    # each applied for on the event's day (an application after a version's end is not_in_force: issue 15)
+    [before] = _h2(revised, "2027-12-31", on=dt.date(2027, 12, 31))
+    [after] = _h2(revised, "2028-01-01", on=dt.date(2028, 1, 1))
     assert (before["status"], before["ceiling"], before["version"]["document_id"]) == (
         "eligible",
         "2000000.00",
@@ -83,24 +85,30 @@ def test_an_event_on_each_side_of_the_version_boundary(revised):
 
 
 def test_two_claims_of_one_profile_are_judged_by_their_own_versions(revised):
+    # applied for on 2028-07-01: the 2027 event is judged by the 2025 version, which ended on
+    # 2027-12-31 (not in force, naming its end: issue 15 item 9); the 2028 event by the revision
     c1, c2 = _claim("2027-06-30"), _claim("2028-06-30")
     c2["id"] = "a2"
-    results = _h2(revised, "", claims=[c1, c2])
-    assert {r["claim"]: (r["version"]["document_id"], r["ceiling"]) for r in results} == {
-        "a1": ("huangpu-2025-2", "2000000.00"),
-        "a2": ("huangpu-2028-1", "3000000.00"),
+    results = _h2(revised, "", claims=[c1, c2], on=dt.date(2028, 7, 1))
+    assert {r["claim"]: (r["version"]["document_id"], r["status"], r["ceiling"]) for r in results} == {
+        "a1": ("huangpu-2025-2", "not_in_force", None),
+        "a2": ("huangpu-2028-1", "eligible", "3000000.00"),
     }
+    assert "2027-12-31" in next(r for r in results if r["claim"] == "a1")["reason_en"]
 
 
-def test_a_version_not_yet_issued_does_not_judge(revised):
-    # evaluated on 2027-12-01, before the revision's issue date (2027-12-20): an event of 2028 is
-    # judged by the version in existence, whose window ends 2027-12-31 → not in force
-    [r] = _h2(revised, "2028-01-05", on=dt.date(2027, 12, 1))
-    assert r["status"] == "not_in_force" and r["version"]["document_id"] == "huangpu-2025-2"
+def test_an_event_after_the_evaluation_day_is_an_input_error_whatever_the_versions(revised):
+    # evaluated on 2027-12-01 (before the revision is issued, 2027-12-20): an event of 2028-01-05 has
+    # not happened — a clear input error naming the field, not a judgement by any version
+    from huiqi.rules.errors import ProfileError
+
+    with pytest.raises(ProfileError) as exc:
+        _h2(revised, "2028-01-05", on=dt.date(2027, 12, 1))
+    assert "completion_date" in str(exc.value)
 
 
 def test_after_every_window_the_newest_version_answers(revised):
-    [r] = _h2(revised, "2030-01-01")
+    [r] = _h2(revised, "2030-01-01", on=dt.date(2030, 1, 2))
     assert r["status"] == "not_in_force" and r["version"]["document_id"] == "huangpu-2028-1"
     assert "2029-12-31" in r["reason_en"]
 
@@ -218,7 +226,7 @@ def test_diff_cost_equals_the_simulation_reform(tmp_path):
 
     ps = load_policies()
     pop = tmp_path / "pop.parquet"
-    P.write_population(ps.vocabulary, 300, pop, seed=5)
+    P.write_population(ps.vocabulary, 1500, pop, seed=5)  # enough J2.3 claims by enterprises (issue 15: enterprises only)
     new = tmp_path / "jinshan-2026-1.yaml"
     new.write_text(jinshan_revision_text(), encoding="utf-8")
     r = CliRunner().invoke(

@@ -79,6 +79,7 @@ def shared_rules_population(policies, table: pa.Table, on, *, seed: int = 0, per
             continue
         own = [c for c in table.column_names if c.startswith(kind + "__")]
         dates = [c for c in own if fact_types.get(c, ("",))[0] == "date"]
+        years = [c for c in own if c.endswith("year") and fact_types.get(c, ("",))[0] in ("int", "integer", "number")]
         for eid in rng.sample(cands, min(per_programme, len(cands))):
             wanted, tries = rng.randint(2, 5), 0
             while wanted and tries < 40:
@@ -92,6 +93,9 @@ def shared_rules_population(policies, table: pa.Table, on, *, seed: int = 0, per
                 for c in dates:  # this year, so that the cap counts them together
                     if copy[c] is not None and rng.random() < 0.8:
                         copy[c] = on - dt.timedelta(days=rng.randint(0, 50))
+                for c in years:  # a year of support (H1: its event date follows it): this year, as for dates
+                    if copy[c] is not None and rng.random() < 0.8:
+                        copy[c] = on.year
                 if kind in keys:
                     copy[keys[kind]] = f"v{eid}-{len(extra) - (rng.random() < 1 / 4)}"
                 if rng.random() < 1 / 3:

@@ -943,16 +943,15 @@ def test_the_engine_refuses_the_repeat_at_submission(session, world):
 # ------------------------------------------------------------------ migration 0006: the back-fill
 
 
+# migrates down and up: on a private SQLite file only (the PostgreSQL schema is shared by the session)
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_migration_backfills_the_ledger_from_approved_decisions(
     session, world, engine, monkeypatch
 ):
     """Down to 0004 (no ledger) and up again: every approved or revoked application with an approved
     sum gets its award back — document and count-once key read from the loaded policies, round,
     support year, decided_on; a revoked one marked, with what was never paid released."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip(
-            "migrates down and up: run on the test's private SQLite copy (the PostgreSQL schema is shared by the session)"
-        )
+    assert engine.dialect.name == "sqlite"
     from alembic import command
 
     from huiqi.config import set_settings

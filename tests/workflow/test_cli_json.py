@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from huiqi.store import head_revision
 from tests.workflow import helpers as h
 from tests.workflow.test_cli import cli  # noqa: F401 - the fixture
 
@@ -18,7 +19,7 @@ def test_a_lifecycle_scripted_through_json(cli, tmp_path):  # noqa: F811
         return json.loads(out)
 
     e1 = h.uscc(1)
-    assert j("db", "upgrade") == {"revision": "0005"}
+    assert j("db", "upgrade") == {"revision": head_revision()}
     admin = j("user", "add", "admin", "--role", "admin")
     assert admin["username"] == "admin" and admin["role"] == "admin" and isinstance(admin["id"], int)
     assert "password_hash" not in admin

@@ -305,8 +305,9 @@ def test_preview_and_policy_tests_of_a_draft(session, world, staff, tmp_path):
 
 
 def test_policies_lint_errors_are_problems_when_this_huiqi_has_it(policies, monkeypatch):
-    """huiqi.rules.lint (issue 15) may not be installed: a stand-in with its interface
-    (``lint(policies, *, solver)`` → findings with level, check, line, messages)."""
+    """The workbench shows ``policies lint``'s errors (not its warnings) while typing, without the solver:
+    a stand-in for huiqi.rules.lint with its interface (``lint(policies, *, solver)`` → findings with
+    level, check, line, messages) decides what the lint finds."""
     import sys
     import types
     from dataclasses import dataclass
@@ -329,7 +330,11 @@ def test_policies_lint_errors_are_problems_when_this_huiqi_has_it(policies, monk
             Finding("error", "unread-fact", 1, "未读事实", "unread fact"),
         ]
 
-    monkeypatch.setitem(sys.modules, "huiqi.rules.lint", types.SimpleNamespace(lint=lint))
+    import huiqi.rules
+
+    stand_in = types.SimpleNamespace(lint=lint)
+    monkeypatch.setitem(sys.modules, "huiqi.rules.lint", stand_in)
+    monkeypatch.setattr(huiqi.rules, "lint", stand_in, raising=False)  # the real module, once imported, is an attribute
     _doc, problems = service.check(YAML, policies=policies, district="金山区", source_text=SOURCE)
     assert [(p.field, p.line, p.message_en) for p in problems] == [
         ("lint:unenforced-limit", 33, "the clause says “三年内”")

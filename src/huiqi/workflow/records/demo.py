@@ -9,7 +9,8 @@ tests/workflow/test_proactive.py.
   municipal little-giant list (市科技小巨人): 山阳示范医疗器械, municipal grant 1,000,000. An S&T
   SME fund list (科技型中小企业技术创新资金): 朱泾示范科技, municipal grant 100,000.
 * 黄浦区 — a GCP certification list: 黄浦示范转化医学, certified 2026-03-01, total investment
-  3,000,000, with the enterprise facts of the document's scope (一、适用范围).
+  3,000,000, with the enterprise facts of the document's scope (一、适用范围, its 信用记录良好 as the
+  officer's credit check established it).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def seed_register(session: Session, policies: PolicySet, *, officer_js: User, of
                     "enterprise.fits_huangpu_industry_orientation",
                     "enterprise.operating_normally",
                     "enterprise.sound_financial_system",
+                    "enterprise.good_credit_record",
                     "gcp_certification.national_gcp_certified",
                     "gcp_certification.certified_date",
                     "gcp_certification.total_investment",
@@ -112,6 +114,7 @@ def seed_register(session: Session, policies: PolicySet, *, officer_js: User, of
                     HP,
                     "黄浦示范转化医学有限公司",
                     "gcp-2026",
+                    "是",
                     "是",
                     "是",
                     "是",
