@@ -129,7 +129,7 @@ def _project(value: Any) -> str | None:
 
 
 def live_for(*, session: Session, actor: User, round_id: int, programme_id: str, enterprise_id: int, claim_id: str | None = None, profile: dict | None = None) -> Application | None:
-    """The enterprise's live application (not withdrawn, rejected, not selected or revoked) for this
+    """The enterprise's live application (not withdrawn, rejected or not selected: NOT_LIVE) for this
     programme in this round — and, for a programme claimed per item, for the same claim — among
     those the actor may see; None if there is none. The pages offer "查看已有申报" instead of
     starting a second one. A claim is the same if its id matches, or (from a self-check profile) if
@@ -141,7 +141,7 @@ def live_for(*, session: Session, actor: User, round_id: int, programme_id: str,
         Application.round_id == round_id,
         Application.enterprise_id == enterprise_id,
         Application.programme_id == programme_id,
-        Application.state.not_in([s.name for s in states.APPLICATION.states if s.final]),
+        Application.state.not_in(NOT_LIVE),  # the same states check_not_duplicate ignores (a revoked one stands)
     ).order_by(Application.id)
     for app in session.execute(q).scalars():
         if app.claim_id is None or claim_id is None and not _claims_of(profile):
