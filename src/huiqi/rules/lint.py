@@ -44,6 +44,7 @@ from typing import Any
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
 from huiqi.rules.facts import CALL, ENTERPRISE
+from huiqi.rules.model import amount_nodes
 from huiqi.rules.yamlio import LineDict, load_yaml_file
 
 ERROR = "error"
@@ -135,39 +136,6 @@ class Finding:
 # --------------------------------------------------------------------------- walking the model
 
 
-def amount_nodes(amount: M.Amount) -> Iterator[E.Node]:
-    """Every expression of an amount, depth first."""
-    if isinstance(amount, M.Fixed):
-        yield amount.amount
-    elif isinstance(amount, M.Rate):
-        yield from (n for n in (amount.base, amount.rate, amount.cap) if n is not None)
-    elif isinstance(amount, M.PerUnit):
-        yield from (n for n in (amount.count, amount.unit_amount, amount.cap) if n is not None)
-    elif isinstance(amount, M.Cases):
-        for case in amount.cases:
-            yield case.when
-            yield from amount_nodes(case.amount)
-    elif isinstance(amount, M.Bands):
-        yield amount.base
-        for b in amount.bands:
-            yield from (n for n in (b.lower, b.upper, b.rate, b.cap) if n is not None)
-    elif isinstance(amount, M.HighestTier):
-        yield amount.value
-        if amount.already_awarded is not None:
-            yield amount.already_awarded
-        for t in amount.tiers:
-            yield t.at_least
-            yield t.amount
-    elif isinstance(amount, M.Staged):
-        for s in amount.stages:
-            yield from amount_nodes(s.amount)
-    elif isinstance(amount, M.MultiYear):
-        start = multi_year_start(amount)
-        if start is not None:
-            yield start
-        yield from amount_nodes(amount.each_year)
-
-
 def amount_forms(amount: M.Amount) -> Iterator[M.Amount]:
     yield amount
     if isinstance(amount, M.Cases):
@@ -178,15 +146,6 @@ def amount_forms(amount: M.Amount) -> Iterator[M.Amount]:
             yield from amount_forms(s.amount)
     elif isinstance(amount, M.MultiYear):
         yield from amount_forms(amount.each_year)
-
-
-def multi_year_start(amount: M.MultiYear) -> E.Node | None:
-    """The start date of a multi-year support (``multi_year: {from: <date fact>}``), whatever the model calls it."""
-    for attr in ("start", "from_", "start_date", "begins", "from_date"):
-        value = getattr(amount, attr, None)
-        if value is not None:
-            return value if not isinstance(value, str) else E.parse(value)
-    return None
 
 
 def calls_in(node: E.Node) -> set[str]:
@@ -320,7 +279,7 @@ def constructs(p: M.Programme, document: M.Document) -> set[str]:
             found.add("per_unit")
         elif isinstance(form, M.MultiYear):
             found.add("multi_year")
-            if multi_year_start(form) is not None:
+            if form.start is not None:
                 found.add("multi_year_from")
     for cap in document.caps:
         if p.id in cap.programmes:

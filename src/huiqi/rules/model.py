@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
+from typing import Iterator, Union
 
 from huiqi.rules.expr import Node
 
@@ -197,6 +197,38 @@ class NoAmount:
 
 
 Amount = Union[Fixed, Rate, PerUnit, Cases, Bands, HighestTier, Staged, MultiYear, NoAmount]
+
+
+def amount_nodes(amount: Amount) -> Iterator[Node]:
+    """Every expression of an amount, depth first (the facts it reads are the names in them)."""
+    if isinstance(amount, Fixed):
+        yield amount.amount
+    elif isinstance(amount, Rate):
+        yield from (n for n in (amount.base, amount.rate, amount.cap) if n is not None)
+    elif isinstance(amount, PerUnit):
+        yield from (n for n in (amount.count, amount.unit_amount, amount.cap) if n is not None)
+    elif isinstance(amount, Cases):
+        for case in amount.cases:
+            yield case.when
+            yield from amount_nodes(case.amount)
+    elif isinstance(amount, Bands):
+        yield amount.base
+        for b in amount.bands:
+            yield from (n for n in (b.lower, b.upper, b.rate, b.cap) if n is not None)
+    elif isinstance(amount, HighestTier):
+        yield amount.value
+        if amount.already_awarded is not None:
+            yield amount.already_awarded
+        for t in amount.tiers:
+            yield t.at_least
+            yield t.amount
+    elif isinstance(amount, Staged):
+        for stage in amount.stages:
+            yield from amount_nodes(stage.amount)
+    elif isinstance(amount, MultiYear):
+        if amount.start is not None:
+            yield amount.start
+        yield from amount_nodes(amount.each_year)
 
 
 ONCE_SPANS = ("policy", "year", "years")

@@ -245,7 +245,7 @@ def _amount_applies(amount: M.Amount, tr: Translation) -> Any | None:
         return z3.Or(*[value >= tr.term(t.at_least) for t in amount.tiers])
     if isinstance(amount, M.MultiYear):
         inner = _amount_applies(amount.each_year, tr)
-        start = _multi_year_start(amount)
+        start = amount.start
         if start is None:
             return inner
         # years counted from a start date (multi_year: {from: …}): the evaluation day falls in one of
@@ -254,12 +254,6 @@ def _amount_applies(amount: M.Amount, tr: Translation) -> Any | None:
         within = z3.And(day <= on, on - day <= 365 * amount.years - 3)
         return within if inner is None else z3.And(within, inner)
     return None
-
-
-def _multi_year_start(amount: M.MultiYear) -> E.Node | None:
-    from huiqi.rules.lint import multi_year_start
-
-    return multi_year_start(amount)
 
 
 def eligibility(p: M.Programme, d: M.Document, vocab: Any, on: dt.date | None = None) -> Problem_:
@@ -508,7 +502,7 @@ def amount_term(amount: M.Amount, tr: Translation) -> Any:
             total = total + amount_term(s.amount, tr)
         return total
     if isinstance(amount, M.MultiYear):
-        start = _multi_year_start(amount)
+        start = amount.start
         if start is not None:
             tr.term(start)  # the start date is a fact of the witness
         return amount.years * amount_term(amount.each_year, tr)

@@ -39,6 +39,7 @@ from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
 from huiqi.rules.errors import PolicyError, Problem
 from huiqi.rules.facts import CALL, ENTERPRISE
+from huiqi.rules.model import amount_nodes
 
 NUM = idt.Decimal(38, 10)
 STATUS_CODES = {ELIGIBLE: 0, INELIGIBLE: 1, NEEDS_INFO: 2, NOT_IN_FORCE: 3, OUT_OF_SCOPE: 4}
@@ -898,43 +899,14 @@ def facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Ca
     return {n for n in names if not n.startswith(CALL + ".")}
 
 
-def amount_nodes(a: M.Amount) -> Iterable[E.Node]:
-    if isinstance(a, M.Fixed):
-        yield a.amount
-    elif isinstance(a, M.Rate):
-        yield from (n for n in (a.base, a.rate, a.cap) if n is not None)
-    elif isinstance(a, M.PerUnit):
-        yield from (n for n in (a.count, a.unit_amount, a.cap) if n is not None)
-    elif isinstance(a, M.Cases):
-        for c in a.cases:
-            yield c.when
-            yield from amount_nodes(c.amount)
-    elif isinstance(a, M.Bands):
-        yield a.base
-        for b in a.bands:
-            yield from (n for n in (b.lower, b.upper, b.rate, b.cap) if n is not None)
-    elif isinstance(a, M.HighestTier):
-        yield a.value
-        for t in a.tiers:
-            yield t.at_least
-            yield t.amount
-        if a.already_awarded is not None:
-            yield a.already_awarded
-    elif isinstance(a, M.Staged):
-        for s in a.stages:
-            yield from amount_nodes(s.amount)
-    elif isinstance(a, M.MultiYear):
-        if a.start is not None:
-            yield a.start
-        yield from amount_nodes(a.each_year)
-
-
 def prepare(policies: M.PolicySet, on: dt.date, programmes: Iterable[str] | None = None) -> CompiledPolicies:
     """Index the programmes and caps to compile; check every rule compiles (refusing with its name)."""
     wanted = set(programmes) if programmes else None
     compiled: list[CompiledProgramme] = []
     caps: list[CapInfo] = []
-    from huiqi.rules import versions  # a document with versions: the newest of each programme (docs/simulation.md)
+    from huiqi.rules import (
+        versions,  # a document with versions: the newest of each programme (docs/simulation.md)
+    )
 
     for document in policies.documents:
         for cap in document.caps:
