@@ -96,12 +96,13 @@ def _policy_constants(policies) -> list:
     from decimal import Decimal
 
     from huiqi.rules import expr as E
+    from huiqi.rules.model import amount_nodes
 
     nodes = []
     for document in policies.documents:
         nodes += [c.test for c in document.scope] + [c.amount for c in document.caps]
         for p in document.programmes:
-            nodes += [c.test for c in p.criteria] + [n for n in (p.applies_when, p.event_date) if n is not None] + list(C.amount_nodes(p.support.amount))
+            nodes += [c.test for c in p.criteria] + [n for n in (p.applies_when, p.event_date) if n is not None] + list(amount_nodes(p.support.amount))
     out: set = set()
 
     def walk(n):

@@ -44,7 +44,7 @@ from typing import Any
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
 from huiqi.rules.facts import CALL, ENTERPRISE
-from huiqi.rules.model import amount_nodes
+from huiqi.rules.model import programme_nodes
 from huiqi.rules.yamlio import LineDict, load_yaml_file
 
 ERROR = "error"
@@ -161,15 +161,6 @@ def calls_in(node: E.Node) -> set[str]:
         if child is not None:
             out |= calls_in(child)
     return out
-
-
-def programme_nodes(p: M.Programme, document: M.Document) -> Iterator[E.Node]:
-    for c in (*p.scope_in(document), *p.criteria):
-        yield c.test
-    for n in (p.applies_when, p.event_date):
-        if n is not None:
-            yield n
-    yield from amount_nodes(p.support.amount)
 
 
 def facts_read(policies: M.PolicySet | Iterable[M.Document]) -> set[str]:

@@ -426,3 +426,14 @@ class PolicySet:
 
 
 ZERO = Decimal(0)
+
+
+def programme_nodes(programme: Programme, document: Document) -> Iterator[Node]:
+    """Every expression a programme's rules evaluate: its scope (its own, else the document's),
+    criteria, applies_when, event date and amount (caps and one-award keys are read apart)."""
+    for c in (*programme.scope_in(document), *programme.criteria):
+        yield c.test
+    for n in (programme.applies_when, programme.event_date):
+        if n is not None:
+            yield n
+    yield from amount_nodes(programme.support.amount)

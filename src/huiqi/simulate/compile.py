@@ -39,7 +39,7 @@ from huiqi.rules import model as M
 from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, OUT_OF_SCOPE
 from huiqi.rules.errors import PolicyError, Problem
 from huiqi.rules.facts import CALL, ENTERPRISE
-from huiqi.rules.model import amount_nodes
+from huiqi.rules.model import programme_nodes
 
 NUM = idt.Decimal(38, 10)
 STATUS_CODES = {ELIGIBLE: 0, INELIGIBLE: 1, NEEDS_INFO: 2, NOT_IN_FORCE: 3, OUT_OF_SCOPE: 4}
@@ -886,11 +886,7 @@ def once_key(programme: M.Programme) -> list[str] | None:
 
 
 def facts_read(programme: M.Programme, document: M.Document, caps: Iterable[M.Cap]) -> set[str]:
-    nodes: list[E.Node] = [c.test for c in scope_of(programme, document)[0]] + [c.test for c in programme.criteria]
-    for n in (programme.applies_when, programme.event_date):
-        if n is not None:
-            nodes.append(n)
-    nodes += list(amount_nodes(programme.support.amount))
+    nodes: list[E.Node] = list(programme_nodes(programme, document))
     nodes += [c.amount for c in caps]
     names = set()
     for n in nodes:
