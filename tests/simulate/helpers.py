@@ -37,6 +37,23 @@ def mismatches(policies, table: pa.Table, on, con, compiled, *, want: dict | Non
     return [(k, want[k], got[k]) for k in sorted(want, key=str) if want[k] != got[k]]
 
 
+def narrowed(table: pa.Table) -> pa.Table:
+    """Every numeric fact column as the narrowest decimal holding its largest value, as a resident
+    population stores it (``resident._narrow_types``): the compiled arithmetic then stays in 64-bit
+    decimals, which must give the same answers as the generated DECIMAL(18, 2) / BIGINT columns."""
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        t = col.type
+        if "__" in name and not name.startswith(("claim__", "call__")) and (pa.types.is_decimal(t) or pa.types.is_integer(t)):
+            scale = t.scale if pa.types.is_decimal(t) else 0
+            values = [None if v is None else Decimal(v) for v in col.to_pylist()]
+            top = max((abs(v) for v in values if v is not None), default=0)
+            col = pa.array(values, pa.decimal128(len(str(int(top))) + scale, scale))
+        cols[name] = col
+    return pa.table(cols)
+
+
 # ------------------------------------------------------------------ a population that hits every shared rule
 
 

@@ -14,7 +14,9 @@ from huiqi.simulate import compile as C
 from huiqi.simulate import population as P
 from huiqi.simulate import run as R
 
-from .helpers import engine_results, mismatches
+from .helpers import engine_results, mismatches, narrowed
+
+COLUMNS = pytest.mark.parametrize("narrow", [False, True], ids=["generated-types", "narrowed-as-resident"])
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +49,10 @@ def test_random_profiles_match_engine_on_duckdb(policies, duck, seed, day):
     assert mismatches(policies, table, day, duck, compiled) == []
 
 
-def test_rounding_to_the_fen_half_up(policies, on, duck, compiled):
-    """1234.565 × 10% style ties: the half fen rounds up, exactly as the engine's Decimal."""
+@COLUMNS
+def test_rounding_to_the_fen_half_up(policies, on, duck, compiled, narrow):
+    """1234.565 × 10% style ties: the half fen rounds up, exactly as the engine's Decimal; also over
+    the narrowed columns of a resident population (the product in DECIMAL(p + 1, 3), 64-bit)."""
     table = pa.concat_tables(list(P.generate(policies.vocabulary, 200, seed=3)))
     money = [c for c, (t, _) in P.fact_columns(policies.vocabulary).items() if t == "money"]
     cols = {}
@@ -58,7 +62,8 @@ def test_rounding_to_the_fen_half_up(policies, on, duck, compiled):
             values = [None if v is None else (v.quantize(__import__("decimal").Decimal(1)) + __import__("decimal").Decimal("0.05")) for v in col.to_pylist()]
             col = pa.array(values, col.type)
         cols[name] = col
-    assert mismatches(policies, pa.table(cols), on, duck, compiled) == []
+    table = narrowed(pa.table(cols)) if narrow else pa.table(cols)
+    assert mismatches(policies, table, on, duck, compiled) == []
 
 
 def test_summary_totals_match_engine(policies, on, tmp_path):
@@ -125,7 +130,8 @@ def _policy_constants(policies) -> list:
     return sorted(out)
 
 
-def test_values_exactly_at_thresholds_match_engine(policies, on, duck, compiled):
+@COLUMNS
+def test_values_exactly_at_thresholds_match_engine(policies, on, duck, compiled, narrow):
     """Every numeric fact set exactly at a number the rules compare it with, or one fen / one unit /
     one millionth either side: comparisons in the column's own type (DECIMAL(18, 2) money, BIGINT,
     DECIMAL(18, 6) ratios) decide ≥ / < at the boundary exactly as the engine's Decimal does."""
@@ -154,7 +160,8 @@ def test_values_exactly_at_thresholds_match_engine(policies, on, duck, compiled)
                 values.append(int(c) if fact_type == "int" else c)
             col = pa.array(values, col.type)
         cols[name] = col
-    assert mismatches(policies, pa.table(cols), on, duck, compiled) == []
+    table = narrowed(pa.table(cols)) if narrow else pa.table(cols)
+    assert mismatches(policies, table, on, duck, compiled) == []
 
 
 @pytest.mark.parametrize("per_kind", [True, False], ids=["scan-per-kind", "packed-claims"])
@@ -262,11 +269,13 @@ def test_shared_rules_population_makes_every_shared_rule_decide(policies, shared
 
 
 @pytest.mark.parametrize("per_kind", [True, False], ids=["scan-per-kind", "packed-claims"])
-def test_shared_rules_match_engine(policies, duck, shared, per_kind):
+@COLUMNS
+def test_shared_rules_match_engine(policies, duck, shared, per_kind, narrow):
     """Caps (cumulative per entity-year, eligible first), count-once keys and highest tiers: the
     compiled plan equals the engine result by result, to the fen, where they all decide."""
     from .helpers import engine_results
 
     table, reports = shared
     compiled = C.prepare(policies, SHARED_ON)
-    assert mismatches(policies, table, SHARED_ON, duck, compiled, want=engine_results(policies, table, SHARED_ON, reports), per_kind=per_kind) == []
+    want = engine_results(policies, table, SHARED_ON, reports)
+    assert mismatches(policies, narrowed(table) if narrow else table, SHARED_ON, duck, compiled, want=want, per_kind=per_kind) == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -31,7 +33,33 @@ def test_loaded_population_keeps_only_what_the_rules_read_with_enums_as_codes(po
     assert "claim__id" not in res.schema.names  # no rule reads it
     types = dict(res.con.con.execute('SELECT column_name, column_type FROM (DESCRIBE "population")').fetchall())
     assert types["enterprise__registered_district"].startswith("ENUM(")  # 16 districts: one byte each
-    assert types[next(c for c in res.schema.names if c.endswith("__rd_cost"))] == "DECIMAL(18,2)"  # fen as a 64-bit integer
+    # numbers as the narrowest decimal holding the column's largest value, still integer fen
+    rd = next(c for c in res.schema.names if c.endswith("__rd_cost"))
+    top = max(abs(v) for v in pq.read_table(pop, columns=[rd]).column(rd).to_pylist() if v is not None)
+    digits = len(str(int(top))) + 2
+    assert digits <= 18 and types[rd] == f"DECIMAL({digits},2)" and res.schema.field(rd).type == pa.decimal128(digits, 2)
+
+
+def test_resident_arithmetic_stays_in_64_bit_decimals(policies, on, pop):
+    """Over the narrowed columns every product and sum of the programmes' amounts is an exact decimal
+    of at most 18 digits (DuckDB's 64-bit layout), never the DECIMAL(38, 10) fallback; the only wide
+    decimals left are the quotients (division is computed in DOUBLE: Jinshan's two- and three-year
+    averages and R&D ratios)."""
+    import re
+
+    import ibis
+
+    from huiqi.simulate import compile as C
+
+    res = RS.load(policies, pop)
+    cp = C.prepare(policies, on)
+    steps, _ = R._sql_plan(cp, ibis.Schema.from_pyarrow(res.schema), [], False, True)
+    sql = " ".join(s for _, s in steps)
+    wide = {m.group(0) for m in re.finditer(r"DECIMAL\((\d+), (\d+)\)", sql) if int(m.group(1)) > 18}
+    assert wide == {"DECIMAL(38, 10)"}
+    no_division = re.sub(r"CAST\(NULL AS DECIMAL\(38, 10\)\)|AS DOUBLE\) AS DECIMAL\(38, 10\)\)", "", sql)
+    assert "DECIMAL(38, 10)" not in no_division
+    assert re.search(r"AS DECIMAL\(1[0-8], 3\)\)", sql)  # money DECIMAL(p, 2) × a rate of one decimal (10 %)
 
 
 def test_resident_runs_equal_the_parquet_runs(policies, on, pop, tmp_path):

@@ -103,6 +103,37 @@ def _enum_types(raw: Any, src: str, schema: pa.Schema, cols: list[str]) -> dict[
     return out
 
 
+def _narrow_types(raw: Any, src: str, schema: pa.Schema, cols: list[str]) -> dict[str, str]:
+    """``DECIMAL(p, s)`` for every numeric fact column, ``p`` the fewest digits that hold its largest
+    value (at least 1 before the point; its own scale ``s``, integers 0): money of up to 10⁹ yuan is
+    DECIMAL(11, 2) rather than DECIMAL(18, 2), so that money × rate (DECIMAL(13, 3) and the like)
+    still fits a 64-bit integer and the compiled arithmetic never needs 128-bit decimals. Exact:
+    every stored value keeps all its digits (the table is never written again)."""
+    nums = []
+    for c in cols:
+        if "__" not in c or c in (CLAIM_KIND, CLAIM_SEQ) or c.startswith(CALL + "__"):
+            continue
+        t = schema.field(c).type
+        if pa.types.is_decimal(t):
+            nums.append((c, t.scale))
+        elif pa.types.is_integer(t):
+            nums.append((c, 0))
+    if not nums:
+        return {}
+    # the largest magnitude, as text with the column's scale: its digit count is the width needed
+    tops = raw.execute("SELECT " + ", ".join(f'max(abs("{c}"))' for c, _ in nums) + f" FROM {src}").fetchall()[0]
+    out = {}
+    for (c, scale), top in zip(nums, tops):
+        whole = len(str(int(abs(top)))) if top is not None else 1
+        out[c] = f"DECIMAL({min(38, max(whole, 1) + scale)}, {scale})"
+    return out
+
+
+def _dec(sql_type: str) -> tuple[int, int]:
+    p, s = sql_type[len("DECIMAL("):-1].split(",")
+    return int(p), int(s)
+
+
 def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":memory:", by: Iterable[str] = ("enterprise__registered_district",), con: Any = None, threads: int | None = None, memory_limit: str | None = None) -> Resident:
     """Read the population file once into DuckDB (``database``: ``:memory:`` or a ``.duckdb`` file,
     replaced if it exists)."""
@@ -120,7 +151,8 @@ def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":me
     raw = con.con
     src = "read_parquet('" + str(Path(path)).replace("'", "''") + "')"
     enums = _enum_types(raw, src, schema, cols)
-    parts = [f'CAST("{c}" AS {enums[c]}) AS "{c}"' if c in enums else f'"{c}"' for c in cols]
+    narrow = _narrow_types(raw, src, schema, cols)
+    parts = [f'CAST("{c}" AS {enums.get(c) or narrow[c]}) AS "{c}"' if c in enums or c in narrow else f'"{c}"' for c in cols]
     kinds = {p.subject for p in policies.programmes() if p.subject != "enterprise"}
     ratio = kind_scan_ratio(path, kinds) if kinds else 1.0
     order = "" if ratio is not None and ratio <= max(2.0, len(kinds) / 3) else f" ORDER BY {CLAIM_SEQ} <> 0, {CLAIM_KIND}, {ENTERPRISE_ID}"
@@ -131,7 +163,7 @@ def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":me
         raw.execute("SET preserve_insertion_order = false")
     lo, hi, n, rows = raw.execute(f'SELECT min({ENTERPRISE_ID}), max({ENTERPRISE_ID}), count_if({CLAIM_SEQ} = 0), count(*) FROM "{TABLE}"').fetchall()[0]
     notnull = never_null(raw, cols)
-    logical = pa.schema([schema.field(c) for c in cols])
+    logical = pa.schema([pa.field(c, pa.decimal128(*_dec(narrow[c]))) if c in narrow else schema.field(c) for c in cols])
     meta = {"notnull": sorted(notnull), "schema": logical.serialize().to_pybytes().hex(), "enterprises": int(n or 0), "rows": int(rows or 0), "lo": int(lo or 0), "hi": int(hi if hi is not None else -1), "source": str(path)}
     raw.execute(f'CREATE OR REPLACE TABLE "{META}" (meta VARCHAR)')
     raw.execute(f'INSERT INTO "{META}" VALUES (?)', [json.dumps(meta)])
