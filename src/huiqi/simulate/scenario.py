@@ -30,7 +30,7 @@ def parse_date(value: str | None, *, field_name: str = "--on", default: dt.date 
         return dt.date.fromisoformat(text)
     except ValueError:
         zh, en = f"不是有效日期（应为 YYYY-MM-DD）：{text!r}", f"not a real date (YYYY-MM-DD): {text!r}"
-        raise InputError([Problem(field_name, zh, en, text)]) from None
+        raise InputError([Problem(field_name, zh, en)]) from None
 
 
 def check_programmes(
@@ -50,11 +50,11 @@ def check_programmes(
     problems = []
     for pid in dict.fromkeys(asked):
         if pid not in known:
-            problems.append(Problem(field_name, f"没有此项目：{pid}", f"no such programme: {pid}", pid))
+            problems.append(Problem(field_name, f"没有此项目：{pid}", f"no such programme: {pid}"))
         elif pid not in scope:
             zh = f"项目 {pid} 不在本次测算的范围内（不是本区政策文件中的项目）"
             en = f"programme {pid} is outside this simulation's scope (not one of your district's documents)"
-            problems.append(Problem(field_name, zh, en, pid))
+            problems.append(Problem(field_name, zh, en))
     if problems:
         raise InputError(problems)
     return list(dict.fromkeys(asked))
@@ -70,7 +70,7 @@ def check_change_targets(policies: M.PolicySet, changes: list[RF.Change], allowe
         if owner is not None and owner not in ids and owner not in docs:
             zh = f"{owner} 不在本次测算的范围内（不是本区政策文件中的项目或文件）"
             en = f"{owner} is outside this simulation's scope (not one of your district's programmes or documents)"
-            problems.append(Problem(ch.target, zh, en, ch.describe()))
+            problems.append(Problem(ch.target, zh, en))
     if problems:
         raise InputError(problems)
 
@@ -117,7 +117,7 @@ def simulate(
     t0 = time.perf_counter()
     if engine not in R.ENGINES:
         zh, en = f"未知引擎 {engine}，可选 duckdb、spark", f"unknown engine {engine!r}; choose duckdb or spark"
-        raise InputError([Problem("--engine", zh, en, engine)])
+        raise InputError([Problem("--engine", zh, en)])
     wanted = check_programmes(policies, programmes)
     changes = list(changes or [])
     scenarios: list[tuple[str, M.PolicySet]] = [("baseline", policies)]

@@ -66,11 +66,11 @@ def run(
     sc = scope(actor=actor, policies=policies)
     if group not in GROUP_LABELS:
         zh, en = f"未知分组：{group}（可选：district、town）", f"unknown grouping: {group} (district or town)"
-        raise InputError([Problem("by", zh, en, group)])
+        raise InputError([Problem("by", zh, en)])
     if not sc.programmes:
         zh = f"本区（{sc.district}）没有已载入的政策文件，无项目可测算"
         en = f"your district ({sc.district}) has no loaded policy documents: nothing to simulate"
-        raise InputError([Problem("district", zh, en, str(sc.district))])
+        raise InputError([Problem("district", zh, en)])
     asked = S.check_programmes(policies, programmes, allowed=sc.programmes, field_name="programme")
     wanted = asked or sc.programmes
     S.check_change_targets(policies, list(changes or []), sc.programmes)
