@@ -63,6 +63,9 @@ def test_baseline_and_reform_are_the_runs_of_each_policy_set(policies, pop):
     assert t["baseline"]["after_caps"] == sum((x["after_caps"] for x in base.totals().values()), Decimal(0))
     assert t["baseline"]["results"] == 2 * 1500 + (base.totals()["J2.3"]["results"] - 1500)  # J3.1: one per enterprise
     assert t["difference"] == t["reform"]["after_caps"] - t["baseline"]["after_caps"] > 0  # 10% → 20% (专题三)
+    groups = out.groups()  # by district (the default grouping): every district's sums add up to the totals
+    assert sum((g["after_caps"] for g in groups), Decimal(0)) == t["baseline"]["after_caps"]
+    assert sum(g["results"] for g in groups) == t["baseline"]["results"] and len(groups) > 1
     assert S.simulate(policies, res, on=on, programmes=["J3.1"]).reform is None
 
 

@@ -68,7 +68,8 @@ def test_demo_serves_a_small_population_written_once(tmp_path, monkeypatch):
     assert CliRunner().invoke(cli, ["--demo"]).exit_code == 0
     path = tmp_path / "data" / S.DEMO_POPULATION
     assert served[-1].state.huiqi.settings.population == (path,)
-    assert pq.read_metadata(path).num_rows >= 300 and "enterprise__registered_district" in population_schema(path).names
+    assert pq.read_metadata(path).num_rows >= 300
+    assert "enterprise__registered_district" in population_schema(path).names
     stamp = path.stat().st_mtime_ns
     set_settings(None)
     assert CliRunner().invoke(cli, ["--demo"]).exit_code == 0 and path.stat().st_mtime_ns == stamp  # not written again

@@ -99,6 +99,16 @@ class Outcome:
             out["difference"] = out["reform"]["after_caps"] - out["baseline"]["after_caps"]
         return out
 
+    def groups(self) -> list[dict]:
+        """The baseline per group (district, town…: the run's ``by``), every programme added up;
+        the largest amount after caps first."""
+        out: dict[Any, dict] = {}
+        for r in self.baseline.table.to_pylist():
+            g = out.setdefault(r["by"], {"by": r["by"], **{k: 0 for k in COUNTS}, **{k: Decimal(0) for k in AMOUNTS}})
+            for k in COUNTS + AMOUNTS:
+                g[k] += r[k]
+        return sorted(out.values(), key=lambda g: (-g["after_caps"], str(g["by"])))
+
 
 def simulate(
     policies: M.PolicySet,

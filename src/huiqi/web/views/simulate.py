@@ -10,7 +10,6 @@ changes nothing, so the form is a GET (a result can be bookmarked or shared).
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,17 +28,6 @@ SIMULATE = page_user("simulate.run")  # a district's officers and auditors, the 
 
 def _lines(text: str) -> list[str]:
     return [x.strip() for x in text.replace("\r", "\n").split("\n") if x.strip() and not x.strip().startswith("#")]
-
-
-def _group_rows(summary: Any) -> list[dict]:
-    """Per group (district or town), every programme added up."""
-    out: dict[Any, dict] = {}
-    for r in summary.table.to_pylist():
-        g = out.setdefault(r["by"], {"by": r["by"], "results": 0, "eligible": 0, "needs_info": 0,
-                                     "ceiling": Decimal(0), "after_caps": Decimal(0), "needs_info_ceiling": Decimal(0)})
-        for k in ("results", "eligible", "needs_info", "ceiling", "after_caps", "needs_info_ceiling"):
-            g[k] += r[k]
-    return sorted(out.values(), key=lambda g: (-g["after_caps"], str(g["by"])))
 
 
 @router.get("/office/simulate")
@@ -92,5 +80,5 @@ def simulate_page(request: Request, user: Any = Depends(SIMULATE), session: Any 
         return render(request, "office_simulate.html", ctx)
     ctx["totals"] = outcome.totals()
     ctx["baseline"] = list(outcome.baseline.totals().values())
-    ctx["groups"] = _group_rows(outcome.baseline) if form["by"] else []
+    ctx["groups"] = outcome.groups() if form["by"] else []
     return render(request, "office_simulate.html", ctx)
