@@ -47,20 +47,18 @@ def scope(*, actor: Any, policies: M.PolicySet) -> Scope:
     return Scope(district, ids, docs)
 
 
-def run(
+def check(
     *,
     actor: Any,
     policies: M.PolicySet,
-    population: Any,
-    on: dt.date,
     programmes: Iterable[str] | None = None,
     changes: list | None = None,
     group: str = "",
-) -> Any:
-    """Simulate the actor's programmes (or the chosen ones among them) over ``population``; with
-    ``changes`` (``reform.Change``), also the reform of them. Returns ``scenario.Outcome``.
-    Bad input (a programme out of scope or unknown, a change outside the scope or malformed, an
-    unknown grouping): a bilingual InputError naming the field."""
+) -> list[str]:
+    """The programmes the actor's simulation runs (the chosen ones, each in scope; else all in
+    scope), once the input is known to be good: a bilingual InputError naming the field for a
+    programme out of scope or unknown, a change outside the scope, an unknown grouping. Cheap: a
+    page calls it before loading a population for bad input."""
     from huiqi.simulate import scenario as S
 
     sc = scope(actor=actor, policies=policies)
@@ -72,6 +70,24 @@ def run(
         en = f"your district ({sc.district}) has no loaded policy documents: nothing to simulate"
         raise InputError([Problem("district", zh, en)])
     asked = S.check_programmes(policies, programmes, allowed=sc.programmes, field_name="programme")
-    wanted = asked or sc.programmes
     S.check_change_targets(policies, list(changes or []), sc.programmes)
+    return asked or sc.programmes
+
+
+def run(
+    *,
+    actor: Any,
+    policies: M.PolicySet,
+    population: Any,
+    on: dt.date,
+    programmes: Iterable[str] | None = None,
+    changes: list | None = None,
+    group: str = "",
+) -> Any:
+    """Simulate the actor's programmes (or the chosen ones among them, :func:`check`) over
+    ``population``; with ``changes`` (``reform.Change``), also the reform of them. Returns
+    ``scenario.Outcome``; a malformed change (path or value) is the reform's bilingual InputError."""
+    from huiqi.simulate import scenario as S
+
+    wanted = check(actor=actor, policies=policies, programmes=programmes, changes=changes, group=group)
     return S.simulate(policies, population, on=on, programmes=wanted, changes=changes, by=GROUPINGS.get(group))

@@ -67,10 +67,11 @@ def simulate_page(request: Request, user: Any = Depends(SIMULATE), session: Any 
     try:
         on = S.parse_date(form["on"], field_name="on")
         changes = RF.read_changes(None, _lines(form["changes"]))
+        kw = {"programmes": form["programmes"], "changes": changes, "group": form["by"]}
+        simulation.check(actor=user, policies=ps, **kw)  # bad input loads no population
         t0 = time.perf_counter()
         with populations.use(ps, form["population"] or None) as served:
-            outcome = simulation.run(actor=user, policies=ps, population=served.resident, on=on,
-                                     programmes=form["programmes"], changes=changes, group=form["by"])
+            outcome = simulation.run(actor=user, policies=ps, population=served.resident, on=on, **kw)
         ctx.update(served=served, outcome=outcome, seconds=time.perf_counter() - t0, loaded_now=served.loads != before)
     except InputError as exc:
         ctx["error"] = exc
