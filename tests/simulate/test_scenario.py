@@ -79,3 +79,39 @@ def test_the_cli_reports_bad_input_from_the_service_with_exit_2(pop):
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     err = " ".join(out.stderr.split())
     assert out.returncode == 2 and "--on: 不是有效日期" in err and "not a real date" in err and "Traceback" not in err
+
+
+def test_served_populations_load_once_and_again_only_when_the_policies_read_more(policies, pop, tmp_path):
+    """The server's populations (huiqi.simulate.served): a Parquet file loaded into memory at its first
+    use and kept; loaded again when a newly published policy set reads a column it lacks; a .duckdb
+    file opened read-only; a missing or unconfigured one is a bilingual PopulationUnavailable."""
+    import dataclasses
+
+    from huiqi.simulate.served import Populations, PopulationUnavailable
+
+    db = tmp_path / "pop.duckdb"
+    RS.load(policies, pop, database=db)
+    huangpu = dataclasses.replace(policies, documents=[d for d in policies.documents if d.district == "黄浦区"])
+    served = Populations([pop, db, tmp_path / "gone.parquet"])
+    assert served.names() == ["pop.parquet", "pop.duckdb", "gone.parquet"]
+    with served.use(huangpu) as s:  # the first configured: the Parquet file
+        assert s.name == "pop.parquet" and s.loads == 1 and s.resident.enterprises == 1500
+        narrow = set(s.resident.schema.names)
+    with served.use(huangpu) as s:
+        assert s.loads == 1  # kept
+    with served.use(policies) as s:  # Jinshan's programmes read columns Huangpu's do not
+        assert s.loads == 2 and narrow < set(s.resident.schema.names)
+    with served.use(dataclasses.replace(policies)) as s:  # a new policy set reading nothing more: kept
+        assert s.loads == 2
+    with served.use(policies, "pop.duckdb") as s:
+        assert s.loads == 1 and s.resident.database == str(db)
+        on = dt.date(2025, 9, 1)
+        assert R.run(policies, s.resident, on=on, programmes=["J3.1"]).table.equals(
+            R.run(policies, pop, on=on, programmes=["J3.1"]).table)
+    for paths, name, en in (([], None, "no enterprise population is configured"),
+                            ([pop], "other.parquet", "no population called other.parquet"),
+                            ([tmp_path / "gone.parquet"], None, "does not exist")):
+        with pytest.raises(PopulationUnavailable) as exc:
+            with Populations(paths).use(policies, name):
+                pass
+        assert en in exc.value.message_en and exc.value.message_zh

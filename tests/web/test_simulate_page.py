@@ -182,3 +182,18 @@ def test_no_population_is_a_clear_message_never_a_500(tmp_path, policies, wf_pol
             text = html.unescape(r.text)
             assert r.status_code == 200 and 'id="notice"' in text and zh in text and en in text
             assert 'id="results"' not in text
+
+
+def test_a_persisted_population_is_offered_beside_the_parquet_one(tmp_path, policies, wf_policies, pop):
+    db = tmp_path / "pop.duckdb"
+    RS.load(policies, pop, database=db)  # huiqi simulate load pop.parquet --out pop.duckdb
+    app = _app(tmp_path, policies, wf_policies, (pop, db))
+    c = _client(app, "officer")
+    assert '<select name="population">' in c.get("/office/simulate").text
+    params = {"run": "1", "on": "2025-09-01", "programme": "J3.1"}
+    a = c.get("/office/simulate", params=params).text
+    b = c.get("/office/simulate", params={**params, "population": "pop.duckdb"}).text
+    assert [app.state.huiqi.populations.entry(n).loads for n in ("pop.parquet", "pop.duckdb")] == [1, 1]
+    for k in ("results", "eligible", "needs_info", "out_of_scope", "after_caps"):
+        assert cell(a, "p-J3.1", k) == cell(b, "p-J3.1", k)
+    assert cell(b, "p-J3.1", "results") == str(N)
