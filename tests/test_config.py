@@ -79,3 +79,15 @@ def test_smtp_and_reminder_settings_from_env():
     assert (s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_from, s.smtp_starttls, s.smtp_ssl, s.public_url, s.remind_working_days) == ("smtp.example", 2525, "u", "p", "huiqi@jinshan.example", True, False, "https://huiqi.example", 5)
     d = Settings.from_env({})
     assert (d.smtp_host, d.smtp_port, d.remind_working_days) == (None, 25, 3)  # no SMTP: e-mails wait
+
+
+def test_population_files_from_env(tmp_path):
+    """The simulation page's populations: one path, or several separated by os.pathsep."""
+    import os
+
+    one = Settings.from_env({"HUIQI_POPULATION": str(tmp_path / "pop.duckdb")})
+    assert one.population == (tmp_path / "pop.duckdb",)
+    two = Settings.from_env({"HUIQI_POPULATION": f"{tmp_path / 'a.duckdb'}{os.pathsep}{tmp_path / 'b.parquet'}"})
+    assert two.population == (tmp_path / "a.duckdb", tmp_path / "b.parquet")
+    assert Settings.from_env({}).population == ()
+    assert Settings(population=str(tmp_path / "x.parquet")).population == (tmp_path / "x.parquet",)

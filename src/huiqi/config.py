@@ -25,6 +25,10 @@ builds its own :class:`Settings` and passes it (``create_app(settings)``) or ins
 ``HUIQI_SMTP_FROM``        the sender address (default ``huiqi@localhost``)
 ``HUIQI_PUBLIC_URL``       the site's address, for links in e-mails (default none: paths only)
 ``HUIQI_REMIND_DAYS``      reminders this many working days before a deadline (default 3)
+``HUIQI_POPULATION``       the enterprise population(s) the simulation page runs over: a Parquet file
+                           (loaded into memory at the first use) or a ``.duckdb`` file from
+                           ``huiqi simulate load`` (opened read-only); several separated by ``:``
+                           (``os.pathsep``). Unset: the page says no population is configured
 =========================  ==========================================================================
 
 Not settings (read where they are used): ``HUIQI_ACTOR`` and ``HUIQI_NEW_PASSWORD`` (CLI input),
@@ -98,6 +102,8 @@ class Settings:
     smtp_timeout: float = 10.0
     public_url: str | None = None
     remind_working_days: int = 3
+    # the simulation page (docs/simulation.md): population files, each loaded once per process when first used
+    population: tuple[Path, ...] = ()
     # room for later fields, e.g. an audit HMAC key or SMTP; add them here and to from_env()
 
     def __post_init__(self) -> None:
@@ -107,6 +113,9 @@ class Settings:
         self.storage_dir = Path(self.storage_dir)
         if self.policy_dir is not None:
             self.policy_dir = Path(self.policy_dir)
+        if isinstance(self.population, (str, Path)):
+            self.population = (self.population,)
+        self.population = tuple(Path(p) for p in (self.population or ()))
 
     def session_secret(self) -> str:
         """``secret_key``, else the key kept in ``<data_dir>/secret_key`` (created at the first call:
@@ -167,6 +176,9 @@ class Settings:
                           ("HUIQI_MAX_ITEM_FILES", "max_files_per_item")):
             if (text(name) or "").isdigit():
                 kw[key] = int(text(name))  # type: ignore[arg-type]
+        if text("HUIQI_POPULATION"):
+            files = str(text("HUIQI_POPULATION")).split(os.pathsep)
+            kw["population"] = tuple(Path(p.strip()) for p in files if p.strip())
         if text("HUIQI_DEMO_LOGINS"):
             try:
                 logins = json.loads(text("HUIQI_DEMO_LOGINS"))  # type: ignore[arg-type]

@@ -278,6 +278,8 @@ PAGES = [
     ("GET", "/office/rounds", None,                               "200 200 200 403 403 403 403 200 200 403 403"),
     ("GET", "/office/changes", None,                              "200 200 200 403 403 403 403 200 200 403 403"),
     ("GET", "/office/dashboard", None,                            "200 200 200 200 200 403 403 200 200 403 403"),
+    # the simulation page (simulate.run): each district's officers and auditors, their own district's programmes
+    ("GET", "/office/simulate", None,                             "200 200 200 403 403 403 403 200 200 403 403"),
     # an irreversible action first shows its confirmation page (200, nothing changed), then runs with confirmed=1
     ("POST", "/office/applications/{P}/act", {"action": "decline", "reason": "x"}, "403 200 404 403 404 403 403 403 404 403 403"),
     ("POST", "/office/applications/{P}/act", {"action": "decline", "reason": "x", "confirmed": "1"}, "403 303 404 403 404 403 403 403 404 403 403"),

@@ -42,3 +42,39 @@ def test_demo_database_seeded_once_and_log_ins_work(tmp_path, monkeypatch):
 def test_cookie_security_follows_the_address():
     assert _is_loopback("127.0.0.1") and _is_loopback("localhost") and _is_loopback("::1")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("10.0.0.5")
+
+
+def test_demo_serves_a_small_population_written_once(tmp_path, monkeypatch):
+    """``huiqi serve --demo`` writes a synthetic population into the data directory (once) and
+    serves it to the simulation page; a configured HUIQI_POPULATION is left as it is."""
+    import pyarrow.parquet as pq
+    import typer
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import huiqi.cli.serve_cmd as S
+    from huiqi.config import set_settings
+    from huiqi.simulate.population import population_schema
+
+    served = []
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("HUIQI_POPULATION", raising=False)
+    monkeypatch.setattr(S, "DEMO_POPULATION_SIZE", 300)
+    monkeypatch.setattr(S, "prepare_database", lambda url, ps, demo: [])
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    cli = typer.Typer()
+    cli.command()(S.serve)
+    set_settings(None)
+    assert CliRunner().invoke(cli, ["--demo"]).exit_code == 0
+    path = tmp_path / "data" / S.DEMO_POPULATION
+    assert served[-1].state.huiqi.settings.population == (path,)
+    assert pq.read_metadata(path).num_rows >= 300
+    assert "enterprise__registered_district" in population_schema(path).names
+    stamp = path.stat().st_mtime_ns
+    set_settings(None)
+    assert CliRunner().invoke(cli, ["--demo"]).exit_code == 0 and path.stat().st_mtime_ns == stamp  # not written again
+    monkeypatch.setenv("HUIQI_POPULATION", str(tmp_path / "mine.duckdb"))
+    set_settings(None)
+    assert CliRunner().invoke(cli, ["--demo"]).exit_code == 0
+    assert served[-1].state.huiqi.settings.population == (tmp_path / "mine.duckdb",)
+    set_settings(None)

@@ -30,6 +30,7 @@ class AppState:
     engine: Any = None
     sessionmaker: Any = None
     extra: dict = field(default_factory=dict)
+    populations: Any = None  # huiqi.simulate.served.Populations: the simulation page's, loaded at first use
 
     @property
     def has_database(self) -> bool:
@@ -70,7 +71,10 @@ def create_app(settings: Settings | None = None, *, policies: PolicySet | None =
         from huiqi.workflow.workbench.flows import published_into
 
         policies = published_into(maker, policies)
+    from huiqi.simulate.served import Populations  # cheap: DuckDB and ibis only when a population is loaded
+
     state = AppState(settings=settings, policies=policies, engine=engine, sessionmaker=maker)
+    state.populations = Populations(settings.population)
     state.extra["file_policies"] = file_policies
     state.extra["demo_logins"] = list(settings.demo_logins)
 

@@ -133,6 +133,23 @@ def prepare_database(url: str | None, policies: Any, *, demo: bool) -> list[dict
     return logins
 
 
+DEMO_POPULATION = "demo-population.parquet"  # in the data directory: the simulation page's population with --demo
+DEMO_POPULATION_SIZE = 20_000  # written once (~1 s here), loaded at the page's first run (~1 s)
+
+
+def demo_population(data_dir: Path, policies: Any) -> Path:
+    """The demo's population: ``DEMO_POPULATION_SIZE`` synthetic enterprises (seed 0), written once."""
+    path = Path(data_dir) / DEMO_POPULATION
+    if not path.exists():
+        from huiqi.simulate.population import write_population
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        write_population(policies.vocabulary, DEMO_POPULATION_SIZE, tmp, seed=0)
+        tmp.replace(path)
+    return path
+
+
 def serve(
     demo: bool = typer.Option(
         False, "--demo", help="demo data: enterprises, users of every role, rounds and applications / 演示数据"
@@ -178,11 +195,15 @@ def serve(
         raise typer.Exit(2) from None
     secure = not (_is_loopback(host) or insecure_cookies)
     base = get_settings()
+    population = base.population
+    if demo and not population:  # a small synthetic population for the simulation page
+        population = (demo_population(base.data_dir, ps),)
     settings = base.replace(
         database_url=url or base.database_url,
         policy_dir=policies or base.policy_dir,
         secure_cookies=secure,
         demo_logins=logins,
+        population=population,
     )
     app = create_app(settings, policies=ps)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
@@ -190,6 +211,9 @@ def serve(
         f"惠企 huiqi — {len(ps.documents)} 份政策文件 / documents, {len(ps.programmes())} 个项目 / programmes (policy {ps.version})"
     )
     typer.echo(f"数据库 / database: {settings.database().split('@')[-1]}")
+    if settings.population:
+        shown_pop = ", ".join(str(p) for p in settings.population)
+        typer.echo(f"测算人口 / simulation population: {shown_pop} (/office/simulate)")
     typer.echo(f"地址 / address: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
     if logins:
         typer.echo("演示账号 / demo log-ins:")
@@ -209,6 +233,7 @@ def serve(
             "HUIQI_SECRET_KEY": settings.session_secret(),
             "HUIQI_DATA_DIR": str(settings.data_dir),
             "HUIQI_STORAGE_DIR": str(settings.storage_dir),
+            "HUIQI_POPULATION": os.pathsep.join(str(p) for p in settings.population),
         }
     )
     if policies is not None:

@@ -75,9 +75,14 @@ def apply(policies: M.PolicySet, changes: list[Change]) -> M.PolicySet:
     return ps
 
 
-def _apply_one(ps: M.PolicySet, ch: Change) -> None:
+def owner_of(ps: M.PolicySet, target: str) -> str | None:
+    """The programme or document id a change's target starts with (the longest), or None."""
     ids = sorted([p.id for p in ps.programmes()] + [d.id for d in ps.documents], key=len, reverse=True)
-    owner = next((i for i in ids if ch.target.startswith(i + ".")), None)
+    return next((i for i in ids if target.startswith(i + ".")), None)
+
+
+def _apply_one(ps: M.PolicySet, ch: Change) -> None:
+    owner = owner_of(ps, ch.target)
     if owner is None:
         raise InputError([Problem(ch.target, "找不到该项目或文件", "no programme or document with that id")])
     rest = ch.target[len(owner) + 1 :]

@@ -154,6 +154,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "policy.publish": (OFFICER,),
     "policy.read": STAFF_READERS,
     "page.workbench": STAFF_READERS,
+    # population simulation (政策测算, docs/simulation.md): what a district's programmes — or a reform of
+    # them — would cost over an enterprise population. No record is read or written: a district's
+    # officers and auditors (its analysts, read-only) run their district's programmes, the
+    # administrator every district's (huiqi.workflow.simulation)
+    "simulate.run": STAFF_READERS,
 }
 
 # who submits through which channel (a programme's ``mode``): 网上申报 by the enterprise, 线下递交

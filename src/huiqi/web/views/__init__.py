@@ -6,7 +6,8 @@ import importlib
 
 from fastapi import FastAPI
 
-VIEWS = ["huiqi.web.views.public", "huiqi.web.views.account", "huiqi.web.views.enterprise", "huiqi.web.views.officer", "huiqi.web.views.expert", "huiqi.web.views.proactive", "huiqi.web.views.workbench"]
+VIEWS = ["huiqi.web.views.public", "huiqi.web.views.account", "huiqi.web.views.enterprise", "huiqi.web.views.officer", "huiqi.web.views.expert", "huiqi.web.views.proactive", "huiqi.web.views.workbench",
+         "huiqi.web.views.simulate"]
 
 
 def include_web_routers(app: FastAPI) -> None:
