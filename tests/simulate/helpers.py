@@ -201,3 +201,54 @@ def _fill(group: list, amount) -> dict:
         out[id(r)] = min(r.uncapped, room)
         used += out[id(r)]
     return out
+
+
+# ------------------------------------------------------------------ summaries (the production plan)
+
+
+def summed_by_district(table: pa.Table, reports: dict) -> tuple[dict, dict]:
+    """The engine's results added up per programme and district (non-zero rows only), and the
+    number of clipped results per programme."""
+    from decimal import Decimal
+
+    from huiqi.rules.engine import ELIGIBLE, NEEDS_INFO
+
+    rows = table.select(["enterprise_id", "claim__seq", "enterprise__registered_district"]).to_pylist()
+    district = {r["enterprise_id"]: r["enterprise__registered_district"] for r in rows if r["claim__seq"] == 0}
+    want: dict = {}
+    clipped: dict = {}
+    for eid, results in reports.items():
+        for _, r in results:
+            zero = {"eligible": 0, "needs_info": 0, "ceiling": Decimal(0), "after_caps": Decimal(0), "needs_info_ceiling": Decimal(0)}
+            t = want.setdefault((r.programme.id, district[eid]), zero)
+            if r.status == ELIGIBLE:
+                t["eligible"] += 1
+                if r.ceiling is not None:
+                    t["ceiling"] += r.uncapped
+                    t["after_caps"] += r.ceiling
+                    clipped[r.programme.id] = clipped.get(r.programme.id, 0) + (r.ceiling != r.uncapped)
+            if r.status == NEEDS_INFO:
+                t["needs_info"] += 1
+                t["needs_info_ceiling"] += r.ceiling or 0
+    return {k: v for k, v in want.items() if any(v.values())}, clipped
+
+
+def summary_by_district(policies, path, on, **kwargs) -> dict:
+    """``run.run``'s table (the summary plan) in the shape of ``summed_by_district``."""
+    keys = ("eligible", "needs_info", "ceiling", "after_caps", "needs_info_ceiling")
+    rows = R.run(policies, path, on=on, **kwargs).table.to_pylist()
+    got = {(row["programme"], row["by"]): {k: row[k] for k in keys} for row in rows}
+    return {k: v for k, v in got.items() if any(v.values())}
+
+
+def with_enterprise_cap(policies, pid: str = "J3.1", amount: str = "300000"):
+    """The policies with a made-up per-enterprise annual cap over one enterprise-subject programme
+    (no cap of either document covers one; a new district's policy may)."""
+    import dataclasses
+
+    from huiqi.rules import expr as E
+
+    doc = next(d for d in policies.documents if any(p.id == pid for p in d.programmes))
+    assert next(p for p in doc.programmes if p.id == pid).subject == "enterprise"
+    cap = M.Cap(id=f"test-{pid}-per-enterprise-year", amount=E.parse(amount), programmes=(pid,), clause=doc.caps[0].clause)
+    return M.PolicySet(policies.vocabulary, [dataclasses.replace(d, caps=d.caps + (cap,)) if d is doc else d for d in policies.documents])

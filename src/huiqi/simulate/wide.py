@@ -447,14 +447,15 @@ def _status_aggs(s: Any, f: Any, prefix: str, after: Any = None) -> dict[str, An
     return out
 
 
-def enterprise_aggregate(lay: Layout, em: Any) -> Any:
+def enterprise_aggregates(lay: Layout, em: Any) -> dict[str, Any]:
+    """Per programme, its counts by status and sums of ceilings over the enterprise rows."""
     aggs: dict[str, Any] = {}
     for p in lay.ent:
         aggs.update(_status_aggs(em[f"s{p.index}"], em[f"f{p.index}"], f"x{p.index}_"))
     for p in lay.claim:
         aggs.update(_status_aggs(em[f"n{p.index}"], None, f"x{p.index}_"))
     aggs["x_enterprises"] = em.count()
-    return em.group_by(lay.extra).aggregate(**aggs) if lay.extra else em.aggregate(**aggs)
+    return aggs
 
 
 def claim_aggregate(lay: Layout, cl: Any) -> Any | None:
@@ -528,19 +529,49 @@ def build(cp: C.CompiledPolicies, pop: Any, extra: list[str], bind: Callable[[st
             packed, slots = packed_claims(lay, pop, sort=sort_claims)
             rows_of = packed_kind_rows(b("__p", packed), slots)
         cl = b("__c", claim_table(lay, rows_of))
-        em = b("__em", with_masks(lay, e, masks(lay, cl, bit_or)))
+        em = with_masks(lay, e, masks(lay, cl, bit_or))
     else:
         cl = None
-        em = b("__em", e)
+        em = e
+    if not rows:
+        return Plan(lay, steps, _aggregated(lay, em, cl, b))
+    em = b("__em", em)
     cand = cap_candidates(lay, em, cl)
     capped = b("__capped", apply_caps(lay, cand)) if cand is not None else None
-    finals: dict[str, Any] = {}
-    if rows:
-        finals["rows"] = long_rows(lay, em, cl, capped)
+    return Plan(lay, steps, {"rows": long_rows(lay, em, cl, capped)})
+
+
+def _aggregated(lay: Layout, em: Any, cl: Any | None, b: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """The summary plan: the enterprise rows are never stored. One aggregate over them per group
+    (``--by``) computes every programme's counts and sums and, as one more aggregate, the list of the
+    enterprises whose results a cap may clip (a capped enterprise programme shows a ceiling: rare),
+    each with its statuses, ceilings, cap years and limits. That small table (``__emg``, a row per
+    group) gives the enterprise totals and, unnested, the cap candidates. At 1 M enterprises × 52
+    programmes the former ``__em`` table cost 0.50 s to write and 0.47 s to read back for the totals."""
+    aggs = enterprise_aggregates(lay, em)
+    members = {p.index for cap in lay.cp.caps for p in lay.cap_members(cap)}
+    ent_members = [p for p in lay.ent if p.index in members]
+    cands = None
+    if ent_members:
+        flag: Any = ibis.literal(False)
+        for p in ent_members:
+            flag = flag | em[f"f{p.index}"].notnull()
+        fields = {C.ENTERPRISE_ID: em[C.ENTERPRISE_ID]}
+        for p in ent_members:
+            fields.update({c: em[c] for c in (f"s{p.index}", f"f{p.index}", f"y{p.index}")})
+        fields.update({f"l{cap.index}": em[f"l{cap.index}"] for cap in lay.cp.caps if f"l{cap.index}" in em.columns})
+        aggs["__cands"] = ibis.struct(fields).collect(where=flag)
+        g = b("__emg", em.group_by(lay.extra).aggregate(**aggs) if lay.extra else em.aggregate(**aggs))
+        ent = g.drop("__cands")
+        u = g.select(*lay.extra, __one=g["__cands"].unnest())
+        cands = u.select(*lay.extra, **{k: u["__one"][k] for k in fields})
     else:
-        finals["ent"] = enterprise_aggregate(lay, em)
-        if cl is not None:
-            finals["claims"] = claim_aggregate(lay, cl)
-        if capped is not None:
-            finals["caps"] = caps_aggregate(lay, capped)
-    return Plan(lay, steps, finals)
+        ent = em.group_by(lay.extra).aggregate(**aggs) if lay.extra else em.aggregate(**aggs)
+    cand = cap_candidates(lay, cands, cl)
+    capped = b("__capped", apply_caps(lay, cand)) if cand is not None else None
+    finals: dict[str, Any] = {"ent": ent}
+    if cl is not None:
+        finals["claims"] = claim_aggregate(lay, cl)
+    if capped is not None:
+        finals["caps"] = caps_aggregate(lay, capped)
+    return finals
