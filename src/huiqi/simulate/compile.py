@@ -175,9 +175,15 @@ def dec_of(e: Any) -> tuple[int, int]:
 
 
 def as_dec(e: Any, p: int, s: int) -> Any:
-    """``e`` as DECIMAL(p, s) (a cast only where its type differs)."""
+    """``e`` (a column, a literal or an expression typed here) as DECIMAL(p, s): a cast where its type differs."""
     if dec_of(e) == (p, s) and e.type().is_decimal():
         return e
+    return ops.Cast(e, idt.Decimal(p, s)).to_expr()
+
+
+def typed_result(e: Any, p: int, s: int) -> Any:
+    """An arithmetic result cast to the type it was computed to have: always written out, as ibis's
+    own type for ``a * b`` or ``a + b`` is not the SQL engine's (a no-op cast where they agree)."""
     return ops.Cast(e, idt.Decimal(p, s)).to_expr()
 
 
@@ -570,7 +576,7 @@ def _c(node: E.Node, r: Resolver) -> X:
             return x_of_b(b_not(b_of_x(x)))
         if x.ty != "num":
             raise _bad("-", x)
-        return num(as_dec(-x.expr, *dec_of(x.expr)), x) if not x.is_const else const(-x.const)
+        return num(typed_result(-x.expr, *dec_of(x.expr)), x) if not x.is_const else const(-x.const)
     if isinstance(node, E.Binary):
         return _binary(node, r)
     if isinstance(node, E.In):
@@ -885,7 +891,7 @@ def _mul(a: X, b: X) -> X:
     if p > INT_DIGITS and max(pa, pb) <= INT_DIGITS:
         # DuckDB keeps a product of two 64-bit decimals in 18 digits (failing on overflow): widen one side
         ea = as_dec(ea, INT_DIGITS + 1, sa)
-    return num(as_dec(ea * eb, p, s), a, b)
+    return num(typed_result(ea * eb, p, s), a, b)
 
 
 def _int_dec(e: Any) -> Any:
@@ -905,7 +911,7 @@ def _add(a: X, b: X) -> X:
         return const(None if a.const is None or b.const is None else a.const + b.const)
     ea, eb = a.ibis("num"), b.ibis("num")
     t = _sum_type(ea, eb)
-    return num(as_dec(ea + eb, *t) if t else cast_num(cast_num(ea) + cast_num(eb)), a, b)
+    return num(typed_result(ea + eb, *t) if t else cast_num(cast_num(ea) + cast_num(eb)), a, b)
 
 
 def _sub(a: X, b: X) -> X:
@@ -913,7 +919,7 @@ def _sub(a: X, b: X) -> X:
         return const(None if a.const is None or b.const is None else a.const - b.const)
     ea, eb = a.ibis("num"), b.ibis("num")
     t = _sum_type(ea, eb)
-    return num(as_dec(ea - eb, *t) if t else cast_num(cast_num(ea) - cast_num(eb)), a, b)
+    return num(typed_result(ea - eb, *t) if t else cast_num(cast_num(ea) - cast_num(eb)), a, b)
 
 
 def max0(a: X) -> X:
