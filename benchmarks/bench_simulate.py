@@ -3,6 +3,12 @@
     .venv/bin/python benchmarks/bench_simulate.py                  # 1,000,000 enterprises
     .venv/bin/python benchmarks/bench_simulate.py --n 10000000     # 10 M (batches of 2 M, memory-bounded)
     .venv/bin/python benchmarks/bench_simulate.py --engine-sample 2000
+    .venv/bin/python benchmarks/bench_simulate.py --resident --n 10000000   # from a persisted DuckDB file
+
+``--resident``: the population is loaded once (``huiqi simulate load``, cached as
+/tmp/huiqi-pop-N-k.duckdb; the load is timed when it happens) and every run reads that file
+(``resident.open_resident``), as a server or a later CLI run does: *cold* is then a fresh process's
+first run (SQL built, nothing cached), *warm* its second.
 
 Each population is generated once (cached as /tmp/huiqi-pop-N-k.parquet; "-k": written clustered by claim kind). Each measurement runs in a
 fresh process, so the peak resident memory (ru_maxrss) is the run's own. The run is timed twice in
@@ -28,7 +34,7 @@ from pathlib import Path
 ON = dt.date(2025, 9, 1)
 
 
-def _child(path: str, batch: int | None, threads: int | None) -> None:
+def _child(path: str, batch: int | None, threads: int | None, resident: bool = False) -> None:
     os.environ["HUIQI_SQL_CACHE"] = tempfile.mkdtemp(prefix="huiqi-sqlcache-")  # cold: nothing cached yet
     from huiqi.rules import load_policies
     from huiqi.simulate import compile as C
@@ -36,14 +42,22 @@ def _child(path: str, batch: int | None, threads: int | None) -> None:
 
     ps = load_policies()
     tmp = tempfile.mkdtemp(prefix="huiqi-duck-")
-    con = R.duckdb_connection(memory_limit="3GB", temp_directory=tmp, threads=threads)
+    if resident:
+        from huiqi.simulate import resident as RS
+
+        population: object = RS.open_resident(path, threads=threads, memory_limit="6GB")
+        population.con.con.execute(f"SET temp_directory = '{tmp}'")  # type: ignore[attr-defined]
+        con = None
+    else:
+        population = path
+        con = R.duckdb_connection(memory_limit="3GB", temp_directory=tmp, threads=threads)
     cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # noqa: E731  user + system seconds, all threads
     t0, c0 = time.perf_counter(), cpu()
     cp = C.prepare(ps, ON)
-    s = R.run(ps, path, on=ON, batch=batch, con=con, compiled=cp)
+    s = R.run(ps, population, on=ON, batch=batch, con=con, compiled=cp)
     cold, cold_cpu = time.perf_counter() - t0, cpu() - c0
     t0, c0 = time.perf_counter(), cpu()
-    s2 = R.run(ps, path, on=ON, batch=batch, con=con, compiled=cp)
+    s2 = R.run(ps, population, on=ON, batch=batch, con=con, compiled=cp)
     warm, warm_cpu = time.perf_counter() - t0, cpu() - c0
     assert s.table.equals(s2.table)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -74,10 +88,11 @@ def main() -> None:
     ap.add_argument("--engine-sample", type=int, default=2000, help="profiles timed through the engine (0: skip)")
     ap.add_argument("--batch", type=int, default=None, help="enterprises per batch (default: all, or 2 M above 2.5 M)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--resident", action="store_true", help="run over a persisted DuckDB population (loaded once)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _child(args.child, args.batch, args.threads)
+        _child(args.child, args.batch, args.threads, args.resident)
         return
     from huiqi.rules import load_policies
     from huiqi.simulate.population import write_population
@@ -92,7 +107,16 @@ def main() -> None:
             t0 = time.perf_counter()
             write_population(ps.vocabulary, n, path, seed=0)
             print(f"generated {n:,} enterprises in {time.perf_counter() - t0:.1f}s → {path}")
-        cmd = [sys.executable, __file__, "--child", str(path)] + (["--batch", str(args.batch)] if args.batch else []) + (["--threads", str(args.threads)] if args.threads else [])
+        if args.resident:
+            from huiqi.simulate import resident as RS
+
+            db = path.with_suffix(".duckdb")
+            if not db.exists():
+                t0 = time.perf_counter()
+                RS.load(ps, path, database=db, memory_limit="6GB")
+                print(f"loaded {n:,} enterprises into {db} in {time.perf_counter() - t0:.1f}s ({db.stat().st_size / 2**30:.2f} GiB)")
+            path = db
+        cmd = [sys.executable, __file__, "--child", str(path)] + (["--resident"] if args.resident else []) + (["--batch", str(args.batch)] if args.batch else []) + (["--threads", str(args.threads)] if args.threads else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{n:,}: the run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
