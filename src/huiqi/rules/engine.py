@@ -139,21 +139,44 @@ class Result:
         document notes it names), those named by its scope and criteria, the document notes for every
         result (``when: always``), for 最高/择优 support or for a capped programme, and any the
         evaluation added (e.g. awards-unknown)."""
-        p, d = self.programme, self.document
-        named = {c.note for c in (*p.scope_in(d), *p.criteria) if c.note}
-        capped = any(p.id in cap.programmes for cap in d.caps)
-        out: list[M.Note] = list(p.notes)
-        for n in d.notes:
-            if (
-                n.id in named
-                or n.when == "always"
-                or (n.when == "discretionary" and p.support.discretionary)
-                or (n.when == "capped" and capped)
-            ):
+        base = _base_notes(self.programme, self.document)
+        if not self.extra_notes:
+            return list(base)
+        seen = {n.id for n in base}
+        out = list(base)
+        for n in self.extra_notes:
+            if n.id not in seen:
+                seen.add(n.id)
                 out.append(n)
-        out.extend(self.extra_notes)
-        seen: set[str] = set()
-        return [n for n in out if not (n.id in seen or seen.add(n.id))]  # type: ignore[func-returns-value]
+        return out
+
+
+# (id(programme), id(document)) → (programme, document, notes): what Result.notes() finds before any
+# note the evaluation adds; the entry keeps both objects alive, so the ids stand for them.
+_BASE_NOTES: dict[tuple[int, int], tuple[M.Programme, M.Document, tuple[M.Note, ...]]] = {}
+
+
+def _base_notes(p: M.Programme, d: M.Document) -> tuple[M.Note, ...]:
+    hit = _BASE_NOTES.get((id(p), id(d)))
+    if hit is not None and hit[0] is p and hit[1] is d:
+        return hit[2]
+    named = {c.note for c in (*p.scope_in(d), *p.criteria) if c.note}
+    capped = any(p.id in cap.programmes for cap in d.caps)
+    out: list[M.Note] = list(p.notes)
+    for n in d.notes:
+        if (
+            n.id in named
+            or n.when == "always"
+            or (n.when == "discretionary" and p.support.discretionary)
+            or (n.when == "capped" and capped)
+        ):
+            out.append(n)
+    seen: set[str] = set()
+    notes = tuple(n for n in out if not (n.id in seen or seen.add(n.id)))  # type: ignore[func-returns-value]
+    if len(_BASE_NOTES) > 20_000:
+        _BASE_NOTES.clear()
+    _BASE_NOTES[(id(p), id(d))] = (p, d, notes)
+    return notes
 
 
 @dataclass
@@ -231,7 +254,7 @@ def _outcome(c: M.Criterion, value: E.Value) -> CriterionOutcome:
 
 
 def _unknown_facts(node: E.Node, lookup: _Lookup) -> set[str]:
-    return {n for n in E.names_in(node) if "." in n and lookup(n) is None}
+    return {n for n in E.fact_names(node) if lookup(n) is None}
 
 
 def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup, on: dt.date, result: Result) -> bool | None:

@@ -11,39 +11,59 @@ from huiqi.rules.amounts import to_fen
 from huiqi.rules.facts import Vocabulary
 
 if TYPE_CHECKING:  # pragma: no cover
-    from huiqi.rules.engine import MatchReport, Result
+    from huiqi.rules.engine import CapClip, CriterionOutcome, MatchReport, Result
+    from huiqi.rules.model import Clause, Document, Note, Programme
 
 
-def _missing(names: set[str], claim_kind: str | None, vocab: Vocabulary) -> list[dict]:
-    out = []
-    if claim_kind:
-        sub = vocab.subjects.get(claim_kind)
-        out.append({"fact": f"claim:{claim_kind}", "zh": f"请填写{sub.zh if sub else claim_kind}信息", "en": f"describe a {sub.en if sub else claim_kind}", "type": "claim", "unit": None, "subject": claim_kind})
-    for name in sorted(names):
-        f = vocab.fact(name)
-        out.append({"fact": name, "zh": f.zh if f else name, "en": f.en if f else name, "type": f.type if f else None, "unit": f.unit if f else None, "subject": name.split(".", 1)[0]})
-    return out
+# ---------------------------------------------------------------- what does not change per request
+#
+# A match answer repeats the same clause texts, notes, materials and version descriptions in every
+# answer; they are built once per loaded policy object and shared by every answer built since
+# (issue 17: building the dict cost more than the engine). The nested dicts below are therefore
+# shared between answers: read them, encode them, copy them, but never change them in place.
+
+_CACHE_LIMIT = 20_000  # entries; a workbench that reloads policies often starts the caches afresh
+_clause_dicts: dict[tuple, dict] = {}
+_note_dicts: dict = {}
+_programme_parts: dict[tuple[int, int], tuple] = {}
+_missing_dicts: dict[tuple[int, str], tuple] = {}
 
 
-def _citations(result: "Result") -> list[dict]:
-    seen: set[tuple] = set()
-    out = []
-    for c in result.citations:
-        key = (c.text, c.line)
-        if key in seen or not c.text:
-            continue
-        seen.add(key)
-        out.append(c.to_dict(result.document.number))
-    return out
+def _bounded(cache: dict) -> dict:
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    return cache
 
 
-def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
+def clause_dict(clause: "Clause", document: str) -> dict:
+    """``clause.to_dict(document)``, one shared dict per distinct clause (clauses compare by text,
+    reference and line, so equal clauses share the dict)."""
+    key = (clause, document)
+    d = _clause_dicts.get(key)
+    if d is None:
+        d = _bounded(_clause_dicts)[key] = clause.to_dict(document)
+    return d
+
+
+def note_dict(note: "Note") -> dict:
+    d = _note_dicts.get(note)
+    if d is None:
+        d = _bounded(_note_dicts)[note] = {"id": note.id, "zh": note.zh, "en": note.en}
+    return d
+
+
+def _parts(p: "Programme", d: "Document") -> tuple[dict, list]:
+    """The fields of a result that depend only on the programme and the document version: the head
+    of the result dict (in order, up to ``claim``) and the materials. Keyed by the objects' identity
+    (kept alive in the entry) and checked against the document's family, which linking replaces."""
     from huiqi.rules import versions
-    from huiqi.rules.engine import STATUS_LABELS
 
-    p, d = result.programme, result.document
-    zh, en = STATUS_LABELS[result.status]
-    return {
+    key = (id(p), id(d))
+    family = tuple(map(id, versions.family_of(d)))
+    hit = _programme_parts.get(key)
+    if hit is not None and hit[0] is p and hit[1] is d and hit[2] == family:
+        return hit[3], hit[4]
+    head = {
         "programme": p.id,
         "document": d.number,
         "document_id": d.id,
@@ -52,32 +72,104 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
         "title_en": p.title_en,
         "department": p.department,
         "mode": p.mode,
-        "claim": result.claim.id if result.claim else None,
-        "claim_kind": p.subject if p.subject != "enterprise" else None,
-        "status": result.status,
-        "status_zh": zh,
-        "status_en": en,
-        "reason_zh": result.reason_zh or None,
-        "reason_en": result.reason_en or None,
-        "ceiling": None if result.ceiling is None else str(result.ceiling),
-        "ceiling_before_caps": None if result.uncapped is None else str(result.uncapped),
-        "this_year": None if result.this_year is None else str(result.this_year),
-        "possible_ceiling": None if result.possible_ceiling is None else str(result.possible_ceiling),
-        "discretionary": result.discretionary,
-        "steps": [s.to_dict() for s in result.steps],
-        "schedule": [s.to_dict() for s in result.schedule],
-        "failed": [c.to_dict(d.number) for c in result.failed],
-        "soft_failed": [c.to_dict(d.number) for c in result.soft_failed],
-        "needs_officer_decision": bool(result.soft_failed),
-        "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
-        "caps": [c.to_dict(d.number) for c in result.caps],
-        "citations": _citations(result),
-        "notes": [{"id": n.id, "zh": n.zh, "en": n.en} for n in result.notes()],
-        "materials": [
-            {"id": m.id, "name": m.name, "form": m.form, "stamped": m.stamped, "required": m.required, "when": m.when}
-            for m in p.materials
-        ],
     }
+    materials = [
+        {"id": m.id, "name": m.name, "form": m.form, "stamped": m.stamped, "required": m.required, "when": m.when}
+        for m in p.materials
+    ]
+    _bounded(_programme_parts)[key] = (p, d, family, head, materials)
+    return head, materials
+
+
+def _missing_fact(name: str, vocab: Vocabulary) -> dict:
+    key = (id(vocab), name)
+    f = vocab.fact(name)
+    hit = _missing_dicts.get(key)
+    if hit is not None and hit[0] is vocab and hit[1] is f:
+        return hit[2]
+    out = {"fact": name, "zh": f.zh if f else name, "en": f.en if f else name, "type": f.type if f else None, "unit": f.unit if f else None, "subject": name.split(".", 1)[0]}
+    _bounded(_missing_dicts)[key] = (vocab, f, out)
+    return out
+
+
+def _missing(names: set[str], claim_kind: str | None, vocab: Vocabulary) -> list[dict]:
+    out = []
+    if claim_kind:
+        sub = vocab.subjects.get(claim_kind)
+        out.append({"fact": f"claim:{claim_kind}", "zh": f"请填写{sub.zh if sub else claim_kind}信息", "en": f"describe a {sub.en if sub else claim_kind}", "type": "claim", "unit": None, "subject": claim_kind})
+    if names:
+        out.extend(_missing_fact(name, vocab) for name in sorted(names))
+    return out
+
+
+def _citations(result: "Result") -> list[dict]:
+    seen: set[tuple] = set()
+    out = []
+    number = result.document.number
+    for c in result.citations:
+        key = (c.text, c.line)
+        if key in seen or not c.text:
+            continue
+        seen.add(key)
+        out.append(clause_dict(c, number))
+    return out
+
+
+def _criterion(c: "CriterionOutcome", document: str) -> dict:
+    out = {
+        "criterion": c.id,
+        "label_zh": c.label_zh,
+        "label_en": c.label_en,
+        "test": c.test,
+        "soft": c.soft,
+        "clause": clause_dict(c.clause, document),
+    }
+    if c.note:
+        out["note"] = c.note
+    return out
+
+
+def _cap(c: "CapClip", document: str) -> dict:
+    out = c.to_dict(document)
+    out["clause"] = clause_dict(c.clause, document)
+    return out
+
+
+def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
+    from huiqi.rules.engine import STATUS_LABELS
+
+    p, d = result.programme, result.document
+    number = d.number
+    zh, en = STATUS_LABELS[result.status]
+    head, materials = _parts(p, d)
+    out = dict(head)
+    out.update(
+        {
+            "claim": result.claim.id if result.claim else None,
+            "claim_kind": p.subject if p.subject != "enterprise" else None,
+            "status": result.status,
+            "status_zh": zh,
+            "status_en": en,
+            "reason_zh": result.reason_zh or None,
+            "reason_en": result.reason_en or None,
+            "ceiling": None if result.ceiling is None else str(result.ceiling),
+            "ceiling_before_caps": None if result.uncapped is None else str(result.uncapped),
+            "this_year": None if result.this_year is None else str(result.this_year),
+            "possible_ceiling": None if result.possible_ceiling is None else str(result.possible_ceiling),
+            "discretionary": result.discretionary,
+            "steps": [s.to_dict() for s in result.steps],
+            "schedule": [s.to_dict() for s in result.schedule],
+            "failed": [_criterion(c, number) for c in result.failed],
+            "soft_failed": [_criterion(c, number) for c in result.soft_failed],
+            "needs_officer_decision": bool(result.soft_failed),
+            "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
+            "caps": [_cap(c, number) for c in result.caps],
+            "citations": _citations(result),
+            "notes": [note_dict(n) for n in result.notes()],
+            "materials": materials,
+        }
+    )
+    return out
 
 
 def report_to_dict(report: "MatchReport") -> dict:
