@@ -257,6 +257,41 @@ def _unknown_facts(node: E.Node, lookup: _Lookup) -> set[str]:
     return {n for n in E.fact_names(node) if lookup(n) is None}
 
 
+# id(node) → (node, whether it reads only enterprise and call facts): see _test
+_PROFILE_WIDE: dict[int, tuple[E.Node, bool]] = {}
+
+
+def _profile_wide(node: E.Node) -> bool:
+    hit = _PROFILE_WIDE.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    names = E.names_in(node)
+    wide = all(n.partition(".")[0] in (ENTERPRISE, CALL) and "." in n for n in names)
+    if len(_PROFILE_WIDE) > 50_000:
+        _PROFILE_WIDE.clear()
+    _PROFILE_WIDE[id(node)] = (node, wide)
+    return wide
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _test(node: E.Node, lookup: _Lookup, memo: dict | None) -> tuple[E.Value, frozenset[str] | set[str]]:
+    """A scope or criterion test's value and, when unknown, the facts it misses. A test reading only
+    enterprise and call facts has the same value for every programme and claim of one evaluation
+    (parameters and claim facts differ; these do not): ``memo`` keeps it for the evaluation."""
+    if memo is not None and _profile_wide(node):
+        hit = memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1], hit[2]
+        value = E.evaluate(node, lookup)
+        unknown = _unknown_facts(node, lookup) if value is None else _NOTHING
+        memo[id(node)] = (node, value, unknown)
+        return value, unknown
+    value = E.evaluate(node, lookup)
+    return value, (_unknown_facts(node, lookup) if value is None else _NOTHING)
+
+
 def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup, on: dt.date, result: Result) -> bool | None:
     """Is the event (or, without one, the evaluation date) inside the document's window?"""
     windows = [document.in_force] + ([document.retroactive] if document.retroactive else [])
@@ -296,7 +331,7 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
     return False
 
 
-def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None) -> Result:
+def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None, memo: dict | None = None) -> Result:
     # the version of the document in force for this claim's event (rules/versions.py)
     programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on), on)
     lookup = _Lookup(profile, claim, programme, document, on)
@@ -304,7 +339,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     # 1. scope: the programme's own when it has one (it replaces the document's), else the document's
     scope_unknown = False
     for c in programme.scope_in(document):
-        value = E.evaluate(c.test, lookup)
+        value, unknown_names = _test(c.test, lookup, memo)
         if value is False:
             result.status = OUT_OF_SCOPE
             result.failed.append(_outcome(c, value))
@@ -324,7 +359,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
             return result
         if value is None:
             scope_unknown = True
-            result.missing |= _unknown_facts(c.test, lookup)
+            result.missing |= unknown_names
     # 2. the validity window
     in_window = _window_check(programme, document, lookup, on, result)
     if in_window is False:
@@ -334,16 +369,15 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     # 3. criteria, hard and soft (原则上)
     unknown = scope_unknown or in_window is None
     for c in programme.criteria:
-        value = E.evaluate(c.test, lookup)
-        outcome = _outcome(c, value)
+        value, unknown_names = _test(c.test, lookup, memo)
         result.citations.append(c.clause)
         if value is None:
             unknown = True
-            result.missing |= _unknown_facts(c.test, lookup)
+            result.missing |= unknown_names
         elif value is False:
-            (result.soft_failed if c.soft else result.failed).append(outcome)
+            (result.soft_failed if c.soft else result.failed).append(_outcome(c, value))
         else:
-            result.passed.append(outcome)
+            result.passed.append(_outcome(c, value))
     # 4. the amount
     outcome: AmountOutcome = evaluate_amount(programme.support.amount, lookup)
     result.steps = outcome.steps
@@ -387,9 +421,9 @@ def _cap_year(programme: M.Programme, document: M.Document, lookup: "_Lookup", o
     return on.year
 
 
-def _none_applies(programme: M.Programme, document: M.Document, profile: Profile, on: dt.date) -> Result:
+def _none_applies(programme: M.Programme, document: M.Document, profile: Profile, on: dt.date, memo: dict | None = None) -> Result:
     """The enterprise has claims of this kind, but none is of the sort this programme supports."""
-    result = _evaluate_one(programme, document, profile, None, on)
+    result = _evaluate_one(programme, document, profile, None, on, memo=memo)
     if result.status in (OUT_OF_SCOPE, NOT_IN_FORCE):
         return result
     result.status = INELIGIBLE
@@ -693,6 +727,7 @@ def evaluate(
     shown = set(programmes) if programmes else None
     wanted = _sharing(policies, shown) if shown is not None else None
     results: list[Result] = []
+    memo: dict = {}  # tests reading only enterprise and call facts, evaluated once (see _test)
     by_kind: dict[str, list[Claim]] = {}
     for c in profile.claims:
         by_kind.setdefault(c.kind, []).append(c)
@@ -703,7 +738,7 @@ def evaluate(
             if versions.skip(programme, document):  # a newer version has it: _evaluate_one picks the version
                 continue
             if programme.subject == ENTERPRISE:
-                results.append(_evaluate_one(programme, document, profile, None, on))
+                results.append(_evaluate_one(programme, document, profile, None, on, memo=memo))
                 continue
             claims = by_kind.get(programme.subject, [])
             prog_results = []
@@ -712,11 +747,11 @@ def evaluate(
                     lk = _Lookup(profile, claim, programme, document, on)
                     if E.evaluate(programme.applies_when, lk) is False:
                         continue
-                prog_results.append(_evaluate_one(programme, document, profile, claim, on))
+                prog_results.append(_evaluate_one(programme, document, profile, claim, on, memo=memo))
             if not prog_results and claims:
-                prog_results.append(_none_applies(programme, document, profile, on))
+                prog_results.append(_none_applies(programme, document, profile, on, memo))
             elif not prog_results:
-                prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
+                prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject, memo=memo))
             _count_once(prog_results, programme, document, profile)
             results.extend(prog_results)
     if future_events == "error":
