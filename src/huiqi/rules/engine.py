@@ -257,36 +257,43 @@ def _unknown_facts(node: E.Node, lookup: _Lookup) -> set[str]:
     return {n for n in E.fact_names(node) if lookup(n) is None}
 
 
-# id(node) → (node, whether it reads only enterprise and call facts): see _test
-_PROFILE_WIDE: dict[int, tuple[E.Node, bool]] = {}
+# id(node) → (node, what its value depends on): see _test
+_READS: dict[int, tuple[E.Node, int]] = {}
+_PARAMETERS, _PROFILE, _CLAIM = 0, 1, 2
 
 
-def _profile_wide(node: E.Node) -> bool:
-    hit = _PROFILE_WIDE.get(id(node))
+def _reads(node: E.Node) -> int:
+    """``_PARAMETERS`` when the test reads a parameter (the programme's own), else ``_CLAIM`` when it
+    reads a claim subject's fact, else ``_PROFILE`` (enterprise and call facts only)."""
+    hit = _READS.get(id(node))
     if hit is not None and hit[0] is node:
         return hit[1]
-    names = E.names_in(node)
-    wide = all(n.partition(".")[0] in (ENTERPRISE, CALL) and "." in n for n in names)
-    if len(_PROFILE_WIDE) > 50_000:
-        _PROFILE_WIDE.clear()
-    _PROFILE_WIDE[id(node)] = (node, wide)
-    return wide
+    subjects = {n.partition(".")[0] if "." in n else None for n in E.names_in(node)}
+    reads = _PARAMETERS if None in subjects else _PROFILE if subjects <= {ENTERPRISE, CALL} else _CLAIM
+    if len(_READS) > 50_000:
+        _READS.clear()
+    _READS[id(node)] = (node, reads)
+    return reads
 
 
 _NOTHING: frozenset[str] = frozenset()
 
 
-def _test(node: E.Node, lookup: _Lookup, memo: dict | None) -> tuple[E.Value, frozenset[str] | set[str]]:
-    """A scope or criterion test's value and, when unknown, the facts it misses. A test reading only
-    enterprise and call facts has the same value for every programme and claim of one evaluation
-    (parameters and claim facts differ; these do not): ``memo`` keeps it for the evaluation."""
-    if memo is not None and _profile_wide(node):
-        hit = memo.get(id(node))
+def _test(node: E.Node, lookup: _Lookup, claim: Claim | None, memo: dict | None) -> tuple[E.Value, frozenset[str] | set[str]]:
+    """A scope or criterion test's value and, when unknown, the facts it misses. A test that reads
+    facts only (no parameter: those are the programme's) has the same value for every programme of
+    one evaluation judged for the same claim — or for any claim, when it reads only enterprise and
+    call facts: the lookup answers those from the profile, and a claim's facts from that claim.
+    ``memo`` keeps it for the evaluation."""
+    reads = _reads(node) if memo is not None else _PARAMETERS
+    if reads:
+        key = (id(node), id(claim) if reads == _CLAIM else 0)
+        hit = memo.get(key)  # type: ignore[union-attr]
         if hit is not None and hit[0] is node:
             return hit[1], hit[2]
         value = E.evaluate(node, lookup)
         unknown = _unknown_facts(node, lookup) if value is None else _NOTHING
-        memo[id(node)] = (node, value, unknown)
+        memo[key] = (node, value, unknown)  # type: ignore[index]
         return value, unknown
     value = E.evaluate(node, lookup)
     return value, (_unknown_facts(node, lookup) if value is None else _NOTHING)
@@ -339,7 +346,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     # 1. scope: the programme's own when it has one (it replaces the document's), else the document's
     scope_unknown = False
     for c in programme.scope_in(document):
-        value, unknown_names = _test(c.test, lookup, memo)
+        value, unknown_names = _test(c.test, lookup, claim, memo)
         if value is False:
             result.status = OUT_OF_SCOPE
             result.failed.append(_outcome(c, value))
@@ -369,7 +376,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     # 3. criteria, hard and soft (原则上)
     unknown = scope_unknown or in_window is None
     for c in programme.criteria:
-        value, unknown_names = _test(c.test, lookup, memo)
+        value, unknown_names = _test(c.test, lookup, claim, memo)
         result.citations.append(c.clause)
         if value is None:
             unknown = True
@@ -727,7 +734,7 @@ def evaluate(
     shown = set(programmes) if programmes else None
     wanted = _sharing(policies, shown) if shown is not None else None
     results: list[Result] = []
-    memo: dict = {}  # tests reading only enterprise and call facts, evaluated once (see _test)
+    memo: dict = {}  # tests reading facts only, evaluated once per claim (see _test)
     by_kind: dict[str, list[Claim]] = {}
     for c in profile.claims:
         by_kind.setdefault(c.kind, []).append(c)
