@@ -207,10 +207,11 @@ class MatchReport:
         counted = [r for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and not r.missing_claim]
         return sum((r.possible_ceiling for r in counted if r.possible_ceiling is not None), Decimal(0))
 
-    def to_dict(self) -> dict:
+    def to_dict(self, form: str = "full") -> dict:
+        """The match JSON (docs/match-json.md); ``form="compact"``: clauses and notes once, by key."""
         from huiqi.rules.report import report_to_dict
 
-        return report_to_dict(self)
+        return report_to_dict(self, form=form)
 
 
 class _Lookup:

@@ -135,13 +135,65 @@ def _cap(c: "CapClip", document: str) -> dict:
     return out
 
 
-def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
+class _Refs:
+    """The keys of the compact form: each distinct clause ``c0, c1, …`` and note ``n0, n1, …`` in
+    the order first met (per result: citations, notes, then the clauses of failed, soft_failed and
+    caps), as :func:`compact` numbers them. The shared dicts are known by identity, else content."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, str] = {}
+        self.keys: dict[tuple, str] = {}
+        self.clauses: dict[str, dict] = {}
+        self.notes: dict[str, dict] = {}
+
+    def clause(self, c: dict | None) -> str | None:
+        if c is None:
+            return None
+        ref = self.seen.get(id(c))
+        if ref is None:
+            key = ("c", c.get("document"), c.get("ref"), c.get("line"), c.get("text"))
+            ref = self.keys.get(key)
+            if ref is None:
+                ref = self.keys[key] = f"c{len(self.clauses)}"
+                self.clauses[ref] = c
+            self.seen[id(c)] = ref
+        return ref
+
+    def note(self, n: dict) -> str:
+        ref = self.seen.get(id(n))
+        if ref is None:
+            key = ("n", n.get("id"), n.get("zh"), n.get("en"))
+            ref = self.keys.get(key)
+            if ref is None:
+                ref = self.keys[key] = f"n{len(self.notes)}"
+                self.notes[ref] = n
+            self.seen[id(n)] = ref
+        return ref
+
+    def clauses_of(self, items: list[dict]) -> list[dict]:
+        if not items:
+            return []
+        return [{**x, "clause": self.clause(x.get("clause"))} if "clause" in x else x for x in items]
+
+
+def result_to_dict(result: "Result", vocab: Vocabulary, refs: _Refs | None = None) -> dict:
+    """One result of the match JSON; with ``refs``, in the compact form (clauses and notes by key)."""
     from huiqi.rules.engine import STATUS_LABELS
 
     p, d = result.programme, result.document
     number = d.number
     zh, en = STATUS_LABELS[result.status]
     head, materials = _parts(p, d)
+    citations = _citations(result)
+    notes = [note_dict(n) for n in result.notes()]
+    failed = [_criterion(c, number) for c in result.failed]
+    soft_failed = [_criterion(c, number) for c in result.soft_failed]
+    caps = [_cap(c, number) for c in result.caps]
+    if refs is not None:  # in compact()'s order: citations, notes, then failed, soft_failed, caps
+        seen = refs.seen
+        citations = [seen.get(id(c)) or refs.clause(c) for c in citations]  # type: ignore[misc]
+        notes = [seen.get(id(n)) or refs.note(n) for n in notes]
+        failed, soft_failed, caps = refs.clauses_of(failed), refs.clauses_of(soft_failed), refs.clauses_of(caps)
     out = dict(head)
     out.update(
         {
@@ -159,32 +211,38 @@ def result_to_dict(result: "Result", vocab: Vocabulary) -> dict:
             "discretionary": result.discretionary,
             "steps": [s.to_dict() for s in result.steps],
             "schedule": [s.to_dict() for s in result.schedule],
-            "failed": [_criterion(c, number) for c in result.failed],
-            "soft_failed": [_criterion(c, number) for c in result.soft_failed],
+            "failed": failed,
+            "soft_failed": soft_failed,
             "needs_officer_decision": bool(result.soft_failed),
             "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
-            "caps": [_cap(c, number) for c in result.caps],
-            "citations": _citations(result),
-            "notes": [note_dict(n) for n in result.notes()],
+            "caps": caps,
+            "citations": citations,
+            "notes": notes,
             "materials": materials,
         }
     )
     return out
 
 
-def report_to_dict(report: "MatchReport") -> dict:
+def report_to_dict(report: "MatchReport", *, form: str = "full") -> dict:
+    """The match JSON of a report; ``form="compact"`` builds what ``compact(report_to_dict(report))``
+    gives, directly (no full document first)."""
     from huiqi.rules.engine import SCHEMA_VERSION
 
-    return {
+    refs = _Refs() if form == "compact" else None
+    out = {
         "schema": SCHEMA_VERSION,
         "on": report.on.isoformat(),
         "policy_version": report.policy_version,
         "enterprise": {"uscc": report.profile.uscc, "name": report.profile.name},
-        "results": [result_to_dict(r, report.vocabulary) for r in report.results],
+        "results": [result_to_dict(r, report.vocabulary, refs) for r in report.results],
         "total_ceiling": str(to_fen(report.total_ceiling)),
         "potential_ceiling": str(to_fen(report.potential_ceiling)),
         "warnings": [_unread(name, report.vocabulary) for name in report.unread_facts],
     }
+    if refs is not None:
+        out.update({"form": "compact", "clauses": refs.clauses, "notes": refs.notes})
+    return out
 
 
 def _unread(name: str, vocab: Vocabulary) -> dict:
@@ -246,38 +304,16 @@ def compact(doc: dict) -> dict:
     """``form=compact``: every clause (``{document, ref, line, text}``) and every interpretation note
     (``{id, zh, en}``) once per response, in top-level ``clauses`` / ``notes`` maps, referenced from
     the results by key (``"c0"``, ``"n0"``). ``expand(compact(d)) == d``."""
-    clauses: dict[tuple, str] = {}
-    notes: dict[tuple, str] = {}
-    cl_out: dict[str, dict] = {}
-    nt_out: dict[str, dict] = {}
-
-    def cref(c: dict | None) -> str | None:
-        if c is None:
-            return None
-        key = (c.get("document"), c.get("ref"), c.get("line"), c.get("text"))
-        ref = clauses.get(key)
-        if ref is None:
-            ref = clauses[key] = f"c{len(clauses)}"
-            cl_out[ref] = c
-        return ref
-
-    def nref(n: dict) -> str:
-        key = (n.get("id"), n.get("zh"), n.get("en"))
-        ref = notes.get(key)
-        if ref is None:
-            ref = notes[key] = f"n{len(notes)}"
-            nt_out[ref] = n
-        return ref
-
+    refs = _Refs()
     results = []
     for r in doc["results"]:
         r = dict(r)
-        r["citations"] = [cref(c) for c in r["citations"]]
-        r["notes"] = [nref(n) for n in r["notes"]]
+        r["citations"] = [refs.seen.get(id(c)) or refs.clause(c) for c in r["citations"]]
+        r["notes"] = [refs.seen.get(id(n)) or refs.note(n) for n in r["notes"]]
         for k in ("failed", "soft_failed", "caps"):
-            r[k] = [{**x, "clause": cref(x.get("clause"))} if "clause" in x else x for x in r[k]]
+            r[k] = refs.clauses_of(r[k])
         results.append(r)
-    return {**doc, "form": "compact", "results": results, "clauses": cl_out, "notes": nt_out}
+    return {**doc, "form": "compact", "results": results, "clauses": refs.clauses, "notes": refs.notes}
 
 
 def expand(doc: dict) -> dict:
