@@ -718,6 +718,30 @@ def _future_events(results: list[Result], profile: Profile) -> None:
         raise ProfileError(problems)
 
 
+def prepare(policies: M.PolicySet) -> int:
+    """Build before the first match what every match reuses: each programme's expressions compiled
+    (scope, criteria, applies_when, event date, amount, caps), its base notes, and the parts of the
+    match JSON that depend only on the programme and its version. A server calls this at start-up,
+    before ``gc.freeze()``, so none of it is built — or scanned by the collector — while answering.
+    Returns the number of expressions compiled."""
+    from huiqi.rules import report
+
+    n = 0
+    for document in policies.documents:
+        for cap in document.caps:
+            E.compiled(cap.amount)
+            report.clause_dict(cap.clause, document.number)
+        for programme in document.programmes:
+            for node in M.programme_nodes(programme, document):
+                E.compiled(node)
+                E.fact_names(node)
+                _reads(node)
+                n += 1
+            _base_notes(programme, document)
+            report.prepare(programme, document)
+    return n
+
+
 def evaluate(
     policies: M.PolicySet,
     profile: Profile,

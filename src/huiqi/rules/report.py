@@ -81,6 +81,18 @@ def _parts(p: "Programme", d: "Document") -> tuple[dict, list]:
     return head, materials
 
 
+def prepare(p: "Programme", d: "Document") -> None:
+    """Build a programme's shared parts ahead of the first answer (engine.prepare)."""
+    from huiqi.rules.engine import _base_notes
+
+    _parts(p, d)
+    for c in (*p.scope_in(d), *p.criteria):
+        clause_dict(c.clause, d.number)
+    clause_dict(p.support.clause, d.number)
+    for n in _base_notes(p, d):
+        note_dict(n)
+
+
 def _missing_fact(name: str, vocab: Vocabulary) -> dict:
     key = (id(vocab), name)
     f = vocab.fact(name)
