@@ -27,6 +27,7 @@ _clause_dicts: dict[tuple, dict] = {}
 _note_dicts: dict = {}
 _programme_parts: dict[tuple[int, int], tuple] = {}
 _missing_dicts: dict[tuple[int, str], tuple] = {}
+_base_note_dicts: dict[tuple[int, int], tuple] = {}
 
 
 def _bounded(cache: dict) -> dict:
@@ -118,13 +119,25 @@ def _citations(result: "Result") -> list[dict]:
     seen: set[tuple] = set()
     out = []
     number = result.document.number
+    cached = _clause_dicts.get
     for c in result.citations:
         key = (c.text, c.line)
         if key in seen or not c.text:
             continue
         seen.add(key)
-        out.append(clause_dict(c, number))
+        out.append(cached((c, number)) or clause_dict(c, number))
     return out
+
+
+def _notes(result: "Result") -> list[dict]:
+    if not result.extra_notes:  # the programme's notes alone: one shared list's copy
+        base = _base_note_dicts.get((id(result.programme), id(result.document)))
+        if base is not None and base[0] is result.programme and base[1] is result.document:
+            return list(base[2])
+        out = [note_dict(n) for n in result.notes()]
+        _bounded(_base_note_dicts)[(id(result.programme), id(result.document))] = (result.programme, result.document, out)
+        return list(out)
+    return [note_dict(n) for n in result.notes()]
 
 
 def _criterion(c: "CriterionOutcome", document: str) -> dict:
@@ -197,7 +210,7 @@ def result_to_dict(result: "Result", vocab: Vocabulary, refs: _Refs | None = Non
     zh, en = STATUS_LABELS[result.status]
     head, materials = _parts(p, d)
     citations = _citations(result)
-    notes = [note_dict(n) for n in result.notes()]
+    notes = _notes(result)
     failed = [_criterion(c, number) for c in result.failed]
     soft_failed = [_criterion(c, number) for c in result.soft_failed]
     caps = [_cap(c, number) for c in result.caps]
@@ -206,34 +219,31 @@ def result_to_dict(result: "Result", vocab: Vocabulary, refs: _Refs | None = Non
         citations = [seen.get(id(c)) or refs.clause(c) for c in citations]  # type: ignore[misc]
         notes = [seen.get(id(n)) or refs.note(n) for n in notes]
         failed, soft_failed, caps = refs.clauses_of(failed), refs.clauses_of(soft_failed), refs.clauses_of(caps)
-    out = dict(head)
-    out.update(
-        {
-            "claim": result.claim.id if result.claim else None,
-            "claim_kind": p.subject if p.subject != "enterprise" else None,
-            "status": result.status,
-            "status_zh": zh,
-            "status_en": en,
-            "reason_zh": result.reason_zh or None,
-            "reason_en": result.reason_en or None,
-            "ceiling": None if result.ceiling is None else str(result.ceiling),
-            "ceiling_before_caps": None if result.uncapped is None else str(result.uncapped),
-            "this_year": None if result.this_year is None else str(result.this_year),
-            "possible_ceiling": None if result.possible_ceiling is None else str(result.possible_ceiling),
-            "discretionary": result.discretionary,
-            "steps": [s.to_dict() for s in result.steps],
-            "schedule": [s.to_dict() for s in result.schedule],
-            "failed": failed,
-            "soft_failed": soft_failed,
-            "needs_officer_decision": bool(result.soft_failed),
-            "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
-            "caps": caps,
-            "citations": citations,
-            "notes": notes,
-            "materials": materials,
-        }
-    )
-    return out
+    return {
+        **head,
+        "claim": result.claim.id if result.claim else None,
+        "claim_kind": p.subject if p.subject != "enterprise" else None,
+        "status": result.status,
+        "status_zh": zh,
+        "status_en": en,
+        "reason_zh": result.reason_zh or None,
+        "reason_en": result.reason_en or None,
+        "ceiling": None if result.ceiling is None else str(result.ceiling),
+        "ceiling_before_caps": None if result.uncapped is None else str(result.uncapped),
+        "this_year": None if result.this_year is None else str(result.this_year),
+        "possible_ceiling": None if result.possible_ceiling is None else str(result.possible_ceiling),
+        "discretionary": result.discretionary,
+        "steps": [s.to_dict() for s in result.steps],
+        "schedule": [s.to_dict() for s in result.schedule],
+        "failed": failed,
+        "soft_failed": soft_failed,
+        "needs_officer_decision": bool(result.soft_failed),
+        "missing": _missing(result.missing, result.missing_claim if result.status == "needs_info" else None, vocab),
+        "caps": caps,
+        "citations": citations,
+        "notes": notes,
+        "materials": materials,
+    }
 
 
 def report_to_dict(report: "MatchReport", *, form: str = "full") -> dict:
