@@ -39,3 +39,22 @@ def test_the_app_compiles_the_rules_then_freezes_them_out_of_the_collector(tmp_p
     assert not any(id(o) in closures for o in gc.get_objects())
     fresh = E.compiled(E.parse("enterprise.employees > 10"))  # built after start-up: not frozen
     assert any(o is fresh for o in gc.get_objects())
+
+
+def test_a_match_opens_no_database_session(env):
+    from fastapi.testclient import TestClient
+
+    state = env["app"].state.huiqi
+    opened = []
+    real = state.sessionmaker
+
+    def counting():  # noqa: ANN202
+        opened.append(1)
+        return real()
+
+    state.sessionmaker = counting
+    with TestClient(env["app"]) as c:
+        r = c.post("/api/v1/match?on=2026-03-10&detail=summary", json={"enterprise": {"registered_district": "金山区"}})
+        assert r.status_code == 200 and r.json()["detail"] == "summary"
+        assert opened == []
+        assert c.get("/api/v1/auth/me").status_code == 401 and opened == [1]  # a route that does open one

@@ -16,11 +16,24 @@ from tests.rules.versions_fixture import policy_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 ON = dt.date(2025, 9, 1)
-ENTERPRISE = {"name": "示例", "registered_district": "金山区", "org_type": "企业", "independent_legal_person": True, "biomed_business": True}
+ENTERPRISE = {
+    "name": "示例",
+    "registered_district": "金山区",
+    "org_type": "企业",
+    "independent_legal_person": True,
+    "biomed_business": True,
+}
 
 
 def _drug(cid: str, marketed: bool) -> dict:
-    return {"id": cid, "kind": "drug", "innovative_drug": True, "new_drug_certificate": True, "marketed_in_district": marketed, "registration_date": "2025-03-01"}
+    return {
+        "id": cid,
+        "kind": "drug",
+        "innovative_drug": True,
+        "new_drug_certificate": True,
+        "marketed_in_district": marketed,
+        "registration_date": "2025-03-01",
+    }
 
 
 def test_a_claim_fact_test_is_judged_for_each_claim():

@@ -280,7 +280,9 @@ def _reads(node: E.Node) -> int:
 _NOTHING: frozenset[str] = frozenset()
 
 
-def _test(node: E.Node, lookup: _Lookup, claim: Claim | None, memo: dict | None) -> tuple[E.Value, frozenset[str] | set[str]]:
+def _test(
+    node: E.Node, lookup: _Lookup, claim: Claim | None, memo: dict | None
+) -> tuple[E.Value, frozenset[str] | set[str]]:
     """A scope or criterion test's value and, when unknown, the facts it misses. A test that reads
     facts only (no parameter: those are the programme's) has the same value for every programme of
     one evaluation judged for the same claim — or for any claim, when it reads only enterprise and
@@ -339,7 +341,15 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
     return False
 
 
-def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None, memo: dict | None = None) -> Result:
+def _evaluate_one(
+    programme: M.Programme,
+    document: M.Document,
+    profile: Profile,
+    claim: Claim | None,
+    on: dt.date,
+    missing_claim: str | None = None,
+    memo: dict | None = None,
+) -> Result:
     # the version of the document in force for this claim's event (rules/versions.py)
     programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on), on)
     lookup = _Lookup(profile, claim, programme, document, on)
@@ -429,7 +439,9 @@ def _cap_year(programme: M.Programme, document: M.Document, lookup: "_Lookup", o
     return on.year
 
 
-def _none_applies(programme: M.Programme, document: M.Document, profile: Profile, on: dt.date, memo: dict | None = None) -> Result:
+def _none_applies(
+    programme: M.Programme, document: M.Document, profile: Profile, on: dt.date, memo: dict | None = None
+) -> Result:
     """The enterprise has claims of this kind, but none is of the sort this programme supports."""
     result = _evaluate_one(programme, document, profile, None, on, memo=memo)
     if result.status in (OUT_OF_SCOPE, NOT_IN_FORCE):
@@ -783,7 +795,9 @@ def evaluate(
             if not prog_results and claims:
                 prog_results.append(_none_applies(programme, document, profile, on, memo))
             elif not prog_results:
-                prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject, memo=memo))
+                prog_results.append(
+                    _evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject, memo=memo)
+                )
             _count_once(prog_results, programme, document, profile)
             results.extend(prog_results)
     if future_events == "error":

@@ -100,7 +100,14 @@ def _missing_fact(name: str, vocab: Vocabulary) -> dict:
     hit = _missing_dicts.get(key)
     if hit is not None and hit[0] is vocab and hit[1] is f:
         return hit[2]
-    out = {"fact": name, "zh": f.zh if f else name, "en": f.en if f else name, "type": f.type if f else None, "unit": f.unit if f else None, "subject": name.split(".", 1)[0]}
+    out = {
+        "fact": name,
+        "zh": f.zh if f else name,
+        "en": f.en if f else name,
+        "type": f.type if f else None,
+        "unit": f.unit if f else None,
+        "subject": name.split(".", 1)[0],
+    }
     _bounded(_missing_dicts)[key] = (vocab, f, out)
     return out
 
@@ -135,7 +142,8 @@ def _notes(result: "Result") -> list[dict]:
         if base is not None and base[0] is result.programme and base[1] is result.document:
             return list(base[2])
         out = [note_dict(n) for n in result.notes()]
-        _bounded(_base_note_dicts)[(id(result.programme), id(result.document))] = (result.programme, result.document, out)
+        key = (id(result.programme), id(result.document))
+        _bounded(_base_note_dicts)[key] = (result.programme, result.document, out)
         return list(out)
     return [note_dict(n) for n in result.notes()]
 
