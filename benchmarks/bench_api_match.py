@@ -23,6 +23,7 @@ Issue 17's target is not met on this machine.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import socket
@@ -63,7 +64,10 @@ def free_port() -> int:
 
 def start_server(port: int, data_dir: str, workers: int = 1) -> subprocess.Popen:
     env = dict(os.environ, HUIQI_DATA_DIR=data_dir, HUIQI_DATABASE_URL=f"sqlite:///{data_dir}/bench.sqlite", HUIQI_INSECURE_COOKIES="1")
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "huiqi.api.app:create_default_app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "huiqi.api.app:create_default_app", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    # what uvicorn's "auto" picks when they are installed (both are dependencies of huiqi), said aloud
+    cmd += ["--http", "httptools", "--loop", "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"]
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
