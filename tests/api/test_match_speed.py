@@ -58,3 +58,17 @@ def test_a_match_opens_no_database_session(env):
         assert r.status_code == 200 and r.json()["detail"] == "summary"
         assert opened == []
         assert c.get("/api/v1/auth/me").status_code == 401 and opened == [1]  # a route that does open one
+
+
+def test_serve_says_how_it_tuned_the_collector(tmp_path, monkeypatch, gc_restored):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from huiqi.cli.main import app
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append(k))
+    monkeypatch.setenv("HUIQI_DATA_DIR", str(tmp_path))
+    r = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "serve.sqlite")])
+    assert r.exit_code == 0, r.output
+    assert started and "gc.freeze(); gen-0 threshold 50,000;" in r.output
