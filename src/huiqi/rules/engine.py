@@ -323,15 +323,19 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
         if day is None:
             result.missing |= _unknown_facts(programme.event_date, lookup)
             return None
-        what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+        event = True
         if isinstance(day, dt.date) and day > applied:  # an input error: evaluate() refuses the profile
             result.future_event = (day, applied)
     else:
-        day, what_zh, what_en = on, f"评估日 {on}", f"the evaluation date {on}"
+        day, event = on, False
     if not isinstance(day, dt.date):
         return None
-    if any(w.contains(day) for w in windows):
+    if document.in_force.contains(day) or (document.retroactive is not None and document.retroactive.contains(day)):
         return True
+    if event:
+        what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+    else:
+        what_zh, what_en = f"评估日 {on}", f"the evaluation date {on}"
     spans = "；".join(w.describe() for w in windows)
     result.reason_zh = f"{what_zh}不在政策有效期（含追溯期）内：{spans}"
     result.reason_en = f"{what_en} is outside the document's window (in force and retroactive): {spans}"
