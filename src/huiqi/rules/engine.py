@@ -215,11 +215,21 @@ class MatchReport:
 
 
 class _Lookup:
-    """Resolves names for one programme × claim: facts from the profile, parameters at a date."""
+    """Resolves names for one programme × claim: facts from the profile, parameters at a date.
+    ``facts``, when given, is every fact of the profile and the claim by its full name (see
+    :func:`_facts_by_name`): answered by one dict look-up."""
 
-    __slots__ = ("enterprise", "call", "claim", "claim_kind", "params", "doc_params", "on")
+    __slots__ = ("enterprise", "call", "claim", "claim_kind", "params", "doc_params", "on", "facts")
 
-    def __init__(self, profile: Profile, claim: Claim | None, programme: M.Programme, document: M.Document, on: dt.date):
+    def __init__(
+        self,
+        profile: Profile,
+        claim: Claim | None,
+        programme: M.Programme,
+        document: M.Document,
+        on: dt.date,
+        facts: dict[str, E.Value] | None = None,
+    ):
         self.enterprise = profile.enterprise
         self.call = profile.call
         self.claim = claim.facts if claim else {}
@@ -227,8 +237,18 @@ class _Lookup:
         self.params = programme.parameters
         self.doc_params = document.parameters
         self.on = on
+        self.facts = facts
 
     def __call__(self, name: str) -> E.Value:
+        facts = self.facts
+        if facts is not None:
+            value = facts.get(name, _ABSENT)
+            if value is not _ABSENT:
+                return value  # type: ignore[return-value]
+            if "." in name:  # a fact not given (or of another claim kind): unknown
+                return None
+            param = self.params.get(name) or self.doc_params.get(name)
+            return param.at(self.on) if param else None  # type: ignore[return-value]
         subject, _, fact = name.partition(".")
         if fact:
             if subject == ENTERPRISE:
@@ -242,6 +262,27 @@ class _Lookup:
             return None
         param = self.params.get(name) or self.doc_params.get(name)
         return param.at(self.on) if param else None  # type: ignore[return-value]
+
+
+_ABSENT = object()
+
+
+def _facts_by_name(profile: Profile, claim: Claim | None, on: dt.date, memo: dict | None) -> dict[str, E.Value] | None:
+    """The facts a :class:`_Lookup` answers by their full names — the enterprise's, the call's (with
+    ``call.date`` defaulting to the evaluation date) and the claim's — built once per claim of one
+    evaluation (kept in ``memo``); None without a memo."""
+    if memo is None:
+        return None
+    key = ("facts", id(claim))
+    facts = memo.get(key)
+    if facts is None:
+        facts = {f"{ENTERPRISE}.{k}": v for k, v in profile.enterprise.items()}
+        facts.update({f"{CALL}.{k}": v for k, v in profile.call.items()})
+        facts[f"{CALL}.date"] = profile.call.get("date", on)
+        if claim is not None:
+            facts.update({f"{claim.kind}.{k}": v for k, v in claim.facts.items()})
+        memo[key] = facts
+    return facts
 
 
 def _note(note_id: str | None, programme: M.Programme, document: M.Document) -> M.Note | None:
@@ -355,8 +396,9 @@ def _evaluate_one(
     memo: dict | None = None,
 ) -> Result:
     # the version of the document in force for this claim's event (rules/versions.py)
-    programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on), on)
-    lookup = _Lookup(profile, claim, programme, document, on)
+    facts = _facts_by_name(profile, claim, on, memo)
+    programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on, facts), on)
+    lookup = _Lookup(profile, claim, programme, document, on, facts)
     result = Result(programme, document, claim, NEEDS_INFO, missing_claim=missing_claim)
     # 1. scope: the programme's own when it has one (it replaces the document's), else the document's
     scope_unknown = False
