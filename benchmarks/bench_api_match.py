@@ -14,9 +14,9 @@ loaded, their rules compiled and frozen out of the garbage collector once per wo
 Run: PYTHONPATH=$PWD/src .venv/bin/python benchmarks/bench_api_match.py [--requests 3000] [--concurrency 4]
      [--workers 2] [--query form=compact | --query detail=summary]
 Targets: issue 6, ≥ 300 requests/s with p99 ≤ 50 ms; issue 17, ≥ 1,000 requests/s with p99 ≤ 20 ms.
-Measured 2026-12-07, 3 runs each at load average 1.7–2.0 (another session's job on one core; more
-in docs/match-json.md, "How fast"): full 324–460 requests/s (p99 26–33 ms), compact 321–427 (p99
-17–42 ms), summary 564–672 (p99 13–24 ms); server CPU ~4 ms per request full, ~2.6 ms summary.
+Measured 2026-12-07, 3 runs each at load average 1.2–2.4 (another session's job on one core; more
+in docs/match-json.md, "How fast"): full 416–483 requests/s (p99 16–24 ms), compact 348–467 (p99
+15–24 ms), summary 769–783 (p99 8.8–10.3 ms); server CPU ~4 ms per request full, ~2.5 ms summary.
 Issue 17's target is not met on this machine.
 """
 
