@@ -545,7 +545,7 @@ Evaluator = Callable[[Callable[[str], Value]], Value]
 # id(node) → (node, closure). The entry keeps its node alive, so an id is never reused while its
 # entry stands; policies loaded again bring new nodes, and the cache starts afresh when it is full.
 _compiled: dict[int, tuple[Node, Evaluator]] = {}
-_COMPILED_LIMIT = 50_000
+_COMPILED_LIMIT = 20_000
 _fact_names: dict[int, tuple[Node, tuple[str, ...]]] = {}
 
 
