@@ -139,21 +139,44 @@ class Result:
         document notes it names), those named by its scope and criteria, the document notes for every
         result (``when: always``), for 最高/择优 support or for a capped programme, and any the
         evaluation added (e.g. awards-unknown)."""
-        p, d = self.programme, self.document
-        named = {c.note for c in (*p.scope_in(d), *p.criteria) if c.note}
-        capped = any(p.id in cap.programmes for cap in d.caps)
-        out: list[M.Note] = list(p.notes)
-        for n in d.notes:
-            if (
-                n.id in named
-                or n.when == "always"
-                or (n.when == "discretionary" and p.support.discretionary)
-                or (n.when == "capped" and capped)
-            ):
+        base = _base_notes(self.programme, self.document)
+        if not self.extra_notes:
+            return list(base)
+        seen = {n.id for n in base}
+        out = list(base)
+        for n in self.extra_notes:
+            if n.id not in seen:
+                seen.add(n.id)
                 out.append(n)
-        out.extend(self.extra_notes)
-        seen: set[str] = set()
-        return [n for n in out if not (n.id in seen or seen.add(n.id))]  # type: ignore[func-returns-value]
+        return out
+
+
+# (id(programme), id(document)) → (programme, document, notes): what Result.notes() finds before any
+# note the evaluation adds; the entry keeps both objects alive, so the ids stand for them.
+_BASE_NOTES: dict[tuple[int, int], tuple[M.Programme, M.Document, tuple[M.Note, ...]]] = {}
+
+
+def _base_notes(p: M.Programme, d: M.Document) -> tuple[M.Note, ...]:
+    hit = _BASE_NOTES.get((id(p), id(d)))
+    if hit is not None and hit[0] is p and hit[1] is d:
+        return hit[2]
+    named = {c.note for c in (*p.scope_in(d), *p.criteria) if c.note}
+    capped = any(p.id in cap.programmes for cap in d.caps)
+    out: list[M.Note] = list(p.notes)
+    for n in d.notes:
+        if (
+            n.id in named
+            or n.when == "always"
+            or (n.when == "discretionary" and p.support.discretionary)
+            or (n.when == "capped" and capped)
+        ):
+            out.append(n)
+    seen: set[str] = set()
+    notes = tuple(n for n in out if not (n.id in seen or seen.add(n.id)))  # type: ignore[func-returns-value]
+    if len(_BASE_NOTES) > 20_000:
+        _BASE_NOTES.clear()
+    _BASE_NOTES[(id(p), id(d))] = (p, d, notes)
+    return notes
 
 
 @dataclass
@@ -184,18 +207,29 @@ class MatchReport:
         counted = [r for r in self.results if r.status in (ELIGIBLE, NEEDS_INFO) and not r.missing_claim]
         return sum((r.possible_ceiling for r in counted if r.possible_ceiling is not None), Decimal(0))
 
-    def to_dict(self) -> dict:
+    def to_dict(self, form: str = "full") -> dict:
+        """The match JSON (docs/match-json.md); ``form="compact"``: clauses and notes once, by key."""
         from huiqi.rules.report import report_to_dict
 
-        return report_to_dict(self)
+        return report_to_dict(self, form=form)
 
 
 class _Lookup:
-    """Resolves names for one programme × claim: facts from the profile, parameters at a date."""
+    """Resolves names for one programme × claim: facts from the profile, parameters at a date.
+    ``facts``, when given, is every fact of the profile and the claim by its full name (see
+    :func:`_facts_by_name`): answered by one dict look-up."""
 
-    __slots__ = ("enterprise", "call", "claim", "claim_kind", "params", "doc_params", "on")
+    __slots__ = ("enterprise", "call", "claim", "claim_kind", "params", "doc_params", "on", "facts")
 
-    def __init__(self, profile: Profile, claim: Claim | None, programme: M.Programme, document: M.Document, on: dt.date):
+    def __init__(
+        self,
+        profile: Profile,
+        claim: Claim | None,
+        programme: M.Programme,
+        document: M.Document,
+        on: dt.date,
+        facts: dict[str, E.Value] | None = None,
+    ):
         self.enterprise = profile.enterprise
         self.call = profile.call
         self.claim = claim.facts if claim else {}
@@ -203,8 +237,18 @@ class _Lookup:
         self.params = programme.parameters
         self.doc_params = document.parameters
         self.on = on
+        self.facts = facts
 
     def __call__(self, name: str) -> E.Value:
+        facts = self.facts
+        if facts is not None:
+            value = facts.get(name, _ABSENT)
+            if value is not _ABSENT:
+                return value  # type: ignore[return-value]
+            if "." in name:  # a fact not given (or of another claim kind): unknown
+                return None
+            param = self.params.get(name) or self.doc_params.get(name)
+            return param.at(self.on) if param else None  # type: ignore[return-value]
         subject, _, fact = name.partition(".")
         if fact:
             if subject == ENTERPRISE:
@@ -220,6 +264,27 @@ class _Lookup:
         return param.at(self.on) if param else None  # type: ignore[return-value]
 
 
+_ABSENT = object()
+
+
+def _facts_by_name(profile: Profile, claim: Claim | None, on: dt.date, memo: dict | None) -> dict[str, E.Value] | None:
+    """The facts a :class:`_Lookup` answers by their full names — the enterprise's, the call's (with
+    ``call.date`` defaulting to the evaluation date) and the claim's — built once per claim of one
+    evaluation (kept in ``memo``); None without a memo."""
+    if memo is None:
+        return None
+    key = ("facts", id(claim))
+    facts = memo.get(key)
+    if facts is None:
+        facts = {f"{ENTERPRISE}.{k}": v for k, v in profile.enterprise.items()}
+        facts.update({f"{CALL}.{k}": v for k, v in profile.call.items()})
+        facts[f"{CALL}.date"] = profile.call.get("date", on)
+        if claim is not None:
+            facts.update({f"{claim.kind}.{k}": v for k, v in claim.facts.items()})
+        memo[key] = facts
+    return facts
+
+
 def _note(note_id: str | None, programme: M.Programme, document: M.Document) -> M.Note | None:
     if not note_id:
         return None
@@ -231,7 +296,51 @@ def _outcome(c: M.Criterion, value: E.Value) -> CriterionOutcome:
 
 
 def _unknown_facts(node: E.Node, lookup: _Lookup) -> set[str]:
-    return {n for n in E.names_in(node) if "." in n and lookup(n) is None}
+    return {n for n in E.fact_names(node) if lookup(n) is None}
+
+
+# id(node) → (node, what its value depends on): see _test
+_READS: dict[int, tuple[E.Node, int]] = {}
+_PARAMETERS, _PROFILE, _CLAIM = 0, 1, 2
+
+
+def _reads(node: E.Node) -> int:
+    """``_PARAMETERS`` when the test reads a parameter (the programme's own), else ``_CLAIM`` when it
+    reads a claim subject's fact, else ``_PROFILE`` (enterprise and call facts only)."""
+    hit = _READS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    subjects = {n.partition(".")[0] if "." in n else None for n in E.names_in(node)}
+    reads = _PARAMETERS if None in subjects else _PROFILE if subjects <= {ENTERPRISE, CALL} else _CLAIM
+    if len(_READS) > 50_000:
+        _READS.clear()
+    _READS[id(node)] = (node, reads)
+    return reads
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _test(
+    node: E.Node, lookup: _Lookup, claim: Claim | None, memo: dict | None
+) -> tuple[E.Value, frozenset[str] | set[str]]:
+    """A scope or criterion test's value and, when unknown, the facts it misses. A test that reads
+    facts only (no parameter: those are the programme's) has the same value for every programme of
+    one evaluation judged for the same claim — or for any claim, when it reads only enterprise and
+    call facts: the lookup answers those from the profile, and a claim's facts from that claim.
+    ``memo`` keeps it for the evaluation."""
+    reads = _reads(node) if memo is not None else _PARAMETERS
+    if reads:
+        key = (id(node), id(claim) if reads == _CLAIM else 0)
+        hit = memo.get(key)  # type: ignore[union-attr]
+        if hit is not None and hit[0] is node:
+            return hit[1], hit[2]
+        value = E.evaluate(node, lookup)
+        unknown = _unknown_facts(node, lookup) if value is None else _NOTHING
+        memo[key] = (node, value, unknown)  # type: ignore[index]
+        return value, unknown
+    value = E.evaluate(node, lookup)
+    return value, (_unknown_facts(node, lookup) if value is None else _NOTHING)
 
 
 def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup, on: dt.date, result: Result) -> bool | None:
@@ -255,15 +364,19 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
         if day is None:
             result.missing |= _unknown_facts(programme.event_date, lookup)
             return None
-        what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+        event = True
         if isinstance(day, dt.date) and day > applied:  # an input error: evaluate() refuses the profile
             result.future_event = (day, applied)
     else:
-        day, what_zh, what_en = on, f"评估日 {on}", f"the evaluation date {on}"
+        day, event = on, False
     if not isinstance(day, dt.date):
         return None
-    if any(w.contains(day) for w in windows):
+    if document.in_force.contains(day) or (document.retroactive is not None and document.retroactive.contains(day)):
         return True
+    if event:
+        what_zh, what_en = f"事项发生日 {day}", f"the event date {day}"
+    else:
+        what_zh, what_en = f"评估日 {on}", f"the evaluation date {on}"
     spans = "；".join(w.describe() for w in windows)
     result.reason_zh = f"{what_zh}不在政策有效期（含追溯期）内：{spans}"
     result.reason_en = f"{what_en} is outside the document's window (in force and retroactive): {spans}"
@@ -273,15 +386,24 @@ def _window_check(programme: M.Programme, document: M.Document, lookup: _Lookup,
     return False
 
 
-def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile, claim: Claim | None, on: dt.date, missing_claim: str | None = None) -> Result:
+def _evaluate_one(
+    programme: M.Programme,
+    document: M.Document,
+    profile: Profile,
+    claim: Claim | None,
+    on: dt.date,
+    missing_claim: str | None = None,
+    memo: dict | None = None,
+) -> Result:
     # the version of the document in force for this claim's event (rules/versions.py)
-    programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on), on)
-    lookup = _Lookup(profile, claim, programme, document, on)
+    facts = _facts_by_name(profile, claim, on, memo)
+    programme, document = versions.pick(programme, document, lambda p, d: _Lookup(profile, claim, p, d, on, facts), on)
+    lookup = _Lookup(profile, claim, programme, document, on, facts)
     result = Result(programme, document, claim, NEEDS_INFO, missing_claim=missing_claim)
     # 1. scope: the programme's own when it has one (it replaces the document's), else the document's
     scope_unknown = False
     for c in programme.scope_in(document):
-        value = E.evaluate(c.test, lookup)
+        value, unknown_names = _test(c.test, lookup, claim, memo)
         if value is False:
             result.status = OUT_OF_SCOPE
             result.failed.append(_outcome(c, value))
@@ -301,7 +423,7 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
             return result
         if value is None:
             scope_unknown = True
-            result.missing |= _unknown_facts(c.test, lookup)
+            result.missing |= unknown_names
     # 2. the validity window
     in_window = _window_check(programme, document, lookup, on, result)
     if in_window is False:
@@ -311,16 +433,15 @@ def _evaluate_one(programme: M.Programme, document: M.Document, profile: Profile
     # 3. criteria, hard and soft (原则上)
     unknown = scope_unknown or in_window is None
     for c in programme.criteria:
-        value = E.evaluate(c.test, lookup)
-        outcome = _outcome(c, value)
+        value, unknown_names = _test(c.test, lookup, claim, memo)
         result.citations.append(c.clause)
         if value is None:
             unknown = True
-            result.missing |= _unknown_facts(c.test, lookup)
+            result.missing |= unknown_names
         elif value is False:
-            (result.soft_failed if c.soft else result.failed).append(outcome)
+            (result.soft_failed if c.soft else result.failed).append(_outcome(c, value))
         else:
-            result.passed.append(outcome)
+            result.passed.append(_outcome(c, value))
     # 4. the amount
     outcome: AmountOutcome = evaluate_amount(programme.support.amount, lookup)
     result.steps = outcome.steps
@@ -364,9 +485,11 @@ def _cap_year(programme: M.Programme, document: M.Document, lookup: "_Lookup", o
     return on.year
 
 
-def _none_applies(programme: M.Programme, document: M.Document, profile: Profile, on: dt.date) -> Result:
+def _none_applies(
+    programme: M.Programme, document: M.Document, profile: Profile, on: dt.date, memo: dict | None = None
+) -> Result:
     """The enterprise has claims of this kind, but none is of the sort this programme supports."""
-    result = _evaluate_one(programme, document, profile, None, on)
+    result = _evaluate_one(programme, document, profile, None, on, memo=memo)
     if result.status in (OUT_OF_SCOPE, NOT_IN_FORCE):
         return result
     result.status = INELIGIBLE
@@ -653,6 +776,30 @@ def _future_events(results: list[Result], profile: Profile) -> None:
         raise ProfileError(problems)
 
 
+def prepare(policies: M.PolicySet) -> int:
+    """Build before the first match what every match reuses: each programme's expressions compiled
+    (scope, criteria, applies_when, event date, amount, caps), its base notes, and the parts of the
+    match JSON that depend only on the programme and its version. A server calls this at start-up,
+    before ``gc.freeze()``, so none of it is built — or scanned by the collector — while answering.
+    Returns the number of expressions compiled."""
+    from huiqi.rules import report
+
+    n = 0
+    for document in policies.documents:
+        for cap in document.caps:
+            E.compiled(cap.amount)
+            report.clause_dict(cap.clause, document.number)
+        for programme in document.programmes:
+            for node in M.programme_nodes(programme, document):
+                E.compiled(node)
+                E.fact_names(node)
+                _reads(node)
+                n += 1
+            _base_notes(programme, document)
+            report.prepare(programme, document)
+    return n
+
+
 def evaluate(
     policies: M.PolicySet,
     profile: Profile,
@@ -670,6 +817,7 @@ def evaluate(
     shown = set(programmes) if programmes else None
     wanted = _sharing(policies, shown) if shown is not None else None
     results: list[Result] = []
+    memo: dict = {}  # tests reading facts only, evaluated once per claim (see _test)
     by_kind: dict[str, list[Claim]] = {}
     for c in profile.claims:
         by_kind.setdefault(c.kind, []).append(c)
@@ -680,7 +828,7 @@ def evaluate(
             if versions.skip(programme, document):  # a newer version has it: _evaluate_one picks the version
                 continue
             if programme.subject == ENTERPRISE:
-                results.append(_evaluate_one(programme, document, profile, None, on))
+                results.append(_evaluate_one(programme, document, profile, None, on, memo=memo))
                 continue
             claims = by_kind.get(programme.subject, [])
             prog_results = []
@@ -689,11 +837,13 @@ def evaluate(
                     lk = _Lookup(profile, claim, programme, document, on)
                     if E.evaluate(programme.applies_when, lk) is False:
                         continue
-                prog_results.append(_evaluate_one(programme, document, profile, claim, on))
+                prog_results.append(_evaluate_one(programme, document, profile, claim, on, memo=memo))
             if not prog_results and claims:
-                prog_results.append(_none_applies(programme, document, profile, on))
+                prog_results.append(_none_applies(programme, document, profile, on, memo))
             elif not prog_results:
-                prog_results.append(_evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject))
+                prog_results.append(
+                    _evaluate_one(programme, document, profile, None, on, missing_claim=programme.subject, memo=memo)
+                )
             _count_once(prog_results, programme, document, profile)
             results.extend(prog_results)
     if future_events == "error":

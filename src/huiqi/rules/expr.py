@@ -529,33 +529,145 @@ def _compare(op: str, a: Value, b: Value) -> Value:
 
 
 def evaluate(node: Node, lookup: Callable[[str], Value]) -> Value:
-    """Evaluate a tree; ``lookup(name)`` gives a fact or parameter value, ``None`` when unknown."""
+    """Evaluate a tree; ``lookup(name)`` gives a fact or parameter value, ``None`` when unknown.
+
+    The tree is compiled once into nested closures (:func:`compiled`) and the closure is called:
+    the same rules as walking the tree (three-valued ``and``/``or``/``if``, unknown operands make
+    unknown results, the same type errors), without deciding the node's kind again on every call."""
+    hit = _compiled.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1](lookup)
+    return compiled(node)(lookup)
+
+
+Evaluator = Callable[[Callable[[str], Value]], Value]
+
+# id(node) → (node, closure). The entry keeps its node alive, so an id is never reused while its
+# entry stands; policies loaded again bring new nodes, and the cache starts afresh when it is full.
+_compiled: dict[int, tuple[Node, Evaluator]] = {}
+_COMPILED_LIMIT = 20_000
+_fact_names: dict[int, tuple[Node, tuple[str, ...]]] = {}
+
+
+def compiled(node: Node) -> Evaluator:
+    """The closure that evaluates ``node`` (built once per node object)."""
+    hit = _compiled.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    fn = _compile(node)
+    if len(_compiled) > _COMPILED_LIMIT:
+        _compiled.clear()
+    _compiled[id(node)] = (node, fn)
+    return fn
+
+
+def fact_names(node: Node) -> tuple[str, ...]:
+    """The dotted (fact) names the expression reads, sorted; computed once per node object."""
+    hit = _fact_names.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    names = tuple(sorted(n for n in names_in(node) if "." in n))
+    if len(_fact_names) > _COMPILED_LIMIT:
+        _fact_names.clear()
+    _fact_names[id(node)] = (node, names)
+    return names
+
+
+def _compile(node: Node) -> Evaluator:  # noqa: C901 - one case per kind of node, as evaluate had
     if isinstance(node, Literal):
-        return node.value
+        value = node.value
+        return lambda lookup: value
     if isinstance(node, Name):
-        return lookup(node.name)
+        name = node.name
+        return lambda lookup: lookup(name)
     if isinstance(node, Binary):
-        op = node.op
-        if op == "and":
-            left = evaluate(node.left, lookup)
+        return _compile_binary(node.op, _compile(node.left), _compile(node.right))
+    if isinstance(node, Unary):
+        operand = _compile(node.operand)
+        if node.op == "not":
+
+            def not_(lookup: Callable[[str], Value]) -> Value:
+                value = operand(lookup)
+                if value is None:
+                    return None
+                if not isinstance(value, bool):
+                    raise _type_error("not", value)
+                return not value
+
+            return not_
+
+        def neg(lookup: Callable[[str], Value]) -> Value:
+            value = operand(lookup)
+            if value is None:
+                return None
+            if not isinstance(value, Decimal):
+                raise _type_error("-", value)
+            return -value
+
+        return neg
+    if isinstance(node, In):
+        operand, options, negated = _compile(node.operand), node.options, node.negated
+
+        def in_(lookup: Callable[[str], Value]) -> Value:
+            value = operand(lookup)
+            if value is None:
+                return None
+            found = value in options
+            return (not found) if negated else found
+
+        return in_
+    if isinstance(node, Call):
+        args = [_compile(a) for a in node.args]
+        function = node.function
+        if function == "if":
+            cond_, then_, else_ = args
+
+            def if_(lookup: Callable[[str], Value]) -> Value:
+                cond = cond_(lookup)
+                if cond is True:
+                    return then_(lookup)
+                if cond is False:
+                    return else_(lookup)
+                a = then_(lookup)
+                b = else_(lookup)
+                return a if a == b and a is not None else None
+
+            return if_
+        return lambda lookup: _call(function, [a(lookup) for a in args])
+    raise TypeError(node)  # pragma: no cover
+
+
+def _compile_binary(op: str, left_: Evaluator, right_: Evaluator) -> Evaluator:  # noqa: C901
+    if op == "and":
+
+        def and_(lookup: Callable[[str], Value]) -> Value:
+            left = left_(lookup)
             if left is False:
                 return False
-            right = evaluate(node.right, lookup)
+            right = right_(lookup)
             if right is False:
                 return False
             return None if left is None or right is None else True
-        if op == "or":
-            left = evaluate(node.left, lookup)
+
+        return and_
+    if op == "or":
+
+        def or_(lookup: Callable[[str], Value]) -> Value:
+            left = left_(lookup)
             if left is True:
                 return True
-            right = evaluate(node.right, lookup)
+            right = right_(lookup)
             if right is True:
                 return True
             return None if left is None or right is None else False
-        left = evaluate(node.left, lookup)
-        right = evaluate(node.right, lookup)
-        if op in _COMPARE:
-            return _compare(op, left, right)
+
+        return or_
+    if op in _COMPARE:
+        return lambda lookup: _compare(op, left_(lookup), right_(lookup))
+
+    def arithmetic(lookup: Callable[[str], Value]) -> Value:
+        left = left_(lookup)
+        right = right_(lookup)
         if left is None or right is None:
             return None
         if op == "+":
@@ -573,35 +685,8 @@ def evaluate(node: Node, lookup: Callable[[str], Value]) -> Value:
                 return None  # x / 0 is unknown, as NULLIF in SQL
             return left / right  # type: ignore[operator]
         raise _type_error(op, left, right)  # pragma: no cover
-    if isinstance(node, Unary):
-        value = evaluate(node.operand, lookup)
-        if value is None:
-            return None
-        if node.op == "not":
-            if not isinstance(value, bool):
-                raise _type_error("not", value)
-            return not value
-        if not isinstance(value, Decimal):
-            raise _type_error("-", value)
-        return -value
-    if isinstance(node, In):
-        value = evaluate(node.operand, lookup)
-        if value is None:
-            return None
-        found = value in node.options
-        return (not found) if node.negated else found
-    if isinstance(node, Call):
-        if node.function == "if":
-            cond = evaluate(node.args[0], lookup)
-            if cond is True:
-                return evaluate(node.args[1], lookup)
-            if cond is False:
-                return evaluate(node.args[2], lookup)
-            a = evaluate(node.args[1], lookup)
-            b = evaluate(node.args[2], lookup)
-            return a if a == b and a is not None else None
-        return _call(node.function, [evaluate(a, lookup) for a in node.args])
-    raise TypeError(node)  # pragma: no cover
+
+    return arithmetic
 
 
 def coerce_literal(value: Any) -> Value:

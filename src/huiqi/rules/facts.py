@@ -135,13 +135,21 @@ class Vocabulary:
     subjects: dict[str, SubjectDef] = field(default_factory=dict)
     facts: dict[str, FactDef] = field(default_factory=dict)
     file: str = ""
+    # subject → (len(facts), its facts): facts_of is asked on every profile parsed
+    _by_subject: dict = field(default_factory=dict, repr=False, compare=False)
 
     def fact(self, name: str) -> FactDef | None:
         return self.facts.get(name)
 
     def facts_of(self, subject: str) -> dict[str, FactDef]:
-        prefix = subject + "."
-        return {n[len(prefix):]: f for n, f in self.facts.items() if n.startswith(prefix)}
+        hit = self._by_subject.get(subject)
+        if hit is None or hit[0] != len(self.facts):  # facts are only added while loading
+            prefix = subject + "."
+            hit = self._by_subject[subject] = (
+                len(self.facts),
+                {n[len(prefix):]: f for n, f in self.facts.items() if n.startswith(prefix)},
+            )
+        return dict(hit[1])
 
     def claim_kinds(self) -> list[str]:
         return [s for s in self.subjects if s not in (ENTERPRISE, CALL)]

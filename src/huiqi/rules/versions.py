@@ -196,6 +196,8 @@ def same_family(a: M.Document, b: M.Document) -> bool:
 
 def newer(document: M.Document) -> list[M.Document]:
     fam = family_of(document)
+    if len(fam) < 2:
+        return []
     i = next((k for k, x in enumerate(fam) if x is document), len(fam))
     return fam[i + 1 :]
 

@@ -13,7 +13,7 @@ from huiqi.api.errors import ApiError, not_found
 from huiqi.rules.catalogue import document_detail, policies_dict, programme_detail, vocabulary_dict
 from huiqi.rules import evaluate, parse_profile
 from huiqi.rules.profile import profile_json_schema
-from huiqi.rules.report import compact, report_summary
+from huiqi.rules.report import report_summary
 
 router = APIRouter(tags=["policies 政策与测算"])
 
@@ -74,8 +74,7 @@ def run_match(request: Request, data: Any, on: str | None, programme: list[str] 
     report = evaluate(ps, profile, on=day, programmes=programme or None)
     if detail == "summary":
         return report_summary(report)
-    doc = report.to_dict()
-    return compact(doc) if form == "compact" else doc
+    return report.to_dict(form)
 
 
 @router.post(
