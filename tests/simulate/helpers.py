@@ -244,11 +244,18 @@ def summary_by_district(policies, path, on, **kwargs) -> dict:
 def with_enterprise_cap(policies, pid: str = "J3.1", amount: str = "300000"):
     """The policies with a made-up per-enterprise annual cap over one enterprise-subject programme
     (no cap of either document covers one; a new district's policy may)."""
+    doc = next(d for d in policies.documents if any(p.id == pid for p in d.programmes))
+    assert next(p for p in doc.programmes if p.id == pid).subject == "enterprise"
+    return with_cap(policies, pid, amount)
+
+
+def with_cap(policies, pid: str, amount: str):
+    """The policies with a made-up per-entity annual cap of ``amount`` (an expression: it may read
+    enterprise facts, as no cap of either document does) over programme ``pid``."""
     import dataclasses
 
     from huiqi.rules import expr as E
 
     doc = next(d for d in policies.documents if any(p.id == pid for p in d.programmes))
-    assert next(p for p in doc.programmes if p.id == pid).subject == "enterprise"
     cap = M.Cap(id=f"test-{pid}-per-enterprise-year", amount=E.parse(amount), programmes=(pid,), clause=doc.caps[0].clause)
     return M.PolicySet(policies.vocabulary, [dataclasses.replace(d, caps=d.caps + (cap,)) if d is doc else d for d in policies.documents])

@@ -315,3 +315,34 @@ def test_a_cap_over_an_enterprise_programme_clips_in_the_summary(policies, share
     assert clipped.get("J3.1", 0) >= 3
     for batch in (None, 90):
         assert summary_by_district(capped, path, SHARED_ON, batch=batch) == want
+
+
+@pytest.mark.parametrize(("pid", "per_employee"), [("J3.1", 5000), ("J2.6", 100)], ids=["enterprise-programme", "claim-programme"])
+def test_a_cap_whose_limit_reads_an_enterprise_fact(policies, shared, pid, per_employee, tmp_path):
+    """Every cap of both documents is a constant (its limit is written into the caps step, not stored
+    on each claim row); a new district's cap may depend on the enterprise: its limit is then a column
+    of the rows. A made-up cap per employee — 5,000 yuan over J3.1 (tiers, jinshan-2025-25 line 691),
+    100 yuan over J2.6 (a claim programme) — clips; result by result the compiled plan equals the
+    engine, and so does the summary plan added up."""
+    import pyarrow.parquet as pq
+
+    from .helpers import engine_reports, engine_results, with_cap
+
+    table, _ = shared
+    capped = with_cap(policies, pid, f"enterprise.employees * {per_employee}")
+    compiled = C.prepare(capped, SHARED_ON)
+    cap = next(c for c in compiled.caps if c.cap.id.startswith("test-"))
+    steps, _ = R._sql_plan(compiled, ibis.Schema.from_pyarrow(table.schema), [], True, True)
+    assert f'"l{cap.index}"' in " ".join(sql for _, sql in steps)  # the limit is a column here
+    reports = engine_reports(capped, table, SHARED_ON)
+    want = engine_results(capped, table, SHARED_ON, reports)
+    sums, clipped = summed_by_district(table, reports)
+    assert clipped.get(pid, 0) >= 1, clipped
+    assert mismatches(capped, table, SHARED_ON, duck_connection(), compiled, want=want) == []
+    path = tmp_path / "shared.parquet"
+    pq.write_table(table, path)
+    assert summary_by_district(capped, path, SHARED_ON) == sums
+
+
+def duck_connection():
+    return R.duckdb_connection()
