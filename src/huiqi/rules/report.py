@@ -5,7 +5,7 @@ Schema version 1 — documented in ``docs/match-json.md``. Amounts are decimal s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from huiqi.rules.amounts import to_fen
 from huiqi.rules.facts import Vocabulary
@@ -182,25 +182,22 @@ class _Refs:
     def clause(self, c: dict | None) -> str | None:
         if c is None:
             return None
-        ref = self.seen.get(id(c))
-        if ref is None:
-            key = ("c", c.get("document"), c.get("ref"), c.get("line"), c.get("text"))
-            ref = self.keys.get(key)
-            if ref is None:
-                ref = self.keys[key] = f"c{len(self.clauses)}"
-                self.clauses[ref] = c
-            self.seen[id(c)] = ref
-        return ref
+        return self._ref(c, "c", self.clauses, lambda: (c.get("document"), c.get("ref"), c.get("line"), c.get("text")))
 
     def note(self, n: dict) -> str:
-        ref = self.seen.get(id(n))
+        return self._ref(n, "n", self.notes, lambda: (n.get("id"), n.get("zh"), n.get("en")))
+
+    def _ref(self, obj: dict, prefix: str, table: dict[str, dict], key_of: Any) -> str:
+        """The id of ``obj`` in ``table`` (``c0``, ``n3`` …): known by identity first (a shared dict),
+        else by its content (an equal dict built apart), else the next number."""
+        ref = self.seen.get(id(obj))
         if ref is None:
-            key = ("n", n.get("id"), n.get("zh"), n.get("en"))
+            key = (prefix, *key_of())
             ref = self.keys.get(key)
             if ref is None:
-                ref = self.keys[key] = f"n{len(self.notes)}"
-                self.notes[ref] = n
-            self.seen[id(n)] = ref
+                ref = self.keys[key] = f"{prefix}{len(table)}"
+                table[ref] = obj
+            self.seen[id(obj)] = ref
         return ref
 
     def clauses_of(self, items: list[dict]) -> list[dict]:

@@ -315,7 +315,7 @@ def count_once(t: Any, j: int) -> Any:
     """``count_once_per`` for slot j over one kind's rows: claims of an enterprise sharing the key
     (``__key{j}``) keep one — the eligible, then the larger, then the first; the others become
     ineligible without a ceiling; a claim without a key is needs-info (the engine's reading)."""
-    s, f, key = t[f"s{j}"], t[f"f{j}"], t[f"__key{j}"]
+    s, key = t[f"s{j}"], t[f"__key{j}"]
     ok = ((s == E_) | (s == N_)).fill_null(False)
     t = t.mutate(__part=ok & key.notnull(), __keyless=ok & key.isnull())
     w = ibis.window(group_by=[t[C.ENTERPRISE_ID], t["__part"], t[f"__key{j}"]], order_by=[ibis.desc(t[f"s{j}"] == E_), ibis.desc(t[f"f{j}"].fill_null(0)), t[C.CLAIM_SEQ]])
