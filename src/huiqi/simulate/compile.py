@@ -48,7 +48,7 @@ from huiqi.rules.model import programme_nodes
 
 NUM = idt.Decimal(38, 10)  # the fallback: a value whose exact type would need more than 38 digits
 MAX_DIGITS = 38
-INT_DIGITS = 18  # an integer column or date difference as DECIMAL(18, 0): 64-bit, range-checked by the cast
+INT_DIGITS = 18  # the widest 64-bit decimal; a year or a number of days is DECIMAL(18, 0) (range-checked by the cast)
 STATUS_CODES = {ELIGIBLE: 0, INELIGIBLE: 1, NEEDS_INFO: 2, NOT_IN_FORCE: 3, OUT_OF_SCOPE: 4}
 STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 FACT_KIND = {"bool": "bool", "int": "num", "number": "num", "money": "num", "ratio": "num", "date": "date", "text": "str", "enum": "str"}
