@@ -114,9 +114,11 @@ def main() -> None:
             if not db.exists():
                 t0 = time.perf_counter()
                 RS.load(ps, path, database=db, memory_limit="6GB")
-                print(f"loaded {n:,} enterprises into {db} in {time.perf_counter() - t0:.1f}s ({db.stat().st_size / 2**30:.2f} GiB)")
+                size = db.stat().st_size / 2**30
+                print(f"loaded {n:,} enterprises into {db} in {time.perf_counter() - t0:.1f}s ({size:.2f} GiB)")
             path = db
-        cmd = [sys.executable, __file__, "--child", str(path)] + (["--resident"] if args.resident else []) + (["--batch", str(args.batch)] if args.batch else []) + (["--threads", str(args.threads)] if args.threads else [])
+        cmd = [sys.executable, __file__, "--child", str(path)] + (["--resident"] if args.resident else [])
+        cmd += (["--batch", str(args.batch)] if args.batch else []) + (["--threads", str(args.threads)] if args.threads else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"{n:,}: the run failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")

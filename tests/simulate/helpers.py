@@ -45,7 +45,8 @@ def narrowed(table: pa.Table) -> pa.Table:
     for name in table.column_names:
         col = table.column(name)
         t = col.type
-        if "__" in name and not name.startswith(("claim__", "call__")) and (pa.types.is_decimal(t) or pa.types.is_integer(t)):
+        numeric = pa.types.is_decimal(t) or pa.types.is_integer(t)
+        if "__" in name and not name.startswith(("claim__", "call__")) and numeric:
             scale = t.scale if pa.types.is_decimal(t) else 0
             values = [None if v is None else Decimal(v) for v in col.to_pylist()]
             top = max((abs(v) for v in values if v is not None), default=0)
@@ -219,7 +220,8 @@ def summed_by_district(table: pa.Table, reports: dict) -> tuple[dict, dict]:
     clipped: dict = {}
     for eid, results in reports.items():
         for _, r in results:
-            zero = {"eligible": 0, "needs_info": 0, "ceiling": Decimal(0), "after_caps": Decimal(0), "needs_info_ceiling": Decimal(0)}
+            zero = {"eligible": 0, "needs_info": 0, "ceiling": Decimal(0), "after_caps": Decimal(0),
+                    "needs_info_ceiling": Decimal(0)}
             t = want.setdefault((r.programme.id, district[eid]), zero)
             if r.status == ELIGIBLE:
                 t["eligible"] += 1
@@ -257,5 +259,7 @@ def with_cap(policies, pid: str, amount: str):
     from huiqi.rules import expr as E
 
     doc = next(d for d in policies.documents if any(p.id == pid for p in d.programmes))
-    cap = M.Cap(id=f"test-{pid}-per-enterprise-year", amount=E.parse(amount), programmes=(pid,), clause=doc.caps[0].clause)
-    return M.PolicySet(policies.vocabulary, [dataclasses.replace(d, caps=d.caps + (cap,)) if d is doc else d for d in policies.documents])
+    cap = M.Cap(id=f"test-{pid}-per-enterprise-year", amount=E.parse(amount), programmes=(pid,),
+                clause=doc.caps[0].clause)
+    documents = [dataclasses.replace(d, caps=d.caps + (cap,)) if d is doc else d for d in policies.documents]
+    return M.PolicySet(policies.vocabulary, documents)

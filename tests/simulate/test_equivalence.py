@@ -280,7 +280,8 @@ def test_shared_rules_match_engine(policies, duck, shared, per_kind, narrow):
     table, reports = shared
     compiled = C.prepare(policies, SHARED_ON)
     want = engine_results(policies, table, SHARED_ON, reports)
-    assert mismatches(policies, narrowed(table) if narrow else table, SHARED_ON, duck, compiled, want=want, per_kind=per_kind) == []
+    population = narrowed(table) if narrow else table
+    assert mismatches(policies, population, SHARED_ON, duck, compiled, want=want, per_kind=per_kind) == []
 
 
 def test_summary_totals_where_every_cap_clips_match_engine(policies, shared, tmp_path):
@@ -317,7 +318,9 @@ def test_a_cap_over_an_enterprise_programme_clips_in_the_summary(policies, share
         assert summary_by_district(capped, path, SHARED_ON, batch=batch) == want
 
 
-@pytest.mark.parametrize(("pid", "per_employee"), [("J3.1", 5000), ("J2.6", 100)], ids=["enterprise-programme", "claim-programme"])
+@pytest.mark.parametrize(
+    ("pid", "per_employee"), [("J3.1", 5000), ("J2.6", 100)], ids=["enterprise-programme", "claim-programme"]
+)
 def test_a_cap_whose_limit_reads_an_enterprise_fact(policies, shared, pid, per_employee, tmp_path):
     """Every cap of both documents is a constant (its limit is written into the caps step, not stored
     on each claim row); a new district's cap may depend on the enterprise: its limit is then a column

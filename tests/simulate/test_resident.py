@@ -37,7 +37,8 @@ def test_loaded_population_keeps_only_what_the_rules_read_with_enums_as_codes(po
     rd = next(c for c in res.schema.names if c.endswith("__rd_cost"))
     top = max(abs(v) for v in pq.read_table(pop, columns=[rd]).column(rd).to_pylist() if v is not None)
     digits = len(str(int(top))) + 2
-    assert digits <= 18 and types[rd] == f"DECIMAL({digits},2)" and res.schema.field(rd).type == pa.decimal128(digits, 2)
+    assert digits <= 18 and types[rd] == f"DECIMAL({digits},2)"
+    assert res.schema.field(rd).type == pa.decimal128(digits, 2)
 
 
 def test_resident_arithmetic_stays_in_64_bit_decimals(policies, on, pop):

@@ -48,7 +48,13 @@ def test_spark_summary_where_caps_clip(policies, tmp_path):
 
     import pyarrow.parquet as pq
 
-    from .helpers import engine_reports, shared_rules_population, summary_by_district, summed_by_district, with_enterprise_cap
+    from .helpers import (
+        engine_reports,
+        shared_rules_population,
+        summary_by_district,
+        summed_by_district,
+        with_enterprise_cap,
+    )
 
     on = dt.date(2026, 3, 2)
     base = pa.concat_tables(list(P.generate(policies.vocabulary, 120, seed=7)))

@@ -161,7 +161,8 @@ def dec_lit(value: Decimal, p: int, s: int) -> Any:
     """``value`` as a literal of type DECIMAL(p, s), printed in plain digits."""
     if p > MAX_DIGITS:
         return ibis.literal(value, type=NUM)
-    return ibis.literal(value.quantize(Decimal(1).scaleb(-s)) if s else value.quantize(Decimal(1)), type=idt.Decimal(p, s))
+    plain = value.quantize(Decimal(1).scaleb(-s)) if s else value.quantize(Decimal(1))
+    return ibis.literal(plain, type=idt.Decimal(p, s))
 
 
 def dec_of(e: Any) -> tuple[int, int]:

@@ -152,7 +152,8 @@ def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":me
     src = "read_parquet('" + str(Path(path)).replace("'", "''") + "')"
     enums = _enum_types(raw, src, schema, cols)
     narrow = _narrow_types(raw, src, schema, cols)
-    parts = [f'CAST("{c}" AS {enums.get(c) or narrow[c]}) AS "{c}"' if c in enums or c in narrow else f'"{c}"' for c in cols]
+    typed = {**narrow, **enums}
+    parts = [f'CAST("{c}" AS {typed[c]}) AS "{c}"' if c in typed else f'"{c}"' for c in cols]
     kinds = {p.subject for p in policies.programmes() if p.subject != "enterprise"}
     ratio = kind_scan_ratio(path, kinds) if kinds else 1.0
     order = "" if ratio is not None and ratio <= max(2.0, len(kinds) / 3) else f" ORDER BY {CLAIM_SEQ} <> 0, {CLAIM_KIND}, {ENTERPRISE_ID}"
@@ -163,7 +164,8 @@ def load(policies: M.PolicySet, path: str | Path, *, database: str | Path = ":me
         raw.execute("SET preserve_insertion_order = false")
     lo, hi, n, rows = raw.execute(f'SELECT min({ENTERPRISE_ID}), max({ENTERPRISE_ID}), count_if({CLAIM_SEQ} = 0), count(*) FROM "{TABLE}"').fetchall()[0]
     notnull = never_null(raw, cols)
-    logical = pa.schema([pa.field(c, pa.decimal128(*_dec(narrow[c]))) if c in narrow else schema.field(c) for c in cols])
+    logical = pa.schema([pa.field(c, pa.decimal128(*_dec(narrow[c]))) if c in narrow else schema.field(c)
+                         for c in cols])
     meta = {"notnull": sorted(notnull), "schema": logical.serialize().to_pybytes().hex(), "enterprises": int(n or 0), "rows": int(rows or 0), "lo": int(lo or 0), "hi": int(hi if hi is not None else -1), "source": str(path)}
     raw.execute(f'CREATE OR REPLACE TABLE "{META}" (meta VARCHAR)')
     raw.execute(f'INSERT INTO "{META}" VALUES (?)', [json.dumps(meta)])
