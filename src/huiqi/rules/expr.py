@@ -31,7 +31,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Mapping, Union
+from typing import Any, Callable, Iterator, Mapping, Union
 
 __all__ = [
     "ExprError",
@@ -447,6 +447,25 @@ def to_source(node: Node) -> str:
     if isinstance(node, Call):
         return f"{node.function}({', '.join(to_source(a) for a in node.args)})"
     raise TypeError(node)  # pragma: no cover
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The sub-expressions of ``node``: a binary's left and right, an operand, a call's arguments
+    (an ``in`` list's options are values, not expressions)."""
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, (Unary, In)):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """``node`` and every sub-expression, depth first (a node before its children, left to right)."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
 
 
 def names_in(node: Node) -> set[str]:

@@ -44,7 +44,7 @@ from typing import Any
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
 from huiqi.rules.facts import CALL, ENTERPRISE
-from huiqi.rules.model import programme_nodes
+from huiqi.rules.model import amount_forms, programme_nodes
 from huiqi.rules.yamlio import LineDict, load_yaml_file
 
 ERROR = "error"
@@ -136,31 +136,8 @@ class Finding:
 # --------------------------------------------------------------------------- walking the model
 
 
-def amount_forms(amount: M.Amount) -> Iterator[M.Amount]:
-    yield amount
-    if isinstance(amount, M.Cases):
-        for case in amount.cases:
-            yield from amount_forms(case.amount)
-    elif isinstance(amount, M.Staged):
-        for s in amount.stages:
-            yield from amount_forms(s.amount)
-    elif isinstance(amount, M.MultiYear):
-        yield from amount_forms(amount.each_year)
-
-
 def calls_in(node: E.Node) -> set[str]:
-    out: set[str] = set()
-    if isinstance(node, E.Call):
-        out.add(node.function)
-    for child in (
-        getattr(node, "left", None),
-        getattr(node, "right", None),
-        getattr(node, "operand", None),
-        *getattr(node, "args", ()),
-    ):
-        if child is not None:
-            out |= calls_in(child)
-    return out
+    return {n.function for n in E.walk(node) if isinstance(n, E.Call)}
 
 
 def facts_read(policies: M.PolicySet | Iterable[M.Document]) -> set[str]:
@@ -293,19 +270,13 @@ def constructs(p: M.Programme, document: M.Document) -> set[str]:
 
 
 def literals_in(node: E.Node) -> list:
+    """Every value written in the expression (literals and ``in`` options), depth first."""
     out: list = []
-    if isinstance(node, E.Literal):
-        out.append(node.value)
-    if isinstance(node, E.In):
-        out.extend(node.options)
-    for child in (
-        getattr(node, "left", None),
-        getattr(node, "right", None),
-        getattr(node, "operand", None),
-        *getattr(node, "args", ()),
-    ):
-        if child is not None:
-            out += literals_in(child)
+    for n in E.walk(node):
+        if isinstance(n, E.Literal):
+            out.append(n.value)
+        elif isinstance(n, E.In):
+            out.extend(n.options)
     return out
 
 

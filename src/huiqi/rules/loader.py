@@ -145,9 +145,8 @@ def _check_types(ctx: _Ctx, node: E.Node, field: str, line: int) -> None:
                 f"{fact.name} ({fact.type}) can never equal {value!r}" + (f"; values: {', '.join(fact.values)}" if fact.type == "enum" else ""),
                 line,
             )
-    for child in (getattr(node, "left", None), getattr(node, "right", None), getattr(node, "operand", None), *getattr(node, "args", ())):
-        if child is not None:
-            _check_types(ctx, child, field, line)
+    for child in E.children(node):
+        _check_types(ctx, child, field, line)
 
 
 def _date(ctx: _Ctx, raw: Any, field: str, line: int) -> dt.date | None:

@@ -199,6 +199,19 @@ class NoAmount:
 Amount = Union[Fixed, Rate, PerUnit, Cases, Bands, HighestTier, Staged, MultiYear, NoAmount]
 
 
+def amount_forms(amount: Amount) -> Iterator[Amount]:
+    """The amount and every amount form inside it (a case's, a stage's, each year's), depth first."""
+    yield amount
+    if isinstance(amount, Cases):
+        for case in amount.cases:
+            yield from amount_forms(case.amount)
+    elif isinstance(amount, Staged):
+        for s in amount.stages:
+            yield from amount_forms(s.amount)
+    elif isinstance(amount, MultiYear):
+        yield from amount_forms(amount.each_year)
+
+
 def amount_nodes(amount: Amount) -> Iterator[Node]:
     """Every expression of an amount, depth first (the facts it reads are the names in them)."""
     if isinstance(amount, Fixed):

@@ -527,7 +527,7 @@ _SUM = re.compile(r"(\d+(?:\.\d+)?)\s*(亿|万)?元")
 def stated_ceilings(p: M.Programme) -> list[tuple[Decimal, M.Clause]]:
     """Every ceiling (in yuan) the programme's support clauses state: 最高 50 万元, 不超过 200 万元,
     分别给予最高 20 万元、50 万元、100 万元 (each sum after a ceiling word, up to the end of the phrase)."""
-    from huiqi.rules.lint import amount_forms
+    from huiqi.rules.model import amount_forms
 
     clauses = [p.support.clause]
     for form in amount_forms(p.support.amount):
@@ -645,29 +645,14 @@ def check_solver(policies: M.PolicySet) -> list:
                 what_zh = {"per_year": "（每年）"}.get(part, f"（{part[6:]}）" if part else "")
                 what_en = {"per_year": " (per year)"}.get(part, f" ({part[6:]})" if part else "")
                 if most.status == "bounded" and most.value is not None and most.value > top:
-                    out.append(
-                        Finding(
-                            ERROR,
-                            "above-ceiling",
-                            file,
-                            sline,
-                            f"金额{what_zh}最多可达 {most.value} 元，高于所引条款的上限 {top} 元",
-                            f"the amount{what_en} reaches {most.value}, above the ceiling {top} its clause states",
-                            p.id,
-                        )
-                    )
+                    zh = f"金额{what_zh}最多可达 {most.value} 元，高于所引条款的上限 {top} 元"
+                    en = f"the amount{what_en} reaches {most.value}, above the ceiling {top} its clause states"
                 elif most.status == "unbounded":
-                    out.append(
-                        Finding(
-                            ERROR,
-                            "above-ceiling",
-                            file,
-                            sline,
-                            f"所引条款规定上限 {top} 元，但金额{what_zh}没有上限",
-                            f"the clause states a ceiling of {top} but the amount{what_en} is unbounded",
-                            p.id,
-                        )
-                    )
+                    zh = f"所引条款规定上限 {top} 元，但金额{what_zh}没有上限"
+                    en = f"the clause states a ceiling of {top} but the amount{what_en} is unbounded"
+                else:
+                    continue
+                out.append(Finding(ERROR, "above-ceiling", file, sline, zh, en, p.id))
     return out
 
 

@@ -133,18 +133,9 @@ class Locator:
 
 
 def _literals(node: Any) -> Iterable[Decimal]:
-    if isinstance(node, E.Literal):
-        if isinstance(node.value, Decimal):
-            yield node.value
-        return
-    for child in (
-        getattr(node, "left", None),
-        getattr(node, "right", None),
-        getattr(node, "operand", None),
-        *getattr(node, "args", ()),
-    ):
-        if child is not None:
-            yield from _literals(child)
+    for n in E.walk(node):
+        if isinstance(n, E.Literal) and isinstance(n.value, Decimal):
+            yield n.value
 
 
 def _classify(value: Decimal, field_name: str) -> str | None:
