@@ -149,25 +149,32 @@ def test_reform_bad_target_is_named(policies):
 
 
 def test_compile_check_is_remembered_only_after_it_passed(policies, on, tmp_path, monkeypatch):
-    """prepare() checks every rule compiles; a passed check is recorded (same model, date,
-    programmes, compiler) so a later process skips it, while a refused model is never recorded."""
+    """prepare() checks every rule compiles; a passed check is recorded (same model, programmes,
+    compiler, and what the compiler learns of the date: simulate/watched.py) so a later process
+    skips it for any date it cannot tell apart, while a refused model is never recorded."""
     from huiqi.simulate import compile as C
+    from huiqi.simulate import watched as WD
 
     monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path))
+    monkeypatch.setattr(C, "_CHECKED", WD.Templates())
     C.prepare(policies, on, ["J2.3"])
-    assert len(list(tmp_path.glob("*.checked"))) == 1
+    kept = lambda: sorted(tmp_path.glob("check-*/*.json"))  # noqa: E731
+    assert len(kept()) == 1
+    monkeypatch.setattr(C, "_CHECKED", WD.Templates())  # a later process: only the disk is left
     calls = []
     monkeypatch.setattr(C, "_check", lambda cp: calls.append(cp))
     C.prepare(policies, on, ["J2.3"])
+    C.prepare(policies, dt.date(2025, 9, 2), ["J2.3"])  # 2025-04-30 ≤ both < 2025-12-25, one year
     assert calls == []  # recorded: skipped
-    C.prepare(policies, dt.date(2025, 9, 2), ["J2.3"])
-    assert len(calls) == 1  # another date: checked again
+    C.prepare(policies, dt.date(2025, 3, 2), ["J2.3"])
+    assert len(calls) == 1  # before Jinshan's date of issue (2025-04-30): checked again
     monkeypatch.undo()
     monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path))
-    before = sorted(tmp_path.glob("*.checked"))
+    monkeypatch.setattr(C, "_CHECKED", WD.Templates())
+    before = kept()
     refused = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.cap=not enterprise.employees"]))
     with pytest.raises(C.CompileError):
         C.prepare(refused, on, ["J2.3"])
     with pytest.raises(C.CompileError):  # still refused the second time: nothing was recorded
         C.prepare(refused, on, ["J2.3"])
-    assert sorted(tmp_path.glob("*.checked")) == before
+    assert kept() == before

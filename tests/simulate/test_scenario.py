@@ -4,6 +4,7 @@ input checked (date, programmes, changes), baseline and reform run, compared."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -115,3 +116,21 @@ def test_served_populations_load_once_and_again_only_when_the_policies_read_more
             with Populations(paths).use(policies, name):
                 pass
         assert en in exc.value.message_en and exc.value.message_zh
+
+
+def test_the_cli_ends_at_once_after_a_run_with_its_output_and_files_complete(policies, on, pop, tmp_path):
+    """``huiqi simulate run`` skips the interpreter's tear-down once it has succeeded
+    (``huiqi.cli.main.exit_at_once``): what it printed and the file it wrote are whole, and equal
+    the in-process run's."""
+    import pyarrow.csv as pcsv
+
+    table = tmp_path / "out.csv"
+    out = subprocess.run([sys.executable, "-m", "huiqi.cli.main", "simulate", "run", str(pop), "--on", on.isoformat(),
+                          "--json", "--out", str(table)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    base = S.simulate(policies, pop, on=on).baseline
+    assert data["baseline"]["programmes"] == base.to_dict()["programmes"]
+    assert data["baseline"]["by"] == base.to_dict()["by"] and len(data["baseline"]["by"]) == base.table.num_rows
+    written = pcsv.read_csv(table)
+    assert written.num_rows == base.table.num_rows > 0

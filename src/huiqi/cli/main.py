@@ -265,8 +265,21 @@ def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
     return tuple(usage), tuple(other)
 
 
+_EXIT_AT_ONCE = False
+
+
+def exit_at_once() -> None:
+    """Called by a command that wrote nothing but its files (closed) and its output: once it has
+    succeeded, ``run`` ends the process without the interpreter's tear-down (``huiqi simulate run``:
+    ~0.2 s of freeing a resident population and ~1,000 modules, a tenth of a 1 M run)."""
+    global _EXIT_AT_ONCE
+    _EXIT_AT_ONCE = True
+
+
 def run() -> None:
     """Entry point: user errors exit 2 with a bilingual message; nothing shows a traceback."""
+    import os
+
     from huiqi.config import set_settings
 
     set_settings(None)  # one command: the settings of its environment, read once (huiqi.config)
@@ -274,6 +287,10 @@ def run() -> None:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
+        if _EXIT_AT_ONCE:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
     except InputError as exc:
         err_console.print("[bold red]错误 / error[/]", highlight=False)
         for p in exc.problems:

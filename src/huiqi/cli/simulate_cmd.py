@@ -110,6 +110,10 @@ def run_cmd(
             base, population, on=day, engine=engine, by=by, batch=batch, programmes=programme, changes=changes,
             progress=tick,
         )
+    from huiqi.cli.main import exit_at_once
+
+    if engine == "duckdb":  # read-only, its files closed when written; Spark's JVM is shut down as usual
+        exit_at_once()
     summaries = {"baseline": outcome.baseline}
     if outcome.reform is not None:
         summaries["reform"] = outcome.reform

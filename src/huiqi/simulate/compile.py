@@ -27,6 +27,7 @@ is refused when the policies are compiled, naming the programme and rule.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -45,6 +46,7 @@ from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, O
 from huiqi.rules.errors import PolicyError, Problem
 from huiqi.rules.facts import CALL, ENTERPRISE
 from huiqi.rules.model import programme_nodes
+from huiqi.simulate.watched import PLACEHOLDER, Templates, WatchedDate
 
 NUM = idt.Decimal(38, 10)  # the fallback: a value whose exact type would need more than 38 digits
 MAX_DIGITS = 38
@@ -113,6 +115,8 @@ def lit(value: Any) -> Any:
     if isinstance(value, Decimal):
         p, s = dec_type_of(value)
         return dec_lit(value, p, s)
+    if isinstance(value, WatchedDate):  # the evaluation date of a SQL template (simulate/watched.py)
+        return ibis.literal(PLACEHOLDER, type=idt.date)
     if isinstance(value, dt.date):
         return ibis.literal(value, type=idt.date)
     if isinstance(value, str):
@@ -1068,32 +1072,35 @@ def prepare(policies: M.PolicySet, on: dt.date, programmes: Iterable[str] | None
             cp = CompiledProgramme(len(compiled), programme, document, {column_of(n) for n in facts_read(programme, document, [c.cap for c in my_caps])}, [c.index for c in my_caps])
             compiled.append(cp)
     out = CompiledPolicies(policies, on, compiled, caps)
-    marker = _checked_marker(out)
-    if marker is None or not marker.exists():
+    root, key = _check_key(out)
+    if key is None:
         _check(out)
-        if marker is not None:
-            try:
-                marker.parent.mkdir(parents=True, exist_ok=True)
-                marker.touch()
-            except OSError:
-                pass
+    elif _CHECKED.find(key, on, root) is None:
+        notes: dict = {}  # checked for every date the compiler cannot tell from this one (simulate/watched.py)
+        _check(dataclasses.replace(out, on=WatchedDate(on, notes)))
+        _CHECKED.keep(key, notes, True, root)
     return out
 
 
-def _checked_marker(cp: CompiledPolicies) -> Path | None:
-    """A file recording that this exact check passed before: the same rule model (its full repr,
-    vocabulary included), evaluation date, programmes, ibis version and compiler source. The check
-    is deterministic in these, so a second run (another process: the CLI) skips it. Kept next to
-    the SQL cache (``HUIQI_SQL_CACHE``; ``off`` disables both)."""
-    root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
-    if root in ("", "0", "off"):
-        return None
+def _check_key(cp: CompiledPolicies) -> tuple[Path | None, str | None]:
+    """The check is deterministic in the rule model (its full repr, vocabulary included), the
+    programmes, ibis and the compiler's source, and in what the compiler learns of the date: a
+    check that passed is kept (in memory, and next to the SQL cache, ``HUIQI_SQL_CACHE``) for every
+    date it would pass for, so a second run (another process: the CLI) skips it."""
+    text = repr(cp.policies)
+    if "1111" in text:  # as run._sql_plan: the placeholder could be mistaken for a literal
+        return None, None
+    env = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
+    root = None if env in ("", "0", "off") else Path(env)
     h = hashlib.sha256()
-    for part in ("check", repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), ibis.__version__):
+    for part in ("check", text, repr([p.programme.id for p in cp.programmes]), ibis.__version__):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     h.update(Path(__file__).read_bytes())
-    return Path(root) / f"{h.hexdigest()[:32]}.checked"
+    return root, "check-" + h.hexdigest()[:32]
+
+
+_CHECKED = Templates()
 
 
 def _check(cp: CompiledPolicies) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -21,6 +22,7 @@ from huiqi.rules import model as M
 from huiqi.rules.errors import InputError, Problem
 from huiqi.rules.facts import ENTERPRISE
 from huiqi.simulate import compile as C
+from huiqi.simulate import watched as WD
 from huiqi.simulate import wide as W
 from huiqi.simulate.population import check_schema, kind_scan_ratio, population_schema
 
@@ -80,22 +82,37 @@ def connect(engine: str) -> Any:
 
 
 def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool = False, per_kind: bool = True, on_step: Callable[[str, str], None] | None = None) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """The plan as DuckDB SQL over a relation named ``SOURCE``: built and printed once per compiled
-    policies × population schema × grouping × claim scan (cached: batches and repeated runs reuse it).
-    ``on_step(name, sql)``: called as each step's SQL is printed (not when it comes from a cache)."""
+    """The plan as DuckDB SQL over a relation named ``SOURCE``, for ``cp.on``: from a template
+    (``simulate/watched.py``: the SQL built once with the date as a placeholder, kept in memory and
+    on disk for every date the compiler cannot tell apart) or, the first time, built and printed
+    through ibis. ``on_step(name, sql)``: called as each step's SQL is printed (not from a template)."""
     key = (id(cp), tuple(schema.items()), tuple(extra), rows, per_kind)
     hit = _SQL_CACHE.get(key)
     if hit is not None and hit[0] is cp:
         return hit[1], hit[2]
-    disk = _disk_cache_path(cp, schema, extra, rows, per_kind)
-    if disk is not None and disk.exists():
-        try:
-            data = json.loads(disk.read_text(encoding="utf-8"))
-            steps_, finals_ = [tuple(x) for x in data["steps"]], data["finals"]
-            _SQL_CACHE[key] = (cp, steps_, finals_)
-            return steps_, finals_  # type: ignore[return-value]
-        except (OSError, ValueError, KeyError):
-            pass
+    text = repr(cp.policies)
+    if "1111" in text:  # a literal of the policies could read like the placeholder: no template
+        steps, finals = _build_sql(cp, schema, extra, rows, per_kind, on_step)
+    else:
+        tkey, root = _template_key(text, cp, schema, extra, rows, per_kind), _cache_root()
+        template = _TEMPLATES.find(tkey, cp.on, root)
+        if template is None:
+            notes: dict = {}
+            watched = dataclasses.replace(cp, on=WD.WatchedDate(cp.on, notes))
+            fill = None if on_step is None else lambda name, sql: on_step(name, WD.fill(sql, cp.on))
+            t_steps, t_finals = _build_sql(watched, schema, extra, rows, per_kind, fill)
+            template = {"steps": t_steps, "finals": t_finals}
+            _TEMPLATES.keep(tkey, notes, template, root)
+        steps = [(name, WD.fill(sql, cp.on)) for name, sql in template["steps"]]
+        finals = {k: WD.fill(sql, cp.on) for k, sql in template["finals"].items()}
+    if len(_SQL_CACHE) > 16:
+        _SQL_CACHE.clear()
+    _SQL_CACHE[key] = (cp, steps, finals)
+    return steps, finals
+
+
+def _build_sql(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool, on_step: Callable[[str, str], None] | None) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Build the plan's ibis expressions and print them as DuckDB SQL."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     pop = ibis.table(schema, name=SOURCE)
     steps: list[tuple[str, str]] = []
@@ -108,37 +125,33 @@ def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool 
 
     plan = W.build(cp, pop, extra, bind, rows=rows, per_kind_scan=per_kind, sort_claims=True)
     finals = {k: ibis.to_sql(v, dialect="duckdb", pretty=False) for k, v in plan.finals.items() if v is not None}
-    if len(_SQL_CACHE) > 16:
-        _SQL_CACHE.clear()
-    _SQL_CACHE[key] = (cp, steps, finals)
-    if disk is not None:
-        try:
-            disk.parent.mkdir(parents=True, exist_ok=True)
-            tmp = disk.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"steps": steps, "finals": finals}), encoding="utf-8")
-            tmp.replace(disk)
-        except OSError:
-            pass
     return steps, finals
 
 
-def _disk_cache_path(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool) -> Path | None:
-    """Compiled SQL cached on disk, keyed by everything it depends on: the loaded rule model itself
-    (its full repr, so a reform or an edited policy is a new key), the evaluation date, the chosen
-    programmes, the population schema, the grouping, the claim scan, and the compiler's own source."""
+def _cache_root() -> Path | None:
     root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
-    if root in ("", "0", "off"):
-        return None
+    return None if root in ("", "0", "off") else Path(root)
+
+
+def _template_key(policies: str, cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool) -> str:
+    """Everything the SQL depends on but the date: the loaded rule model itself (its full repr, so
+    a reform or an edited policy is a new key), the chosen programmes, the columns without NULLs,
+    the population schema, the grouping, the claim scan, ibis and the compiler's own source."""
     h = hashlib.sha256()
-    for part in (repr(cp.policies), cp.on.isoformat(), repr([p.programme.id for p in cp.programmes]), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
+    for part in (policies, repr([p.programme.id for p in cp.programmes]), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
+    h.update(_SOURCE_DIGEST)
+    return "sql-" + h.hexdigest()[:32]
+
+
+def _source_digest() -> bytes:
     here = Path(__file__).parent
-    for f in ("compile.py", "wide.py", "run.py"):
-        h.update((here / f).read_bytes())
-    return Path(root) / f"{h.hexdigest()[:32]}.json"
+    return hashlib.sha256(b"".join((here / f).read_bytes() for f in ("compile.py", "wide.py", "run.py", "watched.py"))).digest()
 
 
+_SOURCE_DIGEST = _source_digest()
+_TEMPLATES = WD.Templates()
 _SQL_CACHE: dict[tuple, tuple] = {}
 
 
