@@ -89,6 +89,27 @@ def test_load_command_and_run_over_the_database(pop, tmp_path):
     assert runner.invoke(app, ["load", str(pop), "--out", str(tmp_path / "p.txt")]).exit_code == 2
 
 
+def test_load_builds_the_sql_so_the_first_run_after_it_builds_none(pop, tmp_path, monkeypatch):
+    """``huiqi simulate load`` also builds the SQL template of a run today, grouped by district
+    (``run.prepare_plan``): a later process's first run, today, reads it and prints no SQL."""
+    from huiqi.simulate import compile as C
+    from huiqi.simulate import watched as WD
+
+    monkeypatch.setenv("HUIQI_SQL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(R, "_TEMPLATES", WD.Templates())
+    db = tmp_path / "p.duckdb"
+    r = CliRunner().invoke(app, ["load", str(pop), "--out", str(db)])
+    assert r.exit_code == 0, r.output
+    assert len(list((tmp_path / "cache").glob("sql-*/*.json"))) == 1
+    monkeypatch.setattr(R, "_TEMPLATES", WD.Templates())  # a later process: only the disk is left
+    monkeypatch.setattr(R, "_SQL_CACHE", {})
+    monkeypatch.setattr(C, "_CHECKED", WD.Templates())
+    monkeypatch.setattr(R, "_build_sql", lambda *a: pytest.fail("SQL built again"))
+    r = CliRunner().invoke(app, ["run", str(db), "--on", dt.date.today().isoformat(), "--json"])
+    assert r.exit_code == 0, r.output
+    assert __import__("json").loads(r.stdout)["baseline"]["enterprises"] == 300
+
+
 def test_a_column_the_loaded_rules_did_not_read_is_named(policies, on, pop, tmp_path):
     db = tmp_path / "narrow.duckdb"
     RS.load(policies, pop, database=db, by=[])

@@ -270,24 +270,32 @@ _EXIT_AT_ONCE = False
 
 def exit_at_once() -> None:
     """Called by a command that wrote nothing but its files (closed) and its output: once it has
-    succeeded, ``run`` ends the process without the interpreter's tear-down (``huiqi simulate run``:
-    ~0.2 s of freeing a resident population and ~1,000 modules, a tenth of a 1 M run)."""
+    succeeded, the console script (``main``) ends the process without the interpreter's tear-down
+    (``huiqi simulate run``: ~0.2 s of freeing a resident population and ~1,000 modules, a tenth of
+    a 1 M run). In a test calling ``run`` in-process, nothing happens."""
     global _EXIT_AT_ONCE
     _EXIT_AT_ONCE = True
 
 
-def run() -> None:
+def main() -> None:
+    """The console script ``huiqi`` and ``python -m huiqi.cli.main``."""
+    run(quick_exit=True)
+
+
+def run(*, quick_exit: bool = False) -> None:
     """Entry point: user errors exit 2 with a bilingual message; nothing shows a traceback."""
     import os
 
     from huiqi.config import set_settings
 
+    global _EXIT_AT_ONCE
+    _EXIT_AT_ONCE = False
     set_settings(None)  # one command: the settings of its environment, read once (huiqi.config)
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
-        if _EXIT_AT_ONCE:
+        if quick_exit and _EXIT_AT_ONCE:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
@@ -320,4 +328,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    main()

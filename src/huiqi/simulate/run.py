@@ -341,6 +341,14 @@ def run(
     return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), table=out, seconds=time.perf_counter() - t0)
 
 
+def prepare_plan(policies: M.PolicySet, res: Any, *, on: dt.date, by: str | None = DEFAULT_BY) -> None:
+    """Build and keep the SQL template that a run of the resident population ``res`` reads at ``on``
+    — and at every date the compiler cannot tell from it (``_sql_plan``) —, all programmes, grouped
+    by ``by``: ``huiqi simulate load`` calls it, so a later process's first run builds no SQL."""
+    cp = _with_notnull(C.prepare(policies, on), res.notnull)
+    _sql_plan(cp, ibis.Schema.from_pyarrow(res.schema), [by] if by else [], False, True)
+
+
 _NOTNULL: dict[tuple, C.CompiledPolicies] = {}
 
 
