@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_simulate.py --n 10000000     # 10 M (batches of 2 M, memory-bounded)
     .venv/bin/python benchmarks/bench_simulate.py --engine-sample 2000
     .venv/bin/python benchmarks/bench_simulate.py --resident --n 10000000   # from a persisted DuckDB file
+    .venv/bin/python benchmarks/bench_simulate.py --resident --cli          # and the CLI in fresh processes
 
 ``--resident``: the population is loaded once (``huiqi simulate load``, cached as
 /tmp/huiqi-pop-N-k.duckdb; the load is timed when it happens) and every run reads that file
@@ -82,6 +83,23 @@ def _engine(n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def _cli(db: Path) -> None:
+    """``huiqi simulate run DB --json`` in fresh processes, wall time as a user sees it: with an empty
+    SQL cache (the SQL built), then three other dates (their SQL from that template, if the rules
+    cannot tell the dates apart: simulate/watched.py), then a date in another year."""
+    huiqi = Path(sys.executable).with_name("huiqi")
+    env = dict(os.environ, HUIQI_SQL_CACHE=tempfile.mkdtemp(prefix="huiqi-sqlcache-"))
+    for label, day in (("cold, SQL built", "2026-03-02"), ("another date", "2026-05-11"), ("another date", "2026-07-15"),
+                       ("another date", "2026-11-30"), ("another year", "2027-03-02")):
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(huiqi), "simulate", "run", str(db), "--on", day, "--json"], capture_output=True, text=True, env=env)
+        secs = time.perf_counter() - t0
+        if proc.returncode != 0:
+            print(f"  CLI {day}: failed (exit {proc.returncode}): {proc.stderr[-500:]}")
+            return
+        print(f"  CLI `huiqi simulate run {db.name} --on {day} --json`, {label}: {secs:.2f}s wall")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, action="append", help="enterprises (repeatable); default 1,000,000")
@@ -89,6 +107,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=None, help="enterprises per batch (default: all, or 2 M above 2.5 M)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--resident", action="store_true", help="run over a persisted DuckDB population (loaded once)")
+    ap.add_argument("--cli", action="store_true", help="with --resident: also time `huiqi simulate run` in fresh processes")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -117,6 +136,8 @@ def main() -> None:
                 size = db.stat().st_size / 2**30
                 print(f"loaded {n:,} enterprises into {db} in {time.perf_counter() - t0:.1f}s ({size:.2f} GiB)")
             path = db
+        if args.resident and args.cli:
+            _cli(path)
         cmd = [sys.executable, __file__, "--child", str(path)] + (["--resident"] if args.resident else [])
         cmd += (["--batch", str(args.batch)] if args.batch else []) + (["--threads", str(args.threads)] if args.threads else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -159,7 +159,7 @@ def _is_duckdb(con: Any) -> bool:
     return getattr(con, "name", "") == "duckdb"
 
 
-def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, rows: bool = False, source: str | None = None, per_kind: bool = True) -> dict[str, pa.Table]:
+def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, rows: bool = False, source: str | None = None, per_kind: bool = True) -> dict[str, list[dict]]:
     """Run the plan over one population (or batch): DuckDB through cached SQL and temp tables,
     any other backend (Spark) as ibis expressions. ``source`` (DuckDB): the relation the SQL reads
     in place of ``SOURCE`` — ``read_parquet('…')``, a registered table, a parenthesised query
@@ -187,7 +187,7 @@ def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, ro
                 job.result()
             for name, sql in steps[len(started):]:
                 create(name, sql)
-            return {k: raw.sql(_reading(sql, source)).to_arrow_table() for k, sql in finals.items()}
+            return {k: _records(raw.execute(_reading(sql, source))) for k, sql in finals.items()}
         finally:
             pool.shutdown(wait=True)
             raw.execute(f"SET disabled_optimizers = '{prior or ''}'")
@@ -202,7 +202,14 @@ def _execute(cp: C.CompiledPolicies, con: Any, pop: Any, extra: list[str], *, ro
         return con.table(view)
 
     plan = W.build(cp, pop, extra, bind, rows=rows, bit_or=False, per_kind_scan=False)
-    return {k: con.to_pyarrow(v) for k, v in plan.finals.items() if v is not None}
+    return {k: con.to_pyarrow(v).to_pylist() for k, v in plan.finals.items() if v is not None}
+
+
+def _records(cursor: Any) -> list[dict]:
+    """A DuckDB result as dicts, through DuckDB's own conversion (Arrow's ``to_pylist`` would import
+    pandas: 0.14 s of a CLI run)."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def _reading(sql: str, source: str | None) -> str:
@@ -221,13 +228,22 @@ class Summary:
     engine: str
     enterprises: int
     rows: int
-    table: pa.Table  # programme, title, by, results, eligible, needs_info, …, ceiling, after_caps, needs_info_ceiling
+    records: list[dict]  # per programme × group: programme, title, by, results, eligible, needs_info, …, ceiling, after_caps, needs_info_ceiling
     programmes: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    _table: pa.Table | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def table(self) -> pa.Table:
+        """The records as an Arrow table (built when first asked: a CLI run prints the records
+        without it, and converting to Arrow imports pandas, 0.14 s)."""
+        if self._table is None:
+            self._table = pa.Table.from_pylist(self.records, schema=SUMMARY_SCHEMA)
+        return self._table
 
     def totals(self) -> dict[str, dict]:
         out: dict[str, dict] = {}
-        for row in self.table.to_pylist():
+        for row in self.records:
             t = out.setdefault(row["programme"], {"programme": row["programme"], "title": row["title"], "results": 0, "eligible": 0, "needs_info": 0, "ineligible": 0, "not_in_force": 0, "out_of_scope": 0, "ceiling": Decimal(0), "after_caps": Decimal(0), "needs_info_ceiling": Decimal(0)})
             for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling", "after_caps", "needs_info_ceiling"):
                 t[k] += row[k]
@@ -244,8 +260,11 @@ class Summary:
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
             "programmes": [plain(t) for t in self.totals().values()],
-            "by": [plain(r) for r in self.table.to_pylist()],
+            "by": [plain(r) for r in self.records],
         }
+
+
+SUMMARY_SCHEMA = pa.schema([("programme", pa.string()), ("title", pa.string()), ("by", pa.string()), ("results", pa.int64()), ("eligible", pa.int64()), ("needs_info", pa.int64()), ("ineligible", pa.int64()), ("not_in_force", pa.int64()), ("out_of_scope", pa.int64()), ("ceiling", pa.decimal128(20, 2)), ("after_caps", pa.decimal128(20, 2)), ("needs_info_ceiling", pa.decimal128(20, 2))])
 
 
 def _fen_to_yuan(v: Any) -> Decimal:
@@ -323,7 +342,7 @@ def run(
         # and temp_directory bound it instead
         batch = AUTO_BATCH
     batches = [(lo, hi)] if not batch else [(a, min(a + batch - 1, hi)) for a in range(lo, hi + 1, batch)]
-    parts: list[dict[str, pa.Table]] = []
+    parts: list[dict[str, list[dict]]] = []
     duck = _is_duckdb(con)
     per_kind = duck and (res is not None or per_kind_scan(cp, path))
     for i, (a, b) in enumerate(batches):
@@ -338,7 +357,7 @@ def run(
         if progress:
             progress(i + 1, len(batches))
     out = _tidy(cp, parts, by)
-    return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), table=out, seconds=time.perf_counter() - t0)
+    return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), records=out, seconds=time.perf_counter() - t0)
 
 
 def prepare_plan(policies: M.PolicySet, res: Any, *, on: dt.date, by: str | None = DEFAULT_BY) -> None:
@@ -369,7 +388,7 @@ def _with_notnull(cp: C.CompiledPolicies, notnull: frozenset) -> C.CompiledPolic
 _SUMS = ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "after_caps_fen", "needs_info_fen")
 
 
-def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | None) -> pa.Table:
+def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, list[dict]]], by: str | None) -> list[dict]:
     """Add up the batches' wide aggregates per programme × group; fen → yuan (Decimal)."""
     acc: dict[tuple, dict] = {}
 
@@ -378,14 +397,14 @@ def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | No
 
     capped = {p.index for p in cp.programmes if p.caps}
     for part in parts:
-        for row in part["ent"].to_pylist():
+        for row in part["ent"]:
             group = row.get(by) if by else None
             for p in cp.programmes:
                 a = slot(p.index, group)
                 for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "needs_info_fen"):
                     a[k] += int(row.get(f"x{p.index}_{k}") or 0)
         if "claims" in part:
-            for row in part["claims"].to_pylist():
+            for row in part["claims"]:
                 a = slot(row["__prog"], row.get(by) if by else None)
                 for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope", "ceiling_fen", "needs_info_fen"):
                     a[k] += int(row[k] or 0)
@@ -397,7 +416,7 @@ def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | No
             a["needs_info_fen"] = 0
     for part in parts:
         if "caps" in part:
-            for row in part["caps"].to_pylist():
+            for row in part["caps"]:
                 a = slot(row["__prog"], row.get(by) if by else None)
                 a["after_caps_fen"] += int(row["after_caps_fen"] or 0)
                 a["needs_info_fen"] += int(row["needs_info_fen"] or 0)
@@ -422,8 +441,7 @@ def _tidy(cp: C.CompiledPolicies, parts: list[dict[str, pa.Table]], by: str | No
                 "needs_info_ceiling": _fen_to_yuan(a["needs_info_fen"]),
             }
         )
-    schema = pa.schema([("programme", pa.string()), ("title", pa.string()), ("by", pa.string()), ("results", pa.int64()), ("eligible", pa.int64()), ("needs_info", pa.int64()), ("ineligible", pa.int64()), ("not_in_force", pa.int64()), ("out_of_scope", pa.int64()), ("ceiling", pa.decimal128(20, 2)), ("after_caps", pa.decimal128(20, 2)), ("needs_info_ceiling", pa.decimal128(20, 2))])
-    return pa.Table.from_pylist(rows, schema=schema)
+    return rows
 
 
 def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: bool = True, notnull: bool = False) -> dict[tuple[int, str, int], tuple[str, Decimal | None]]:
@@ -446,7 +464,7 @@ def row_results(cp: C.CompiledPolicies, con: Any, table: pa.Table, *, per_kind: 
     else:
         rows = _execute(cp, con, pop, [], rows=True)["rows"]
     out = {}
-    for r in rows.to_pylist():
+    for r in rows:
         prog = cp.programmes[r["__prog"]].programme.id
         ceiling = None if r["__ceiling"] is None else _fen_to_yuan(r["__ceiling"])
         out[(r[C.ENTERPRISE_ID], prog, r[C.CLAIM_SEQ])] = (C.STATUS_NAMES[r["__status"]], ceiling)

@@ -103,7 +103,7 @@ class Outcome:
         """The baseline per group (district, town…: the run's ``by``), every programme added up;
         the largest amount after caps first."""
         out: dict[Any, dict] = {}
-        for r in self.baseline.table.to_pylist():
+        for r in self.baseline.records:
             g = out.setdefault(r["by"], {"by": r["by"], **{k: 0 for k in COUNTS}, **{k: Decimal(0) for k in AMOUNTS}})
             for k in COUNTS + AMOUNTS:
                 g[k] += r[k]
