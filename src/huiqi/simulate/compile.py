@@ -1292,16 +1292,19 @@ def programme_stage(cp: CompiledPolicies, prog: CompiledProgramme, rows: Any, *,
         out["fen"] = shown(out["status"], to_fen(max0(v)))
         rt = Resolver(t, vocab, programme, document, on)
         if prog.caps:
-            year: Any = ibis.literal(on.year, type=idt.int32)
+            # the evaluation date's year in SQL (DuckDB folds it), not read in Python: a SQL
+            # template then serves every year (simulate/watched.py)
+            on_year = lit(on).year().cast(idt.int32)
+            year: Any = on_year
             if document.window_basis == "event_date" and programme.event_date is not None:
                 try:
                     day = compile_expr(programme.event_date, rt)
                 except Refusal as exc:
                     raise refusal_at(programme, "event_date", exc) from None
                 if day.ty == "date" and not day.is_const:
-                    year = day.expr.year().cast(idt.int32).fill_null(on.year)
+                    year = day.expr.year().cast(idt.int32).fill_null(on_year)
                 elif day.ty == "date" and day.const is not None:
-                    year = ibis.literal(day.const.year, type=idt.int32)
+                    year = lit(day.const).year().cast(idt.int32)
             out["capyear"] = year
         per = once_key(programme)
         if per and programme.subject != ENTERPRISE:

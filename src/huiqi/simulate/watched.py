@@ -16,7 +16,7 @@ text — *pins* it: the note records the whole date, so that template serves tha
 policies name, that a template's SQL equals the SQL built from scratch, character for character.
 
 Measured (1 M enterprises, 52 programmes, 2 cores): the SQL for a new date from a template in
-~2 ms instead of ~1.8 s of ibis building and printing; see docs/simulation.md.
+~6 ms instead of ~1.8 s of ibis building and printing; see docs/simulation.md.
 """
 
 from __future__ import annotations
