@@ -182,22 +182,26 @@ class _Refs:
     def clause(self, c: dict | None) -> str | None:
         if c is None:
             return None
-        return self._ref(c, "c", self.clauses, lambda: (c.get("document"), c.get("ref"), c.get("line"), c.get("text")))
+        ref = self.seen.get(id(c))
+        if ref is None:
+            ref = self._ref(c, ("c", c.get("document"), c.get("ref"), c.get("line"), c.get("text")), self.clauses)
+        return ref
 
     def note(self, n: dict) -> str:
-        return self._ref(n, "n", self.notes, lambda: (n.get("id"), n.get("zh"), n.get("en")))
-
-    def _ref(self, obj: dict, prefix: str, table: dict[str, dict], key_of: Any) -> str:
-        """The id of ``obj`` in ``table`` (``c0``, ``n3`` …): known by identity first (a shared dict),
-        else by its content (an equal dict built apart), else the next number."""
-        ref = self.seen.get(id(obj))
+        ref = self.seen.get(id(n))
         if ref is None:
-            key = (prefix, *key_of())
-            ref = self.keys.get(key)
-            if ref is None:
-                ref = self.keys[key] = f"{prefix}{len(table)}"
-                table[ref] = obj
-            self.seen[id(obj)] = ref
+            ref = self._ref(n, ("n", n.get("id"), n.get("zh"), n.get("en")), self.notes)
+        return ref
+
+    def _ref(self, obj: dict, key: tuple, table: dict[str, dict]) -> str:
+        """The id of ``obj``, not yet known by identity (a shared dict is, after its first use), in
+        ``table`` (``c0``, ``n3`` …): known by its content (an equal dict built apart), else the
+        next number."""
+        ref = self.keys.get(key)
+        if ref is None:
+            ref = self.keys[key] = f"{key[0]}{len(table)}"
+            table[ref] = obj
+        self.seen[id(obj)] = ref
         return ref
 
     def clauses_of(self, items: list[dict]) -> list[dict]:
