@@ -89,10 +89,12 @@ def _cli(db: Path) -> None:
     cannot tell the dates apart: simulate/watched.py), then a date in another year."""
     huiqi = Path(sys.executable).with_name("huiqi")
     env = dict(os.environ, HUIQI_SQL_CACHE=tempfile.mkdtemp(prefix="huiqi-sqlcache-"))
-    for label, day in (("cold, SQL built", "2026-03-02"), ("another date", "2026-05-11"), ("another date", "2026-07-15"),
-                       ("another date", "2026-11-30"), ("another year", "2027-03-02")):
+    days = (("cold, SQL built", "2026-03-02"), ("another date", "2026-05-11"), ("another date", "2026-07-15"),
+            ("another date", "2026-11-30"), ("another year", "2027-03-02"))
+    for label, day in days:
         t0 = time.perf_counter()
-        proc = subprocess.run([str(huiqi), "simulate", "run", str(db), "--on", day, "--json"], capture_output=True, text=True, env=env)
+        cmd = [str(huiqi), "simulate", "run", str(db), "--on", day, "--json"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         secs = time.perf_counter() - t0
         if proc.returncode != 0:
             print(f"  CLI {day}: failed (exit {proc.returncode}): {proc.stderr[-500:]}")
@@ -107,7 +109,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=None, help="enterprises per batch (default: all, or 2 M above 2.5 M)")
     ap.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: all cores)")
     ap.add_argument("--resident", action="store_true", help="run over a persisted DuckDB population (loaded once)")
-    ap.add_argument("--cli", action="store_true", help="with --resident: also time `huiqi simulate run` in fresh processes")
+    ap.add_argument("--cli", action="store_true",
+                    help="with --resident: also time `huiqi simulate run` in fresh processes")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

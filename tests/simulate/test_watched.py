@@ -31,14 +31,15 @@ def test_a_watched_date_notes_comparisons_and_year_and_pins_on_anything_else():
     assert not WD.replays(list(notes), dt.date(2025, 4, 29))  # before Jinshan's date of issue
     assert day.month == 9 and ("pin", None, dt.date(2025, 9, 1)) in notes
     assert not WD.replays(list(notes), dt.date(2025, 10, 1))  # pinned: this date only
-    for use in (lambda d: d.isoformat(), lambda d: d + dt.timedelta(days=1), lambda d: hash(d), lambda d: d.replace(day=2)):
+    uses = (lambda d: d.isoformat(), lambda d: d + dt.timedelta(days=1), lambda d: hash(d), lambda d: d.replace(day=2))
+    for use in uses:
         other: dict = {}
         use(WD.WatchedDate(dt.date(2025, 9, 1), other))
         assert list(other) == [("pin", None, dt.date(2025, 9, 1))]
 
 
 def test_notes_survive_json():
-    notes = {("__ge__", dt.date(2025, 4, 30), True): None, ("year", None, 2025): None, ("__eq__", None, NotImplemented): None}
+    notes = dict.fromkeys([("__ge__", dt.date(2025, 4, 30), True), ("year", None, 2025), ("__eq__", None, NotImplemented)])
     assert WD.decode(WD.encode(notes)) == list(notes)
 
 

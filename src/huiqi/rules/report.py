@@ -5,7 +5,7 @@ Schema version 1 — documented in ``docs/match-json.md``. Amounts are decimal s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from huiqi.rules.amounts import to_fen
 from huiqi.rules.facts import Vocabulary

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -111,7 +110,10 @@ def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool 
     return steps, finals
 
 
-def _build_sql(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool, on_step: Callable[[str, str], None] | None) -> tuple[list[tuple[str, str]], dict[str, str]]:
+def _build_sql(
+    cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool,
+    on_step: Callable[[str, str], None] | None,
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """Build the plan's ibis expressions and print them as DuckDB SQL."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     pop = ibis.table(schema, name=SOURCE)
@@ -133,12 +135,16 @@ def _cache_root() -> Path | None:
     return None if root in ("", "0", "off") else Path(root)
 
 
-def _template_key(policies: str, cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool) -> str:
+def _template_key(
+    policies: str, cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool
+) -> str:
     """Everything the SQL depends on but the date: the loaded rule model itself (its full repr, so
     a reform or an edited policy is a new key), the chosen programmes, the columns without NULLs,
     the population schema, the grouping, the claim scan, ibis and the compiler's own source."""
     h = hashlib.sha256()
-    for part in (policies, repr([p.programme.id for p in cp.programmes]), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows), repr(per_kind), ibis.__version__):
+    ids = [p.programme.id for p in cp.programmes]
+    for part in (policies, repr(ids), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows),
+                 repr(per_kind), ibis.__version__):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     h.update(_SOURCE_DIGEST)
@@ -147,7 +153,8 @@ def _template_key(policies: str, cp: C.CompiledPolicies, schema: Any, extra: lis
 
 def _source_digest() -> bytes:
     here = Path(__file__).parent
-    return hashlib.sha256(b"".join((here / f).read_bytes() for f in ("compile.py", "wide.py", "run.py", "watched.py"))).digest()
+    files = ("compile.py", "wide.py", "run.py", "watched.py")
+    return hashlib.sha256(b"".join((here / f).read_bytes() for f in files)).digest()
 
 
 _SOURCE_DIGEST = _source_digest()
@@ -228,7 +235,9 @@ class Summary:
     engine: str
     enterprises: int
     rows: int
-    records: list[dict]  # per programme × group: programme, title, by, results, eligible, needs_info, …, ceiling, after_caps, needs_info_ceiling
+    # per programme × group: programme, title, by, results, eligible, needs_info, …, ceiling,
+    # after_caps, needs_info_ceiling (SUMMARY_SCHEMA)
+    records: list[dict]
     programmes: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     _table: pa.Table | None = field(default=None, repr=False, compare=False)
@@ -264,7 +273,11 @@ class Summary:
         }
 
 
-SUMMARY_SCHEMA = pa.schema([("programme", pa.string()), ("title", pa.string()), ("by", pa.string()), ("results", pa.int64()), ("eligible", pa.int64()), ("needs_info", pa.int64()), ("ineligible", pa.int64()), ("not_in_force", pa.int64()), ("out_of_scope", pa.int64()), ("ceiling", pa.decimal128(20, 2)), ("after_caps", pa.decimal128(20, 2)), ("needs_info_ceiling", pa.decimal128(20, 2))])
+SUMMARY_SCHEMA = pa.schema(
+    [("programme", pa.string()), ("title", pa.string()), ("by", pa.string())]
+    + [(k, pa.int64()) for k in ("results", "eligible", "needs_info", "ineligible", "not_in_force", "out_of_scope")]
+    + [(k, pa.decimal128(20, 2)) for k in ("ceiling", "after_caps", "needs_info_ceiling")]
+)
 
 
 def _fen_to_yuan(v: Any) -> Decimal:
@@ -357,7 +370,8 @@ def run(
         if progress:
             progress(i + 1, len(batches))
     out = _tidy(cp, parts, by)
-    return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), records=out, seconds=time.perf_counter() - t0)
+    return Summary(on=on, engine=engine, enterprises=int(stats["n"] or 0), rows=int(stats["rows"] or 0), records=out,
+                   seconds=time.perf_counter() - t0)
 
 
 def prepare_plan(policies: M.PolicySet, res: Any, *, on: dt.date, by: str | None = DEFAULT_BY) -> None:
