@@ -134,3 +134,46 @@ def test_the_cli_ends_at_once_after_a_run_with_its_output_and_files_complete(pol
     assert data["baseline"]["by"] == base.to_dict()["by"] and len(data["baseline"]["by"]) == base.table.num_rows
     written = pcsv.read_csv(table)
     assert written.num_rows == base.table.num_rows > 0
+
+
+@pytest.mark.parametrize("sets, touched", [
+    (["J2.3.support.amount.rate=20%"], {"J2.3"}),  # 专题三: one programme, no cap
+    (["H7a.support.amount.rate=30%"], {"H7a", "H7b"}),  # 黄浦 措施七: H7a and H7b share the annual cap
+    (["J1.1.support.amount.each_year.cap=100000"], {"J1.1"}),  # 专题一: its 1,500,000 lifetime cap is its own
+])
+def test_a_reform_runs_again_only_what_it_can_change(policies, on, pop, sets, touched):
+    """``reform.affected``: a changed programme, and every programme sharing a cap with it (the cap
+    clips their results together); the reform's summary — the baseline's records for the rest, a
+    run of those — equals a run of the whole reformed policy set, to the fen."""
+    res = RS.load(policies, pop)
+    day = dt.date(2026, 3, 2)  # both documents in force
+    changes = RF.read_changes(None, sets)
+    reformed = RF.apply(policies, changes)
+    assert RF.affected(policies, reformed) == touched
+    out = S.simulate(policies, res, on=day, changes=changes)
+    whole = R.run(reformed, res, on=day)
+    assert out.reform.records == whole.records
+    assert out.reform.table.equals(whole.table)
+    differs = {r["programme"] for r in out.comparison if r["difference"] != 0}
+    assert differs <= touched
+    if sets[0].startswith("J2.3"):  # 10 % → 20 %: the eligible J2.3 results pay more
+        assert differs == {"J2.3"}
+
+
+def test_what_a_reform_can_change_beyond_one_programme(policies, on, pop):
+    import copy
+
+    jinshan = {p.id for p in policies.document("jinshan-2025-25").programmes}
+    moved = copy.deepcopy(policies)  # a document's own field (its window) changes every programme of it
+    doc = moved.document("jinshan-2025-25")
+    doc.in_force = type(doc.in_force)(doc.in_force.start, dt.date(2026, 6, 30), doc.in_force.clause)
+    assert RF.affected(policies, moved) == jinshan
+    assert RF.affected(policies, moved, ["J2.3", "H1"]) == {"J2.3"}
+    other = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.rate=20%"]))
+    assert RF.affected(policies, other, ["J3.1"]) == set()  # outside the chosen programmes: nothing to run
+    res = RS.load(policies, pop)
+    out = S.simulate(policies, res, on=on, programmes=["J3.1"], changes=RF.read_changes(None, ["J2.3.support.amount.rate=20%"]))
+    assert out.reform.records == out.baseline.records
+    fewer = copy.deepcopy(policies)
+    fewer.documents[0].programmes.pop()
+    assert RF.affected(policies, fewer) is None  # a programme removed: run them all

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
@@ -137,6 +137,40 @@ def _set_path(obj: Any, path: list[str], node: E.Node, target: str) -> Any:
         return dataclasses.replace(obj, **{name: new_child})
     setattr(obj, name, new_child)
     return obj
+
+
+def affected(base: M.PolicySet, reformed: M.PolicySet, wanted: Iterable[str] | None = None) -> set[str] | None:
+    """The programmes (within ``wanted``) whose results a reform can change, so that only they are
+    run again: those it changed; every programme of a document whose own fields it changed (a
+    document parameter, the scope, the windows, the caps…); and every programme that shares a cap
+    with one of these, since a cap clips its members' results together — no other rule couples two
+    programmes' results. None where it cannot tell (another vocabulary, documents or programmes
+    added or removed): run them all."""
+    if repr(base.vocabulary) != repr(reformed.vocabulary):
+        return None
+    if [(d.id, [p.id for p in d.programmes]) for d in base.documents] != [(d.id, [p.id for p in d.programmes]) for d in reformed.documents]:
+        return None
+    touched: set[str] = set()
+    for old, new in zip(base.documents, reformed.documents):
+        if _own_fields(old) != _own_fields(new):
+            touched |= {p.id for p in new.programmes}
+        else:
+            touched |= {b.id for a, b in zip(old.programmes, new.programmes) if repr(a) != repr(b)}
+    pool = set(wanted) if wanted is not None else {p.id for d in reformed.documents for p in d.programmes}
+    touched &= pool
+    caps = [set(c.programmes) & pool for d in reformed.documents for c in d.caps]
+    grown = True
+    while grown:
+        grown = False
+        for members in caps:
+            if members & touched and not members <= touched:
+                touched |= members
+                grown = True
+    return touched
+
+
+def _own_fields(document: M.Document) -> str:
+    return repr([(f.name, getattr(document, f.name)) for f in dataclasses.fields(document) if f.repr and f.name != "programmes"])
 
 
 def compare(baseline: Any, reform: Any | None) -> list[dict]:

@@ -6,6 +6,7 @@ and the per-programme comparison. Neither caller repeats any of it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -110,6 +111,21 @@ class Outcome:
         return sorted(out.values(), key=lambda g: (-g["after_caps"], str(g["by"])))
 
 
+def _reform_of(base: R.Summary, reformed: M.PolicySet, touched: set[str], run: Callable[[list[str]], R.Summary]) -> R.Summary:
+    """The reform's summary: the baseline's records of the programmes it cannot change, and a run of
+    the others (``touched``) over the reformed policies, in the order a whole run gives."""
+    if not touched:
+        return dataclasses.replace(base, records=list(base.records), seconds=0.0, _table=None)
+    part = run(sorted(touched))
+    from huiqi.rules import versions
+
+    ids = [p.id for d in reformed.documents for p in d.programmes if not versions.skip(p, d)]  # as compile.prepare
+    order = {pid: i for i, pid in enumerate(ids)}
+    kept = [r for r in base.records if r["programme"] not in touched]
+    records = sorted(kept + part.records, key=lambda r: (order[r["programme"]], str(r["by"])))
+    return dataclasses.replace(part, records=records, _table=None)
+
+
 def simulate(
     policies: M.PolicySet,
     population: Any,
@@ -136,6 +152,12 @@ def simulate(
     summaries: dict[str, R.Summary] = {}
     for name, ps in scenarios:
         tick = None if progress is None else (lambda i, n, name=name: progress(name, i, n))
+        if name == "reform":  # only what the reform can change is run again (reform.affected)
+            touched = RF.affected(policies, ps, wanted)
+            if touched is not None:
+                summaries[name] = _reform_of(summaries["baseline"], ps, touched, lambda subset: R.run(
+                    ps, population, on=on, engine=engine, by=by, batch=batch, programmes=subset, progress=tick))
+                continue
         summaries[name] = R.run(
             ps, population, on=on, engine=engine, by=by, batch=batch, programmes=wanted, progress=tick
         )
