@@ -172,7 +172,8 @@ def test_what_a_reform_can_change_beyond_one_programme(policies, on, pop):
     other = RF.apply(policies, RF.read_changes(None, ["J2.3.support.amount.rate=20%"]))
     assert RF.affected(policies, other, ["J3.1"]) == set()  # outside the chosen programmes: nothing to run
     res = RS.load(policies, pop)
-    out = S.simulate(policies, res, on=on, programmes=["J3.1"], changes=RF.read_changes(None, ["J2.3.support.amount.rate=20%"]))
+    changes = RF.read_changes(None, ["J2.3.support.amount.rate=20%"])
+    out = S.simulate(policies, res, on=on, programmes=["J3.1"], changes=changes)
     assert out.reform.records == out.baseline.records
     fewer = copy.deepcopy(policies)
     fewer.documents[0].programmes.pop()

@@ -39,7 +39,8 @@ def test_a_watched_date_notes_comparisons_and_year_and_pins_on_anything_else():
 
 
 def test_notes_survive_json():
-    notes = dict.fromkeys([("__ge__", dt.date(2025, 4, 30), True), ("year", None, 2025), ("__eq__", None, NotImplemented)])
+    notes = dict.fromkeys([("__ge__", dt.date(2025, 4, 30), True), ("year", None, 2025),
+                           ("__eq__", None, NotImplemented)])
     assert WD.decode(WD.encode(notes)) == list(notes)
 
 

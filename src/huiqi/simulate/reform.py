@@ -148,7 +148,7 @@ def affected(base: M.PolicySet, reformed: M.PolicySet, wanted: Iterable[str] | N
     added or removed): run them all."""
     if repr(base.vocabulary) != repr(reformed.vocabulary):
         return None
-    if [(d.id, [p.id for p in d.programmes]) for d in base.documents] != [(d.id, [p.id for p in d.programmes]) for d in reformed.documents]:
+    if _ids(base) != _ids(reformed):
         return None
     touched: set[str] = set()
     for old, new in zip(base.documents, reformed.documents):
@@ -169,8 +169,14 @@ def affected(base: M.PolicySet, reformed: M.PolicySet, wanted: Iterable[str] | N
     return touched
 
 
+def _ids(ps: M.PolicySet) -> list:
+    return [(d.id, [p.id for p in d.programmes]) for d in ps.documents]
+
+
 def _own_fields(document: M.Document) -> str:
-    return repr([(f.name, getattr(document, f.name)) for f in dataclasses.fields(document) if f.repr and f.name != "programmes"])
+    """Everything of a document but its programmes (parameters, scope, windows, caps, notes…)."""
+    fields = [f.name for f in dataclasses.fields(document) if f.repr and f.name != "programmes"]
+    return repr([(name, getattr(document, name)) for name in fields])
 
 
 def compare(baseline: Any, reform: Any | None) -> list[dict]:

@@ -111,7 +111,9 @@ class Outcome:
         return sorted(out.values(), key=lambda g: (-g["after_caps"], str(g["by"])))
 
 
-def _reform_of(base: R.Summary, reformed: M.PolicySet, touched: set[str], run: Callable[[list[str]], R.Summary]) -> R.Summary:
+def _reform_of(
+    base: R.Summary, reformed: M.PolicySet, touched: set[str], run: Callable[[list[str]], R.Summary]
+) -> R.Summary:
     """The reform's summary: the baseline's records of the programmes it cannot change, and a run of
     the others (``touched``) over the reformed policies, in the order a whole run gives."""
     if not touched:
