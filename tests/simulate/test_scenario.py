@@ -178,3 +178,9 @@ def test_what_a_reform_can_change_beyond_one_programme(policies, on, pop):
     fewer = copy.deepcopy(policies)
     fewer.documents[0].programmes.pop()
     assert RF.affected(policies, fewer) is None  # a programme removed: run them all
+    import dataclasses
+
+    linked = copy.deepcopy(policies)  # a count-once key spanning two programmes couples them, as a cap does
+    j82 = linked.programme("J8.2")
+    j82.support = dataclasses.replace(j82.support, once=dataclasses.replace(j82.support.once, programmes=("J2.3",)))
+    assert RF.affected(policies, linked) == {"J8.2", "J2.3"}

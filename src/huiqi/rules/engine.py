@@ -734,7 +734,7 @@ def _set_possible(results: list[Result], policies: M.PolicySet, profile: Profile
                         used += r.possible_ceiling
 
 
-def _sharing(policies: M.PolicySet, wanted: set[str]) -> set[str]:
+def sharing(policies: M.PolicySet, wanted: set[str]) -> set[str]:
     """The programmes asked for and every programme sharing a cap (or a count-once key) with them."""
     links: list[set[str]] = [set(cap.programmes) for d in policies.documents for cap in d.caps]
     links += [{p.id, *p.support.once.programmes} for p in policies.programmes() if p.support.once and p.support.once.programmes]
@@ -815,7 +815,7 @@ def evaluate(
     runs over synthetic data)."""
     on = on or dt.date.today()
     shown = set(programmes) if programmes else None
-    wanted = _sharing(policies, shown) if shown is not None else None
+    wanted = sharing(policies, shown) if shown is not None else None
     results: list[Result] = []
     memo: dict = {}  # tests reading facts only, evaluated once per claim (see _test)
     by_kind: dict[str, list[Claim]] = {}

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 from huiqi.rules import expr as E
 from huiqi.rules import model as M
+from huiqi.rules.engine import sharing
 from huiqi.rules.errors import InputError, Problem
 
 
@@ -143,9 +144,10 @@ def affected(base: M.PolicySet, reformed: M.PolicySet, wanted: Iterable[str] | N
     """The programmes (within ``wanted``) whose results a reform can change, so that only they are
     run again: those it changed; every programme of a document whose own fields it changed (a
     document parameter, the scope, the windows, the caps…); and every programme that shares a cap
-    with one of these, since a cap clips its members' results together — no other rule couples two
-    programmes' results. None where it cannot tell (another vocabulary, documents or programmes
-    added or removed): run them all."""
+    or a count-once key with one of these (``engine.sharing``: a cap clips its members' results
+    together, a count-once key spans its programmes) — no other rule couples two programmes'
+    results. None where it cannot tell (another vocabulary, documents or programmes added or
+    removed): run them all."""
     if repr(base.vocabulary) != repr(reformed.vocabulary):
         return None
     if _ids(base) != _ids(reformed):
@@ -157,16 +159,8 @@ def affected(base: M.PolicySet, reformed: M.PolicySet, wanted: Iterable[str] | N
         else:
             touched |= {b.id for a, b in zip(old.programmes, new.programmes) if repr(a) != repr(b)}
     pool = set(wanted) if wanted is not None else {p.id for d in reformed.documents for p in d.programmes}
-    touched &= pool
-    caps = [set(c.programmes) & pool for d in reformed.documents for c in d.caps]
-    grown = True
-    while grown:
-        grown = False
-        for members in caps:
-            if members & touched and not members <= touched:
-                touched |= members
-                grown = True
-    return touched
+    # with every programme sharing a cap or a count-once key with them, as the engine evaluates them
+    return sharing(reformed, touched & pool) & pool
 
 
 def _ids(ps: M.PolicySet) -> list:
