@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -46,7 +45,7 @@ from huiqi.rules.engine import ELIGIBLE, INELIGIBLE, NEEDS_INFO, NOT_IN_FORCE, O
 from huiqi.rules.errors import PolicyError, Problem
 from huiqi.rules.facts import CALL, ENTERPRISE
 from huiqi.rules.model import programme_nodes
-from huiqi.simulate.watched import PLACEHOLDER, Templates, WatchedDate
+from huiqi.simulate.watched import PLACEHOLDER, Templates, WatchedDate, cache_root, can_template, template_key
 
 NUM = idt.Decimal(38, 10)  # the fallback: a value whose exact type would need more than 38 digits
 MAX_DIGITS = 38
@@ -1088,16 +1087,10 @@ def _check_key(cp: CompiledPolicies) -> tuple[Path | None, str | None]:
     check that passed is kept (in memory, and next to the SQL cache, ``HUIQI_SQL_CACHE``) for every
     date it would pass for, so a second run (another process: the CLI) skips it."""
     text = repr(cp.policies)
-    if "1111" in text:  # as run._sql_plan: the placeholder could be mistaken for a literal
+    if not can_template(text):
         return None, None
-    env = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
-    root = None if env in ("", "0", "off") else Path(env)
-    h = hashlib.sha256()
-    for part in ("check", text, repr([p.programme.id for p in cp.programmes]), ibis.__version__):
-        h.update(part.encode("utf-8"))
-        h.update(b"\0")
-    h.update(Path(__file__).read_bytes())
-    return root, "check-" + h.hexdigest()[:32]
+    parts = (text, repr([p.programme.id for p in cp.programmes]), ibis.__version__)
+    return cache_root(), template_key("check", parts, hashlib.sha256(Path(__file__).read_bytes()).digest())
 
 
 _CHECKED = Templates()

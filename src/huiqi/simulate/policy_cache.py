@@ -32,11 +32,13 @@ def load_cached(directory: str | Path | None = None) -> M.PolicySet:
     from huiqi.rules import load_policies
     from huiqi.rules.loader import DEFAULT_POLICY_DIR
 
-    root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
+    from huiqi.simulate.watched import cache_root
+
+    root = cache_root()
     d = Path(directory) if directory else DEFAULT_POLICY_DIR
-    if root in ("", "0", "off") or not d.is_dir():
+    if root is None or not d.is_dir():
         return load_policies(directory)
-    path = Path(root) / f"policies-{_key(d)}.pickle"
+    path = root / f"policies-{_key(d)}.pickle"
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)

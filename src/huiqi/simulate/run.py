@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -90,10 +89,10 @@ def _sql_plan(cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool 
     if hit is not None and hit[0] is cp:
         return hit[1], hit[2]
     text = repr(cp.policies)
-    if "1111" in text:  # a literal of the policies could read like the placeholder: no template
+    if not WD.can_template(text):
         steps, finals = _build_sql(cp, schema, extra, rows, per_kind, on_step)
     else:
-        tkey, root = _template_key(text, cp, schema, extra, rows, per_kind), _cache_root()
+        tkey, root = _template_key(text, cp, schema, extra, rows, per_kind), WD.cache_root()
         template = _TEMPLATES.find(tkey, cp.on, root)
         if template is None:
             notes: dict = {}
@@ -130,25 +129,16 @@ def _build_sql(
     return steps, finals
 
 
-def _cache_root() -> Path | None:
-    root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
-    return None if root in ("", "0", "off") else Path(root)
-
-
 def _template_key(
     policies: str, cp: C.CompiledPolicies, schema: Any, extra: list[str], rows: bool, per_kind: bool
 ) -> str:
     """Everything the SQL depends on but the date: the loaded rule model itself (its full repr, so
     a reform or an edited policy is a new key), the chosen programmes, the columns without NULLs,
     the population schema, the grouping, the claim scan, ibis and the compiler's own source."""
-    h = hashlib.sha256()
     ids = [p.programme.id for p in cp.programmes]
-    for part in (policies, repr(ids), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows),
-                 repr(per_kind), ibis.__version__):
-        h.update(part.encode("utf-8"))
-        h.update(b"\0")
-    h.update(_SOURCE_DIGEST)
-    return "sql-" + h.hexdigest()[:32]
+    parts = (policies, repr(ids), repr(sorted(cp.notnull)), repr(list(schema.items())), repr(extra), repr(rows),
+             repr(per_kind), ibis.__version__)
+    return WD.template_key("sql", parts, _SOURCE_DIGEST)
 
 
 def _source_digest() -> bytes:

@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 PLACEHOLDER = dt.date(1111, 11, 11)
 PLACEHOLDER_SQL = "MAKE_DATE(1111, 11, 11)"  # how ibis prints PLACEHOLDER for DuckDB
@@ -118,6 +118,29 @@ class WatchedDate(dt.date):
         if name in _PINNING:
             return getattr(object.__getattribute__(self, "_pin")(), name)
         return object.__getattribute__(self, name)
+
+
+def cache_root() -> Path | None:
+    """Where templates, passed checks and pickled policies are kept: ``HUIQI_SQL_CACHE`` (default
+    ``~/.cache/huiqi/simulate``); ``off``, ``0`` or empty: nowhere (templates in memory only)."""
+    root = os.environ.get("HUIQI_SQL_CACHE", str(Path.home() / ".cache" / "huiqi" / "simulate"))
+    return None if root in ("", "0", "off") else Path(root)
+
+
+def can_template(policies_text: str) -> bool:
+    """Whether the policies (their ``repr``) can be built as templates: not when their text holds
+    the placeholder's year, which a literal of theirs could then be mistaken for."""
+    return str(PLACEHOLDER.year) not in policies_text
+
+
+def template_key(prefix: str, parts: Iterable[str], source: bytes) -> str:
+    """A template's key: ``prefix`` and the SHA-256 of everything it depends on but the date."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    h.update(source)
+    return f"{prefix}-{h.hexdigest()[:32]}"
 
 
 def replays(notes: list[Note], day: dt.date) -> bool:
